@@ -1,0 +1,166 @@
+/**
+ * `npm start`: runs every service in the foreground with prefixed, readable logs, restarts a
+ * service that crashes (and says so), prints the service map once all are ready, and on Ctrl-C
+ * stops the services and then the infrastructure this run started (TAOBI_STARTED_INFRA).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { formatLogLine } from './log-format';
+import { discoverServices, type ServiceInfo } from './services';
+
+const ROOT = resolve(__dirname, '..', '..');
+const colour = process.stdout.isTTY === true;
+const PALETTE = [
+  '\x1b[36m',
+  '\x1b[35m',
+  '\x1b[34m',
+  '\x1b[33m',
+  '\x1b[32m',
+  '\x1b[96m',
+  '\x1b[95m',
+  '\x1b[94m',
+];
+
+interface Running {
+  service: ServiceInfo;
+  child?: ChildProcess;
+  prefix: string;
+  restarts: number;
+  startedAt: number;
+}
+
+let stopping = false;
+
+function print(prefix: string, line: string): void {
+  process.stdout.write(`${prefix} ${line}\n`);
+}
+
+function say(line: string): void {
+  print(colour ? '\x1b[1m[stack]\x1b[0m' : '[stack]', line);
+}
+
+function launch(entry: Running): void {
+  const { service } = entry;
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', service.main], {
+    cwd: ROOT,
+    env: { TAOBI_ENV: 'development', ...process.env, PORT: String(service.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  entry.child = child;
+  entry.startedAt = Date.now();
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => print(entry.prefix, formatLogLine(line, colour)));
+  }
+  child.on('exit', (code, signal) => {
+    entry.child = undefined;
+    if (stopping) return;
+    // A service that ran for a minute earns a fresh backoff; one that keeps dying waits longer.
+    if (Date.now() - entry.startedAt > 60_000) entry.restarts = 0;
+    const delay = Math.min(1000 * 2 ** entry.restarts, 30_000);
+    entry.restarts += 1;
+    say(
+      `${service.name} exited (${signal ?? `code ${code}`}); restart #${entry.restarts} in ${delay / 1000}s`,
+    );
+    setTimeout(() => !stopping && launch(entry), delay).unref();
+  });
+}
+
+async function isReady(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function announceWhenReady(entries: Running[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let pending = entries;
+  while (!stopping && pending.length > 0) {
+    const states = await Promise.all(pending.map((e) => isReady(e.service.port)));
+    pending = pending.filter((_, i) => !states[i]);
+    if (pending.length === 0) break;
+    if (Date.now() > deadline) {
+      say(
+        `still not ready after 2 minutes: ${pending.map((e) => e.service.name).join(', ')} (see their logs above)`,
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (stopping) return;
+  const width = Math.max(...entries.map((e) => e.service.name.length), 7);
+  say('Taobi is up. Services:');
+  for (const { service } of entries) {
+    say(`  ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}   ${service.description}`);
+  }
+  say('Every service serves /healthz, /readyz and /metrics.');
+  say(
+    `Development keys: ${Object.entries(DEVELOPMENT_KEYS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('  ')}`,
+  );
+  say('Press Ctrl-C to stop everything this command started.');
+}
+
+async function stopAll(entries: Running[]): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping services...');
+  await Promise.all(
+    entries.map(
+      (entry) =>
+        new Promise<void>((done) => {
+          const child = entry.child;
+          if (!child || child.exitCode !== null) return done();
+          const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            done();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  const started = (process.env.TAOBI_STARTED_INFRA ?? '').split(/\s+/).filter(Boolean);
+  if (started.length > 0) {
+    say(`stopping what this run started: ${started.join(', ')}`);
+    try {
+      execFileSync('bash', [join(ROOT, 'infra', 'bin', 'down.sh'), ...started], { stdio: 'inherit' });
+    } catch {
+      say('could not stop all of it; see above');
+    }
+  }
+  say('stopped.');
+}
+
+async function main(): Promise<void> {
+  const services = discoverServices(ROOT);
+  const entries: Running[] = services.map((service, i) => ({
+    service,
+    prefix: colour
+      ? `${PALETTE[i % PALETTE.length]}${service.name.padEnd(16)}\x1b[0m|`
+      : `${service.name.padEnd(16)}|`,
+    restarts: 0,
+    startedAt: 0,
+  }));
+  const shutdown = () => void stopAll(entries).then(() => process.exit(0));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  if (entries.length === 0) {
+    say(
+      'infrastructure is up (Kafka 127.0.0.1:9092, Postgres 127.0.0.1:5432, Redis 127.0.0.1:6379); no services exist yet.',
+    );
+    say('Press Ctrl-C to stop.');
+    setInterval(() => undefined, 1 << 30);
+    return;
+  }
+  for (const entry of entries) launch(entry);
+  await announceWhenReady(entries);
+}
+
+void main();

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  consumptionEventId,
+  consumptionEventSchema,
+  jsonSchemas,
+  scoreChangedSchema,
+  TOPICS,
+  tierChangedSchema,
+  topicNames,
+  topicSpecs,
+} from './index';
+
+const completed = {
+  eventId: consumptionEventId('ecommerce', 'completed', 'tb-1'),
+  schemaVersion: 1,
+  kind: 'completed',
+  source: 'ecommerce',
+  channel: 'tmall',
+  category: 'physical',
+  memberId: 'm-10001',
+  orderId: 'tb-1',
+  amount: 12800,
+  currency: 'CNY',
+  occurredAt: '2026-11-20T10:00:00+08:00',
+  receivedAt: '2026-11-20T02:00:01.000Z',
+};
+
+describe('consumption events', () => {
+  it('when the same order is identified twice, then the event id is the same', () => {
+    expect(consumptionEventId('food', 'completed', 'o-1')).toBe(consumptionEventId('food', 'completed', 'o-1'));
+    expect(consumptionEventId('food', 'completed', 'o-1')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('when source, kind or id differ, then the event ids differ', () => {
+    const ids = new Set([
+      consumptionEventId('food', 'completed', 'o-1'),
+      consumptionEventId('travel', 'completed', 'o-1'),
+      consumptionEventId('food', 'refunded', 'o-1'),
+      consumptionEventId('food', 'completed', 'o-2'),
+    ]);
+    expect(ids.size).toBe(4);
+  });
+
+  it('when a canonical order arrives, then it parses', () => {
+    expect(consumptionEventSchema.safeParse(completed).success).toBe(true);
+  });
+
+  it('when a channel belongs to another source, then the channel is named as invalid', () => {
+    const result = consumptionEventSchema.safeParse({ ...completed, channel: 'eleme' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['channel']);
+  });
+
+  it('when a refund has no refundId, then it is invalid', () => {
+    const refund = { ...completed, kind: 'refunded', channel: undefined, category: undefined };
+    expect(consumptionEventSchema.safeParse(refund).success).toBe(false);
+    expect(consumptionEventSchema.safeParse({ ...refund, refundId: 'rf-1' }).success).toBe(true);
+  });
+
+  it.each([
+    ['amount', 0],
+    ['amount', -5],
+    ['amount', 1.5],
+    ['amount', 1_000_000_001],
+    ['currency', 'USD'],
+    ['memberId', 'has space'],
+    ['occurredAt', '2026-11-20 10:00'],
+  ])('when %s is %p, then it is rejected', (field, value) => {
+    const result = consumptionEventSchema.safeParse({ ...completed, [field]: value });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual([field]);
+  });
+});
+
+describe('derived records', () => {
+  it('when a tier-changed record names a tier that does not exist, then it is invalid', () => {
+    const record = {
+      eventId: 'tier:m-1:3',
+      schemaVersion: 1,
+      memberId: 'm-1',
+      occurredAt: '2026-11-20T02:00:01.000Z',
+      previousTier: 'GOLD',
+      tier: 'PLATINUM',
+      direction: 'up',
+      score: 1000,
+      scoreVersion: 3,
+      reason: 'score-increase',
+    };
+    expect(tierChangedSchema.safeParse(record).success).toBe(true);
+    expect(tierChangedSchema.safeParse({ ...record, tier: 'TITANIUM' }).success).toBe(false);
+  });
+
+  it('when a score-changed record has a negative bucket, then it is invalid', () => {
+    const record = {
+      eventId: 'score:m-1:1',
+      schemaVersion: 1,
+      memberId: 'm-1',
+      occurredAt: '2026-11-20T02:00:01.000Z',
+      version: 1,
+      previousScore: 300,
+      score: 320,
+      breakdown: { base: 300, ecommerce: 20, food: 0, travel: 0, mobility: 0 },
+      reason: 'consumption',
+      causeEventIds: ['e-1'],
+      ruleVersion: '2026.1',
+      window: { from: '2025-12', to: '2026-11' },
+      expiringAtNextEvaluation: { points: 0, evaluationAt: '2026-12-07T16:00:00.000Z' },
+    };
+    expect(scoreChangedSchema.safeParse(record).success).toBe(true);
+    const bad = { ...record, breakdown: { ...record.breakdown, food: -1 } };
+    expect(scoreChangedSchema.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('topics', () => {
+  it('when a prefix is given, then every topic carries it and keeps its partitions', () => {
+    const names = topicNames('x.');
+    expect(names.consumption).toBe('x.taobi.consumption.v1');
+    expect(topicSpecs('x.')).toContainEqual({ topic: 'x.taobi.tier-changed.v1', numPartitions: 6 });
+    expect(Object.keys(names)).toEqual(Object.keys(TOPICS));
+  });
+});
+
+describe('JSON Schema files', () => {
+  it('when the zod schemas change, then the committed JSON Schema files are regenerated too', () => {
+    for (const [file, schema] of Object.entries(jsonSchemas())) {
+      const committed = readFileSync(join(__dirname, '..', 'json-schema', file), 'utf8');
+      expect(JSON.parse(committed)).toEqual(schema);
+    }
+  });
+});

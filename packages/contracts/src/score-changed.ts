@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { envelopeSchema, isoTimeSchema, monthSchema } from './common';
+
+const points = z.number().int();
+
+/** Where a member's points come from: the base score plus one bucket per business line. */
+export const scoreBreakdownSchema = z.object({
+  base: points.nonnegative(),
+  ecommerce: points.nonnegative(),
+  food: points.nonnegative(),
+  travel: points.nonnegative(),
+  mobility: points.nonnegative(),
+});
+export type ScoreBreakdown = z.infer<typeof scoreBreakdownSchema>;
+
+export const scoreChangeReasonSchema = z.enum(['consumption', 'monthly-evaluation', 'rebuild']);
+export type ScoreChangeReason = z.infer<typeof scoreChangeReasonSchema>;
+
+/**
+ * `taobi.score-changed.v1`: a member's score moved. `version` increases by one with every change
+ * of that member's score, so consumers can drop late or repeated records. The eventId is stable
+ * (derived from memberId and version), so a re-published record dedupes downstream.
+ */
+export const scoreChangedSchema = envelopeSchema.extend({
+  version: z.number().int().positive(),
+  previousScore: points.nonnegative(),
+  score: points.nonnegative(),
+  breakdown: scoreBreakdownSchema,
+  reason: scoreChangeReasonSchema,
+  /** The consumption eventIds that caused the change (empty for evaluations and rebuilds). */
+  causeEventIds: z.array(z.string()).max(1000),
+  ruleVersion: z.string().min(1),
+  /** The rolling 12-month window the score covers, as Asia/Shanghai months. */
+  window: z.object({ from: monthSchema, to: monthSchema }),
+  /** What the next monthly evaluation will expire, so the tier service can forecast. */
+  expiringAtNextEvaluation: z.object({
+    points: points.nonnegative(),
+    evaluationAt: isoTimeSchema,
+  }),
+});
+export type ScoreChanged = z.infer<typeof scoreChangedSchema>;
+
+export function scoreChangedEventId(memberId: string, version: number): string {
+  return `score:${memberId}:${version}`;
+}

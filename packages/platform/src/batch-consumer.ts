@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { DeadLetter } from '@taobi/contracts';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer, RetryOptions } from 'kafkajs';
+import type { z } from 'zod';
+import { fieldErrorsFromZod } from './errors';
+import { publish } from './kafka';
+import type { Logger } from './logger';
+
+export interface ConsumedRecord<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: IHeaders;
+}
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  /** Call during long work so the group coordinator does not think the consumer died. */
+  heartbeat: () => Promise<void>;
+}
+
+export interface BatchConsumerOptions<T> {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  logger: Logger;
+  /** Every record is `safeParse`d at the door; what fails goes to the DLQ, never to `handle`. */
+  schema: z.ZodType<T>;
+  dlq: { producer: Producer; topic: string };
+  /**
+   * Processes the valid records of one partition's batch. Offsets are committed only after it
+   * resolves; if it throws, nothing of the batch is committed and the batch is delivered again.
+   */
+  handle: (records: ConsumedRecord<T>[], context: BatchContext) => Promise<void>;
+  /** A new group starts at the earliest offset (default) so no history is skipped. */
+  fromBeginning?: boolean;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeout?: number;
+  retry?: RetryOptions;
+  /** Called when the consumer crashed and kafkajs will not restart it. */
+  onFatal?: (error: Error) => void;
+}
+
+export interface BatchConsumer {
+  readonly consumer: Consumer;
+  start(): Promise<void>;
+  /** Stops fetching, lets the batch in hand finish and commit, then leaves the group. */
+  stop(): Promise<void>;
+}
+
+type Parsed<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: string; errors: DeadLetter['errors']; memberId: string | null };
+
+function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
+  if (raw === null) return { ok: false, reason: 'empty record value', errors: [], memberId: null };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'record value is not JSON', errors: [], memberId: null };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  const memberId =
+    typeof (json as { memberId?: unknown })?.memberId === 'string'
+      ? (json as { memberId: string }).memberId
+      : null;
+  return {
+    ok: false,
+    reason: 'record does not match its schema',
+    errors: fieldErrorsFromZod(result.error.issues),
+    memberId,
+  };
+}
+
+export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
+  const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    ...(options.sessionTimeout ? { sessionTimeout: options.sessionTimeout } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    if (!payload.restart) options.onFatal?.(payload.error);
+  });
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+
+    const valid: ConsumedRecord<T>[] = [];
+    const dead: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const parsed = parseRecord(options.schema, message.value);
+      const key = message.key?.toString('utf8') ?? null;
+      if (parsed.ok) {
+        valid.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key,
+          value: parsed.value,
+          headers: message.headers ?? {},
+        });
+      } else {
+        dead.push({
+          eventId: randomUUID(),
+          schemaVersion: 1,
+          memberId: parsed.memberId,
+          occurredAt: new Date().toISOString(),
+          consumerGroup: options.groupId,
+          origin: { topic: batch.topic, partition: batch.partition, offset: message.offset, key },
+          reason: parsed.reason,
+          errors: parsed.errors,
+          originalValue: message.value?.toString('base64') ?? null,
+        });
+      }
+    }
+
+    if (dead.length > 0) {
+      // Dead letters are published before the batch's offsets are committed: none is lost.
+      await publish(
+        options.dlq.producer,
+        dead.map((letter) => ({ topic: options.dlq.topic, key: letter.memberId, value: letter })),
+      );
+      for (const letter of dead) {
+        log.warn(
+          { origin: letter.origin, reason: letter.reason, errors: letter.errors },
+          'record sent to the DLQ',
+        );
+      }
+    }
+    if (valid.length > 0) {
+      await options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat });
+    }
+
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    payload.resolveOffset(batch.lastOffset());
+  }
+
+  return {
+    consumer,
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch,
+      });
+      log.info({ topics: options.topics }, 'consumer started');
+    },
+    async stop() {
+      await consumer.disconnect();
+      log.info('consumer stopped');
+    },
+  };
+}

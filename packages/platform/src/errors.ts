@@ -1,0 +1,85 @@
+/**
+ * One error type for the whole platform. Every error a client can see has a stable `code`
+ * (clients switch on it), an HTTP status, and says whether retrying can help.
+ */
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. `events.3.amount`; empty for the body itself. */
+  field: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  retriable?: boolean;
+  fields?: FieldError[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly retriable: boolean;
+  readonly fields: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.retriable = options.retriable ?? false;
+    this.fields = options.fields;
+    this.headers = options.headers ?? {};
+  }
+
+  toJSON(): { error: { code: string; message: string; fields?: FieldError[] } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.fields ? { fields: this.fields } : {}),
+      },
+    };
+  }
+}
+
+/** The catalogue of client-visible errors; services add their own codes through `new AppError`. */
+export const Errors = {
+  validation: (fields: FieldError[], message = 'request validation failed') =>
+    new AppError('VALIDATION_FAILED', message, 400, { fields }),
+  invalidJson: (message: string) => new AppError('INVALID_JSON', message, 400),
+  unauthorized: () =>
+    new AppError('UNAUTHORIZED', 'a valid bearer key is required', 401, {
+      headers: { 'www-authenticate': 'Bearer' },
+    }),
+  forbidden: (message = 'this key may not perform this action') => new AppError('FORBIDDEN', message, 403),
+  notFound: (message = 'not found') => new AppError('NOT_FOUND', message, 404),
+  conflict: (message: string) => new AppError('CONFLICT', message, 409),
+  payloadTooLarge: (message = 'request body is too large') => new AppError('PAYLOAD_TOO_LARGE', message, 413),
+  unsupportedMediaType: (message = 'send application/json') =>
+    new AppError('UNSUPPORTED_MEDIA_TYPE', message, 415),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError('RATE_LIMITED', 'too many requests for this key', 429, {
+      retriable: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  unavailable: (message: string, retryAfterSeconds = 5, cause?: unknown) =>
+    new AppError('SERVICE_UNAVAILABLE', message, 503, {
+      retriable: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      cause,
+    }),
+  internal: () => new AppError('INTERNAL', 'internal error', 500),
+} as const;
+
+/** Turns zod issues into field errors, prefixing each path (e.g. with `events.3`). */
+export function fieldErrorsFromZod(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  prefix: ReadonlyArray<PropertyKey> = [],
+): FieldError[] {
+  return issues.map((issue) => ({
+    field: [...prefix, ...issue.path].map(String).join('.'),
+    message: issue.message,
+  }));
+}

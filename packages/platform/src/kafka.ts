@@ -1,0 +1,149 @@
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+  type RetryOptions,
+} from 'kafkajs';
+import type { Logger } from './logger';
+
+export type { Consumer, Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  retry?: RetryOptions;
+}
+
+/** kafkajs logs go through pino, one child logger per kafkajs namespace. */
+function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
+  const base = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...context } = log;
+      const entry = { namespace, ...context };
+      if (level === logLevel.ERROR) base.error(entry, message);
+      else if (level === logLevel.WARN) base.warn(entry, message);
+      else if (level === logLevel.INFO) base.info(entry, message);
+      else base.debug(entry, message);
+    };
+}
+
+export function createKafka(options: KafkaOptions): Kafka {
+  return new Kafka({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    connectionTimeout: options.connectionTimeout ?? 3000,
+    requestTimeout: options.requestTimeout ?? 30000,
+    retry: options.retry ?? { initialRetryTime: 300, retries: 8 },
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(options.logger),
+  });
+}
+
+/**
+ * The only way records leave a Taobi service: an idempotent producer (no duplicates from its own
+ * retries) that waits for every in-sync replica (`acks: -1`) before a send resolves.
+ */
+export async function connectProducer(
+  kafka: Kafka,
+  options: { retry?: RetryOptions; transactionTimeout?: number } = {},
+): Promise<Producer> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  await producer.connect();
+  return producer;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  /** Partition key: the memberId, so one member's records stay in order. */
+  key: string | null;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Publishes records to any number of topics in one `sendBatch`, acknowledged by all replicas. */
+export async function publish(
+  producer: Producer,
+  records: readonly OutgoingRecord[],
+): Promise<RecordMetadata[]> {
+  if (records.length === 0) return [];
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    const messages = byTopic.get(record.topic) ?? [];
+    messages.push({
+      key: record.key,
+      value: JSON.stringify(record.value),
+      ...(record.headers ? { headers: record.headers } : {}),
+    });
+    byTopic.set(record.topic, messages);
+  }
+  return producer.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+}
+
+/**
+ * A readiness probe for Kafka: asks the cluster to describe itself through one long-lived admin
+ * client, reconnecting after a failure. It never retries: `/readyz` wants an answer now.
+ */
+export function createKafkaProbe(kafka: Kafka): { check: () => Promise<void>; close: () => Promise<void> } {
+  let admin: Admin | undefined;
+  return {
+    async check() {
+      try {
+        if (!admin) {
+          admin = kafka.admin({ retry: { retries: 0 } });
+          await admin.connect();
+        }
+        await admin.describeCluster();
+      } catch (error) {
+        const stale = admin;
+        admin = undefined;
+        await stale?.disconnect().catch(() => undefined);
+        throw error;
+      }
+    },
+    async close() {
+      await admin?.disconnect().catch(() => undefined);
+      admin = undefined;
+    },
+  };
+}
+
+/**
+ * Creates the topics that do not exist yet (existing ones are left alone). Retries while a freshly
+ * started broker is still electing its controller.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly { topic: string; numPartitions: number }[],
+): Promise<string[]> {
+  const admin = kafka.admin({ retry: { retries: 10, initialRetryTime: 300 } });
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ ...t, replicationFactor: 1 })),
+      });
+    }
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}

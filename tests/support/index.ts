@@ -1,0 +1,4 @@
+export * from './brokers';
+export * from './kit';
+export * from './tcp-proxy';
+export * from './topic-reader';

@@ -1,0 +1,61 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { testKafka, uniqueId, waitFor } from './kit';
+
+export interface ReadRecord<T = unknown> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+}
+
+/**
+ * Reads a topic from the beginning in a group of its own, keeping every record, so a test can
+ * wait for what should arrive and check what should not.
+ */
+export class TopicReader<T = unknown> {
+  readonly records: ReadRecord<T>[] = [];
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start<T = unknown>(topic: string, kafka: Kafka = testKafka()): Promise<TopicReader<T>> {
+    const consumer = kafka.consumer({ groupId: uniqueId('reader'), allowAutoTopicCreation: false });
+    const reader = new TopicReader<T>(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic: t, partition, message }) => {
+        reader.records.push({
+          topic: t,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value ? (JSON.parse(message.value.toString()) as T) : (null as T),
+        });
+      },
+    });
+    return reader;
+  }
+
+  matching(predicate: (record: ReadRecord<T>) => boolean): ReadRecord<T>[] {
+    return this.records.filter(predicate);
+  }
+
+  /** Waits until at least `count` records match, and returns them. */
+  async waitForCount(
+    count: number,
+    predicate: (record: ReadRecord<T>) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<ReadRecord<T>[]> {
+    return waitFor(
+      () => {
+        const found = this.matching(predicate);
+        return found.length >= count ? found : undefined;
+      },
+      { timeoutMs, description: `${count} record(s) (have ${this.matching(predicate).length})` },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
