@@ -4,6 +4,10 @@
  * swc (no type checking here: `pnpm typecheck` does that), and workspace packages resolve to their
  * sources through the "source" export condition.
  */
+// Dependencies that ship only ES modules (Node 20 loads them through require(esm); jest's module
+// runtime cannot), so swc compiles them to CommonJS like our own sources.
+const ESM_ONLY = ['cookie'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -13,7 +17,12 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
+    '^.+\\.m?js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/)?(${ESM_ONLY.join('|')})[@/])`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: [
     '<rootDir>/packages/*/src/**/*.test.ts',

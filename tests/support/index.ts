@@ -1,4 +1,5 @@
 export * from './brokers';
 export * from './kit';
+export * from './processes';
 export * from './tcp-proxy';
 export * from './topic-reader';

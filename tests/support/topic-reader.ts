@@ -18,7 +18,11 @@ export class TopicReader<T = unknown> {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start<T = unknown>(topic: string, kafka: Kafka = testKafka()): Promise<TopicReader<T>> {
-    const consumer = kafka.consumer({ groupId: uniqueId('reader'), allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: uniqueId('reader'),
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+    });
     const reader = new TopicReader<T>(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -9,3 +9,4 @@ export * from './metrics';
 export * from './postgres';
 export * from './redis';
 export * from './shutdown';
+export * from './service';

@@ -4,6 +4,7 @@ import {
   type KafkaConfig,
   logLevel,
   type Message,
+  Partitioners,
   type Producer,
   type RecordMetadata,
   type RetryOptions,
@@ -58,6 +59,8 @@ export async function connectProducer(
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    // murmur2, as the Java client: a key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
     ...(options.retry ? { retry: options.retry } : {}),
   });

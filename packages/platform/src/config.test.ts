@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { baseConfigSchema, ConfigError, loadConfig, port } from './config';
+
+const schema = baseConfigSchema.extend({ PORT: port(8081) });
+
+describe('loadConfig', () => {
+  it('when nothing is set, then every default applies', () => {
+    const config = loadConfig(schema, {});
+    expect(config.PORT).toBe(8081);
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.TAOBI_ENV).toBe('development');
+    expect(config.KAFKA_TOPIC_PREFIX).toBe('');
+  });
+
+  it('when a list and a number are given as strings, then they are parsed', () => {
+    const config = loadConfig(schema, { KAFKA_BROKERS: 'a:1, b:2', PORT: '9000' });
+    expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(config.PORT).toBe(9000);
+  });
+
+  it('when a variable is empty, then it counts as unset', () => {
+    expect(loadConfig(schema, { PORT: '' }).PORT).toBe(8081);
+  });
+
+  it('when variables are invalid, then the error names each of them', () => {
+    let caught: unknown;
+    try {
+      loadConfig(schema, { PORT: 'eighty', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'loud' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const variables = (caught as ConfigError).problems.map((p) => p.variable).sort();
+    expect(variables).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+    expect((caught as Error).message).toContain('PORT');
+  });
+
+  it('when a service extends the schema, then its own variables are validated too', () => {
+    const extended = schema.extend({ BATCH_SIZE: z.coerce.number().int().positive().default(10) });
+    expect(() => loadConfig(extended, { BATCH_SIZE: '-1' })).toThrow(/BATCH_SIZE/);
+  });
+});

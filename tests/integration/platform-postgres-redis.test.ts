@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPool, createRedis, migrate, Redis, withTransaction } from '@taobi/platform';
+import { createTestDatabase, testEndpoints, testLogger, uniqueId } from '../support';
+
+describe('Postgres: migrations and a round trip', () => {
+  it('when a schema is migrated, then its tables exist, a row round-trips, and a second run applies nothing', async () => {
+    const database = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'taobi-migrations-'));
+    writeFileSync(
+      join(dir, '1700000000000_members.sql'),
+      '-- Up Migration\nCREATE TABLE sample.members (id text PRIMARY KEY, points bigint NOT NULL);\n-- Down Migration\nDROP TABLE sample.members;\n',
+    );
+    const pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName: 'test' });
+    try {
+      const applied = await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() });
+      expect(applied).toEqual(['1700000000000_members']);
+
+      await withTransaction(pool, (client) =>
+        client.query('INSERT INTO sample.members (id, points) VALUES ($1, $2)', ['m-1', 1234]),
+      );
+      const { rows } = await pool.query('SELECT id, points FROM sample.members');
+      expect(rows).toEqual([{ id: 'm-1', points: 1234 }]);
+
+      await expect(
+        withTransaction(pool, async (client) => {
+          await client.query('INSERT INTO sample.members (id, points) VALUES ($1, $2)', ['m-2', 1]);
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect((await pool.query('SELECT count(*)::int AS n FROM sample.members')).rows[0].n).toBe(1);
+
+      expect(await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() })).toEqual([]);
+    } finally {
+      await pool.end();
+      await database.drop();
+    }
+  });
+});
+
+describe('Redis: a round trip under the key prefix', () => {
+  it('when a value is written through the client, then it reads back and lives under the prefix', async () => {
+    const prefix = `${uniqueId('t')}:`;
+    const redis = createRedis({ url: testEndpoints().redisUrl, keyPrefix: prefix, logger: testLogger() });
+    const raw = new Redis(testEndpoints().redisUrl);
+    try {
+      await redis.set('member:m-1', JSON.stringify({ score: 1000 }), 'EX', 60);
+      expect(JSON.parse((await redis.get('member:m-1')) ?? 'null')).toEqual({ score: 1000 });
+      expect(await raw.exists(`${prefix}member:m-1`)).toBe(1);
+      expect(await raw.exists('member:m-1')).toBe(0);
+    } finally {
+      await raw.del(`${prefix}member:m-1`);
+      redis.disconnect();
+      raw.disconnect();
+    }
+  });
+});

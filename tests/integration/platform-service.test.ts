@@ -1,0 +1,59 @@
+import { EphemeralBroker, freePort, ServiceProcess, TcpProxy, testEndpoints, waitFor } from '../support';
+
+const ENTRY = 'tests/integration/fixtures/sample-service.ts';
+
+describe('a service process built from the platform', () => {
+  it('when a config value is bad, then boot is refused with exit code 2 naming the variable', async () => {
+    const service = ServiceProcess.start(ENTRY, { DATABASE_URL: 'mysql://nowhere/x', PORT: 'eighty' });
+    const { code } = await service.exited;
+    expect(code).toBe(2);
+    expect(service.output).toMatch(/invalid configuration: .*DATABASE_URL/);
+    expect(service.output).toMatch(/PORT/);
+  });
+
+  it('when its dependencies come up, then /readyz goes from 503 to 200, and SIGTERM exits cleanly', async () => {
+    const endpoints = testEndpoints();
+    const pg = new URL(endpoints.databaseUrl);
+    const redis = new URL(endpoints.redisUrl);
+    const postgresProxy = await TcpProxy.create({ host: pg.hostname, port: Number(pg.port || 5432) });
+    const redisProxy = await TcpProxy.create({ host: redis.hostname, port: Number(redis.port || 6379) });
+    const broker = await EphemeralBroker.create();
+    pg.host = `127.0.0.1:${postgresProxy.port}`;
+    redis.host = `127.0.0.1:${redisProxy.port}`;
+
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const service = ServiceProcess.start(ENTRY, {
+      PORT: String(port),
+      KAFKA_BROKERS: broker.brokers.join(','),
+      DATABASE_URL: pg.toString(),
+      REDIS_URL: redis.toString(),
+    });
+    try {
+      await service.waitUntilListening(baseUrl);
+      const down = await fetch(`${baseUrl}/readyz`);
+      expect(down.status).toBe(503);
+      const downBody = (await down.json()) as { checks: Record<string, string> };
+      expect(Object.keys(downBody.checks).sort()).toEqual(['kafka', 'postgres', 'redis']);
+      for (const state of Object.values(downBody.checks)) expect(state).toMatch(/^unavailable/);
+
+      await Promise.all([postgresProxy.open(), redisProxy.open(), broker.start()]);
+
+      const up = await waitFor(
+        async () => {
+          const response = await fetch(`${baseUrl}/readyz`);
+          return response.status === 200 ? response : undefined;
+        },
+        { timeoutMs: 60_000, description: '/readyz to answer 200' },
+      );
+      expect(await up.json()).toEqual({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' } });
+
+      const { code } = await service.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(service.output).toContain('shut down cleanly');
+    } finally {
+      await service.stop('SIGKILL');
+      await Promise.all([postgresProxy.close(), redisProxy.close(), broker.destroy()]);
+    }
+  });
+});

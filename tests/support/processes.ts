@@ -1,0 +1,53 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { waitFor } from './kit';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** A service (or any TypeScript entry point) running as its own Node process, as in production. */
+export class ServiceProcess {
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    this.exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  }
+
+  /** Spawns `node --conditions=source --import tsx <entry>` with `env` over the current environment. */
+  static start(entry: string, env: Record<string, string>): ServiceProcess {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Waits until `GET <url>/healthz` answers (the process is listening). */
+  async waitUntilListening(baseUrl: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.child.exitCode !== null) throw new Error(`process exited early:\n${this.output}`);
+        const response = await fetch(`${baseUrl}/healthz`).catch(() => undefined);
+        return response?.status === 200;
+      },
+      { timeoutMs, description: `${baseUrl} to listen` },
+    );
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
