@@ -1,3 +1,4 @@
+import type { DeadLetter, TopicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
   type ConsumedRecord,
@@ -7,7 +8,6 @@ import {
   type Producer,
   publish,
 } from '@taobi/platform';
-import type { DeadLetter, TopicNames } from '@taobi/contracts';
 import { z } from 'zod';
 import { createTestTopics, TopicReader, testKafka, testLogger, uniqueId, waitFor } from '../support';
 
@@ -34,7 +34,11 @@ describe('platform Kafka helpers against the real broker', () => {
     await producer.disconnect();
   });
 
-  function consumer(groupId: string, handle: (records: ConsumedRecord<TestRecord>[]) => Promise<void>, extra = {}) {
+  function consumer(
+    groupId: string,
+    handle: (records: ConsumedRecord<TestRecord>[]) => Promise<void>,
+    extra = {},
+  ) {
     const batchConsumer = createBatchConsumer({
       kafka,
       groupId,
@@ -90,10 +94,13 @@ describe('platform Kafka helpers against the real broker', () => {
       expect(seen.find((r) => r.value.memberId === member)?.key).toBe(member);
     }
     // Every acknowledged record is covered by a committed offset.
-    await waitFor(async () => {
-      const committed = await committedOffsets(groupId);
-      return metadata.every((m) => BigInt(committed[m.partition] ?? '-1') > BigInt(m.baseOffset ?? '0'));
-    }, { description: 'offsets committed' });
+    await waitFor(
+      async () => {
+        const committed = await committedOffsets(groupId);
+        return metadata.every((m) => BigInt(committed[m.partition] ?? '-1') > BigInt(m.baseOffset ?? '0'));
+      },
+      { description: 'offsets committed' },
+    );
   });
 
   it('when a consumer crashes mid-batch, then a restarted one sees the uncommitted records again, and only those', async () => {

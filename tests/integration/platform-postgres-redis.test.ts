@@ -12,9 +12,18 @@ describe('Postgres: migrations and a round trip', () => {
       join(dir, '1700000000000_members.sql'),
       '-- Up Migration\nCREATE TABLE sample.members (id text PRIMARY KEY, points bigint NOT NULL);\n-- Down Migration\nDROP TABLE sample.members;\n',
     );
-    const pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName: 'test' });
+    const pool = createPool({
+      connectionString: database.url,
+      logger: testLogger(),
+      applicationName: 'test',
+    });
     try {
-      const applied = await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() });
+      const applied = await migrate({
+        databaseUrl: database.url,
+        schema: 'sample',
+        dir,
+        logger: testLogger(),
+      });
       expect(applied).toEqual(['1700000000000_members']);
 
       await withTransaction(pool, (client) =>
@@ -31,7 +40,9 @@ describe('Postgres: migrations and a round trip', () => {
       ).rejects.toThrow('abort');
       expect((await pool.query('SELECT count(*)::int AS n FROM sample.members')).rows[0].n).toBe(1);
 
-      expect(await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() })).toEqual([]);
+      expect(
+        await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() }),
+      ).toEqual([]);
     } finally {
       await pool.end();
       await database.drop();

@@ -46,7 +46,10 @@ describe('a service process built from the platform', () => {
         },
         { timeoutMs: 60_000, description: '/readyz to answer 200' },
       );
-      expect(await up.json()).toEqual({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' } });
+      expect(await up.json()).toEqual({
+        status: 'ready',
+        checks: { kafka: 'ok', postgres: 'ok', redis: 'ok' },
+      });
 
       const { code } = await service.stop('SIGTERM');
       expect(code).toBe(0);

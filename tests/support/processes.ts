@@ -21,11 +21,15 @@ export class ServiceProcess {
 
   /** Spawns `node --conditions=source --import tsx <entry>` with `env` over the current environment. */
   static start(entry: string, env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry)],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return new ServiceProcess(child);
   }
 
@@ -46,7 +50,9 @@ export class ServiceProcess {
   }
 
   /** Sends `signal` and waits for the process to exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }

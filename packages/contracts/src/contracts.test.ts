@@ -28,7 +28,9 @@ const completed = {
 
 describe('consumption events', () => {
   it('when the same order is identified twice, then the event id is the same', () => {
-    expect(consumptionEventId('food', 'completed', 'o-1')).toBe(consumptionEventId('food', 'completed', 'o-1'));
+    expect(consumptionEventId('food', 'completed', 'o-1')).toBe(
+      consumptionEventId('food', 'completed', 'o-1'),
+    );
     expect(consumptionEventId('food', 'completed', 'o-1')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );

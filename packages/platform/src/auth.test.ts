@@ -22,7 +22,10 @@ describe('KeySet', () => {
 describe('assertNoDevelopmentKeys', () => {
   it('when production holds a development key, then boot is refused naming the variable', () => {
     expect(() =>
-      assertNoDevelopmentKeys('production', { READ_API_KEYS: [DEVELOPMENT_KEYS.read], ADMIN_API_KEYS: ['a-real-secret'] }),
+      assertNoDevelopmentKeys('production', {
+        READ_API_KEYS: [DEVELOPMENT_KEYS.read],
+        ADMIN_API_KEYS: ['a-real-secret'],
+      }),
     ).toThrow(ConfigError);
     expect(() => assertNoDevelopmentKeys('production', { READ_API_KEYS: [DEVELOPMENT_KEYS.read] })).toThrow(
       /READ_API_KEYS/,
@@ -30,7 +33,9 @@ describe('assertNoDevelopmentKeys', () => {
   });
 
   it('when development holds development keys, or production holds real ones, then boot goes on', () => {
-    expect(() => assertNoDevelopmentKeys('development', { READ_API_KEYS: [DEVELOPMENT_KEYS.read] })).not.toThrow();
+    expect(() =>
+      assertNoDevelopmentKeys('development', { READ_API_KEYS: [DEVELOPMENT_KEYS.read] }),
+    ).not.toThrow();
     expect(() => assertNoDevelopmentKeys('production', { READ_API_KEYS: ['a-real-secret'] })).not.toThrow();
   });
 });

@@ -123,7 +123,11 @@ describe('createHttpApp', () => {
   it('when a guarded route is called without, with a wrong, or with the right key, then 401, 401, 200', async () => {
     const app = buildApp();
     expect((await app.inject({ method: 'GET', url: '/guarded' })).statusCode).toBe(401);
-    const wrong = await app.inject({ method: 'GET', url: '/guarded', headers: { authorization: 'Bearer nope' } });
+    const wrong = await app.inject({
+      method: 'GET',
+      url: '/guarded',
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('UNAUTHORIZED');
     const right = await app.inject({
@@ -135,7 +139,12 @@ describe('createHttpApp', () => {
   });
 
   it('when an AppError is serialised, then it carries code, message and fields only', () => {
-    const error = new AppError('X', 'y', 422, { fields: [{ field: 'a', message: 'b' }], cause: new Error('c') });
-    expect(error.toJSON()).toEqual({ error: { code: 'X', message: 'y', fields: [{ field: 'a', message: 'b' }] } });
+    const error = new AppError('X', 'y', 422, {
+      fields: [{ field: 'a', message: 'b' }],
+      cause: new Error('c'),
+    });
+    expect(error.toJSON()).toEqual({
+      error: { code: 'X', message: 'y', fields: [{ field: 'a', message: 'b' }] },
+    });
   });
 });

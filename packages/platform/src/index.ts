@@ -8,5 +8,5 @@ export * from './logger';
 export * from './metrics';
 export * from './postgres';
 export * from './redis';
-export * from './shutdown';
 export * from './service';
+export * from './shutdown';
