@@ -26,7 +26,8 @@ ensure_pnpm() {
 # Installs dependencies when the lockfile changed since the last install.
 ensure_deps() {
   local stamp="node_modules/.taobi-install-stamp" sum
-  sum=$(cat pnpm-lock.yaml package.json */*/package.json infra/package.json tests/package.json 2>/dev/null | cksum)
+  sum=$(cat pnpm-lock.yaml pnpm-workspace.yaml package.json packages/*/package.json services/*/package.json \
+    infra/package.json tests/package.json 2>/dev/null | cksum)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
   say "installing workspace dependencies (pnpm install)"
   pnpm install --frozen-lockfile --reporter=append-only >&2

@@ -35,7 +35,8 @@ fetch() {
   if ! mvn -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$LIBS.tmp" -DincludeScope=runtime -Dstyle.color=never \
       -Dorg.slf4j.simpleLogger.log.org.apache.maven.cli.transfer.Slf4jMavenTransferListener=info \
-      | grep -E --line-buffered 'Downloaded from|BUILD|ERROR' | sed -u 's/^/[kafka]   /' >&2; then
+      | sed -u 's/\x1b\[[0-9;]*m//g' | grep -E --line-buffered 'Downloaded from|BUILD|ERROR' \
+      | sed -u 's/^/[kafka]   /' >&2; then
     say "could not fetch Kafka from Maven Central (see the Maven output above)"; exit 1
   fi
   [ -f "$LIBS.tmp/kafka_2.13-$KAFKA_VERSION.jar" ] || { say "Maven did not produce kafka_2.13-$KAFKA_VERSION.jar"; exit 1; }
