@@ -34,7 +34,7 @@ fetch() {
   # Maven prints one line per artifact it downloads: that is the progress output.
   if ! mvn -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$LIBS.tmp" -DincludeScope=runtime -Dstyle.color=never \
-      -Dorg.slf4j.simpleLogger.log.org.apache.maven.cli.transfer.Slf4jMavenTransferListener=info \
+      -Dorg.slf4j.simpleLogger.log.org.apache.maven.cli.transfer.Slf4jMavenTransferListener=info 2>&1 \
       | sed -u 's/\x1b\[[0-9;]*m//g' | grep -E --line-buffered 'Downloaded from|BUILD|ERROR' \
       | sed -u 's/^/[kafka]   /' >&2; then
     say "could not fetch Kafka from Maven Central (see the Maven output above)"; exit 1
