@@ -1,0 +1,222 @@
+import type { TopicKey, TopicNames } from '@taobi/contracts';
+import type { Pool, PoolClient } from 'pg';
+import { Counter, type Registry } from 'prom-client';
+import { type Producer, publish } from './kafka';
+import type { Logger } from './logger';
+import { withTransaction } from './postgres';
+
+/**
+ * The transactional outbox. A service writes its state change and the records it must publish in
+ * one Postgres transaction (`enqueueOutbox`); a relay publishes them to Kafka in id order and marks
+ * them published. A crash between Kafka's ack and the mark publishes a record again, with the same
+ * eventId, so downstream consumers dedupe it.
+ *
+ * Each service's migrations create the table in its own schema:
+ *
+ *   CREATE TABLE <schema>.outbox (
+ *     id bigserial PRIMARY KEY,
+ *     event_id text NOT NULL UNIQUE,
+ *     topic text NOT NULL,            -- a TopicKey of @taobi/contracts, e.g. 'scoreChanged'
+ *     message_key text,               -- the memberId
+ *     payload jsonb NOT NULL,
+ *     created_at timestamptz NOT NULL DEFAULT now(),
+ *     published_at timestamptz
+ *   );
+ *   CREATE INDEX outbox_unpublished ON <schema>.outbox (id) WHERE published_at IS NULL;
+ */
+export interface OutboxRecord {
+  eventId: string;
+  topic: TopicKey;
+  key: string | null;
+  payload: unknown;
+}
+
+function table(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unsafe schema name: ${schema}`);
+  return `${schema}.outbox`;
+}
+
+/** Adds records to the outbox inside the caller's transaction; an eventId already there is skipped. */
+export async function enqueueOutbox(
+  client: PoolClient,
+  schema: string,
+  records: readonly OutboxRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await client.query(
+    `INSERT INTO ${table(schema)} (event_id, topic, message_key, payload)
+     SELECT e, t, k, p::jsonb FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS r(e, t, k, p)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      records.map((r) => r.eventId),
+      records.map((r) => r.topic),
+      records.map((r) => r.key),
+      records.map((r) => JSON.stringify(r.payload)),
+    ],
+  );
+}
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  schema: string;
+  producer: Producer;
+  topics: TopicNames;
+  logger: Logger;
+  metrics?: Registry;
+  batchSize?: number;
+  /** How often an idle relay looks for work it was not woken for (another instance's rows). */
+  pollIntervalMs?: number;
+  /** Published rows are deleted after this long (they are a transport, not the audit trail). */
+  retentionMs?: number;
+  /** Runs after a batch is published and marked, e.g. to refresh a Redis read model. */
+  afterPublish?: (records: OutboxRecord[]) => Promise<void>;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Publishes what is pending now instead of at the next poll. */
+  wake(): void;
+  /** Publishes everything pending (for tests and admin jobs); resolves when the outbox is empty. */
+  drain(): Promise<void>;
+  /** Finishes the batch in hand and stops. */
+  stop(): Promise<void>;
+}
+
+interface Row {
+  id: number;
+  event_id: string;
+  topic: TopicKey;
+  message_key: string | null;
+  payload: unknown;
+}
+
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const log = options.logger.child({ component: 'outbox-relay', schema: options.schema });
+  const outbox = table(options.schema);
+  const batchSize = options.batchSize ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+  const published = new Counter({
+    name: 'outbox_published_total',
+    help: 'Records the outbox relay published, by topic',
+    labelNames: ['topic'],
+    registers: options.metrics ? [options.metrics] : [],
+  });
+  const failures = new Counter({
+    name: 'outbox_publish_failures_total',
+    help: 'Outbox batches that could not be published (retried)',
+    registers: options.metrics ? [options.metrics] : [],
+  });
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  let lastPurge = 0;
+
+  /** One batch: lock, publish, mark. Returns how many rows it published (0 when idle or locked out). */
+  async function publishBatch(): Promise<number> {
+    const records = await withTransaction(options.pool, async (client) => {
+      // One publisher per schema at a time keeps each member's records in order across instances.
+      const lock = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok',
+        [outbox],
+      );
+      if (!lock.rows[0]?.ok) return [];
+      const { rows } = await client.query<Row>(
+        `SELECT id, event_id, topic, message_key, payload FROM ${outbox}
+         WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [batchSize],
+      );
+      if (rows.length === 0) return [];
+      await publish(
+        options.producer,
+        rows.map((row) => ({ topic: options.topics[row.topic], key: row.message_key, value: row.payload })),
+      );
+      await client.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+        rows.map((row) => row.id),
+      ]);
+      return rows.map(
+        (row): OutboxRecord => ({
+          eventId: row.event_id,
+          topic: row.topic,
+          key: row.message_key,
+          payload: row.payload,
+        }),
+      );
+    });
+    for (const record of records) published.labels(record.topic).inc();
+    if (records.length > 0 && options.afterPublish) {
+      await options.afterPublish(records).catch((error: unknown) => {
+        log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
+      });
+    }
+    return records.length;
+  }
+
+  async function purge(): Promise<void> {
+    if (Date.now() - lastPurge < 60_000) return;
+    lastPurge = Date.now();
+    await options.pool.query(
+      `DELETE FROM ${outbox} WHERE published_at < now() - ($1 || ' milliseconds')::interval`,
+      [String(retentionMs)],
+    );
+  }
+
+  function pause(ms: number): Promise<void> {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        woken = false;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let backoffMs = 0;
+    while (running) {
+      try {
+        const count = await publishBatch();
+        backoffMs = 0;
+        if (count === batchSize) continue;
+        await purge();
+        await pause(pollIntervalMs);
+      } catch (error) {
+        failures.inc();
+        backoffMs = Math.min(Math.max(backoffMs * 2, 200), 5000);
+        log.warn({ err: error, retryInMs: backoffMs }, 'outbox publish failed; will retry');
+        await pause(backoffMs);
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    async drain() {
+      while ((await publishBatch()) > 0) {
+        // keep going until a batch comes back empty
+      }
+    },
+    async stop() {
+      running = false;
+      wakeUp?.();
+      await loop;
+    },
+  };
+}

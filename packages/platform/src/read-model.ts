@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * A Redis read model whose writes carry a version: a write with a version not newer than the
+ * stored one is ignored, atomically, so a late or replayed write never overwrites newer state.
+ * Each entry is a hash `{ version, value }` under `<namespace>:<id>` (plus the client's prefix).
+ */
+const WRITE_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'version')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'value', ARGV[2])
+return 1`;
+
+type WithWriteIfNewer = Redis & {
+  taobiWriteIfNewer(key: string, version: number, value: string): Promise<number>;
+};
+
+export interface VersionedEntry<T> {
+  id: string;
+  version: number;
+  value: T;
+}
+
+export interface VersionedStore<T> {
+  /** Writes each entry unless Redis holds the same or a newer version; one round trip for all. */
+  writeIfNewer(entries: readonly VersionedEntry<T>[]): Promise<void>;
+  read(id: string): Promise<VersionedEntry<T> | undefined>;
+  /** Removes an entry (tests and repairs). */
+  remove(id: string): Promise<void>;
+}
+
+export function createVersionedStore<T>(redis: Redis, namespace: string): VersionedStore<T> {
+  const client = redis as WithWriteIfNewer;
+  if (typeof client.taobiWriteIfNewer !== 'function') {
+    redis.defineCommand('taobiWriteIfNewer', { numberOfKeys: 1, lua: WRITE_IF_NEWER });
+  }
+  const key = (id: string) => `${namespace}:${id}`;
+  return {
+    async writeIfNewer(entries) {
+      if (entries.length === 0) return;
+      const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & {
+        taobiWriteIfNewer(key: string, version: number, value: string): unknown;
+      };
+      for (const entry of entries)
+        pipeline.taobiWriteIfNewer(key(entry.id), entry.version, JSON.stringify(entry.value));
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (failed?.[0]) throw failed[0];
+    },
+    async read(id) {
+      const stored = await redis.hmget(key(id), 'version', 'value');
+      const [version, value] = stored;
+      if (version === null || version === undefined || value === null || value === undefined)
+        return undefined;
+      return { id, version: Number(version), value: JSON.parse(value) as T };
+    },
+    async remove(id) {
+      await redis.del(key(id));
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './calendar';
+export * from './rule-set';
+export * from './score-rules';

@@ -1,0 +1,134 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TopicNames } from '@taobi/contracts';
+import {
+  connectProducer,
+  createOutboxRelay,
+  createPool,
+  createRedis,
+  createVersionedStore,
+  enqueueOutbox,
+  migrate,
+  type Pool,
+  type Producer,
+  withTransaction,
+} from '@taobi/platform';
+import {
+  createTestDatabase,
+  createTestTopics,
+  TopicReader,
+  testEndpoints,
+  testKafka,
+  testLogger,
+  uniqueId,
+  waitFor,
+} from '../support';
+
+const OUTBOX_SQL = `-- Up Migration
+CREATE TABLE relaytest.outbox (
+  id bigserial PRIMARY KEY,
+  event_id text NOT NULL UNIQUE,
+  topic text NOT NULL,
+  message_key text,
+  payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz
+);
+CREATE INDEX outbox_unpublished ON relaytest.outbox (id) WHERE published_at IS NULL;
+`;
+
+describe('the transactional outbox and its relay', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: Pool;
+  let producer: Producer;
+  let topics: TopicNames;
+  const kafka = testKafka();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
+    writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
+    await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
+    pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName: 'test' });
+    ({ topics } = await createTestTopics(kafka));
+    producer = await connectProducer(kafka);
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await pool.end();
+    await database.drop();
+  });
+
+  it('when a transaction commits, its records are published once in order; when it rolls back, nothing is', async () => {
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const relay = createOutboxRelay({
+      pool,
+      schema: 'relaytest',
+      producer,
+      topics,
+      logger: testLogger(),
+      pollIntervalMs: 50,
+    });
+    relay.start();
+    try {
+      const record = (n: number) => ({
+        eventId: `${member}:${n}`,
+        topic: 'scoreChanged' as const,
+        key: member,
+        payload: { n },
+      });
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', [record(1), record(2)]));
+      await expect(
+        withTransaction(pool, async (client) => {
+          await enqueueOutbox(client, 'relaytest', [record(99)]);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      // The same eventId enqueued again (a redelivered input) is not a second record.
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', [record(2), record(3)]));
+      relay.wake();
+
+      const records = await reader.waitForCount(3, (r) => r.key === member);
+      await relay.drain();
+      expect(records.map((r) => r.value.n)).toEqual([1, 2, 3]);
+      expect(reader.matching((r) => r.key === member)).toHaveLength(3);
+      const pending = await pool.query(
+        'SELECT count(*)::int AS n FROM relaytest.outbox WHERE published_at IS NULL',
+      );
+      expect(pending.rows[0].n).toBe(0);
+    } finally {
+      await relay.stop();
+      await reader.close();
+    }
+  });
+});
+
+describe('the versioned Redis read model', () => {
+  it('when an older version arrives after a newer one, then the newer value stays', async () => {
+    const redis = createRedis({
+      url: testEndpoints().redisUrl,
+      keyPrefix: `${uniqueId('t')}:`,
+      logger: testLogger(),
+    });
+    const store = createVersionedStore<{ score: number }>(redis, 'score');
+    try {
+      await store.writeIfNewer([{ id: 'm-1', version: 2, value: { score: 500 } }]);
+      await store.writeIfNewer([
+        { id: 'm-1', version: 1, value: { score: 400 } },
+        { id: 'm-1', version: 2, value: { score: 450 } },
+        { id: 'm-2', version: 1, value: { score: 300 } },
+      ]);
+      expect(await store.read('m-1')).toEqual({ id: 'm-1', version: 2, value: { score: 500 } });
+      expect(await store.read('m-2')).toEqual({ id: 'm-2', version: 1, value: { score: 300 } });
+      await store.writeIfNewer([{ id: 'm-1', version: 3, value: { score: 700 } }]);
+      expect((await store.read('m-1'))?.value).toEqual({ score: 700 });
+      expect(await store.read('m-3')).toBeUndefined();
+      await waitFor(async () => (await redis.ping()) === 'PONG');
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
