@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { type PostResult, postEvents, type SimulatedEvent, simulate } from '@taobi/loadgen';
+import type { Endpoints } from '../endpoints';
+
+export interface SimulateOptions {
+  members: number;
+  months: number;
+  seed: number;
+  batchSize: number;
+  concurrency: number;
+  rate?: number;
+  duration?: number;
+  runId?: string;
+  quiet?: boolean;
+}
+
+const MONTH_MS = 30.4375 * 86_400_000;
+
+/**
+ * Generates `members` synthetic members' spending over the last `months` months (at most 12: the
+ * ingest APIs refuse events outside the scoring window) and posts it through the ingest APIs.
+ */
+export async function runSimulation(
+  endpoints: Endpoints,
+  options: SimulateOptions,
+): Promise<{ events: SimulatedEvent[]; result: PostResult; runId: string }> {
+  const runId = options.runId ?? `sim${randomBytes(3).toString('hex')}`;
+  const months = Math.min(Math.max(options.months, 0.1), 12);
+  // Stay a safe margin inside the window: its first day, and a minute before now.
+  const to = Date.now() - 60_000;
+  const from = to - months * MONTH_MS + 86_400_000 * 2;
+  const events = simulate({ members: options.members, from, to, seed: options.seed, runId });
+  const log = options.quiet ? () => undefined : (line: string) => console.log(line);
+  log(
+    `simulating ${options.members} members over ${months} months (seed ${options.seed}, run ${runId}): ` +
+      `${events.length} events to post`,
+  );
+  const result = await postEvents(events, {
+    endpoints: endpoints.ingest,
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+    ratePerSecond: options.rate,
+    durationSeconds: options.duration,
+    onProgress: (p) => {
+      const rate = p.elapsedMs > 0 ? Math.round(((p.accepted + p.rejected) * 1000) / p.elapsedMs) : 0;
+      const done = p.total > 0 ? Math.round(((p.accepted + p.rejected) * 100) / p.total) : 100;
+      log(
+        `  ${done}%  accepted ${p.accepted}/${p.total}  rejected ${p.rejected}  retries ${p.retries}  ${rate} events/s`,
+      );
+    },
+  });
+  for (const rejection of result.rejections) log(`  rejected: ${rejection}`);
+  return { events, result, runId };
+}

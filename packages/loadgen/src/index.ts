@@ -1,0 +1,3 @@
+export * from './model';
+export * from './poster';
+export * from './random';
