@@ -1,5 +1,6 @@
 export * from './brokers';
 export * from './kit';
 export * from './processes';
+export * from './stack';
 export * from './tcp-proxy';
 export * from './topic-reader';

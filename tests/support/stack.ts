@@ -1,0 +1,104 @@
+import type { TopicNames } from '@taobi/contracts';
+import { discoverServices, type ServiceInfo } from '@taobi/infra/services';
+import { createTestDatabase, createTestTopics, testEndpoints, uniqueId } from './kit';
+import { REPO_ROOT, ServiceProcess } from './processes';
+import { freePort } from './tcp-proxy';
+
+interface Running {
+  info: ServiceInfo;
+  port: number;
+  env: Record<string, string>;
+  process: ServiceProcess;
+}
+
+/**
+ * Every service of the repository (or the named ones) as real processes, wired to the run's Kafka,
+ * Postgres and Redis under names of this stack's own: a topic prefix, a database, a Redis key prefix
+ * and consumer group ids. End-to-end tests drive it only through HTTP and Kafka.
+ */
+export class TestStack {
+  private constructor(
+    private readonly running: Map<string, Running>,
+    readonly topics: TopicNames,
+    readonly topicPrefix: string,
+    private readonly dropDatabase: () => Promise<void>,
+  ) {}
+
+  static async start(
+    options: { services?: string[]; env?: Record<string, string> } = {},
+  ): Promise<TestStack> {
+    const all = discoverServices(REPO_ROOT);
+    const wanted = options.services ? all.filter((s) => options.services?.includes(s.name)) : all;
+    const missing = (options.services ?? []).filter((name) => !all.some((s) => s.name === name));
+    if (missing.length > 0) throw new Error(`no such service: ${missing.join(', ')}`);
+
+    const { prefix, topics } = await createTestTopics();
+    const database = await createTestDatabase();
+    const redisPrefix = `${uniqueId('stack')}:`;
+    const running = new Map<string, Running>();
+    for (const info of wanted) {
+      const port = await freePort();
+      const env = {
+        PORT: String(port),
+        KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: prefix,
+        KAFKA_GROUP_ID: `${prefix}${info.name}`,
+        DATABASE_URL: database.url,
+        REDIS_URL: testEndpoints().redisUrl,
+        REDIS_KEY_PREFIX: redisPrefix,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+        ...options.env,
+      };
+      running.set(info.name, { info, port, env, process: ServiceProcess.start(info.main, env) });
+    }
+    const stack = new TestStack(running, topics, prefix, database.drop);
+    try {
+      await Promise.all([...running.keys()].map((name) => stack.waitUntilReady(name)));
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  url(service: string): string {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    return `http://127.0.0.1:${entry.port}`;
+  }
+
+  /** Everything a service printed so far (for failure messages). */
+  output(service: string): string {
+    return this.running.get(service)?.process.output ?? '';
+  }
+
+  async waitUntilReady(service: string, timeoutMs = 60_000): Promise<void> {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    await entry.process.waitUntilListening(this.url(service), timeoutMs);
+  }
+
+  /** Stops a service (SIGTERM, or SIGKILL to simulate a crash) and starts it again on the same port. */
+  async restart(service: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.kill(service, signal);
+    this.revive(service);
+    await this.waitUntilReady(service);
+  }
+
+  async kill(service: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    await entry.process.stop(signal);
+  }
+
+  revive(service: string): void {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    entry.process = ServiceProcess.start(entry.info.main, entry.env);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.values()].map((entry) => entry.process.stop('SIGTERM')));
+    await this.dropDatabase();
+  }
+}
