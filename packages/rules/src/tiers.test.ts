@@ -247,6 +247,21 @@ describe('the monthly evaluation', () => {
     expect(scoring.state).toMatchObject({ tier: 'GOLD', downgradePending: false });
   });
 
+  it('when a pre-evaluation record arrives while the evaluation is under way, then its expiring points do not upgrade', () => {
+    const member = atScore(690, 'SILVER', 0, DEC_EVALUATION);
+    // Scoring wrote 720 before its December evaluation, 50 of which expire there.
+    const late = update(6, 720, 50, DEC_EVALUATION);
+    expect(
+      applyScoreUpdate(member, late, RULES).applied && applyScoreUpdate(member, late, RULES),
+    ).toMatchObject({
+      change: { tier: 'GOLD' },
+    });
+    expect(applyScoreUpdate(member, late, RULES, DEC_EVALUATION)).toMatchObject({
+      applied: true,
+      change: null,
+    });
+  });
+
   it('when scoring evaluated first, then its record already holds the expiry and is not taken off twice', () => {
     const member = atScore(950, 'PLATINUM', 40, JAN_EVALUATION);
     expect(effectiveScore(950, member.expiring, DEC_EVALUATION)).toBe(950);

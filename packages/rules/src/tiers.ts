@@ -146,14 +146,30 @@ function pendingFor(tier: Tier, score: number, thresholds: TierThresholds): bool
   return tierRank(tierForScore(score, thresholds)) < tierRank(tier);
 }
 
+function later(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return instant(a) >= instant(b) ? a : b;
+}
+
 /**
  * Applies one score change. A version at or below the one applied is late or repeated and changes
  * nothing. A score supporting a higher tier upgrades at once (one change, however many thresholds it
  * crosses); a score below the tier's threshold only marks the downgrade pending.
+ *
+ * `evaluationStartedAsOf` is the latest evaluation the service has started: a record written by
+ * scoring before that evaluation still counts the points it expires, so they are taken off (a late
+ * pre-evaluation record must not upgrade a member the evaluation is moving down).
  */
-export function applyScoreUpdate(state: MemberTier, update: ScoreUpdate, rules: TierRules): ScoreOutcome {
+export function applyScoreUpdate(
+  state: MemberTier,
+  update: ScoreUpdate,
+  rules: TierRules,
+  evaluationStartedAsOf: string | null = null,
+): ScoreOutcome {
   if (update.version <= state.scoreVersion) return { applied: false, state };
-  const score = effectiveScore(update.score, update.expiringAtNextEvaluation, state.lastEvaluationAsOf);
+  const asOf = later(state.lastEvaluationAsOf, evaluationStartedAsOf);
+  const score = effectiveScore(update.score, update.expiringAtNextEvaluation, asOf);
   const supported = tierForScore(score, rules.thresholds);
   const base: MemberTier = {
     ...state,
