@@ -144,6 +144,7 @@ export function buildTierService(
         schema: scoreChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
         handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
+        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         onFatal,
       });
       await consumer.start();
