@@ -111,6 +111,7 @@ export function buildTierService(
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
 
   let caughtUp: Promise<void> = Promise.resolve();
+  let stopped: Promise<void> | undefined;
 
   return {
     app,
@@ -125,6 +126,8 @@ export function buildTierService(
         dir: join(__dirname, '..', 'migrations'),
         logger,
       });
+      // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
+      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
       producer = await connectProducer(kafka);
       relay = createOutboxRelay({
         pool,
@@ -153,17 +156,20 @@ export function buildTierService(
         caughtUp = schedule.caughtUp;
       }
     },
-    async stop() {
-      await closeInOrder(logger, [
+    stop() {
+      // Idempotent: SIGTERM and a supervisor's second signal, or a test's afterAll, may both stop us.
+      stopped ??= closeInOrder(logger, [
         ['schedule', async () => schedule?.stop()],
         ['consumer', async () => consumer?.stop()],
         ['evaluations', () => evaluator.stop()],
         ['outbox relay', async () => relay?.stop()],
         ['producer', async () => producer?.disconnect()],
         ['kafka probe', kafkaProbe.close],
+        ['read model resync', () => readModel.settled()],
         ['postgres', () => pool.end()],
         ['redis', async () => redis.disconnect()],
       ]);
+      return stopped;
     },
   };
 }

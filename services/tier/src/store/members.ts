@@ -122,3 +122,18 @@ export async function countPendingDowngrades(pool: Pool): Promise<number> {
   );
   return rows[0]?.n ?? 0;
 }
+
+/** A page of members changed at or after `since` (member_id order), to resync the read model. */
+export async function membersUpdatedSince(
+  pool: Pool,
+  since: Date,
+  after: string | null,
+  limit: number,
+): Promise<StoredMember[]> {
+  const { rows } = await pool.query<MemberRow>(
+    `SELECT ${COLUMNS} FROM tier.members WHERE updated_at >= $1 AND ($2::text IS NULL OR member_id > $2::text)
+     ORDER BY member_id LIMIT $3`,
+    [since, after, limit],
+  );
+  return rows.map(fromRow);
+}
