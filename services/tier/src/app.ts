@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import { scoreChangedSchema, topicNames } from '@taobi/contracts';
+import {
+  assertNoDevelopmentKeys,
+  type BatchConsumer,
+  closeInOrder,
+  connectProducer,
+  createBatchConsumer,
+  createHttpApp,
+  createKafka,
+  createKafkaProbe,
+  createMetricsRegistry,
+  createOutboxRelay,
+  createPool,
+  createRedis,
+  type Logger,
+  migrate,
+  type OutboxRelay,
+  type Producer,
+  type Service,
+} from '@taobi/platform';
+import { assertValidThresholds, DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
+import { TIER_SCHEMA, type TierConfig } from './config';
+import { createScoreChangedHandler } from './consumers/score-changed';
+import { createEvaluator, type EvaluatorDeps } from './evaluation/evaluator';
+import { startEvaluationSchedule } from './evaluation/schedule';
+import { registerAdminRoutes } from './http/admin-routes';
+import { registerReadRoutes } from './http/read-routes';
+import { createTierMetrics } from './metrics';
+import { createTierReadModel } from './store/read-model';
+
+export interface TierServiceOptions {
+  /** The clock (schedule, catch-up, read views); tests move it. */
+  now?: () => Date;
+  ruleSet?: RuleSet;
+  /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
+  onFatal?: (error: Error) => void;
+  /** Test hook, see EvaluatorDeps.afterPage. */
+  afterEvaluationPage?: EvaluatorDeps['afterPage'];
+}
+
+export interface TierService extends Service {
+  /** Resolves when the start-up catch-up of missed evaluations is done (immediately when disabled). */
+  readonly caughtUp: Promise<void>;
+  readonly evaluator: ReturnType<typeof createEvaluator>;
+}
+
+/**
+ * The tier service: consumes `taobi.score-changed.v1`, keeps each member's tier in the `tier`
+ * schema (mirrored to Redis), publishes `taobi.tier-changed.v1` through an outbox, runs the monthly
+ * evaluation, and serves the read and admin APIs. It does not listen: main.ts or a test does.
+ */
+export function buildTierService(
+  config: TierConfig,
+  logger: Logger,
+  options: TierServiceOptions = {},
+): TierService {
+  assertNoDevelopmentKeys(config.TAOBI_ENV, {
+    READ_API_KEYS: config.READ_API_KEYS,
+    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
+  });
+  const ruleSet = options.ruleSet ?? DEFAULT_RULE_SET;
+  assertValidThresholds(ruleSet.tiers.thresholds);
+  const now = options.now ?? (() => new Date());
+  const onFatal =
+    options.onFatal ??
+    ((error: Error) => {
+      logger.fatal(
+        { err: error },
+        'consumer stopped for good; exiting so the supervisor restarts the service',
+      );
+      process.exit(1);
+    });
+
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const registry = createMetricsRegistry('tier');
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-tier', logger });
+  const kafkaProbe = createKafkaProbe(kafka);
+  const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const metrics = createTierMetrics(registry, pool, logger);
+  const readModel = createTierReadModel({ redis, pool, logger });
+
+  let producer: Producer | undefined;
+  let relay: OutboxRelay | undefined;
+  let consumer: BatchConsumer | undefined;
+  let schedule: ReturnType<typeof startEvaluationSchedule> | undefined;
+  const wakeRelay = () => relay?.wake();
+
+  const evaluator = createEvaluator({
+    pool,
+    ruleSet,
+    readModel,
+    metrics,
+    logger,
+    pageSize: config.EVALUATION_PAGE_SIZE,
+    wakeRelay,
+    ...(options.afterEvaluationPage ? { afterPage: options.afterEvaluationPage } : {}),
+  });
+
+  const app = createHttpApp({
+    logger,
+    metrics: registry,
+    readiness: {
+      kafka: kafkaProbe.check,
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
+  });
+  registerReadRoutes(app, { readKeys: config.READ_API_KEYS, ruleSet, readModel, pool, metrics, now });
+  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
+
+  let caughtUp: Promise<void> = Promise.resolve();
+  let stopped: Promise<void> | undefined;
+
+  return {
+    app,
+    evaluator,
+    get caughtUp() {
+      return caughtUp;
+    },
+    async start() {
+      await migrate({
+        databaseUrl: config.DATABASE_URL,
+        schema: TIER_SCHEMA,
+        dir: join(__dirname, '..', 'migrations'),
+        logger,
+      });
+      // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
+      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      producer = await connectProducer(kafka);
+      relay = createOutboxRelay({
+        pool,
+        schema: TIER_SCHEMA,
+        producer,
+        topics,
+        logger,
+        metrics: registry,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      });
+      relay.start();
+      consumer = createBatchConsumer({
+        kafka,
+        groupId: config.KAFKA_GROUP_ID,
+        topics: [topics.scoreChanged],
+        logger,
+        schema: scoreChangedSchema,
+        dlq: { producer, topic: topics.consumptionDlq },
+        handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
+        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+        onFatal,
+      });
+      await consumer.start();
+      if (config.EVALUATION_SCHEDULE_ENABLED) {
+        schedule = startEvaluationSchedule({ evaluator, pool, ruleSet, logger, now });
+        caughtUp = schedule.caughtUp;
+      }
+    },
+    stop() {
+      // Idempotent: SIGTERM and a supervisor's second signal, or a test's afterAll, may both stop us.
+      stopped ??= closeInOrder(logger, [
+        ['schedule', async () => schedule?.stop()],
+        ['consumer', async () => consumer?.stop()],
+        ['evaluations', () => evaluator.stop()],
+        ['outbox relay', async () => relay?.stop()],
+        ['producer', async () => producer?.disconnect()],
+        ['kafka probe', kafkaProbe.close],
+        ['read model resync', () => readModel.settled()],
+        ['postgres', () => pool.end()],
+        ['redis', async () => redis.disconnect()],
+      ]);
+      return stopped;
+    },
+  };
+}

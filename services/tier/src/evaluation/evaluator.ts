@@ -1,0 +1,168 @@
+import { AppError, enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
+import { evaluateMember, type RuleSet, type TierChange } from '@taobi/rules';
+import { TIER_SCHEMA } from '../config';
+import { tierChangedEventId, tierChangedOutbox } from '../domain/tier-changed';
+import type { TierMetrics } from '../metrics';
+import {
+  beginEvaluation,
+  completeEvaluation,
+  type EvaluationSummary,
+  type EvaluationTrigger,
+  evaluationMarks,
+  lockEvaluation,
+  readEvaluation,
+  recordPage,
+  unfinishedEvaluations,
+} from '../store/evaluations';
+import { lockMemberPage, type StoredMember, saveMembers } from '../store/members';
+import type { TierReadModel } from '../store/read-model';
+
+export interface EvaluatorDeps {
+  pool: Pool;
+  ruleSet: RuleSet;
+  readModel: TierReadModel;
+  metrics: TierMetrics;
+  logger: Logger;
+  pageSize: number;
+  wakeRelay: () => void;
+  /** Test hook: runs after each committed page (a throw here simulates a crash mid-evaluation). */
+  afterPage?: (page: { asOf: string; cursor: string; members: number }) => Promise<void> | void;
+}
+
+export interface Evaluator {
+  /**
+   * Runs (or resumes, or joins) the evaluation as of `asOf` and resolves with its summary once it is
+   * complete. An evaluation already completed is not run again.
+   */
+  run(asOf: Date, trigger: EvaluationTrigger): Promise<EvaluationSummary & { alreadyCompleted: boolean }>;
+  /** Finishes evaluations a stop or crash left running, oldest first. */
+  resumeUnfinished(): Promise<void>;
+  /** Lets runs in progress finish their page and stop (they resume at the next start). */
+  stop(): Promise<void>;
+}
+
+export const evaluationOutOfOrder = (asOf: string, latest: string) =>
+  new AppError(
+    'EVALUATION_OUT_OF_ORDER',
+    `an evaluation as of ${latest} has already started; evaluations run in time order (asOf ${asOf})`,
+    409,
+  );
+
+class EvaluationStopped extends Error {
+  constructor() {
+    super('the evaluation was stopped; it resumes at the next start');
+  }
+}
+
+/**
+ * The monthly evaluation. Members are evaluated in pages of `pageSize` in member_id order; each page
+ * is one transaction that locks the evaluation row (so concurrent runners take turns), evaluates
+ * the page's members with the pure policy, saves them, enqueues their tier-changed records and moves
+ * the cursor. A crash loses at most the page in hand, and a member already evaluated for `asOf` is
+ * left alone, so a resumed or repeated evaluation never moves anyone twice.
+ */
+export function createEvaluator(deps: EvaluatorDeps): Evaluator {
+  const log = deps.logger.child({ component: 'evaluation' });
+  const inFlight = new Map<string, Promise<EvaluationSummary & { alreadyCompleted: boolean }>>();
+  let stopping = false;
+
+  async function runPage(
+    asOf: string,
+  ): Promise<{ done: boolean; saved: StoredMember[]; changes: TierChange[] }> {
+    return withTransaction(deps.pool, async (client) => {
+      const evaluation = await lockEvaluation(client, asOf);
+      if (evaluation.status === 'completed') return { done: true, saved: [], changes: [] };
+      const page = await lockMemberPage(client, evaluation.cursor, deps.pageSize);
+      const last = page.at(-1);
+      if (!last) {
+        await completeEvaluation(client, asOf);
+        return { done: true, saved: [], changes: [] };
+      }
+      const saved: StoredMember[] = [];
+      const changes: TierChange[] = [];
+      for (const member of page) {
+        const outcome = evaluateMember(member.state, asOf, deps.ruleSet.tiers);
+        if (!outcome.evaluated) continue;
+        saved.push({ state: outcome.state, revision: member.revision + 1 });
+        if (outcome.change) changes.push(outcome.change);
+      }
+      await saveMembers(client, saved);
+      await enqueueOutbox(client, TIER_SCHEMA, changes.map(tierChangedOutbox));
+      await recordPage(client, asOf, {
+        cursor: last.state.memberId,
+        members: saved.length,
+        downgrades: changes.length,
+      });
+      return { done: false, saved, changes };
+    });
+  }
+
+  async function execute(asOf: string, trigger: EvaluationTrigger) {
+    const started = await beginEvaluation(deps.pool, asOf, trigger);
+    if (started.status === 'completed') return { ...started, alreadyCompleted: true };
+    const timer = deps.metrics.evaluationDuration.startTimer({ trigger });
+    log.info({ asOf, trigger, resumed: started.membersEvaluated > 0 }, 'evaluation running');
+    for (;;) {
+      if (stopping) throw new EvaluationStopped();
+      const page = await runPage(asOf);
+      for (const change of page.changes) {
+        deps.metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
+        log.info(
+          {
+            memberId: change.memberId,
+            eventId: tierChangedEventId(change),
+            from: change.previousTier,
+            to: change.tier,
+            score: change.score,
+            asOf,
+          },
+          'tier downgraded',
+        );
+      }
+      if (page.changes.length > 0) deps.wakeRelay();
+      await deps.readModel.refresh(page.saved);
+      if (page.done) break;
+      const cursor = page.saved.at(-1)?.state.memberId;
+      await deps.afterPage?.({ asOf, cursor: cursor ?? '', members: page.saved.length });
+    }
+    timer();
+    const summary = (await readEvaluation(deps.pool, asOf)) as EvaluationSummary;
+    log.info({ ...summary }, 'evaluation completed');
+    return { ...summary, alreadyCompleted: false };
+  }
+
+  /** Evaluations run in time order: an older one left running is finished before a newer one. */
+  async function runInOrder(asOf: string, trigger: EvaluationTrigger) {
+    const marks = await evaluationMarks(deps.pool);
+    const known = await readEvaluation(deps.pool, asOf);
+    if (!known && marks.started && Date.parse(marks.started) > Date.parse(asOf)) {
+      throw evaluationOutOfOrder(asOf, marks.started);
+    }
+    for (const earlier of await unfinishedEvaluations(deps.pool)) {
+      if (Date.parse(earlier) < Date.parse(asOf)) await join(earlier, 'catch-up');
+    }
+    return execute(asOf, trigger);
+  }
+
+  function join(asOf: string, trigger: EvaluationTrigger) {
+    const existing = inFlight.get(asOf);
+    if (existing) return existing;
+    const run = runInOrder(asOf, trigger).finally(() => inFlight.delete(asOf));
+    inFlight.set(asOf, run);
+    return run;
+  }
+
+  return {
+    run(asOf, trigger) {
+      if (stopping) return Promise.reject(new EvaluationStopped());
+      return join(asOf.toISOString(), trigger);
+    },
+    async resumeUnfinished() {
+      for (const asOf of await unfinishedEvaluations(deps.pool)) await join(asOf, 'catch-up');
+    },
+    async stop() {
+      stopping = true;
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { type Logger, type Pool, scheduleRecurring } from '@taobi/platform';
+import { lastEvaluationAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import { evaluationMarks } from '../store/evaluations';
+import type { Evaluator } from './evaluator';
+
+/**
+ * Runs the monthly evaluation on the rule set's day (00:00 Asia/Shanghai) and, at start, catches up:
+ * first the evaluations a stop or crash left running, then the last one that was due if it never
+ * ran (the service was down on the 8th). A failed catch-up is retried after `retryDelayMs`.
+ */
+export function startEvaluationSchedule(options: {
+  evaluator: Evaluator;
+  pool: Pool;
+  ruleSet: RuleSet;
+  logger: Logger;
+  now: () => Date;
+  retryDelayMs?: number;
+}): { stop: () => void; caughtUp: Promise<void> } {
+  const log = options.logger.child({ component: 'evaluation-schedule' });
+  const day = options.ruleSet.evaluation.dayOfMonth;
+  const retryDelayMs = options.retryDelayMs ?? 60_000;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const schedule = scheduleRecurring({
+    name: 'monthly-evaluation',
+    logger: options.logger,
+    now: options.now,
+    nextRunAt: (after) => nextEvaluationAt(after, day),
+    run: (dueAt) => options.evaluator.run(dueAt, 'schedule'),
+    retryDelayMs,
+  });
+
+  async function catchUp(): Promise<void> {
+    await options.evaluator.resumeUnfinished();
+    const due = lastEvaluationAt(options.now(), day);
+    const { started } = await evaluationMarks(options.pool);
+    if (started === null || Date.parse(started) < due.getTime()) {
+      log.info({ asOf: due.toISOString(), lastStarted: started }, 'a due evaluation was missed; catching up');
+      await options.evaluator.run(due, 'catch-up');
+    }
+  }
+
+  const caughtUp = new Promise<void>((resolve) => {
+    const attempt = () => {
+      if (stopped) return resolve();
+      catchUp().then(resolve, (error: unknown) => {
+        if (stopped) return resolve();
+        log.error({ err: error, retryInMs: retryDelayMs }, 'evaluation catch-up failed; will retry');
+        retry = setTimeout(attempt, retryDelayMs);
+        retry.unref();
+      });
+    };
+    attempt();
+  });
+
+  return {
+    caughtUp,
+    stop() {
+      stopped = true;
+      schedule.stop();
+      if (retry) clearTimeout(retry);
+    },
+  };
+}

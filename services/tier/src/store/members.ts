@@ -1,0 +1,139 @@
+import type { Tier } from '@taobi/contracts';
+import type { Pool, PoolClient } from '@taobi/platform';
+import type { MemberTier } from '@taobi/rules';
+
+/** A member's tier state with the row revision (the version of its Redis read-model entry). */
+export interface StoredMember {
+  state: MemberTier;
+  revision: number;
+}
+
+interface MemberRow {
+  member_id: string;
+  tier: Tier;
+  since: Date;
+  score: number;
+  score_version: number;
+  expiring_points: number | null;
+  expiring_at: Date | null;
+  downgrade_pending: boolean;
+  last_evaluation_as_of: Date | null;
+  revision: number;
+}
+
+const COLUMNS = `member_id, tier, since, score, score_version, expiring_points, expiring_at,
+  downgrade_pending, last_evaluation_as_of, revision`;
+
+function fromRow(row: MemberRow): StoredMember {
+  return {
+    revision: row.revision,
+    state: {
+      memberId: row.member_id,
+      tier: row.tier,
+      since: row.since.toISOString(),
+      score: row.score,
+      scoreVersion: row.score_version,
+      expiring:
+        row.expiring_points !== null && row.expiring_at !== null
+          ? { points: row.expiring_points, evaluationAt: row.expiring_at.toISOString() }
+          : null,
+      downgradePending: row.downgrade_pending,
+      lastEvaluationAsOf: row.last_evaluation_as_of?.toISOString() ?? null,
+    },
+  };
+}
+
+/**
+ * Locks the rows of these members for the rest of the transaction, in member_id order (the
+ * evaluation locks its pages in the same order, so the two never deadlock).
+ */
+export async function lockMembers(
+  client: PoolClient,
+  memberIds: readonly string[],
+): Promise<Map<string, StoredMember>> {
+  const { rows } = await client.query<MemberRow>(
+    `SELECT ${COLUMNS} FROM tier.members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE`,
+    [memberIds],
+  );
+  return new Map(rows.map((row) => [row.member_id, fromRow(row)]));
+}
+
+/** The next page of members after `after` (member_id order), locked for the evaluation. */
+export async function lockMemberPage(
+  client: PoolClient,
+  after: string | null,
+  limit: number,
+): Promise<StoredMember[]> {
+  const { rows } = await client.query<MemberRow>(
+    `SELECT ${COLUMNS} FROM tier.members WHERE $1::text IS NULL OR member_id > $1::text
+     ORDER BY member_id LIMIT $2 FOR UPDATE`,
+    [after, limit],
+  );
+  return rows.map(fromRow);
+}
+
+/** Inserts or updates members in one statement. */
+export async function saveMembers(client: PoolClient, members: readonly StoredMember[]): Promise<void> {
+  if (members.length === 0) return;
+  const column = <T>(pick: (m: MemberTier) => T) => members.map((m) => pick(m.state));
+  await client.query(
+    `INSERT INTO tier.members (${COLUMNS}, updated_at)
+     SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
+       $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::bigint[])
+     ON CONFLICT (member_id) DO UPDATE SET
+       tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
+       score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
+       expiring_at = EXCLUDED.expiring_at, downgrade_pending = EXCLUDED.downgrade_pending,
+       last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
+       updated_at = EXCLUDED.updated_at`,
+    [
+      column((m) => m.memberId),
+      column((m) => m.tier),
+      column((m) => m.since),
+      column((m) => m.score),
+      column((m) => m.scoreVersion),
+      column((m) => m.expiring?.points ?? null),
+      column((m) => m.expiring?.evaluationAt ?? null),
+      column((m) => m.downgradePending),
+      column((m) => m.lastEvaluationAsOf),
+      members.map((m) => m.revision),
+    ],
+  );
+}
+
+export async function readMember(pool: Pool, memberId: string): Promise<StoredMember | undefined> {
+  const { rows } = await pool.query<MemberRow>(`SELECT ${COLUMNS} FROM tier.members WHERE member_id = $1`, [
+    memberId,
+  ]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+/** Members per tier (members never seen are not counted: they are BRONZE by definition). */
+export async function tierDistribution(pool: Pool): Promise<Map<Tier, number>> {
+  const { rows } = await pool.query<{ tier: Tier; members: number }>(
+    'SELECT tier, count(*)::int AS members FROM tier.members GROUP BY tier',
+  );
+  return new Map(rows.map((row) => [row.tier, row.members]));
+}
+
+export async function countPendingDowngrades(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM tier.members WHERE downgrade_pending',
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** A page of members changed at or after `since` (member_id order), to resync the read model. */
+export async function membersUpdatedSince(
+  pool: Pool,
+  since: Date,
+  after: string | null,
+  limit: number,
+): Promise<StoredMember[]> {
+  const { rows } = await pool.query<MemberRow>(
+    `SELECT ${COLUMNS} FROM tier.members WHERE updated_at >= $1 AND ($2::text IS NULL OR member_id > $2::text)
+     ORDER BY member_id LIMIT $3`,
+    [since, after, limit],
+  );
+  return rows.map(fromRow);
+}

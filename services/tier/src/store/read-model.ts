@@ -1,0 +1,110 @@
+import { createVersionedStore, type Logger, type Pool, type Redis } from '@taobi/platform';
+import type { MemberTier } from '@taobi/rules';
+import { membersUpdatedSince, readMember, type StoredMember } from './members';
+
+export type ReadSource = 'redis' | 'postgres' | 'none';
+
+export interface TierReadModel {
+  /** A member's state from Redis, else from Postgres (repairing Redis), else undefined. */
+  read(memberId: string): Promise<{ member: StoredMember | undefined; source: ReadSource }>;
+  /** Writes committed states to Redis; a newer revision already there wins. Never throws. */
+  refresh(members: readonly StoredMember[]): Promise<void>;
+  /** Resolves when a resync in progress (after an outage) is done; for tests and shutdown. */
+  settled(): Promise<void>;
+}
+
+/** How far before the first missed write the resync looks, for transactions in flight then. */
+const RESYNC_MARGIN_MS = 60_000;
+const RESYNC_PAGE = 1000;
+
+/**
+ * Redis holds each member's tier state under `tier:member:<id>`, versioned by the row revision.
+ * Postgres stays the system of record: Redis can be flushed or down and reads still answer.
+ *
+ * ioredis queues commands while it reconnects, so a command sent during an outage waits through its
+ * reconnection attempts (seconds). Reads and writes therefore go to Redis only while the client is
+ * connected, and straight to Postgres otherwise. Writes missed meanwhile would leave older entries
+ * in Redis, so when the client is ready again every member changed since the first missed write is
+ * written again (version-checked, so nothing newer is overwritten).
+ */
+export function createTierReadModel(options: { redis: Redis; pool: Pool; logger: Logger }): TierReadModel {
+  const { redis, pool } = options;
+  const log = options.logger.child({ component: 'read-model' });
+  const store = createVersionedStore<MemberTier>(redis, 'tier:member');
+  let missedSince: number | null = null;
+  let resyncing: Promise<void> = Promise.resolve();
+
+  function available(): boolean {
+    // A lazy client that never connected is nudged; this read still goes to Postgres.
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    return redis.status === 'ready';
+  }
+
+  function missed(): void {
+    missedSince ??= Date.now();
+  }
+
+  async function write(members: readonly StoredMember[]): Promise<void> {
+    await store.writeIfNewer(
+      members.map((m) => ({ id: m.state.memberId, version: m.revision, value: m.state })),
+    );
+  }
+
+  async function refresh(members: readonly StoredMember[]): Promise<void> {
+    if (members.length === 0) return;
+    if (!available()) return missed();
+    try {
+      await write(members);
+    } catch (error) {
+      missed();
+      log.warn(
+        { err: error, members: members.length },
+        'read model not refreshed (resynced when Redis is back)',
+      );
+    }
+  }
+
+  async function resync(since: number): Promise<void> {
+    let after: string | null = null;
+    let written = 0;
+    try {
+      for (;;) {
+        const page = await membersUpdatedSince(pool, new Date(since - RESYNC_MARGIN_MS), after, RESYNC_PAGE);
+        if (page.length === 0) break;
+        await write(page);
+        written += page.length;
+        after = page.at(-1)?.state.memberId ?? null;
+      }
+      log.info({ members: written }, 'read model resynced after a Redis outage');
+    } catch (error) {
+      missedSince = Math.min(missedSince ?? since, since);
+      log.warn({ err: error }, 'read model resync failed; retried when Redis is ready again');
+    }
+  }
+
+  redis.on('ready', () => {
+    if (missedSince === null) return;
+    const since = missedSince;
+    missedSince = null;
+    resyncing = resyncing.then(() => resync(since));
+  });
+
+  return {
+    refresh,
+    settled: () => resyncing,
+    async read(memberId) {
+      if (available()) {
+        try {
+          const cached = await store.read(memberId);
+          if (cached) return { member: { state: cached.value, revision: cached.version }, source: 'redis' };
+        } catch (error) {
+          log.debug({ err: error, memberId }, 'Redis read failed; reading Postgres');
+        }
+      }
+      const member = await readMember(pool, memberId);
+      if (!member) return { member: undefined, source: 'none' };
+      await refresh([member]);
+      return { member, source: 'postgres' };
+    },
+  };
+}

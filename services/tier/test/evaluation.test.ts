@@ -1,0 +1,272 @@
+import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { testLogger, uniqueId } from '@taobi/tests';
+import { buildTierService, type TierService } from '../src/app';
+import {
+  admin,
+  changesOf,
+  createTierEnvironment,
+  metricValue,
+  NEXT_EVALUATION,
+  read,
+  scoreChanged,
+  sendScoreChanges,
+  startTier,
+  type TierEnvironment,
+  waitUntilSettled,
+} from './harness';
+
+/** Evaluation instants for the tests: later and later, never after the next scheduled one. */
+let clock = Date.now();
+function nextAsOf(): string {
+  clock += 60_000;
+  return new Date(clock).toISOString();
+}
+
+async function evaluate(service: TierService, asOf: string) {
+  const response = await service.app.inject({
+    method: 'POST',
+    url: '/v1/admin/evaluations',
+    headers: admin,
+    payload: { asOf },
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json();
+}
+
+async function memberTier(service: TierService, memberId: string) {
+  return (await service.app.inject({ url: `/v1/members/${memberId}/tier`, headers: read })).json();
+}
+
+describe('the monthly evaluation, moving members to the tier their score supports', () => {
+  let environment: TierEnvironment;
+  let service: TierService;
+
+  beforeAll(async () => {
+    environment = await createTierEnvironment();
+    service = await startTier(environment);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await environment?.close();
+  });
+
+  it('when a refund drops the score below the threshold, then the tier holds until the evaluation, which downgrades once, also when run twice', async () => {
+    const member = uniqueId('m');
+    const climbedBack = uniqueId('m');
+    await sendScoreChanges(environment, [
+      scoreChanged(member, 1, 760),
+      scoreChanged(member, 2, 640, { previousScore: 760 }),
+      scoreChanged(climbedBack, 1, 760),
+      scoreChanged(climbedBack, 2, 640),
+      scoreChanged(climbedBack, 3, 720),
+    ]);
+    await waitUntilSettled(environment);
+    expect(changesOf(environment, member)).toHaveLength(1);
+    expect(await memberTier(service, member)).toMatchObject({ tier: 'GOLD', downgradePending: true });
+    expect(await memberTier(service, climbedBack)).toMatchObject({ tier: 'GOLD', downgradePending: false });
+
+    const asOf = nextAsOf();
+    const first = await evaluate(service, asOf);
+    expect(first).toMatchObject({ asOf, status: 'completed', trigger: 'admin', alreadyCompleted: false });
+    expect(first.downgrades).toBeGreaterThanOrEqual(1);
+    const second = await evaluate(service, asOf);
+    expect(second).toMatchObject({
+      asOf,
+      status: 'completed',
+      alreadyCompleted: true,
+      downgrades: first.downgrades,
+    });
+    await environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await waitUntilSettled(environment);
+
+    expect(changesOf(environment, member)).toEqual([
+      expect.objectContaining({ previousTier: 'BRONZE', tier: 'GOLD', direction: 'up' }),
+      {
+        eventId: `tier:${member}:evaluation:${asOf}`,
+        schemaVersion: 1,
+        memberId: member,
+        occurredAt: asOf,
+        previousTier: 'GOLD',
+        tier: 'SILVER',
+        direction: 'down',
+        score: 640,
+        scoreVersion: 2,
+        reason: 'monthly-evaluation',
+      },
+    ]);
+    expect(changesOf(environment, climbedBack)).toHaveLength(1);
+    expect(await memberTier(service, member)).toMatchObject({
+      tier: 'SILVER',
+      since: asOf,
+      downgradePending: false,
+      next: { tier: 'GOLD', pointsNeeded: 60 },
+    });
+
+    // Scoring's own monthly-evaluation record arrives afterwards: it agrees, nothing more is published.
+    await sendScoreChanges(environment, [scoreChanged(member, 3, 640, { reason: 'monthly-evaluation' })]);
+    await waitUntilSettled(environment);
+    expect(changesOf(environment, member)).toHaveLength(2);
+  });
+
+  it('when points expire at the evaluation, then the forecast decides whichever of scoring and tier evaluates first, with one record', async () => {
+    const asOf = nextAsOf();
+    const tierFirst = uniqueId('m');
+    const scoringFirst = uniqueId('m');
+    // Both at 1050 with 100 points expiring at this evaluation: 950 afterwards, which is Gold.
+    await sendScoreChanges(environment, [
+      scoreChanged(tierFirst, 1, 1050, { expiring: 100, evaluationAt: asOf }),
+      scoreChanged(scoringFirst, 1, 1050, { expiring: 100, evaluationAt: asOf }),
+      // Scoring evaluated before tier for this member: its record already holds the expiry.
+      scoreChanged(scoringFirst, 2, 950, { reason: 'monthly-evaluation', evaluationAt: NEXT_EVALUATION }),
+    ]);
+    await waitUntilSettled(environment);
+    expect(await memberTier(service, tierFirst)).toMatchObject({
+      tier: 'PLATINUM',
+      downgradePending: false,
+      keep: { evaluationAt: expect.any(String) },
+    });
+    expect(await memberTier(service, scoringFirst)).toMatchObject({
+      tier: 'PLATINUM',
+      downgradePending: true,
+    });
+
+    await evaluate(service, asOf);
+    await environment.tierChanges.waitForCount(2, (r) => r.key === tierFirst);
+    await environment.tierChanges.waitForCount(2, (r) => r.key === scoringFirst);
+
+    // For tierFirst, scoring's records come late: one written before its evaluation, then its own.
+    await sendScoreChanges(environment, [
+      scoreChanged(tierFirst, 2, 1080, { expiring: 100, evaluationAt: asOf }),
+      scoreChanged(tierFirst, 3, 980, { reason: 'monthly-evaluation', evaluationAt: NEXT_EVALUATION }),
+    ]);
+    await waitUntilSettled(environment);
+    for (const member of [tierFirst, scoringFirst]) {
+      const changes = changesOf(environment, member);
+      expect(changes.map((c) => [c.previousTier, c.tier, c.direction])).toEqual([
+        ['BRONZE', 'PLATINUM', 'up'],
+        ['PLATINUM', 'GOLD', 'down'],
+      ]);
+      expect(changes[1]?.score).toBe(950);
+    }
+    expect(await memberTier(service, tierFirst)).toMatchObject({
+      tier: 'GOLD',
+      score: 980,
+      downgradePending: false,
+    });
+  });
+
+  it('when an evaluation crashes part-way, then running it again finishes it and moves each member once', async () => {
+    const members = Array.from({ length: 5 }, () => uniqueId('m'));
+    await sendScoreChanges(
+      environment,
+      members.flatMap((m) => [scoreChanged(m, 1, 800), scoreChanged(m, 2, 500)]),
+    );
+    await waitUntilSettled(environment);
+    const asOf = nextAsOf();
+    // A second instance whose evaluation dies after its first page of two members.
+    const crashing = buildTierService({ ...environment.config, EVALUATION_PAGE_SIZE: 2 }, testLogger(), {
+      afterEvaluationPage: () => {
+        throw new Error('simulated crash');
+      },
+    });
+    try {
+      await expect(crashing.evaluator.run(new Date(asOf), 'admin')).rejects.toThrow('simulated crash');
+    } finally {
+      await crashing.stop();
+    }
+    const { rows } = await environment.pool.query(
+      'SELECT status, cursor, members_evaluated FROM tier.evaluations WHERE as_of = $1',
+      [asOf],
+    );
+    expect(rows[0]).toMatchObject({ status: 'running', members_evaluated: 2 });
+    expect(rows[0].cursor).toEqual(expect.any(String));
+
+    const resumed = await evaluate(service, asOf);
+    const total = await environment.pool.query('SELECT count(*)::int AS n FROM tier.members');
+    expect(resumed).toMatchObject({
+      status: 'completed',
+      alreadyCompleted: false,
+      membersEvaluated: total.rows[0].n,
+    });
+    for (const member of members) await environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await waitUntilSettled(environment);
+    for (const member of members) {
+      expect(changesOf(environment, member).map((c) => [c.tier, c.eventId])).toEqual([
+        ['GOLD', `tier:${member}:score:1`],
+        ['SILVER', `tier:${member}:evaluation:${asOf}`],
+      ]);
+    }
+  });
+
+  it('when the admin call is unauthorised, malformed, too far ahead or older than the last evaluation, then it is refused and nothing runs', async () => {
+    const post = (payload: unknown, headers: Record<string, string> = admin) =>
+      service.app.inject({
+        method: 'POST',
+        url: '/v1/admin/evaluations',
+        headers,
+        payload: payload as object,
+      });
+    const before = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
+
+    expect((await post({ asOf: nextAsOf() }, {})).statusCode).toBe(401);
+    expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(401);
+    const missing = await post({});
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.fields).toEqual([expect.objectContaining({ field: 'asOf' })]);
+    expect((await post({ asOf: 'next tuesday' })).json().error.fields[0].field).toBe('asOf');
+    expect((await post({ asOf: nextAsOf(), extra: 1 })).statusCode).toBe(400);
+    const tooFar = await post({ asOf: new Date(Date.parse(NEXT_EVALUATION) + 1000).toISOString() });
+    expect(tooFar.statusCode).toBe(400);
+    expect(tooFar.json().error.fields[0].field).toBe('asOf');
+    const older = await post({ asOf: new Date(Date.now() - 86_400_000).toISOString() });
+    expect(older.statusCode).toBe(409);
+    expect(older.json().error.code).toBe('EVALUATION_OUT_OF_ORDER');
+
+    const after = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const list = await service.app.inject({ url: '/v1/admin/evaluations', headers: admin });
+    expect(list.json().evaluations.length).toBe(before.rows[0].n);
+    const metrics = await service.app.inject({ url: '/metrics' });
+    expect(
+      metricValue(metrics.body, 'tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
+    ).toBeGreaterThan(0);
+  });
+});
+
+describe('the monthly evaluation under the "one tier at a time" rule set', () => {
+  let environment: TierEnvironment;
+  let service: TierService;
+
+  beforeAll(async () => {
+    environment = await createTierEnvironment();
+    service = await startTier(environment, {
+      ruleSet: { ...DEFAULT_RULE_SET, tiers: { ...DEFAULT_RULE_SET.tiers, downgrade: 'one-tier-at-a-time' } },
+    });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await environment?.close();
+  });
+
+  it('when a Diamond member falls to 500 points, then each evaluation moves one tier down, a rerun none, until Silver', async () => {
+    const member = uniqueId('m');
+    await sendScoreChanges(environment, [scoreChanged(member, 1, 2600), scoreChanged(member, 2, 500)]);
+    await waitUntilSettled(environment);
+    const asOfs = [nextAsOf(), nextAsOf(), nextAsOf(), nextAsOf()];
+    for (const asOf of asOfs) {
+      await evaluate(service, asOf);
+      await evaluate(service, asOf);
+    }
+    await environment.tierChanges.waitForCount(4, (r) => r.key === member);
+    await waitUntilSettled(environment);
+    expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.occurredAt])).toEqual([
+      ['BRONZE', 'DIAMOND', expect.any(String)],
+      ['DIAMOND', 'PLATINUM', asOfs[0]],
+      ['PLATINUM', 'GOLD', asOfs[1]],
+      ['GOLD', 'SILVER', asOfs[2]],
+    ]);
+    expect(await memberTier(service, member)).toMatchObject({ tier: 'SILVER', downgradePending: false });
+  });
+});

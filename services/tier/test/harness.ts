@@ -1,0 +1,227 @@
+import {
+  type ScoreChanged,
+  type ScoreChangeReason,
+  scoreChangedEventId,
+  scoreChangedSchema,
+  type TierChanged,
+  type TopicNames,
+} from '@taobi/contracts';
+import {
+  connectProducer,
+  createPool,
+  type Kafka,
+  loadConfig,
+  type Pool,
+  type Producer,
+  publish,
+} from '@taobi/platform';
+import { nextEvaluationAt } from '@taobi/rules';
+import {
+  createTestDatabase,
+  createTestTopics,
+  TopicReader,
+  testEndpoints,
+  testKafka,
+  testLogger,
+  uniqueId,
+  waitFor,
+} from '@taobi/tests';
+import { buildTierService, type TierService, type TierServiceOptions } from '../src/app';
+import { type TierConfig, tierConfigSchema } from '../src/config';
+
+export const READ_KEY = 'test-read-key-0001';
+export const ADMIN_KEY = 'test-admin-key-0001';
+export const read = { authorization: `Bearer ${READ_KEY}` };
+export const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+/** The evaluation scoring's records point at by default: the next 8th, 00:00 Asia/Shanghai. */
+export const NEXT_EVALUATION = nextEvaluationAt(new Date(), 8).toISOString();
+
+/** A valid `taobi.score-changed.v1` record, as the scoring service writes it. */
+export function scoreChanged(
+  memberId: string,
+  version: number,
+  score: number,
+  options: {
+    previousScore?: number;
+    reason?: ScoreChangeReason;
+    expiring?: number;
+    evaluationAt?: string;
+    occurredAt?: string;
+  } = {},
+): ScoreChanged {
+  return scoreChangedSchema.parse({
+    eventId: scoreChangedEventId(memberId, version),
+    schemaVersion: 1,
+    memberId,
+    occurredAt: options.occurredAt ?? new Date().toISOString(),
+    version,
+    previousScore: options.previousScore ?? 300,
+    score,
+    breakdown: {
+      base: Math.min(300, score),
+      ecommerce: Math.max(0, score - 300),
+      food: 0,
+      travel: 0,
+      mobility: 0,
+    },
+    reason: options.reason ?? 'consumption',
+    causeEventIds: [],
+    ruleVersion: '2026.1',
+    window: { from: '2025-12', to: '2026-11' },
+    expiringAtNextEvaluation: {
+      points: options.expiring ?? 0,
+      evaluationAt: options.evaluationAt ?? NEXT_EVALUATION,
+    },
+  } satisfies ScoreChanged);
+}
+
+/** Topics, database, Redis prefix and group of one test file, and a config pointing at them. */
+export interface TierEnvironment {
+  kafka: Kafka;
+  topics: TopicNames;
+  prefix: string;
+  env: Record<string, string>;
+  config: TierConfig;
+  pool: Pool;
+  producer: Producer;
+  tierChanges: TopicReader<TierChanged>;
+  close(): Promise<void>;
+}
+
+export async function createTierEnvironment(extraEnv: Record<string, string> = {}): Promise<TierEnvironment> {
+  const endpoints = testEndpoints();
+  const kafka = testKafka();
+  const { prefix, topics } = await createTestTopics(kafka);
+  const database = await createTestDatabase();
+  const env: Record<string, string> = {
+    TAOBI_ENV: 'test',
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_GROUP_ID: uniqueId('tier'),
+    DATABASE_URL: database.url,
+    REDIS_URL: endpoints.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueId('t')}:`,
+    READ_API_KEYS: READ_KEY,
+    ADMIN_API_KEYS: ADMIN_KEY,
+    EVALUATION_SCHEDULE_ENABLED: 'false',
+    OUTBOX_POLL_INTERVAL_MS: '50',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...extraEnv,
+  };
+  const pool = createPool({
+    connectionString: database.url,
+    logger: testLogger(),
+    applicationName: 'tier-test',
+  });
+  const producer = await connectProducer(kafka);
+  const tierChanges = await TopicReader.start<TierChanged>(topics.tierChanged, kafka);
+  return {
+    kafka,
+    topics,
+    prefix,
+    env,
+    config: loadConfig(tierConfigSchema, env),
+    pool,
+    producer,
+    tierChanges,
+    async close() {
+      await tierChanges.close();
+      await producer.disconnect();
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
+
+/** Builds and starts the service in this process. */
+export async function startTier(
+  environment: TierEnvironment,
+  options: TierServiceOptions & { config?: Partial<TierConfig> } = {},
+): Promise<TierService> {
+  const { config, ...serviceOptions } = options;
+  const service = buildTierService({ ...environment.config, ...config }, testLogger('tier'), {
+    onFatal: (error) => {
+      throw error;
+    },
+    ...serviceOptions,
+  });
+  await service.start();
+  return service;
+}
+
+export async function sendScoreChanges(
+  environment: TierEnvironment,
+  records: readonly ScoreChanged[],
+): Promise<void> {
+  await publish(
+    environment.producer,
+    records.map((record) => ({
+      topic: environment.topics.scoreChanged,
+      key: record.memberId,
+      value: record,
+    })),
+  );
+}
+
+/** The tier changes of one member seen on the topic so far, in topic order. */
+export function changesOf(environment: TierEnvironment, memberId: string): TierChanged[] {
+  return environment.tierChanges.matching((r) => r.key === memberId).map((r) => r.value);
+}
+
+/**
+ * Waits until nothing more can arrive: the service's group has committed every score change, its
+ * outbox is empty, and the reader has read the tier-changed topic to its end. Only then can a test
+ * say a record was *not* published.
+ */
+export async function waitUntilSettled(environment: TierEnvironment, timeoutMs = 30_000): Promise<void> {
+  const admin = environment.kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const ends = await admin.fetchTopicOffsets(environment.topics.scoreChanged);
+        const [committed] = await admin.fetchOffsets({
+          groupId: environment.config.KAFKA_GROUP_ID,
+          topics: [environment.topics.scoreChanged],
+        });
+        for (const end of ends) {
+          const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          if (end.high !== '0' && BigInt(done) < BigInt(end.high)) return false;
+        }
+        const pending = await environment.pool
+          .query('SELECT count(*)::int AS n FROM tier.outbox WHERE published_at IS NULL')
+          .catch(() => ({ rows: [{ n: 0 }] }));
+        if (pending.rows[0]?.n !== 0) return false;
+        const tierEnds = await admin.fetchTopicOffsets(environment.topics.tierChanged);
+        for (const end of tierEnds) {
+          if (end.high === '0') continue;
+          const seen = environment.tierChanges.matching((r) => r.partition === end.partition);
+          const last = seen.reduce((max, r) => (BigInt(r.offset) > max ? BigInt(r.offset) : max), -1n);
+          if (last < BigInt(end.high) - 1n) return false;
+        }
+        return true;
+      },
+      { timeoutMs, description: 'the tier service and the tier-changed reader to be caught up' },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The value of one Prometheus sample in `/metrics` text, or undefined. */
+export function metricValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
