@@ -27,7 +27,7 @@ ensure_pnpm() {
 ensure_deps() {
   local stamp="node_modules/.taobi-install-stamp" sum
   sum=$(cat pnpm-lock.yaml pnpm-workspace.yaml package.json packages/*/package.json services/*/package.json \
-    infra/package.json tests/package.json 2>/dev/null | cksum)
+    infra/package.json tests/package.json 2>/dev/null | cksum || true)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
   say "installing workspace dependencies (pnpm install)"
   pnpm install --frozen-lockfile --reporter=append-only >&2
