@@ -5,6 +5,7 @@ import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contract
 import {
   assertNoDevelopmentKeys,
   type BatchConsumer,
+  ConfigError,
   Counter,
   closeInOrder,
   connectProducer,
@@ -48,7 +49,12 @@ export interface EntitlementOptions {
 /** The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one. */
 export function loadCatalogue(file: string | undefined): Catalogue {
   if (!file) return DEFAULT_CATALOGUE;
-  return parseCatalogue(JSON.parse(readFileSync(file, 'utf8')));
+  try {
+    return parseCatalogue(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    // A bad catalogue is bad configuration: the boot is refused (exit 2) naming the variable.
+    throw new ConfigError([{ variable: 'BENEFIT_CATALOGUE_FILE', message: (error as Error).message }]);
+  }
 }
 
 /**

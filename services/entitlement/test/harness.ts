@@ -33,12 +33,20 @@ import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
 export const READ = { authorization: 'Bearer dev-read-key' };
 export const ADMIN = { authorization: 'Bearer dev-admin-key' };
 
-/** A clock the test moves by hand; the service reads it for every decision. */
+/** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
 export class TestClock {
-  constructor(private current: Date) {}
-  now = (): Date => new Date(this.current);
+  private frozen: Date | undefined;
+  private offsetMs = 0;
+  constructor(at: Date) {
+    this.frozen = new Date(at);
+  }
+  now = (): Date => (this.frozen ? new Date(this.frozen) : new Date(Date.now() + this.offsetMs));
   set(at: string | Date): void {
-    this.current = new Date(at);
+    this.frozen = new Date(at);
+  }
+  runFrom(at: string | Date): void {
+    this.frozen = undefined;
+    this.offsetMs = new Date(at).getTime() - Date.now();
   }
 }
 
