@@ -76,12 +76,12 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
         if (first) summary.resumedAfter = cursor === '' ? null : cursor;
         const members = await nextMemberPage(client, cursor, deps.pageSize);
         const now = deps.clock();
-        const granted = (await issuePage(
+        const granted = await issuePage(
           client,
           plan,
           members.map((m) => m.member_id),
           { catalogueVersion: deps.catalogue.version, now, runId: `periodic:${periodKey}` },
-        )) as GrantRow[];
+        );
         await enqueueOutbox(
           client,
           'entitlement',

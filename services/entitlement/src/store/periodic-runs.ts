@@ -1,5 +1,6 @@
 import type { PeriodicIssue } from '@taobi/benefits';
 import type { PoolClient } from '@taobi/platform';
+import type { GrantRow } from './grants';
 
 export interface PeriodicRunRow {
   period: string;
@@ -54,8 +55,8 @@ export async function issuePage(
   issue: PeriodicIssue,
   memberIds: readonly string[],
   options: { catalogueVersion: string; now: Date; runId: string },
-) {
-  const { rows } = await client.query(
+): Promise<GrantRow[]> {
+  const { rows } = await client.query<GrantRow>(
     `INSERT INTO entitlement.grants
        (member_id, benefit_id, kind, grant_key, period, status, tier, catalogue_version, cause, cause_id,
         details, granted_at, expires_at)

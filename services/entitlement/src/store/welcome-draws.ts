@@ -22,10 +22,7 @@ export async function findDraw(db: Pool | PoolClient, memberId: string): Promise
   return rows[0];
 }
 
-export async function insertDraw(
-  client: PoolClient,
-  draw: Omit<WelcomeDrawRow, never>,
-): Promise<WelcomeDrawRow> {
+export async function insertDraw(client: PoolClient, draw: WelcomeDrawRow): Promise<WelcomeDrawRow> {
   const { rows } = await client.query<WelcomeDrawRow>(
     `INSERT INTO entitlement.welcome_draws
        (member_id, seed, algorithm, catalogue_version, tier, probability, value, won, grant_id, drawn_at)
