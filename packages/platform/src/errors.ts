@@ -73,13 +73,26 @@ export const Errors = {
   internal: () => new AppError('INTERNAL', 'internal error', 500),
 } as const;
 
-/** Turns zod issues into field errors, prefixing each path (e.g. with `events.3`). */
+/**
+ * Turns zod issues into field errors, prefixing each path (e.g. with `events.3`). An unknown field
+ * (zod's `unrecognized_keys`, whose path is the enclosing object) is reported under its own name.
+ */
 export function fieldErrorsFromZod(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  issues: ReadonlyArray<{
+    path: ReadonlyArray<PropertyKey>;
+    message: string;
+    code?: string;
+    keys?: readonly string[];
+  }>,
   prefix: ReadonlyArray<PropertyKey> = [],
 ): FieldError[] {
-  return issues.map((issue) => ({
-    field: [...prefix, ...issue.path].map(String).join('.'),
-    message: issue.message,
-  }));
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
+      return issue.keys.map((key) => ({
+        field: [...prefix, ...issue.path, key].map(String).join('.'),
+        message: 'unknown field',
+      }));
+    }
+    return [{ field: [...prefix, ...issue.path].map(String).join('.'), message: issue.message }];
+  });
 }

@@ -1,0 +1,80 @@
+import { TIERS } from '@taobi/contracts';
+import { benefitsAt, DEFAULT_CATALOGUE, welcomeGift } from './catalogue';
+import { CatalogueError, parseCatalogue } from './catalogue-schema';
+import data from './data/catalogue-2026.1.json';
+
+const clone = () => JSON.parse(JSON.stringify(data)) as typeof data;
+
+describe('the benefit catalogue', () => {
+  it('when the shipped catalogue is parsed, then it is valid and versioned', () => {
+    expect(DEFAULT_CATALOGUE.version).toBe('2026.1');
+    expect(DEFAULT_CATALOGUE.vip88).toMatchObject({ nominalPriceFen: 8800, standardPriceFen: 88800 });
+  });
+
+  it('when a member is Black Diamond, then they hold at least 14 benefits, and each tier holds more than the one below', () => {
+    const counts = TIERS.map((tier) => benefitsAt(DEFAULT_CATALOGUE, tier).length);
+    expect(counts[counts.length - 1]).toBeGreaterThanOrEqual(14);
+    for (let i = 1; i < counts.length; i += 1) expect(counts[i]).toBeGreaterThan(counts[i - 1] as number);
+  });
+
+  it('when the seeds name Black Diamond benefits, then the catalogue has them at Black Diamond', () => {
+    const ids = benefitsAt(DEFAULT_CATALOGUE, 'BLACK_DIAMOND')
+      .filter((b) => b.minTier === 'BLACK_DIAMOND')
+      .map((b) => b.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'concierge-customer-service',
+        'value-channel-discount',
+        'fliggy-marriott-status',
+        'fliggy-hilton-status',
+        'fliggy-premium-travel-membership',
+      ]),
+    );
+  });
+
+  it('when the welcome gift odds are read, then Platinum and above are clearly higher than Gold', () => {
+    const { odds } = welcomeGift(DEFAULT_CATALOGUE).fulfilment;
+    expect(odds.PLATINUM).toBeGreaterThanOrEqual(2 * odds.GOLD);
+  });
+
+  it('when two benefits share an id, then the catalogue is refused naming the id', () => {
+    const bad = clone();
+    bad.benefits.push({ ...bad.benefits[1] } as (typeof bad.benefits)[number]);
+    expect(() => parseCatalogue(bad)).toThrow(/benefits\.21\.id: duplicate id flash-sale-weekly-coupon/);
+  });
+
+  it('when the lottery odds fall with tier, then the catalogue is refused naming the tier', () => {
+    const bad = clone();
+    const lottery = bad.benefits[0] as { fulfilment: { odds: Record<string, number> } };
+    lottery.fulfilment.odds.DIAMOND = 0.1;
+    expect(() => parseCatalogue(bad)).toThrow(/odds\.DIAMOND: must not be lower than PLATINUM/);
+  });
+
+  it.each([
+    [
+      'a periodic benefit without a cadence',
+      (c: ReturnType<typeof clone>) => delete (c.benefits[1] as { cadence?: string }).cadence,
+    ],
+    [
+      'an unknown tier',
+      (c: ReturnType<typeof clone>) => ((c.benefits[2] as { minTier: string }).minTier = 'TITANIUM'),
+    ],
+    [
+      'an unknown field',
+      (c: ReturnType<typeof clone>) => ((c.benefits[3] as Record<string, unknown>).colour = 'red'),
+    ],
+    [
+      'a status benefit with a coupon',
+      (c: ReturnType<typeof clone>) =>
+        ((c.benefits[3] as { fulfilment: unknown }).fulfilment = c.benefits[1]?.fulfilment),
+    ],
+    [
+      'a nominal price above the standard one',
+      (c: ReturnType<typeof clone>) => (c.vip88.nominalPriceFen = 99900),
+    ],
+  ])('when the catalogue has %s, then it is refused', (_name, spoil) => {
+    const bad = clone();
+    spoil(bad);
+    expect(() => parseCatalogue(bad)).toThrow(CatalogueError);
+  });
+});

@@ -1,0 +1,126 @@
+import { type Tier, tierRank } from '@taobi/contracts';
+import { grantedOnTierChange } from './catalogue';
+import type { Benefit, Catalogue, GrantKind } from './catalogue-schema';
+import { type Period, parsePeriod, periodOf } from './periods';
+import { crossesVip88Threshold, type Vip88Quote, vip88Quote } from './vip88';
+
+/**
+ * The entitlement policy: what a tier change grants and revokes. It is a desired-state plan, not a
+ * diff: it lists every grant the member should hold at the new tier, each under a key that is unique
+ * per (member, benefit), and the store inserts them with ON CONFLICT DO NOTHING. So a replayed or
+ * repeated tier change, a member seen for the first time, or a tier skipped on the way up all come
+ * out right, and nothing is granted twice:
+ *
+ * - `status` benefits are keyed by the stint (the stay in the tier that granted them); the store also
+ *   allows at most one held (`granted`) row per status benefit, so a later record for the same tier
+ *   does not grant it again; leaving the tier revokes it, and re-entering later grants a new stint;
+ * - `one-time` benefits are keyed `once`: granted once per member, ever;
+ * - `periodic` benefits are keyed by their period (`2026-W47`, `2026-11`): entering a tier grants the
+ *   current period's coupon; later periods come from the scheduled job.
+ */
+export const ONCE = 'once';
+
+export interface TierTransition {
+  from: Tier;
+  to: Tier;
+  /** When the change happened (the tier-changed record's occurredAt): fixes the periods. */
+  occurredAt: Date;
+  /** Identifies this stay in the tier, derived from the causing record (stable on replay). */
+  stint: string;
+}
+
+export interface PlannedGrant {
+  benefitId: string;
+  kind: GrantKind;
+  /** Unique within (member, benefit): a period key, `once`, or `stint:<stint>`. */
+  grantKey: string;
+  /** The period carried on the published record: a periodic benefit's period, null otherwise. */
+  period: string | null;
+  expiresAt: Date | null;
+}
+
+export interface TierChangePlan {
+  grants: PlannedGrant[];
+  /** Status benefits not held at the new tier: the store revokes those held and not yet used. */
+  revocations: string[];
+  vip88: { thresholdCrossed: boolean; quote: Vip88Quote; previousQuote: Vip88Quote };
+}
+
+const DAY_MS = 24 * 3600_000;
+
+export function statusGrantKey(stint: string): string {
+  return `stint:${stint}`;
+}
+
+function plannedGrant(benefit: Benefit, transition: TierTransition, now: Date): PlannedGrant | undefined {
+  switch (benefit.kind) {
+    case 'status':
+      return {
+        benefitId: benefit.id,
+        kind: 'status',
+        grantKey: statusGrantKey(transition.stint),
+        period: null,
+        expiresAt: null,
+      };
+    case 'one-time': {
+      if (benefit.fulfilment.type !== 'voucher') return undefined;
+      const expiresAt = new Date(now.getTime() + benefit.fulfilment.validDays * DAY_MS);
+      return { benefitId: benefit.id, kind: 'one-time', grantKey: ONCE, period: null, expiresAt };
+    }
+    case 'periodic': {
+      const period = periodOf(benefit.cadence, transition.occurredAt);
+      // A record processed after its period ended would grant a coupon that is already dead.
+      if (period.end.getTime() <= now.getTime()) return undefined;
+      return {
+        benefitId: benefit.id,
+        kind: 'periodic',
+        grantKey: period.key,
+        period: period.key,
+        expiresAt: period.end,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The plan for a member moving from `transition.from` to `transition.to`, processed at `now`. */
+export function planTierChange(catalogue: Catalogue, transition: TierTransition, now: Date): TierChangePlan {
+  const rank = tierRank(transition.to);
+  const grants: PlannedGrant[] = [];
+  const revocations: string[] = [];
+  for (const benefit of catalogue.benefits) {
+    if (!grantedOnTierChange(benefit)) continue;
+    if (tierRank(benefit.minTier) <= rank) {
+      const grant = plannedGrant(benefit, transition, now);
+      if (grant) grants.push(grant);
+    } else if (benefit.kind === 'status') {
+      revocations.push(benefit.id);
+    }
+  }
+  return {
+    grants,
+    revocations,
+    vip88: {
+      thresholdCrossed: crossesVip88Threshold(catalogue.vip88, transition.from, transition.to),
+      quote: vip88Quote(catalogue.vip88, transition.to),
+      previousQuote: vip88Quote(catalogue.vip88, transition.from),
+    },
+  };
+}
+
+export interface PeriodicIssue {
+  period: Period;
+  /** The periodic benefits of the period's cadence, with the lowest tier rank that gets each. */
+  benefits: { benefitId: string; minTierRank: number }[];
+}
+
+/** What the periodic job issues for one period (`2026-W47` or `2026-11`); undefined if malformed. */
+export function planPeriodicIssue(catalogue: Catalogue, periodKey: string): PeriodicIssue | undefined {
+  const period = parsePeriod(periodKey);
+  if (!period) return undefined;
+  const benefits = catalogue.benefits
+    .filter((b) => b.kind === 'periodic' && b.cadence === period.cadence)
+    .map((b) => ({ benefitId: b.id, minTierRank: tierRank(b.minTier) }));
+  return { period, benefits };
+}

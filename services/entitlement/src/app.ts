@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Catalogue, DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
+import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contracts';
+import {
+  assertNoDevelopmentKeys,
+  type BatchConsumer,
+  ConfigError,
+  Counter,
+  closeInOrder,
+  connectProducer,
+  createBatchConsumer,
+  createHttpApp,
+  createKafka,
+  createKafkaProbe,
+  createMetricsRegistry,
+  createOutboxRelay,
+  createPool,
+  type Logger,
+  migrate,
+  type OutboxRelay,
+  type Producer,
+  requireKey,
+  type Service,
+} from '@taobi/platform';
+import type { EntitlementConfig } from './config';
+import { createTierChangeHandler } from './consumers/tier-changed';
+import { registerAdminRoutes } from './http/admin-routes';
+import { registerCatalogueRoutes } from './http/catalogue-routes';
+import type { RouteContext } from './http/context';
+import { registerEntitlementRoutes } from './http/entitlement-routes';
+import { registerOfferRoutes } from './http/offer-routes';
+import { registerVip88Routes } from './http/vip88-routes';
+import { registerWelcomeGiftRoutes } from './http/welcome-gift-routes';
+import { createPeriodicIssuer } from './jobs/periodic-issue';
+
+export const SCHEMA = 'entitlement';
+const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
+
+export interface EntitlementOptions {
+  /** The service's clock (tests move it); defaults to the wall clock. */
+  clock?: () => Date;
+  /** The lottery's seed source; defaults to 32 bytes from the CSPRNG. */
+  newSeed?: () => string;
+  /** Called when the consumer crashed for good; defaults to exiting 1 so the supervisor restarts us. */
+  onFatal?: (error: Error) => void;
+}
+
+/** The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one. */
+export function loadCatalogue(file: string | undefined): Catalogue {
+  if (!file) return DEFAULT_CATALOGUE;
+  try {
+    return parseCatalogue(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    // A bad catalogue is bad configuration: the boot is refused (exit 2) naming the variable.
+    throw new ConfigError([{ variable: 'BENEFIT_CATALOGUE_FILE', message: (error as Error).message }]);
+  }
+}
+
+/**
+ * The entitlement service: consumes tier changes into grants and revocations, issues periodic
+ * benefits on schedule, serves 88VIP, the welcome-gift lottery, merchant offers and the read APIs,
+ * and publishes every change through the outbox to `taobi.entitlement-changed.v1`.
+ */
+export function buildEntitlementService(
+  config: EntitlementConfig,
+  logger: Logger,
+  options: EntitlementOptions = {},
+): Service {
+  assertNoDevelopmentKeys(config.TAOBI_ENV, {
+    READ_API_KEYS: config.READ_API_KEYS,
+    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
+  });
+  const catalogue = loadCatalogue(config.BENEFIT_CATALOGUE_FILE);
+  const clock = options.clock ?? (() => new Date());
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const metrics = createMetricsRegistry('entitlement');
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-entitlement', logger });
+  const kafkaProbe = createKafkaProbe(kafka);
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    logger,
+    applicationName: 'taobi-entitlement',
+  });
+
+  const counters = {
+    tierChanges: new Counter({
+      name: 'entitlement_tier_changes_total',
+      help: 'Tier-changed records consumed, by outcome (applied, or stale: repeated or out of order)',
+      labelNames: ['outcome'] as const,
+      registers: [metrics],
+    }),
+    entitlements: new Counter({
+      name: 'entitlement_changes_total',
+      help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
+      labelNames: ['action', 'kind'] as const,
+      registers: [metrics],
+    }),
+  };
+
+  let producer: Producer | undefined;
+  let relay: OutboxRelay | undefined;
+  let consumer: BatchConsumer | undefined;
+  let schedule: { stop: () => Promise<void> } | undefined;
+  const wake = () => relay?.wake();
+
+  const issuer = createPeriodicIssuer({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    pageSize: config.PERIODIC_PAGE_SIZE,
+    entitlements: counters.entitlements,
+    onCommitted: wake,
+  });
+
+  const app = createHttpApp({
+    logger,
+    metrics,
+    readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
+  });
+  const context: RouteContext = {
+    pool,
+    catalogue,
+    clock,
+    readKey: requireKey(config.READ_API_KEYS),
+    adminKey: requireKey(config.ADMIN_API_KEYS),
+    wake,
+    newSeed: options.newSeed ?? newSeed,
+    issuer,
+    entitlements: counters.entitlements,
+  };
+  registerCatalogueRoutes(app, context);
+  registerEntitlementRoutes(app, context);
+  registerVip88Routes(app, context);
+  registerWelcomeGiftRoutes(app, context);
+  registerOfferRoutes(app, context);
+  registerAdminRoutes(app, context);
+
+  const handle = createTierChangeHandler({ pool, catalogue, clock, logger, counters, onCommitted: wake });
+
+  return {
+    app,
+    async start() {
+      await migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger });
+      producer = await connectProducer(kafka);
+      relay = createOutboxRelay({
+        pool,
+        schema: SCHEMA,
+        producer,
+        topics,
+        logger,
+        metrics,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      });
+      relay.start();
+      consumer = createBatchConsumer<TierChanged>({
+        kafka,
+        groupId: config.KAFKA_GROUP_ID,
+        topics: [topics.tierChanged],
+        logger,
+        schema: tierChangedSchema,
+        dlq: { producer, topic: topics.consumptionDlq },
+        handle,
+        onFatal:
+          options.onFatal ??
+          ((error) => {
+            logger.fatal({ err: error }, 'tier-changed consumer stopped for good; exiting');
+            process.exit(1);
+          }),
+      });
+      await consumer.start();
+      if (config.PERIODIC_SCHEDULE_ENABLED) schedule = issuer.schedule();
+      logger.info(
+        {
+          catalogueVersion: catalogue.version,
+          benefits: catalogue.benefits.length,
+          topic: topics.tierChanged,
+        },
+        'entitlement service started',
+      );
+    },
+    async stop() {
+      await closeInOrder(logger, [
+        ['schedule', async () => schedule?.stop()],
+        ['consumer', async () => consumer?.stop()],
+        ['outbox relay', async () => relay?.stop()],
+        ['producer', async () => producer?.disconnect()],
+        ['kafka probe', kafkaProbe.close],
+        ['postgres', () => pool.end()],
+      ]);
+    },
+  };
+}

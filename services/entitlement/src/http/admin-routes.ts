@@ -1,0 +1,42 @@
+import { parsePeriod } from '@taobi/benefits';
+import { isoTimeSchema } from '@taobi/contracts';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseOr400, type RouteContext } from './context';
+
+const periodicSchema = z
+  .strictObject({
+    /** One period: `2026-W47` (weekly benefits) or `2026-11` (monthly benefits). */
+    period: z
+      .string()
+      .refine((key) => parsePeriod(key) !== undefined, 'must be a period such as 2026-11 or 2026-W47')
+      .optional(),
+    /** Or an instant: the weekly and the monthly period holding it. Neither: now. */
+    asOf: isoTimeSchema.optional(),
+    /** Stop after this many pages (a bounded run; calling again resumes). */
+    maxPages: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .refine((body) => !(body.period && body.asOf), {
+    path: ['asOf'],
+    message: 'give period or asOf, not both',
+  });
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  /**
+   * Issues periodic benefits now (what the schedule does on Monday and the 1st), then sweeps expired
+   * grants. Idempotent per (member, benefit, period); an unfinished run resumes from its cursor, a
+   * finished one is scanned again (granting only what is missing).
+   */
+  app.post('/v1/admin/periodic-grants', { onRequest: ctx.adminKey }, async (request) => {
+    const body = parseOr400(periodicSchema, request.body ?? {}, []);
+    const periods = body.period
+      ? [body.period]
+      : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.clock());
+    const runs = [];
+    for (const period of periods) {
+      runs.push(await ctx.issuer.issue(period, { maxPages: body.maxPages, rescanFinished: true }));
+    }
+    const expired = await ctx.issuer.expire();
+    return { runs, expired };
+  });
+}

@@ -1,0 +1,50 @@
+import type { Catalogue } from '@taobi/benefits';
+import { memberIdSchema } from '@taobi/contracts';
+import { type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { PeriodicIssuer } from '../jobs/periodic-issue';
+
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** What every route module needs; built once in app.ts. */
+export interface RouteContext {
+  pool: Pool;
+  catalogue: Catalogue;
+  clock: () => Date;
+  /** onRequest hooks: 401 unless the request bears a read (resp. admin) key. */
+  readKey: Hook;
+  adminKey: Hook;
+  /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
+  wake: () => void;
+  newSeed: () => string;
+  issuer: PeriodicIssuer;
+  entitlements: Counter<'action' | 'kind'>;
+}
+
+/** Parses a part of the request with zod; a 400 naming each bad field (prefixed) otherwise. */
+export function parseOr400<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: string[] = [],
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw Errors.validation(fieldErrorsFromZod(result.error.issues, prefix));
+}
+
+export const memberParamsSchema = z.object({ id: memberIdSchema });
+
+/** The member id of a `/v1/members/:id/...` route, reported as the field `memberId` when invalid. */
+export function memberIdOf(request: FastifyRequest): string {
+  const params = request.params as { id?: unknown };
+  return parseOr400(memberIdSchema, params.id, ['memberId']);
+}
+
+/** An Idempotency-Key header value: the same characters as the external ids, up to 128. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 _ . : -');
+
+/** A POST that takes no fields: no body, or an empty JSON object. */
+export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);

@@ -1,0 +1,68 @@
+import { Errors, enqueueOutbox, withTransaction } from '@taobi/platform';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { entitlementView, grantRecord } from '../domain/grants';
+import { EntitlementErrors } from '../errors';
+import { listGrants, lockGrant, markUsed } from '../store/grants';
+import { lockMember, readMember } from '../store/members';
+import { memberIdOf, parseOr400, type RouteContext } from './context';
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(['granted', 'used', 'revoked', 'expired']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Keyset paging: the `nextBefore` of the previous page. */
+  before: z.coerce.number().int().positive().optional(),
+});
+
+const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().positive() });
+
+export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  /** A member's grants (newest first) with their status: granted, used, revoked or expired. */
+  app.get('/v1/members/:id/entitlements', { onRequest: ctx.readKey }, async (request) => {
+    const memberId = memberIdOf(request);
+    const query = parseOr400(listQuerySchema, request.query, ['query']);
+    const now = ctx.clock();
+    const [member, rows] = await Promise.all([
+      readMember(ctx.pool, memberId),
+      listGrants(ctx.pool, memberId, { limit: query.limit, before: query.before, status: query.status, now }),
+    ]);
+    return {
+      memberId,
+      tier: member.tier,
+      tierSince: member.since?.toISOString() ?? null,
+      entitlements: rows.map((row) => entitlementView(ctx.catalogue, row, now)),
+      nextBefore: rows.length === query.limit ? String(rows.at(-1)?.id) : null,
+    };
+  });
+
+  /**
+   * Marks a grant used (a coupon redeemed, a voucher spent, a partner status claimed at the partner).
+   * Using a used grant again answers the same grant (a retried call is harmless); a revoked or
+   * expired grant cannot be used (409).
+   */
+  app.post(
+    '/v1/members/:id/entitlements/:entitlementId/use',
+    { onRequest: ctx.adminKey },
+    async (request) => {
+      const memberId = memberIdOf(request);
+      const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);
+      const now = ctx.clock();
+      const row = await withTransaction(ctx.pool, async (client) => {
+        const member = await lockMember(client, memberId);
+        const grant = await lockGrant(client, memberId, entitlementId);
+        if (!grant) throw Errors.notFound(`member ${memberId} has no entitlement ${entitlementId}`);
+        if (grant.status === 'used') return grant;
+        const status = entitlementView(ctx.catalogue, grant, now).status;
+        if (status !== 'granted') throw EntitlementErrors.entitlementNotUsable(status);
+        const used = await markUsed(client, grant.id, now);
+        await enqueueOutbox(client, 'entitlement', [
+          grantRecord(ctx.catalogue, used, 'used', member.tier, now),
+        ]);
+        ctx.entitlements.labels('used', used.kind).inc();
+        return used;
+      });
+      ctx.wake();
+      return entitlementView(ctx.catalogue, row, now);
+    },
+  );
+}

@@ -1,0 +1,69 @@
+import { vip88Quote, vip88TermEnd } from '@taobi/benefits';
+import { enqueueOutbox, withTransaction } from '@taobi/platform';
+import type { FastifyInstance } from 'fastify';
+import { activatedRecord, activationView, vip88View } from '../domain/vip88';
+import { EntitlementErrors } from '../errors';
+import { lockMember, readMember } from '../store/members';
+import { activeActivation, findActivationByKey, insertActivation } from '../store/vip88';
+import { emptyBodySchema, idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
+
+export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
+  /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
+  app.get('/v1/members/:id/vip88', { onRequest: ctx.readKey }, async (request) => {
+    const memberId = memberIdOf(request);
+    const now = ctx.clock();
+    const [member, active] = await Promise.all([
+      readMember(ctx.pool, memberId),
+      activeActivation(ctx.pool, memberId, now),
+    ]);
+    return vip88View(ctx.catalogue, memberId, member.tier, active);
+  });
+
+  /**
+   * Activates a 12-month term at the price the member qualifies for now, charged once: the same
+   * Idempotency-Key returns the same activation (201 the first time, 200 after, same body); another
+   * key while a term runs is a 409 VIP88_ALREADY_ACTIVE. The member row is locked for the decision,
+   * so concurrent calls are serialised. The price is locked for the term: a later downgrade only
+   * changes what the *next* activation costs.
+   */
+  app.post('/v1/members/:id/vip88/activations', { onRequest: ctx.adminKey }, async (request, reply) => {
+    const memberId = memberIdOf(request);
+    const keyHeader = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+    if (!keyHeader.success) {
+      throw EntitlementErrors.idempotencyKeyRequired([
+        { field: 'headers.idempotency-key', message: keyHeader.error.issues[0]?.message ?? 'required' },
+      ]);
+    }
+    parseOr400(emptyBodySchema, request.body, ['body']);
+    const idempotencyKey = keyHeader.data;
+    const now = ctx.clock();
+    const { row, created } = await withTransaction(ctx.pool, async (client) => {
+      const member = await lockMember(client, memberId);
+      const existing = await findActivationByKey(client, memberId, idempotencyKey);
+      if (existing) return { row: existing, created: false };
+      const active = await activeActivation(client, memberId, now);
+      if (active) throw EntitlementErrors.vip88AlreadyActive(active.expires_at.toISOString());
+      const quote = vip88Quote(ctx.catalogue.vip88, member.tier);
+      const inserted = await insertActivation(client, {
+        memberId,
+        idempotencyKey,
+        tier: member.tier,
+        priceFen: quote.price.amount,
+        currency: quote.price.currency,
+        startsAt: now,
+        expiresAt: vip88TermEnd(ctx.catalogue.vip88, now),
+        catalogueVersion: ctx.catalogue.version,
+      });
+      await enqueueOutbox(client, 'entitlement', [activatedRecord(inserted, ctx.catalogue.vip88.benefitId)]);
+      return { row: inserted, created: true };
+    });
+    if (created) {
+      ctx.wake();
+      request.log.info(
+        { memberId, activationId: row.id, priceFen: row.price_fen, expiresAt: row.expires_at.toISOString() },
+        '88VIP activated',
+      );
+    }
+    return reply.status(created ? 201 : 200).send(activationView(row));
+  });
+}

@@ -1,0 +1,216 @@
+import {
+  type EntitlementChanged,
+  type Tier,
+  type TierChanged,
+  type TopicNames,
+  tierChangedSchema,
+  tierRank,
+} from '@taobi/contracts';
+import {
+  connectProducer,
+  createPool,
+  type Kafka,
+  loadConfig,
+  type Pool,
+  type Producer,
+  publish,
+  type Service,
+} from '@taobi/platform';
+import {
+  createTestDatabase,
+  createTestTopics,
+  TopicReader,
+  testEndpoints,
+  testKafka,
+  testLogger,
+  uniqueId,
+  waitFor,
+} from '@taobi/tests';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildEntitlementService, type EntitlementOptions } from '../src/app';
+import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
+
+export const READ = { authorization: 'Bearer dev-read-key' };
+export const ADMIN = { authorization: 'Bearer dev-admin-key' };
+
+/** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
+export class TestClock {
+  private frozen: Date | undefined;
+  private offsetMs = 0;
+  constructor(at: Date) {
+    this.frozen = new Date(at);
+  }
+  now = (): Date => (this.frozen ? new Date(this.frozen) : new Date(Date.now() + this.offsetMs));
+  set(at: string | Date): void {
+    this.frozen = new Date(at);
+  }
+  runFrom(at: string | Date): void {
+    this.frozen = undefined;
+    this.offsetMs = new Date(at).getTime() - Date.now();
+  }
+}
+
+/**
+ * One entitlement service in-process against the real Kafka and Postgres, with topics, database and
+ * consumer group of its own, a producer for tier-changed records and a reader of what it publishes.
+ */
+export class Harness {
+  service!: Service;
+  private constructor(
+    readonly kafka: Kafka,
+    readonly topics: TopicNames,
+    readonly config: EntitlementConfig,
+    readonly pool: Pool,
+    readonly producer: Producer,
+    readonly reader: TopicReader<EntitlementChanged>,
+    readonly clock: TestClock,
+    private readonly dropDatabase: () => Promise<void>,
+    private readonly options: EntitlementOptions,
+  ) {}
+
+  static async start(
+    options: { clock?: TestClock; env?: Record<string, string>; service?: EntitlementOptions } = {},
+  ): Promise<Harness> {
+    const kafka = testKafka();
+    const { prefix, topics } = await createTestTopics(kafka);
+    const database = await createTestDatabase();
+    const config = loadConfig(entitlementConfigSchema, {
+      KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
+      DATABASE_URL: database.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: uniqueId('entitlement'),
+      PERIODIC_SCHEDULE_ENABLED: 'false',
+      OUTBOX_POLL_INTERVAL_MS: '50',
+      ...options.env,
+    });
+    const clock = options.clock ?? new TestClock(new Date('2026-11-18T04:00:00Z'));
+    const pool = createPool({
+      connectionString: database.url,
+      logger: testLogger(),
+      applicationName: 'test',
+    });
+    const producer = await connectProducer(kafka);
+    const reader = await TopicReader.start<EntitlementChanged>(topics.entitlementChanged, kafka);
+    const serviceOptions = { clock: clock.now, onFatal: () => undefined, ...options.service };
+    const harness = new Harness(
+      kafka,
+      topics,
+      config,
+      pool,
+      producer,
+      reader,
+      clock,
+      database.drop,
+      serviceOptions,
+    );
+    await harness.startService();
+    return harness;
+  }
+
+  /** Starts a (new) service instance on the same database, optionally in another consumer group. */
+  async startService(groupId = this.config.KAFKA_GROUP_ID): Promise<Service> {
+    this.service = buildEntitlementService(
+      { ...this.config, KAFKA_GROUP_ID: groupId },
+      testLogger('entitlement'),
+      this.options,
+    );
+    await this.service.start();
+    return this.service;
+  }
+
+  async stopService(): Promise<void> {
+    await this.service.stop();
+  }
+
+  async produce(records: readonly TierChanged[]): Promise<void> {
+    await publish(
+      this.producer,
+      records.map((record) => ({
+        topic: this.topics.tierChanged,
+        key: record.memberId,
+        value: tierChangedSchema.parse(record),
+      })),
+    );
+  }
+
+  /** Waits until `groupId` has committed every tier-changed record produced so far. */
+  async waitUntilConsumed(groupId = this.config.KAFKA_GROUP_ID, timeoutMs = 30_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.topics.tierChanged);
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [this.topics.tierChanged] });
+          return ends.every((end) => {
+            const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+            return BigInt(end.high) === 0n || BigInt(at) >= BigInt(end.high);
+          });
+        },
+        { timeoutMs, description: `group ${groupId} to consume every tier change` },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  inject(options: InjectOptions): Promise<LightMyRequestResponse> {
+    return this.service.app.inject(options);
+  }
+
+  async entitlements(memberId: string) {
+    const response = await this.inject({
+      method: 'GET',
+      url: `/v1/members/${memberId}/entitlements`,
+      headers: READ,
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json() as {
+      tier: Tier;
+      entitlements: { id: string; benefitId: string; kind: string; status: string; period: string | null }[];
+    };
+  }
+
+  /** Records published for a member, by action. */
+  published(memberId: string, action?: string) {
+    return this.reader
+      .matching((r) => r.key === memberId && (action === undefined || r.value.action === action))
+      .map((r) => r.value);
+  }
+
+  async close(): Promise<void> {
+    await this.service.stop().catch(() => undefined);
+    await this.reader.close();
+    await this.producer.disconnect();
+    await this.pool.end();
+    await this.dropDatabase();
+  }
+}
+
+/**
+ * A tier-changed record as the tier service writes it: a stable eventId from member and score
+ * version (and the tier, since evaluations may lower a tier twice on one score version).
+ */
+export function tierChange(
+  memberId: string,
+  from: Tier,
+  to: Tier,
+  scoreVersion: number,
+  options: { occurredAt?: string; reason?: TierChanged['reason']; score?: number } = {},
+): TierChanged {
+  const down = tierRank(to) < tierRank(from);
+  return {
+    eventId: `tier:${memberId}:${scoreVersion}:${to}`,
+    schemaVersion: 1,
+    memberId,
+    occurredAt:
+      options.occurredAt ??
+      new Date(Date.parse('2026-11-18T03:00:00Z') + scoreVersion * 60_000).toISOString(),
+    previousTier: from,
+    tier: to,
+    direction: down ? 'down' : 'up',
+    score: options.score ?? [300, 400, 700, 1000, 2500, 5000][tierRank(to)] ?? 0,
+    scoreVersion,
+    reason: options.reason ?? (down ? 'monthly-evaluation' : 'score-increase'),
+  };
+}

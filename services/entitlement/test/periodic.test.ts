@@ -1,0 +1,149 @@
+import type { Tier } from '@taobi/contracts';
+import { uniqueId, waitFor } from '@taobi/tests';
+import { ADMIN, Harness, TestClock, tierChange } from './harness';
+
+const issue = (h: Harness, body: Record<string, unknown>) =>
+  h.inject({ method: 'POST', url: '/v1/admin/periodic-grants', headers: ADMIN, payload: body });
+
+async function weekly(h: Harness, period: string) {
+  const { rows } = await h.pool.query<{ member_id: string; benefit_id: string; n: number }>(
+    `SELECT member_id, benefit_id, count(*)::int AS n FROM entitlement.grants
+     WHERE period = $1 GROUP BY member_id, benefit_id ORDER BY member_id, benefit_id`,
+    [period],
+  );
+  return rows;
+}
+
+describe('periodic benefits (real Kafka and Postgres)', () => {
+  it('when the admin issues a week in bounded runs, then each run resumes from the cursor, every qualifying member gets each weekly coupon once, and last week’s are expired', async () => {
+    const h = await Harness.start({ env: { PERIODIC_PAGE_SIZE: '2' } });
+    try {
+      const tiers: Tier[] = ['SILVER', 'GOLD', 'PLATINUM', 'BLACK_DIAMOND', 'SILVER'];
+      const members = tiers.map(() => uniqueId('m')).sort();
+      await h.produce(
+        members.map((m, i) =>
+          tierChange(m, 'BRONZE', tiers[i] as Tier, 1, { occurredAt: '2026-11-18T03:00:00.000Z' }),
+        ),
+      );
+      await h.waitUntilConsumed();
+      // Entering a tier granted this week's (W47) coupons: 5 flash-sale, 3 ride-hailing (Gold and up).
+      expect((await weekly(h, '2026-W47')).reduce((sum, r) => sum + r.n, 0)).toBe(8);
+
+      h.clock.set('2026-11-23T02:00:00Z'); // Monday of W48, Shanghai
+      const first = await issue(h, { period: '2026-W48', maxPages: 1 });
+      expect(first.statusCode).toBe(200);
+      expect(first.json().runs).toEqual([
+        {
+          period: '2026-W48',
+          cadence: 'weekly',
+          resumedAfter: null,
+          membersScanned: 2,
+          granted: 3,
+          pages: 1,
+          finished: false,
+        },
+      ]);
+      expect(first.json().expired).toBe(8);
+      const second = (await issue(h, { period: '2026-W48', maxPages: 1 })).json().runs[0];
+      expect(second).toMatchObject({ resumedAfter: members[1], membersScanned: 2, finished: false });
+      const third = (await issue(h, { period: '2026-W48' })).json().runs[0];
+      expect(third).toMatchObject({ resumedAfter: members[3], membersScanned: 1, finished: true });
+
+      const issued = await weekly(h, '2026-W48');
+      expect(issued.every((r) => r.n === 1)).toBe(true);
+      expect(
+        issued.filter((r) => r.benefit_id === 'flash-sale-weekly-coupon').map((r) => r.member_id),
+      ).toEqual(members);
+      expect(issued.filter((r) => r.benefit_id === 'ride-hailing-weekly-coupon')).toHaveLength(3);
+
+      // Issuing the finished week again scans everyone and grants nothing.
+      const again = (await issue(h, { period: '2026-W48' })).json().runs[0];
+      expect(again).toMatchObject({ membersScanned: 5, granted: 0, finished: true });
+      // asOf: the week and the month holding it; November's coupons were granted on entry.
+      const asOf = (await issue(h, { asOf: '2026-11-23T10:00:00+08:00' })).json().runs;
+      expect(asOf.map((r: { period: string; granted: number }) => [r.period, r.granted])).toEqual([
+        ['2026-W48', 0],
+        ['2026-11', 0],
+      ]);
+
+      const published = await h.reader.waitForCount(
+        8,
+        (r) => r.value.period === '2026-W48' && r.value.action === 'granted',
+      );
+      expect(new Set(published.map((r) => r.value.eventId)).size).toBe(8);
+      const expired = await h.reader.waitForCount(
+        8,
+        (r) => r.value.period === '2026-W47' && r.value.action === 'expired',
+      );
+      expect(expired.every((r) => r.value.benefitKind === 'periodic')).toBe(true);
+      const { entitlements } = await h.entitlements(members[0] as string);
+      expect(entitlements.find((e) => e.period === '2026-W47')?.status).toBe('expired');
+    } finally {
+      await h.close();
+    }
+  });
+
+  describe('the admin call', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await Harness.start();
+      h.clock.set('2026-11-23T02:00:00Z');
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    it.each([
+      [{ period: '2026-W46' }, 422, 'PERIOD_ENDED'],
+      [{ period: '2026-W99' }, 400, 'VALIDATION_FAILED'],
+      [{ period: '2026-11', asOf: '2026-11-18T00:00:00Z' }, 400, 'VALIDATION_FAILED'],
+      [{ pages: 1 }, 400, 'VALIDATION_FAILED'],
+    ])('when it is %p, then it answers %i %s', async (body, status, code) => {
+      const response = await issue(h, body);
+      expect(response.statusCode).toBe(status);
+      expect(response.json().error.code).toBe(code);
+    });
+
+    it('when it bears a read key, then it is refused', async () => {
+      const response = await h.inject({
+        method: 'POST',
+        url: '/v1/admin/periodic-grants',
+        headers: { authorization: 'Bearer dev-read-key' },
+        payload: {},
+      });
+      expect(response.statusCode).toBe(401);
+    });
+  });
+
+  it('when Monday 00:00 Asia/Shanghai passes, then the schedule issues the new week to every qualifying member', async () => {
+    const clock = new TestClock(new Date());
+    clock.runFrom('2026-11-29T15:59:52Z'); // Sunday 23:59:52 in Shanghai, week 2026-W48
+    const h = await Harness.start({ clock, env: { PERIODIC_SCHEDULE_ENABLED: 'true' } });
+    try {
+      const m = uniqueId('m');
+      await h.produce([tierChange(m, 'BRONZE', 'GOLD', 1, { occurredAt: clock.now().toISOString() })]);
+      await h.waitUntilConsumed();
+      const before = (await h.entitlements(m)).entitlements.filter((e) => e.kind === 'periodic');
+      // Precondition: the member arrived before midnight, so W49 can only come from the schedule.
+      expect(before.filter((e) => e.period === '2026-W48')).toHaveLength(2);
+      expect(before.filter((e) => e.period === '2026-W49')).toHaveLength(0);
+
+      const issued = await waitFor(
+        async () => {
+          const rows = await h.pool.query<{ benefit_id: string; cause: string }>(
+            "SELECT benefit_id, cause FROM entitlement.grants WHERE member_id = $1 AND period = '2026-W49' ORDER BY benefit_id",
+            [m],
+          );
+          return rows.rows.length === 2 ? rows.rows : undefined;
+        },
+        { timeoutMs: 20_000, description: 'the scheduled weekly issue' },
+      );
+      expect(issued).toEqual([
+        { benefit_id: 'flash-sale-weekly-coupon', cause: 'periodic-issue' },
+        { benefit_id: 'ride-hailing-weekly-coupon', cause: 'periodic-issue' },
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+});
