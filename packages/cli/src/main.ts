@@ -4,6 +4,8 @@
  * their databases.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
 import { status } from './commands/status';
 import { endpointsFrom } from './endpoints';
@@ -19,6 +21,8 @@ const USAGE = `usage: pnpm taobi <command> [options]
       --duration S     stop posting after S seconds
       --batch-size B   events per POST, at most 500 (default 200)
       --concurrency C  POSTs in flight (default 8)
+  demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
+                                 evaluation, and a report read back through the APIs and topics
 
 Service URLs default to the local stack (http://127.0.0.1:8081..8087); override with
 TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development keys; override
@@ -71,6 +75,19 @@ async function main(argv: string[]): Promise<number> {
       );
       return result.rejected > 0 ? 1 : 0;
     }
+    case 'demo':
+      return demo(endpoints, {
+        members: number(values.members, 3000, 'members'),
+        seed: number(values.seed, 2026, 'seed'),
+        brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+        topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '',
+        groups: {
+          scoring: process.env.TAOBI_SCORING_GROUP ?? 'taobi-scoring',
+          tier: process.env.TAOBI_TIER_GROUP ?? 'taobi-tier',
+          entitlement: process.env.TAOBI_ENTITLEMENT_GROUP ?? 'taobi-entitlement',
+        },
+        evaluationDay: DEFAULT_RULE_SET.evaluation.dayOfMonth,
+      });
     default:
       console.error(`unknown command: ${command} ${positionals.join(' ')}\n\n${USAGE}`);
       return 2;
