@@ -4,6 +4,7 @@
 #
 #   start [--demo]   infrastructure + every service in the foreground (Ctrl-C stops what it started)
 #   test [jest args] infrastructure if needed, then every test
+#   demo [args]      the demo against a running stack (`npm start` in another terminal)
 #   infra-up | infra-down
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,7 +55,11 @@ case "$cmd" in
     bash infra/bin/up.sh >/dev/null
     exec pnpm --silent exec jest "$@"
     ;;
+  demo)
+    ensure_pnpm; ensure_deps; infra_env
+    exec node --conditions=source --import tsx packages/cli/src/main.ts demo "$@"
+    ;;
   infra-up) ensure_pnpm; ensure_deps; infra_env; bash infra/bin/up.sh >/dev/null ;;
   infra-down) bash infra/bin/down.sh "$@" ;;
-  *) echo "usage: scripts/taobi.sh start|test|infra-up|infra-down" >&2; exit 2 ;;
+  *) echo "usage: scripts/taobi.sh start|test|demo|infra-up|infra-down" >&2; exit 2 ;;
 esac

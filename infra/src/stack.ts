@@ -76,7 +76,7 @@ async function isReady(port: number): Promise<boolean> {
   }
 }
 
-async function announceWhenReady(entries: Running[]): Promise<void> {
+async function announceWhenReady(entries: Running[]): Promise<boolean> {
   const deadline = Date.now() + 120_000;
   let pending = entries;
   while (!stopping && pending.length > 0) {
@@ -87,11 +87,11 @@ async function announceWhenReady(entries: Running[]): Promise<void> {
       say(
         `still not ready after 2 minutes: ${pending.map((e) => e.service.name).join(', ')} (see their logs above)`,
       );
-      return;
+      return false;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  if (stopping) return;
+  if (stopping) return false;
   const width = Math.max(...entries.map((e) => e.service.name.length), 7);
   say('Taobi is up. Services:');
   for (const { service } of entries) {
@@ -104,6 +104,25 @@ async function announceWhenReady(entries: Running[]): Promise<void> {
       .join('  ')}`,
   );
   say('Press Ctrl-C to stop everything this command started.');
+  return true;
+}
+
+/** `npm start -- --demo` (or `npm start --demo`, which npm passes as npm_config_demo): the demo once ready. */
+function runDemo(): void {
+  const prefix = colour ? '\x1b[1mdemo            \x1b[0m|' : 'demo            |';
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'demo'],
+    {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => print(prefix, line));
+  }
+  child.on('exit', (code) => say(`demo finished (exit ${code}); the stack keeps running until Ctrl-C`));
 }
 
 async function stopAll(entries: Running[]): Promise<void> {
@@ -160,7 +179,8 @@ async function main(): Promise<void> {
     return;
   }
   for (const entry of entries) launch(entry);
-  await announceWhenReady(entries);
+  const ready = await announceWhenReady(entries);
+  if (ready && (process.argv.includes('--demo') || process.env.npm_config_demo === 'true')) runDemo();
 }
 
 void main();
