@@ -58,7 +58,9 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         const count = eventCountOf.get(request) ?? 1;
         options.metrics.rejected(code, count);
         if (appError && appError.statusCode < 500) {
-          log.info(
+          // A client over its rate would flood the log at info: its 429s are counted, and logged at debug.
+          const level = appError.statusCode === 429 ? 'debug' : 'info';
+          log[level](
             {
               reqId: request.id,
               keyId: keyOf.get(request)?.keyId,
