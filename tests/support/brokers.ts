@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,7 +43,30 @@ export class EphemeralBroker {
   }
 
   async stop(): Promise<void> {
+    // A paused broker would hold SIGTERM until continued: let it go first.
+    try {
+      this.resume();
+    } catch {
+      // not running: nothing to resume
+    }
     await run('bash', [KAFKA_SH, 'stop'], { env: this.env, timeout: 60_000 });
+  }
+
+  /**
+   * Freezes the broker process (SIGSTOP): connections stay open but nothing is answered, which is
+   * what a broker stuck in a long GC pause or a saturated disk looks like to a client.
+   */
+  pause(): void {
+    process.kill(this.pid(), 'SIGSTOP');
+  }
+
+  /** Lets a paused broker go on (SIGCONT); it then handles whatever it had received. */
+  resume(): void {
+    process.kill(this.pid(), 'SIGCONT');
+  }
+
+  private pid(): number {
+    return Number(readFileSync(join(this.dir, 'broker.pid'), 'utf8').trim());
   }
 
   /** Stops the broker and deletes its data. */

@@ -1,13 +1,24 @@
 import { z } from 'zod';
 import { fieldErrorsFromZod } from './errors';
 
-describe('field errors from zod', () => {
-  it('when a strict object gets unknown fields, then each is named as its own field', () => {
-    const result = z.strictObject({ a: z.number() }).safeParse({ a: 'x', colour: 'red', size: 2 });
-    expect(fieldErrorsFromZod(result.error?.issues ?? [], ['body'])).toEqual([
-      { field: 'body.a', message: expect.any(String) },
-      { field: 'body.colour', message: 'unknown field' },
-      { field: 'body.size', message: 'unknown field' },
+describe('fieldErrorsFromZod', () => {
+  const schema = z.strictObject({ amount: z.number(), nested: z.strictObject({ id: z.string() }) });
+
+  it('when an object has unknown keys, then each key is named as its own field', () => {
+    const result = schema.safeParse({ amount: 1, nested: { id: 'x', idd: 'y' }, amuont: 2 });
+    expect(fieldErrorsFromZod(result.error?.issues ?? [], ['events', 3])).toEqual(
+      expect.arrayContaining([
+        { field: 'events.3.nested.idd', message: 'unknown field' },
+        { field: 'events.3.amuont', message: 'unknown field' },
+      ]),
+    );
+  });
+
+  it('when a field is missing, then it "is required"; when mistyped, zod says why', () => {
+    const result = schema.safeParse({ amount: '12', nested: {} });
+    expect(fieldErrorsFromZod(result.error?.issues ?? [])).toEqual([
+      { field: 'amount', message: 'Invalid input: expected number, received string' },
+      { field: 'nested.id', message: 'is required' },
     ]);
   });
 });

@@ -73,26 +73,30 @@ export const Errors = {
   internal: () => new AppError('INTERNAL', 'internal error', 500),
 } as const;
 
+/** The parts of a zod issue this module reads (zod 4's `$ZodIssue` is assignable to it). */
+export interface ZodIssueLike {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+  code?: string;
+  keys?: readonly string[];
+}
+
 /**
- * Turns zod issues into field errors, prefixing each path (e.g. with `events.3`). An unknown field
- * (zod's `unrecognized_keys`, whose path is the enclosing object) is reported under its own name.
+ * Turns zod issues into field errors, prefixing each path (e.g. with `events.3`). An object with
+ * unknown keys (a strict schema) yields one error per key, named by its own path, so a client sees
+ * exactly which field is a typo; a missing field says "is required" rather than zod's
+ * "expected string, received undefined".
  */
 export function fieldErrorsFromZod(
-  issues: ReadonlyArray<{
-    path: ReadonlyArray<PropertyKey>;
-    message: string;
-    code?: string;
-    keys?: readonly string[];
-  }>,
+  issues: ReadonlyArray<ZodIssueLike>,
   prefix: ReadonlyArray<PropertyKey> = [],
 ): FieldError[] {
+  const field = (path: ReadonlyArray<PropertyKey>) => [...prefix, ...path].map(String).join('.');
   return issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
-      return issue.keys.map((key) => ({
-        field: [...prefix, ...issue.path, key].map(String).join('.'),
-        message: 'unknown field',
-      }));
+      return issue.keys.map((key) => ({ field: field([...issue.path, key]), message: 'unknown field' }));
     }
-    return [{ field: [...prefix, ...issue.path].map(String).join('.'), message: issue.message }];
+    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+    return [{ field: field(issue.path), message: missing ? 'is required' : issue.message }];
   });
 }

@@ -50,6 +50,17 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
+/**
+ * The client-visible error a thrown value becomes (the error handler answers with it), or
+ * undefined for an unexpected error (a plain 500). Exported so a route's `onError` hook can label
+ * metrics with the same code the client sees.
+ */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof Error) return fromFastifyError(error as FastifyError);
+  return undefined;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -91,7 +102,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = error instanceof AppError ? error : fromFastifyError(error);
+    const appError = toAppError(error);
     if (!appError) {
       request.log.error({ err: error, reqId: request.id }, 'unhandled error');
       return reply.status(500).send(Errors.internal().toJSON());

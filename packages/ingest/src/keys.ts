@@ -1,0 +1,81 @@
+import { SOURCES, type Source } from '@taobi/contracts';
+import { bearerToken, DEVELOPMENT_KEYS, Errors, KeySet } from '@taobi/platform';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { IngestErrors } from './errors';
+
+/** A platform's key, as known after authentication. `keyId` (e.g. `food#2`) is safe to log. */
+export interface SourceKey {
+  source: Source;
+  keyId: string;
+}
+
+export interface SourceKeyEntry {
+  source: Source;
+  key: string;
+}
+
+/** `ecommerce:dev-ecommerce-key,food:dev-food-key,...`: the development keys, one per source. */
+export const DEVELOPMENT_INGEST_KEYS = SOURCES.map((source) => `${source}:${DEVELOPMENT_KEYS[source]}`).join(
+  ',',
+);
+
+/**
+ * `INGEST_API_KEYS`: comma-separated `<source>:<key>` pairs. A source may have several keys (to
+ * rotate one without downtime); a key belongs to exactly one source. Every ingest service is given
+ * every source's keys, so that a known key of another source is a 403, not a 401.
+ */
+export const ingestKeysSchema = z
+  .string()
+  .min(1)
+  .transform((value, ctx): SourceKeyEntry[] => {
+    const entries: SourceKeyEntry[] = [];
+    const owner = new Map<string, Source>();
+    for (const [index, raw] of value.split(',').entries()) {
+      const pair = raw.trim();
+      if (!pair) continue;
+      const colon = pair.indexOf(':');
+      const source = pair.slice(0, Math.max(colon, 0)) as Source;
+      const key = pair.slice(colon + 1).trim();
+      // Never echo the key itself in a configuration error: it would end up in a log.
+      const where = `entry ${index + 1}`;
+      if (colon < 1 || !SOURCES.includes(source)) {
+        ctx.addIssue({ code: 'custom', message: `${where}: expected <${SOURCES.join('|')}>:<key>` });
+      } else if (key.length < 8) {
+        ctx.addIssue({ code: 'custom', message: `${where}: keys must be at least 8 characters` });
+      } else if (owner.has(key) && owner.get(key) !== source) {
+        ctx.addIssue({ code: 'custom', message: `${where}: the same key is bound to two sources` });
+      } else {
+        owner.set(key, source);
+        entries.push({ source, key });
+      }
+    }
+    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no keys given' });
+    return entries;
+  });
+
+/** Source-bound bearer keys, compared in constant time (`KeySet`). */
+export class SourceKeys {
+  private readonly set: KeySet<string>;
+
+  constructor(entries: readonly SourceKeyEntry[]) {
+    const perSource = new Map<Source, number>();
+    this.set = new KeySet(
+      entries.map(({ source, key }) => {
+        const n = (perSource.get(source) ?? 0) + 1;
+        perSource.set(source, n);
+        return [key, `${source}#${n}`] as const;
+      }),
+    );
+  }
+
+  /** The key's source and id; throws 401 for a missing or unknown key, 403 for another source. */
+  authenticate(request: FastifyRequest, serviceSource: Source): SourceKey {
+    const token = bearerToken(request);
+    const keyId = token ? this.set.match(token) : undefined;
+    if (!keyId) throw Errors.unauthorized();
+    const source = keyId.slice(0, keyId.indexOf('#')) as Source;
+    if (source !== serviceSource) throw IngestErrors.wrongSource(source, serviceSource);
+    return { source, keyId };
+  }
+}

@@ -1,0 +1,112 @@
+import { Errors, type Logger, toAppError } from '@taobi/platform';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BatchingPublisher } from './batching-publisher';
+import { ingestEventId, toCanonicalEvent } from './canonical';
+import { IngestErrors } from './errors';
+import type { SourceKey, SourceKeys } from './keys';
+import type { IngestMetrics } from './metrics';
+import type { RateLimiter } from './rate-limiter';
+import type { IngestSchemas } from './request-schema';
+import type { IngestSourceDefinition } from './source-definition';
+import { occurredAtRange } from './time-window';
+import { validateIngestBody } from './validate';
+
+export interface IngestRouteOptions {
+  definition: IngestSourceDefinition;
+  schemas: IngestSchemas;
+  keys: SourceKeys;
+  rateLimiter: RateLimiter;
+  publisher: BatchingPublisher;
+  metrics: IngestMetrics;
+  /** The consumption topic (with the configured prefix). */
+  topic: string;
+  now: () => Date;
+  maxFutureMs: number;
+  retryAfterSeconds: number;
+  openApiDocument: Record<string, unknown>;
+  logger: Logger;
+}
+
+/**
+ * `POST /v1/events` and `GET /openapi.json`. Order of checks: key (401 / 403), rate limit (429),
+ * media type and size (415 / 413, by fastify's parser), body (400 / 413 / 422), then Kafka
+ * (202, or 503 with Retry-After).
+ */
+export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteOptions): void {
+  const { definition } = options;
+  const log = options.logger.child({ component: 'ingest', source: definition.source });
+  const keyOf = new WeakMap<FastifyRequest, SourceKey>();
+  const eventCountOf = new WeakMap<FastifyRequest, number>();
+  // Fastify parses text/plain by default; a string body would then be a confusing 400. The ingest
+  // API speaks JSON only, so anything else is a 415.
+  if (app.hasContentTypeParser('text/plain')) app.removeContentTypeParser('text/plain');
+
+  app.post(
+    '/v1/events',
+    {
+      onRequest: async (request) => {
+        const key = options.keys.authenticate(request, definition.source);
+        keyOf.set(request, key);
+        const decision = options.rateLimiter.take(key.keyId);
+        if (!decision.allowed) throw Errors.rateLimited(decision.retryAfterSeconds);
+      },
+      // Every rejection passes here before the error handler answers it: count it under the code
+      // the client sees, and say why in one log line (never the key, never the body).
+      onError: async (request, _reply, error) => {
+        const appError = toAppError(error);
+        const code = appError?.code ?? 'INTERNAL';
+        const count = eventCountOf.get(request) ?? 1;
+        options.metrics.rejected(code, count);
+        if (appError && appError.statusCode < 500) {
+          // A client over its rate would flood the log at info: its 429s are counted, and logged at debug.
+          const level = appError.statusCode === 429 ? 'debug' : 'info';
+          log[level](
+            {
+              reqId: request.id,
+              keyId: keyOf.get(request)?.keyId,
+              code,
+              events: count,
+              fields: appError.fields?.slice(0, 20),
+            },
+            'ingest request rejected',
+          );
+        }
+      },
+    },
+    async (request, reply) => {
+      const now = options.now();
+      const result = validateIngestBody(request.body, {
+        definition,
+        schemas: options.schemas,
+        range: occurredAtRange(now, options.maxFutureMs),
+        maxFutureMs: options.maxFutureMs,
+        eventIdOf: (event) => ingestEventId(definition, event),
+      });
+      if (!result.ok) {
+        eventCountOf.set(request, result.eventCount);
+        throw result.error;
+      }
+      eventCountOf.set(request, result.events.length);
+      const events = result.events.map((event) => toCanonicalEvent(definition, event, now));
+      try {
+        await options.publisher.publish(
+          events.map((event) => ({ topic: options.topic, key: event.memberId, value: event })),
+        );
+      } catch (error) {
+        throw IngestErrors.publishFailed(options.retryAfterSeconds, error);
+      }
+      options.metrics.accepted(events.length);
+      if (log.isLevelEnabled('debug')) {
+        for (const event of events) {
+          log.debug(
+            { reqId: request.id, eventId: event.eventId, memberId: event.memberId, topic: options.topic },
+            'event accepted',
+          );
+        }
+      }
+      return reply.status(202).send({ accepted: events.map((event) => ({ eventId: event.eventId })) });
+    },
+  );
+
+  app.get('/openapi.json', async () => options.openApiDocument);
+}

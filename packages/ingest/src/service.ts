@@ -1,0 +1,100 @@
+import { topicNames } from '@taobi/contracts';
+import {
+  assertNoDevelopmentKeys,
+  ConfigError,
+  closeInOrder,
+  connectProducer,
+  createHttpApp,
+  createKafka,
+  createKafkaProbe,
+  createMetricsRegistry,
+  type Logger,
+  type Service,
+} from '@taobi/platform';
+import { createBatchingPublisher } from './batching-publisher';
+import type { IngestConfig } from './config';
+import { kafkaTimingsFor } from './kafka-timings';
+import { SourceKeys } from './keys';
+import { createIngestMetrics } from './metrics';
+import { ingestOpenApiDocument } from './openapi';
+import { createRateLimiter } from './rate-limiter';
+import { ingestSchemas } from './request-schema';
+import { registerIngestRoutes } from './route';
+import { type IngestSourceDefinition, ingestServiceName } from './source-definition';
+
+export interface IngestServiceOptions {
+  /** The service clock (receivedAt, the occurredAt range, rate limiting). */
+  now?: () => Date;
+}
+
+/**
+ * Builds one source's ingest service from its definition: the whole of a services/ingest-*
+ * `app.ts`. Refuses (ConfigError, exit 2) to build in production with a development key, or
+ * without a key for its own source.
+ */
+export function createIngestService(
+  definition: IngestSourceDefinition,
+  config: IngestConfig,
+  logger: Logger,
+  options: IngestServiceOptions = {},
+): Service {
+  const name = ingestServiceName(definition);
+  assertNoDevelopmentKeys(config.TAOBI_ENV, { INGEST_API_KEYS: config.INGEST_API_KEYS.map((e) => e.key) });
+  if (!config.INGEST_API_KEYS.some((entry) => entry.source === definition.source)) {
+    throw new ConfigError([
+      { variable: 'INGEST_API_KEYS', message: `no key for the ${definition.source} source` },
+    ]);
+  }
+  const now = options.now ?? (() => new Date());
+  const timings = kafkaTimingsFor(config.PUBLISH_TIMEOUT_MS);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger, ...timings.client });
+  const kafkaProbe = createKafkaProbe(kafka);
+  const registry = createMetricsRegistry(name);
+  const metrics = createIngestMetrics(registry, definition.source);
+  const publisher = createBatchingPublisher({
+    connect: () => connectProducer(kafka, timings.producer),
+    lingerMs: config.PUBLISH_LINGER_MS,
+    maxBatchRecords: config.PUBLISH_MAX_BATCH_RECORDS,
+    timeoutMs: config.PUBLISH_TIMEOUT_MS,
+    logger,
+    onSend: metrics.sent,
+  });
+  const schemas = ingestSchemas(definition);
+  const app = createHttpApp({
+    logger,
+    metrics: registry,
+    readiness: { kafka: kafkaProbe.check },
+    bodyLimit: config.INGEST_BODY_LIMIT_BYTES,
+  });
+  registerIngestRoutes(app, {
+    definition,
+    schemas,
+    keys: new SourceKeys(config.INGEST_API_KEYS),
+    rateLimiter: createRateLimiter({
+      ratePerSecond: config.INGEST_RATE_LIMIT_PER_SECOND,
+      burst: config.INGEST_RATE_LIMIT_BURST,
+      now: () => now().getTime(),
+    }),
+    publisher,
+    metrics,
+    topic: topicNames(config.KAFKA_TOPIC_PREFIX).consumption,
+    now,
+    maxFutureMs: config.INGEST_MAX_FUTURE_MS,
+    retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
+    openApiDocument: ingestOpenApiDocument(definition, schemas, {
+      maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
+      bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
+    }),
+    logger,
+  });
+  return {
+    app,
+    start: () => publisher.start(),
+    // runService closes the app first (in-flight requests finish), then this.
+    stop: () =>
+      closeInOrder(logger, [
+        ['publisher', () => publisher.close()],
+        ['kafka probe', () => kafkaProbe.close()],
+      ]),
+  };
+}

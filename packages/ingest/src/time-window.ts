@@ -1,0 +1,47 @@
+import { DEFAULT_RULE_SET, lastEvaluationAt, type RuleSet, shanghaiDayStart, windowOf } from '@taobi/rules';
+
+export interface OccurredAtRange {
+  /** The oldest instant that can still count towards a score. */
+  earliest: Date;
+  /** The latest instant accepted: the service clock plus the allowed skew. */
+  latest: Date;
+}
+
+/**
+ * Which `occurredAt` values ingest accepts at `now`.
+ *
+ * Too old: contributions expire only at the monthly evaluation (the 8th), so until then the
+ * window of the *last* evaluation still counts. The earliest accepted instant is therefore the
+ * first day of that window's first month (Asia/Shanghai): anything older can never count again,
+ * and everything that still counts is accepted, whatever day of the month it is.
+ *
+ * Too new: at most `maxFutureMs` ahead of the service clock (platform clocks drift a little; an
+ * order from tomorrow is a bug).
+ */
+export function occurredAtRange(
+  now: Date,
+  maxFutureMs: number,
+  ruleSet: Pick<RuleSet, 'evaluation'> = DEFAULT_RULE_SET,
+): OccurredAtRange {
+  const { dayOfMonth, windowMonths } = ruleSet.evaluation;
+  const window = windowOf(lastEvaluationAt(now, dayOfMonth), windowMonths);
+  return {
+    earliest: shanghaiDayStart(window.from, 1),
+    latest: new Date(now.getTime() + maxFutureMs),
+  };
+}
+
+/** Why an instant is outside the range, or undefined when it is inside. */
+export function outsideRange(
+  occurredAt: Date,
+  range: OccurredAtRange,
+  maxFutureMs: number,
+): string | undefined {
+  if (occurredAt.getTime() > range.latest.getTime()) {
+    return `is more than ${Math.round(maxFutureMs / 1000)} s ahead of the service clock`;
+  }
+  if (occurredAt.getTime() < range.earliest.getTime()) {
+    return `is before the scoring window, which starts at ${range.earliest.toISOString()}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,9 @@
+import { createIngestService, type IngestServiceOptions } from '@taobi/ingest';
+import type { Logger, Service } from '@taobi/platform';
+import type { Config } from './config';
+import { foodSource } from './domain/source';
+
+/** Builds ingest-food (does not listen): the shared ingest service over this source's definition. */
+export function buildService(config: Config, logger: Logger, options: IngestServiceOptions = {}): Service {
+  return createIngestService(foodSource, config, logger, options);
+}

@@ -1,0 +1,245 @@
+/**
+ * `pnpm bench:ingest`: HTTP ingest throughput next to raw kafkajs `sendBatch`, in one run on one
+ * machine, so the ratios mean something even where the absolute numbers do not.
+ *
+ *   1. raw:    one idempotent producer (acks -1, as the service's), sendBatch of 500 records in a loop;
+ *   2. single: ingest-ecommerce as its own process, N concurrent clients POSTing one event each
+ *              over keep-alive HTTP sockets;
+ *   3. batch:  the same service, a few clients POSTing { events: [500] }.
+ * Each phase runs for a fixed time on topics of its own prefix (deleted at the end). The run
+ * checks that the topic holds exactly what was acknowledged.
+ *
+ * Options (env): BENCH_SECONDS (10), BENCH_SINGLE_CLIENTS (64), BENCH_BATCH_CLIENTS (4),
+ * KAFKA_BROKERS (127.0.0.1:9092). Not a test: nothing asserts a speed.
+ */
+import { Agent, request } from 'node:http';
+import { consumptionEventId, topicSpecs } from '@taobi/contracts';
+import { connectProducer, createKafka, createLogger, ensureTopics, publish } from '@taobi/platform';
+import { freePort, ServiceProcess, uniqueId } from '../support';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SINGLE_CLIENTS = Number(process.env.BENCH_SINGLE_CLIENTS ?? 64);
+const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
+const BATCH = 500;
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const KEY = 'dev-ecommerce-key';
+
+const logger = createLogger({ name: 'bench', level: 'warn' });
+const kafka = createKafka({ brokers: BROKERS, clientId: 'taobi-bench', logger });
+let sequence = 0;
+
+/** An ingest body: a Tmall order by one of 10,000 members, a minute ago. */
+function order(): Record<string, unknown> {
+  sequence += 1;
+  return {
+    type: 'order.completed',
+    orderId: `bench-${process.pid}-${sequence}`,
+    memberId: `m-${sequence % 10_000}`,
+    amount: 1000 + (sequence % 50_000),
+    currency: 'CNY',
+    channel: 'tmall',
+    category: 'physical',
+    merchantId: `shop-${sequence % 500}`,
+    occurredAt: new Date(Date.now() - 60_000).toISOString(),
+  };
+}
+
+/** The canonical record the service would publish for `order()`, for the raw baseline. */
+function canonical(body: Record<string, unknown>): Record<string, unknown> {
+  const { type: _type, ...rest } = body;
+  return {
+    ...rest,
+    eventId: consumptionEventId('ecommerce', 'completed', body.orderId as string),
+    schemaVersion: 1,
+    kind: 'completed',
+    source: 'ecommerce',
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+async function forSeconds(seconds: number, worker: () => Promise<number>, workers: number): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let events = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (Date.now() < until) {
+        // Not `events += await worker()`: that reads `events` before the await and loses the
+        // other workers' increments.
+        const done = await worker();
+        events += done;
+      }
+    }),
+  );
+  return events;
+}
+
+async function timed(run: () => Promise<number>): Promise<{ events: number; perSecond: number }> {
+  const started = process.hrtime.bigint();
+  const events = await run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { events, perSecond: events / seconds };
+}
+
+function post(agent: Agent, port: number, body: unknown): Promise<{ status: number; body: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/events',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          authorization: `Bearer ${KEY}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function topicSize(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteTopics(prefixes: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: prefixes.flatMap((p) => topicSpecs(p).map((t) => t.topic)) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sends, failed sends and records per sendBatch, from the service's own metrics. */
+function summarisePublishMetrics(text: string): string {
+  const value = (pattern: RegExp) =>
+    text
+      .split('\n')
+      .filter((line) => pattern.test(line))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  const sends = value(/^taobi_ingest_publish_batch_records_count/);
+  const records = value(/^taobi_ingest_publish_batch_records_sum/);
+  const failed = value(/^taobi_ingest_publish_duration_seconds_count\{[^}]*outcome="failed"/);
+  const seconds = value(/^taobi_ingest_publish_duration_seconds_sum/);
+  return `${sends} sendBatch calls (${failed} failed), ${(records / Math.max(sends, 1)).toFixed(1)} records and ${((seconds / Math.max(sends, 1)) * 1000).toFixed(1)} ms each on average`;
+}
+
+async function main(): Promise<void> {
+  const rawPrefix = `${uniqueId('bench')}.`;
+  const httpPrefix = `${uniqueId('bench')}.`;
+  await ensureTopics(kafka, [...topicSpecs(rawPrefix), ...topicSpecs(httpPrefix)]);
+  const rawTopic = `${rawPrefix}taobi.consumption.v1`;
+  const httpTopic = `${httpPrefix}taobi.consumption.v1`;
+  console.log(`ingest benchmark: ${SECONDS}s per phase, brokers ${BROKERS.join(',')}`);
+
+  // 1. Raw kafkajs: what the broker and client can do without HTTP, validation or batching logic.
+  const producer = await connectProducer(kafka);
+  const raw = await timed(() =>
+    forSeconds(
+      SECONDS,
+      async () => {
+        const records = Array.from({ length: BATCH }, () => {
+          const value = canonical(order());
+          return { topic: rawTopic, key: value.memberId as string, value };
+        });
+        await publish(producer, records);
+        return BATCH;
+      },
+      1,
+    ),
+  );
+  await producer.disconnect();
+  console.log(`raw kafkajs sendBatch (${BATCH}/batch): ${raw.perSecond.toFixed(0)} events/s`);
+
+  // 2 and 3. The service as its own process, over real sockets.
+  const port = await freePort();
+  const service = ServiceProcess.start('services/ingest-ecommerce/src/main.ts', {
+    PORT: String(port),
+    KAFKA_BROKERS: BROKERS.join(','),
+    KAFKA_TOPIC_PREFIX: httpPrefix,
+    LOG_LEVEL: 'warn',
+    INGEST_RATE_LIMIT_PER_SECOND: '0',
+  });
+  const failures: string[] = [];
+  let single = { events: 0, perSecond: 0 };
+  let batch = { events: 0, perSecond: 0 };
+  let publishStats = '';
+  try {
+    await service.waitUntilListening(`http://127.0.0.1:${port}`);
+    const agent = new Agent({ keepAlive: true, maxSockets: Math.max(SINGLE_CLIENTS, BATCH_CLIENTS) });
+    const send = async (body: unknown, events: number) => {
+      const response = await post(agent, port, body);
+      if (response.status === 202) return events;
+      if (failures.length < 5) failures.push(`${response.status} ${response.body.slice(0, 200)}`);
+      return 0;
+    };
+    await send(order(), 1); // warm up: producer connected, JIT
+    single = await timed(() => forSeconds(SECONDS, () => send(order(), 1), SINGLE_CLIENTS));
+    console.log(
+      `HTTP single-event POSTs (${SINGLE_CLIENTS} clients): ${single.perSecond.toFixed(0)} events/s`,
+    );
+    batch = await timed(() =>
+      forSeconds(SECONDS, () => send({ events: Array.from({ length: BATCH }, order) }, BATCH), BATCH_CLIENTS),
+    );
+    console.log(
+      `HTTP ${BATCH}-event batch POSTs (${BATCH_CLIENTS} clients): ${batch.perSecond.toFixed(0)} events/s`,
+    );
+    agent.destroy();
+    publishStats = summarisePublishMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  } finally {
+    await service.stop('SIGTERM');
+  }
+  const warnings = service.output.split('\n').filter((line) => /"level":"(warn|error)"/.test(line));
+
+  const onTopic = await topicSize(httpTopic);
+  const acknowledged = single.events + batch.events + 1;
+  console.log('');
+  console.log('| path | events/s | vs raw sendBatch |');
+  console.log('|---|---:|---:|');
+  console.log(`| raw kafkajs sendBatch, ${BATCH}/batch | ${raw.perSecond.toFixed(0)} | 1.00 |`);
+  for (const [name, result] of [
+    [`HTTP single-event POSTs, ${SINGLE_CLIENTS} clients`, single],
+    [`HTTP ${BATCH}-event batch POSTs, ${BATCH_CLIENTS} clients`, batch],
+  ] as const) {
+    console.log(
+      `| ${name} | ${result.perSecond.toFixed(0)} | ${(result.perSecond / raw.perSecond).toFixed(2)} |`,
+    );
+  }
+  console.log('');
+  console.log(
+    `acknowledged by HTTP: ${acknowledged}; on the topic: ${onTopic} (${onTopic === acknowledged ? 'equal' : 'DIFFERENT'})`,
+  );
+  console.log(`service: ${publishStats}; ${warnings.length} warning/error log lines`);
+  for (const line of warnings.slice(0, 5)) console.log(`  ${line.slice(0, 300)}`);
+  if (failures.length > 0)
+    console.log(`non-202 answers (first ${failures.length}):\n  ${failures.join('\n  ')}`);
+  await deleteTopics([rawPrefix, httpPrefix]);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
