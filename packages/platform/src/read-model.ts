@@ -28,8 +28,8 @@ export interface VersionedStore<T> {
    */
   writeIfNewer(entries: readonly VersionedEntry<T>[]): Promise<number>;
   read(id: string): Promise<VersionedEntry<T> | undefined>;
-  /** Removes an entry (tests and repairs). */
-  remove(id: string): Promise<void>;
+  /** Removes entries (tests, repairs, and invalidating entries whose source row changed unversioned). */
+  remove(...ids: string[]): Promise<void>;
 }
 
 export function createVersionedStore<T>(redis: Redis, namespace: string): VersionedStore<T> {
@@ -58,8 +58,8 @@ export function createVersionedStore<T>(redis: Redis, namespace: string): Versio
         return undefined;
       return { id, version: Number(version), value: JSON.parse(value) as T };
     },
-    async remove(id) {
-      await redis.del(key(id));
+    async remove(...ids) {
+      if (ids.length > 0) await redis.del(...ids.map(key));
     },
   };
 }
