@@ -108,7 +108,10 @@ export function buildScoringService(
     if (config.FAULT_KILL_AFTER_COMMITS > 0 && result.inserted.length > 0) {
       commits += 1;
       if (commits >= config.FAULT_KILL_AFTER_COMMITS) {
-        logger.warn({ commits }, 'fault injection: killing the process before the offset commit');
+        // Written synchronously: pino's buffered line would die with the process.
+        process.stderr.write(
+          `scoring: fault injection: killing the process before the offset commit (${commits})\n`,
+        );
         process.kill(process.pid, 'SIGKILL');
       }
     }
@@ -161,6 +164,7 @@ export function buildScoringService(
         metrics,
         concurrency: config.CONSUMER_CONCURRENCY,
         maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+        sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
         maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
         afterCommit,
       });

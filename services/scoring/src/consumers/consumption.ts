@@ -30,6 +30,7 @@ export interface ConsumptionConsumerOptions {
   metrics: Registry;
   concurrency: number;
   maxBytesPerPartition: number;
+  sessionTimeoutMs: number;
   maxFutureSkewMs: number;
   /**
    * Runs after a batch's transaction committed and before its offsets are: the relay is woken
@@ -133,5 +134,6 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     handle,
     partitionsConsumedConcurrently: options.concurrency,
     maxBytesPerPartition: options.maxBytesPerPartition,
+    sessionTimeout: options.sessionTimeoutMs,
   });
 }
