@@ -4,11 +4,17 @@ import { type BucketTotals, bucketPoints, orderContribution, sameBreakdown, scor
 import type { ScoreRules } from './score-rules';
 
 /**
- * The incremental fold the scoring service runs per batch, as a pure function: given the rows a
- * batch touches (affected orders with their refund totals, their buckets, their members), it says
- * what to write. Everything it adds up is a sum (order points, qualifying orders), so the result
- * does not depend on the order events arrive in, and an order whose contribution did not change
- * produces no write: replaying events changes nothing.
+ * The incremental fold the scoring service runs per batch, as pure functions, in two steps so the
+ * store can keep each row write to one set-based statement:
+ *
+ * 1. `planOrders`: the orders a batch touches (new ones, and existing ones a new refund reaches)
+ *    get their contribution under the current rules; the differences become per-bucket deltas.
+ * 2. The store adds the deltas to the buckets (an atomic increment), then `planMembers` turns each
+ *    bucket's totals before and after into the members' new breakdowns and versions.
+ *
+ * Everything added up is a sum (order points, qualifying orders), so the result does not depend
+ * on the order events arrive in; an order whose contribution did not change produces no delta, so
+ * replaying events changes nothing. `planBatch` composes both steps over in-memory buckets.
  */
 export interface LedgerOrder {
   source: Source;
@@ -18,19 +24,18 @@ export interface LedgerOrder {
   month: Month;
   category: Category;
   amount: number;
-  /** What the ledger credits the order with now (0 / false for an order inserted by this batch). */
+  /** What the ledger credits the order with now (0 / false for an order not yet credited). */
   points: number;
   qualifies: boolean;
   /** The sum of the order's refunds (same member) now in the ledger, this batch's included. */
   refunded: number;
 }
 
+/** A (member, month, source) bucket's uncapped totals. */
 export interface LedgerBucket extends BucketTotals {
   memberId: string;
   month: Month;
   source: Source;
-  /** The bucket's capped points as stored. */
-  points: number;
 }
 
 export interface LedgerMember {
@@ -51,18 +56,91 @@ export interface MemberOutcome {
   changed: boolean;
 }
 
+export const bucketKey = (memberId: string, month: Month, source: Source): string =>
+  `${memberId}\u0000${month}\u0000${source}`;
+
+/** Step 1: each order's contribution now, and the bucket deltas (only non-zero ones). */
+export function planOrders(
+  rules: ScoreRules,
+  orders: readonly LedgerOrder[],
+): { orders: LedgerOrder[]; deltas: LedgerBucket[] } {
+  const deltas = new Map<string, LedgerBucket>();
+  const planned = orders.map((order) => {
+    const next = orderContribution(rules, order);
+    const deltaPoints = next.points - order.points;
+    const deltaQualifying = Number(next.qualifies) - Number(order.qualifies);
+    if (deltaPoints !== 0 || deltaQualifying !== 0) {
+      const key = bucketKey(order.memberId, order.month, order.source);
+      const delta = deltas.get(key) ?? {
+        memberId: order.memberId,
+        month: order.month,
+        source: order.source,
+        orderPoints: 0,
+        qualifyingOrders: 0,
+      };
+      delta.orderPoints += deltaPoints;
+      delta.qualifyingOrders += deltaQualifying;
+      deltas.set(key, delta);
+    }
+    return { ...order, points: next.points, qualifies: next.qualifies };
+  });
+  return {
+    orders: planned,
+    deltas: [...deltas.values()].filter((d) => d.orderPoints !== 0 || d.qualifyingOrders !== 0),
+  };
+}
+
+/**
+ * Step 2: members' new breakdowns from the touched buckets' totals after the deltas were added.
+ * Capped points before and after are computed from the totals (before = after - delta); only
+ * months from the member's window start count. Every member given gets an outcome.
+ */
+export function planMembers(
+  rules: ScoreRules,
+  input: {
+    buckets: readonly { after: LedgerBucket; delta: BucketTotals }[];
+    members: readonly LedgerMember[];
+  },
+): MemberOutcome[] {
+  const breakdowns = new Map(
+    input.members.map((m) => [m.memberId, { ...m.breakdown, base: rules.baseScore }]),
+  );
+  const windowFrom = new Map(input.members.map((m) => [m.memberId, m.windowFrom]));
+  for (const { after, delta } of input.buckets) {
+    const breakdown = breakdowns.get(after.memberId);
+    if (!breakdown) throw new Error(`planMembers: member ${after.memberId} was not loaded`);
+    if (after.month < (windowFrom.get(after.memberId) as Month)) continue;
+    const before = {
+      orderPoints: after.orderPoints - delta.orderPoints,
+      qualifyingOrders: after.qualifyingOrders - delta.qualifyingOrders,
+    };
+    breakdown[after.source] +=
+      bucketPoints(rules, after.source, after).points - bucketPoints(rules, after.source, before).points;
+  }
+  return input.members.map((member) => {
+    const breakdown = breakdowns.get(member.memberId) as ScoreBreakdown;
+    const changed = !sameBreakdown(member.breakdown, breakdown);
+    return {
+      memberId: member.memberId,
+      previousScore: scoreOfBreakdown(member.breakdown),
+      score: scoreOfBreakdown(breakdown),
+      breakdown,
+      version: changed ? member.version + 1 : member.version,
+      changed,
+    };
+  });
+}
+
 export interface BatchPlan {
-  /** Every order given, with its contribution under the current rules and refund total. */
+  /** Every order given, with its contribution under the current rules. */
   orders: LedgerOrder[];
-  /** Buckets whose totals changed, with their new absolute values. */
+  /** The touched buckets' totals after the batch. */
   buckets: LedgerBucket[];
   /** Every member given, changed or not. */
   members: MemberOutcome[];
 }
 
-export const bucketKey = (memberId: string, month: Month, source: Source): string =>
-  `${memberId}\u0000${month}\u0000${source}`;
-
+/** Both steps over buckets held in memory (`buckets`: the current totals of the touched ones). */
 export function planBatch(
   rules: ScoreRules,
   input: {
@@ -71,58 +149,22 @@ export function planBatch(
     members: readonly LedgerMember[];
   },
 ): BatchPlan {
-  const buckets = new Map(input.buckets.map((b) => [bucketKey(b.memberId, b.month, b.source), { ...b }]));
-  const touched = new Set<string>();
-  const orders: LedgerOrder[] = [];
-
-  for (const order of input.orders) {
-    const next = orderContribution(rules, order);
-    const deltaPoints = next.points - order.points;
-    const deltaQualifying = Number(next.qualifies) - Number(order.qualifies);
-    orders.push({ ...order, points: next.points, qualifies: next.qualifies });
-    if (deltaPoints === 0 && deltaQualifying === 0) continue;
-    const key = bucketKey(order.memberId, order.month, order.source);
-    const bucket = buckets.get(key) ?? {
-      memberId: order.memberId,
-      month: order.month,
-      source: order.source,
-      orderPoints: 0,
-      qualifyingOrders: 0,
-      points: 0,
+  const current = new Map(input.buckets.map((b) => [bucketKey(b.memberId, b.month, b.source), b]));
+  const { orders, deltas } = planOrders(rules, input.orders);
+  const buckets = deltas.map((delta) => {
+    const before = current.get(bucketKey(delta.memberId, delta.month, delta.source));
+    return {
+      after: {
+        ...delta,
+        orderPoints: (before?.orderPoints ?? 0) + delta.orderPoints,
+        qualifyingOrders: (before?.qualifyingOrders ?? 0) + delta.qualifyingOrders,
+      },
+      delta,
     };
-    bucket.orderPoints += deltaPoints;
-    bucket.qualifyingOrders += deltaQualifying;
-    buckets.set(key, bucket);
-    touched.add(key);
-  }
-
-  const members = new Map(
-    input.members.map((m) => [m.memberId, { ...m, breakdown: { ...m.breakdown, base: rules.baseScore } }]),
-  );
-  const changedBuckets: LedgerBucket[] = [];
-  for (const key of touched) {
-    const bucket = buckets.get(key) as LedgerBucket;
-    const points = bucketPoints(rules, bucket.source, bucket).points;
-    const member = members.get(bucket.memberId);
-    if (!member) throw new Error(`planBatch: member ${bucket.memberId} was not loaded`);
-    if (bucket.month >= member.windowFrom) member.breakdown[bucket.source] += points - bucket.points;
-    changedBuckets.push({ ...bucket, points });
-  }
-
+  });
   return {
     orders,
-    buckets: changedBuckets,
-    members: input.members.map((before) => {
-      const after = members.get(before.memberId) as LedgerMember;
-      const changed = !sameBreakdown(before.breakdown, after.breakdown);
-      return {
-        memberId: before.memberId,
-        previousScore: scoreOfBreakdown(before.breakdown),
-        score: scoreOfBreakdown(after.breakdown),
-        breakdown: after.breakdown,
-        version: changed ? before.version + 1 : before.version,
-        changed,
-      };
-    }),
+    buckets: buckets.map((b) => b.after),
+    members: planMembers(rules, { buckets, members: input.members }),
   };
 }

@@ -6,7 +6,9 @@
 CREATE TABLE scoring.orders (
   source text NOT NULL,
   order_id text NOT NULL,
-  event_id text NOT NULL UNIQUE,
+  -- consumptionEventId(source, kind, orderId): always a UUID (checked before insert), stored as
+  -- one (16 bytes) so its unique index stays small.
+  event_id uuid NOT NULL UNIQUE,
   member_id text NOT NULL,
   channel text NOT NULL,
   category text NOT NULL,
@@ -29,7 +31,7 @@ CREATE INDEX orders_member ON scoring.orders (member_id, occurred_at DESC);
 CREATE TABLE scoring.refunds (
   source text NOT NULL,
   refund_id text NOT NULL,
-  event_id text NOT NULL UNIQUE,
+  event_id uuid NOT NULL UNIQUE,
   order_id text NOT NULL,
   member_id text NOT NULL,
   amount bigint NOT NULL CHECK (amount > 0),
@@ -41,14 +43,15 @@ CREATE TABLE scoring.refunds (
 CREATE INDEX refunds_order ON scoring.refunds (source, order_id);
 CREATE INDEX refunds_member ON scoring.refunds (member_id);
 
--- One bucket per (member, month, source): uncapped sums and the capped points they give.
+-- One bucket per (member, month, source): the uncapped sums of its orders' points and of its
+-- qualifying orders. They only ever change by atomic increments; the capped points are computed
+-- from them by @taobi/rules (bucketPoints), so the caps live in one place.
 CREATE TABLE scoring.buckets (
   member_id text NOT NULL,
   month text NOT NULL,
   source text NOT NULL,
   order_points integer NOT NULL,
   qualifying_orders integer NOT NULL,
-  points integer NOT NULL,
   PRIMARY KEY (member_id, month, source)
 );
 

@@ -12,16 +12,17 @@ export const scoringConfigSchema = baseConfigSchema
     PORT: port(8085),
     KAFKA_GROUP_ID: z.string().min(1).default('taobi-scoring'),
     /** Partitions folded at once, each in its own transaction (the topic has 6). */
-    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
-    CONSUMER_MAX_BYTES_PER_PARTITION: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(2 * 1024 * 1024),
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
+    /**
+     * Fetch sizes: bigger batches mean fewer transactions and fewer score-changed records per event
+     * (one per member per batch). 8 MB is about 18,000 consumption events. See README, "Scoring".
+     */
+    CONSUMER_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(8_388_608),
+    CONSUMER_MAX_BYTES: z.coerce.number().int().positive().default(67_108_864),
     /** How long the group waits for a silent (crashed) consumer before handing its partitions on. */
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
     PG_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
-    OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+    OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
     /** Runs the monthly evaluation on its day (and a missed one at start). Off: admin calls only. */
     EVALUATION_SCHEDULE: flag.default(true),
     /** Day of the month (00:00 Asia/Shanghai) of the evaluation; the rule set's by default. */

@@ -30,6 +30,7 @@ export interface ConsumptionConsumerOptions {
   metrics: Registry;
   concurrency: number;
   maxBytesPerPartition: number;
+  maxBytes: number;
   sessionTimeoutMs: number;
   maxFutureSkewMs: number;
   /**
@@ -134,6 +135,7 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     handle,
     partitionsConsumedConcurrently: options.concurrency,
     maxBytesPerPartition: options.maxBytesPerPartition,
+    maxBytes: options.maxBytes,
     sessionTimeout: options.sessionTimeoutMs,
   });
 }

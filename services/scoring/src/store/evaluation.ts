@@ -1,4 +1,4 @@
-import type { ScoreBreakdown, Source } from '@taobi/contracts';
+import type { ScoreBreakdown } from '@taobi/contracts';
 import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
 import {
   emptyBreakdown,
@@ -11,7 +11,14 @@ import {
   windowStartAfter,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
-import { breakdownOf, MEMBER_COLUMNS, type MemberRow, type MemberUpdate, updateMembers } from './sql';
+import {
+  breakdownOf,
+  MEMBER_COLUMNS,
+  type MemberRow,
+  type MemberUpdate,
+  memberBuckets,
+  updateMembers,
+} from './sql';
 
 export interface EvaluationSummary {
   evaluationAt: string;
@@ -147,11 +154,7 @@ async function evaluateChunk(
     const now = options.now();
     const next = nextEvaluation(now, target.dueAt, rules.evaluation);
     const nextFrom = windowStartAfter(next, rules.evaluation);
-    const sums = await bucketSums(client, rows, {
-      windowFrom: target.windowFrom,
-      nextFrom,
-      base: rules.score.baseScore,
-    });
+    const sums = await bucketSums(client, rows, { windowFrom: target.windowFrom, nextFrom }, rules);
 
     const updates: MemberUpdate[] = [];
     const changes: { update: MemberUpdate; previousScore: number }[] = [];
@@ -213,35 +216,27 @@ async function evaluateChunk(
 async function bucketSums(
   client: PoolClient,
   rows: readonly MemberRow[],
-  target: { windowFrom: Month; nextFrom: Month; base: number },
+  target: { windowFrom: Month; nextFrom: Month },
+  rules: RuleSet,
 ): Promise<Map<string, { kept: ScoreBreakdown; expired: number; expiringNext: number }>> {
-  const { rows: sums } = await client.query<{
-    member_id: string;
-    source: Source;
-    kept: number;
-    expired: number;
-    expiring_next: number;
-  }>(
-    `SELECT k.member_id, b.source,
-            COALESCE(sum(b.points) FILTER (WHERE b.month >= $3), 0)::int AS kept,
-            COALESCE(sum(b.points) FILTER (WHERE b.month < $3 AND b.month >= k.window_from), 0)::int AS expired,
-            COALESCE(sum(b.points) FILTER (WHERE b.month >= $3 AND b.month < $4), 0)::int AS expiring_next
-     FROM UNNEST($1::text[], $2::text[]) AS k(member_id, window_from)
-     JOIN scoring.buckets b ON b.member_id = k.member_id
-     GROUP BY k.member_id, b.source`,
-    [rows.map((r) => r.member_id), rows.map((r) => r.window_from), target.windowFrom, target.nextFrom],
+  const buckets = await memberBuckets(
+    client,
+    rows.map((r) => ({ memberId: r.member_id, windowFrom: r.window_from })),
+    rules.score,
   );
   const result = new Map<string, { kept: ScoreBreakdown; expired: number; expiringNext: number }>();
-  for (const sum of sums) {
-    const entry = result.get(sum.member_id) ?? {
-      kept: { base: target.base, ecommerce: 0, food: 0, travel: 0, mobility: 0 },
+  for (const bucket of buckets) {
+    const entry = result.get(bucket.memberId) ?? {
+      kept: emptyBreakdown(rules.score),
       expired: 0,
       expiringNext: 0,
     };
-    entry.kept[sum.source] += sum.kept;
-    entry.expired += sum.expired;
-    entry.expiringNext += sum.expiring_next;
-    result.set(sum.member_id, entry);
+    if (bucket.month < target.windowFrom) entry.expired += bucket.points;
+    else {
+      entry.kept[bucket.source] += bucket.points;
+      if (bucket.month < target.nextFrom) entry.expiringNext += bucket.points;
+    }
+    result.set(bucket.memberId, entry);
   }
   return result;
 }

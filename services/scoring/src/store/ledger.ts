@@ -1,17 +1,8 @@
 import type { ConsumptionEvent, OrderCompleted, OrderRefunded, ScoreChanged } from '@taobi/contracts';
 import { enqueueOutbox, type PoolClient } from '@taobi/platform';
-import { type LedgerOrder, planBatch, type RuleSet, shanghaiMonth } from '@taobi/rules';
+import { type LedgerOrder, planMembers, planOrders, type RuleSet, shanghaiMonth } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
-import {
-  type BucketRow,
-  breakdownOf,
-  expiringPointsOf,
-  MEMBER_COLUMNS,
-  type MemberRow,
-  toLedgerBucket,
-  updateMembers,
-  upsertBuckets,
-} from './sql';
+import { asJson, breakdownOf, incrementBuckets, lockMembers, memberBuckets, updateMembers } from './sql';
 import { readWindowState } from './window-state';
 
 export interface FoldResult {
@@ -25,16 +16,31 @@ export interface FoldResult {
 
 const key = (source: string, id: string) => `${source}\u0000${id}`;
 
+interface OrderRow {
+  source: LedgerOrder['source'];
+  order_id: string;
+  member_id: string;
+  month: string;
+  category: LedgerOrder['category'];
+  amount: number;
+  points: number;
+  qualifies: boolean;
+  refunded: number;
+}
+
 /**
- * Folds one batch of distinct, checked consumption events inside the caller's transaction:
- * 1. the ledger takes what is new (unique on eventId and on (source, orderId) / (source, refundId);
- *    anything else is a duplicate and stops here);
- * 2. the members concerned are locked (sorted, so two folds cannot deadlock on them);
- * 3. the orders the new events touch are reloaded with their refund totals, and `planBatch` (pure,
- *    in @taobi/rules) says how their points, month buckets and the members' scores change;
- * 4. the changes are written set-based, and one score-changed record per changed member goes to
- *    the outbox with the next version.
- * About a dozen statements per batch, whatever its size.
+ * Folds one batch of distinct, checked consumption events inside the caller's transaction, with a
+ * fixed number of set-based statements whatever the batch size:
+ *
+ * 1. new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund naming
+ *    another member than its known order is refused;
+ * 2. the batch's orders get their contribution from their refunds so far (held refunds included)
+ *    and enter the ledger with it (unique on eventId and on (source, orderId)); what the ledger
+ *    already held is a duplicate and stops here;
+ * 3. existing orders reached by new refunds are re-credited;
+ * 4. the contribution differences are added to the month buckets atomically;
+ * 5. the members concerned are locked (in id order), `planMembers` gives their new breakdowns, and
+ *    each changed member is written with the next version and one score-changed outbox row.
  */
 export async function foldBatch(
   client: PoolClient,
@@ -43,171 +49,86 @@ export async function foldBatch(
 ): Promise<FoldResult> {
   const { rules, now } = context;
   const orders = events.filter((e): e is OrderCompleted => e.kind === 'completed');
-  let refunds = events.filter((e): e is OrderRefunded => e.kind === 'refunded');
-  const rejected: FoldResult['rejected'] = [];
+  const { refunds, rejected } = await refusedRefunds(
+    client,
+    orders,
+    events.filter((e): e is OrderRefunded => e.kind === 'refunded'),
+  );
+  const inserted: string[] = [];
 
-  if (refunds.length > 0) {
-    // A refund counts only against its own member's order; one naming someone else is refused.
-    const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
-    const { rows } = await client.query<{ source: string; order_id: string; member_id: string }>(
-      `SELECT o.source, o.order_id, o.member_id
-       FROM UNNEST($1::text[], $2::text[]) AS k(source, order_id)
-       JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id`,
-      [refunds.map((r) => r.source), refunds.map((r) => r.orderId)],
-    );
-    for (const row of rows) owners.set(key(row.source, row.order_id), row.member_id);
-    refunds = refunds.filter((refund) => {
-      const owner = owners.get(key(refund.source, refund.orderId));
-      if (owner === undefined || owner === refund.memberId) return true;
-      rejected.push({ event: refund, reason: 'refund names another member than its order' });
-      return false;
-    });
-  }
+  const newRefunds = await insertRefunds(client, refunds);
+  inserted.push(...newRefunds.map((r) => r.eventId));
 
-  const inserted = new Set<string>();
-  if (orders.length > 0) {
-    const { rows } = await client.query<{ event_id: string }>(
-      `INSERT INTO scoring.orders
-         (source, order_id, event_id, member_id, channel, category, merchant_id, amount, month, occurred_at, received_at)
-       SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                            $8::bigint[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-       ON CONFLICT DO NOTHING
-       RETURNING event_id`,
-      [
-        orders.map((o) => o.source),
-        orders.map((o) => o.orderId),
-        orders.map((o) => o.eventId),
-        orders.map((o) => o.memberId),
-        orders.map((o) => o.channel),
-        orders.map((o) => o.category),
-        orders.map((o) => o.merchantId ?? null),
-        orders.map((o) => o.amount),
-        orders.map((o) => shanghaiMonth(new Date(o.occurredAt))),
-        orders.map((o) => o.occurredAt),
-        orders.map((o) => o.receivedAt),
-      ],
-    );
-    for (const row of rows) inserted.add(row.event_id);
-  }
-  if (refunds.length > 0) {
-    const { rows } = await client.query<{ event_id: string }>(
-      `INSERT INTO scoring.refunds (source, refund_id, event_id, order_id, member_id, amount, occurred_at, received_at)
-       SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                            $7::timestamptz[], $8::timestamptz[])
-       ON CONFLICT DO NOTHING
-       RETURNING event_id`,
-      [
-        refunds.map((r) => r.source),
-        refunds.map((r) => r.refundId),
-        refunds.map((r) => r.eventId),
-        refunds.map((r) => r.orderId),
-        refunds.map((r) => r.memberId),
-        refunds.map((r) => r.amount),
-        refunds.map((r) => r.occurredAt),
-        refunds.map((r) => r.receivedAt),
-      ],
-    );
-    for (const row of rows) inserted.add(row.event_id);
-  }
-  const fresh = events.filter((e) => inserted.has(e.eventId));
-  if (fresh.length === 0) return { inserted: [], rejected, changes: [] };
+  // 2. Orders enter the ledger already credited with their points.
+  const refunded = await refundTotals(client, orders);
+  const credited = planOrders(
+    rules.score,
+    orders.map((o) => ({
+      source: o.source,
+      orderId: o.orderId,
+      memberId: o.memberId,
+      month: shanghaiMonth(new Date(o.occurredAt)),
+      category: o.category,
+      amount: o.amount,
+      points: 0,
+      qualifies: false,
+      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
+    })),
+  ).orders;
+  const newOrders = await insertOrders(client, orders, credited);
+  inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
+  if (inserted.length === 0) return { inserted, rejected, changes: [] };
 
+  // 3. Existing orders a new refund reaches.
+  const reached = [...new Map(newRefunds.map((r) => [key(r.source, r.orderId), r])).values()].filter(
+    (r) => !newOrders.has(key(r.source, r.orderId)),
+  );
+  const existing = await recreditOrders(client, reached, rules);
+
+  // 4. Bucket deltas: new orders from nothing, re-credited ones from what they had.
+  const { deltas } = planOrders(rules.score, [
+    ...credited
+      .filter((o) => newOrders.has(key(o.source, o.orderId)))
+      .map((o) => ({ ...o, points: 0, qualifies: false })),
+    ...existing,
+  ]);
+  const after = await incrementBuckets(client, deltas);
+  if (after.length === 0) return { inserted, rejected, changes: [] };
+  const deltaOf = new Map(deltas.map((d) => [`${d.memberId}\u0000${d.month}\u0000${d.source}`, d]));
+
+  // 5. Members.
   const window = await readWindowState(client, now, rules);
-  const memberIds = [...new Set(fresh.map((e) => e.memberId))].sort();
-  await client.query(
-    `INSERT INTO scoring.members (member_id, window_from, score, base, rule_version)
-     SELECT m, $2, $3, $3, $4 FROM UNNEST($1::text[]) AS m
-     ON CONFLICT (member_id) DO NOTHING`,
-    [memberIds, window.windowFrom, rules.score.baseScore, rules.version],
+  const members = await lockMembers(
+    client,
+    after.map((b) => b.memberId),
+    { windowFrom: window.windowFrom, baseScore: rules.score.baseScore, ruleVersion: rules.version },
   );
-  const members = await client.query<MemberRow>(
-    `SELECT ${MEMBER_COLUMNS} FROM scoring.members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE`,
-    [memberIds],
-  );
-
-  const affected = new Map<string, { source: string; orderId: string }>();
-  for (const event of fresh) affected.set(key(event.source, event.orderId), event);
-  const affectedOrders = await client.query<{
-    source: LedgerOrder['source'];
-    order_id: string;
-    member_id: string;
-    month: string;
-    category: LedgerOrder['category'];
-    amount: number;
-    points: number;
-    qualifies: boolean;
-    refunded: number;
-  }>(
-    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
-            COALESCE(r.total, 0)::bigint AS refunded
-     FROM UNNEST($1::text[], $2::text[]) AS k(source, order_id)
-     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id
-     LEFT JOIN LATERAL (
-       SELECT sum(r.amount) AS total FROM scoring.refunds r
-       WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id
-     ) r ON true`,
-    [[...affected.values()].map((a) => a.source), [...affected.values()].map((a) => a.orderId)],
-  );
-  const ledgerOrders: LedgerOrder[] = affectedOrders.rows.map((row) => ({
-    source: row.source,
-    orderId: row.order_id,
-    memberId: row.member_id,
-    month: row.month,
-    category: row.category,
-    amount: row.amount,
-    points: row.points,
-    qualifies: row.qualifies,
-    refunded: row.refunded,
-  }));
-
-  const bucketKeys = new Map(ledgerOrders.map((o) => [`${o.memberId}\u0000${o.month}\u0000${o.source}`, o]));
-  const buckets = await client.query<BucketRow>(
-    `SELECT b.member_id, b.month, b.source, b.order_points, b.qualifying_orders, b.points
-     FROM UNNEST($1::text[], $2::text[], $3::text[]) AS k(member_id, month, source)
-     JOIN scoring.buckets b ON b.member_id = k.member_id AND b.month = k.month AND b.source = k.source`,
-    [
-      [...bucketKeys.values()].map((o) => o.memberId),
-      [...bucketKeys.values()].map((o) => o.month),
-      [...bucketKeys.values()].map((o) => o.source),
-    ],
-  );
-
-  const plan = planBatch(rules.score, {
-    orders: ledgerOrders,
-    buckets: buckets.rows.map(toLedgerBucket),
-    members: members.rows.map((row) => ({
+  const outcomes = planMembers(rules.score, {
+    buckets: after.map((b) => ({
+      after: b,
+      delta: deltaOf.get(`${b.memberId}\u0000${b.month}\u0000${b.source}`) ?? {
+        orderPoints: 0,
+        qualifyingOrders: 0,
+      },
+    })),
+    members: members.map((row) => ({
       memberId: row.member_id,
       windowFrom: row.window_from,
       breakdown: breakdownOf(row),
       version: row.version,
     })),
   });
-
-  await client.query(
-    `UPDATE scoring.orders o SET refunded = u.refunded, points = u.points, qualifies = u.qualifies
-     FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bool[]) AS u(source, order_id, refunded, points, qualifies)
-     WHERE o.source = u.source AND o.order_id = u.order_id
-       AND (o.refunded, o.points, o.qualifies) IS DISTINCT FROM (u.refunded, u.points, u.qualifies)`,
-    [
-      plan.orders.map((o) => o.source),
-      plan.orders.map((o) => o.orderId),
-      plan.orders.map((o) => o.refunded),
-      plan.orders.map((o) => o.points),
-      plan.orders.map((o) => o.qualifies),
-    ],
-  );
-  await upsertBuckets(client, plan.buckets);
-
-  const windowOf = new Map(members.rows.map((row) => [row.member_id, row.window_from]));
-  const changed = plan.members.filter((m) => m.changed);
-  const expiring = await expiringPointsOf(
+  const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
+  const changed = outcomes.filter((m) => m.changed);
+  const expiring = new Map<string, number>();
+  for (const bucket of await memberBuckets(
     client,
     changed.map((m) => ({ memberId: m.memberId, windowFrom: windowOf.get(m.memberId) as string })),
+    rules.score,
     window.nextWindowFrom,
-  );
-  const causes = new Map<string, string[]>();
-  for (const event of fresh)
-    causes.set(event.memberId, [...(causes.get(event.memberId) ?? []), event.eventId]);
+  )) {
+    expiring.set(bucket.memberId, (expiring.get(bucket.memberId) ?? 0) + bucket.points);
+  }
 
   const updates = changed.map((m) => ({
     memberId: m.memberId,
@@ -220,6 +141,15 @@ export async function foldBatch(
     ruleVersion: rules.version,
   }));
   await updateMembers(client, updates, now);
+
+  const causes = new Map<string, string[]>();
+  const insertedIds = new Set(inserted);
+  for (const event of events) {
+    if (!insertedIds.has(event.eventId)) continue;
+    const list = causes.get(event.memberId) ?? [];
+    list.push(event.eventId);
+    causes.set(event.memberId, list);
+  }
   const records = updates.map((u, i) =>
     scoreChangedRecord(
       {
@@ -243,5 +173,167 @@ export async function foldBatch(
       payload: record,
     })),
   );
-  return { inserted: [...inserted], rejected, changes: records };
+  return { inserted, rejected, changes: records };
+}
+
+/** A refund counts only against its own member's order: one naming someone else is refused. */
+async function refusedRefunds(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+  refunds: readonly OrderRefunded[],
+): Promise<{ refunds: OrderRefunded[]; rejected: FoldResult['rejected'] }> {
+  if (refunds.length === 0) return { refunds: [], rejected: [] };
+  const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
+  const { rows } = await client.query<{ source: string; order_id: string; member_id: string }>(
+    `SELECT o.source, o.order_id, o.member_id
+     FROM json_to_recordset($1::json) AS k(source text, order_id text)
+     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id`,
+    [asJson(refunds.map((r) => ({ source: r.source, order_id: r.orderId })))],
+  );
+  for (const row of rows) owners.set(key(row.source, row.order_id), row.member_id);
+  const rejected: FoldResult['rejected'] = [];
+  const accepted = refunds.filter((refund) => {
+    const owner = owners.get(key(refund.source, refund.orderId));
+    if (owner === undefined || owner === refund.memberId) return true;
+    rejected.push({ event: refund, reason: 'refund names another member than its order' });
+    return false;
+  });
+  return { refunds: accepted, rejected };
+}
+
+async function insertRefunds(
+  client: PoolClient,
+  refunds: readonly OrderRefunded[],
+): Promise<OrderRefunded[]> {
+  if (refunds.length === 0) return [];
+  const { rows } = await client.query<{ event_id: string }>(
+    `INSERT INTO scoring.refunds (source, refund_id, event_id, order_id, member_id, amount, occurred_at, received_at)
+     SELECT * FROM json_to_recordset($1::json) AS r(source text, refund_id text, event_id uuid, order_id text,
+       member_id text, amount bigint, occurred_at timestamptz, received_at timestamptz)
+     ON CONFLICT DO NOTHING
+     RETURNING event_id`,
+    [
+      asJson(
+        refunds.map((r) => ({
+          source: r.source,
+          refund_id: r.refundId,
+          event_id: r.eventId,
+          order_id: r.orderId,
+          member_id: r.memberId,
+          amount: r.amount,
+          occurred_at: r.occurredAt,
+          received_at: r.receivedAt,
+        })),
+      ),
+    ],
+  );
+  const fresh = new Set(rows.map((row) => row.event_id));
+  return refunds.filter((r) => fresh.has(r.eventId));
+}
+
+/** The refunds (same member) the ledger holds for each order, by (source, orderId); absent = none. */
+async function refundTotals(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+): Promise<Map<string, number>> {
+  if (orders.length === 0) return new Map();
+  const { rows } = await client.query<{ source: string; order_id: string; total: number }>(
+    `SELECT r.source, r.order_id, sum(r.amount)::bigint AS total
+     FROM json_to_recordset($1::json) AS k(source text, order_id text, member_id text)
+     JOIN scoring.refunds r ON r.source = k.source AND r.order_id = k.order_id AND r.member_id = k.member_id
+     GROUP BY r.source, r.order_id`,
+    [asJson(orders.map((o) => ({ source: o.source, order_id: o.orderId, member_id: o.memberId })))],
+  );
+  return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
+}
+
+/** Inserts the orders with their points; returns the keys of those that were new. */
+async function insertOrders(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+  credited: readonly LedgerOrder[],
+): Promise<Set<string>> {
+  if (orders.length === 0) return new Set();
+  const { rows } = await client.query<{ source: string; order_id: string }>(
+    `INSERT INTO scoring.orders (source, order_id, event_id, member_id, channel, category, merchant_id, amount,
+       month, occurred_at, received_at, refunded, points, qualifies)
+     SELECT * FROM json_to_recordset($1::json) AS o(source text, order_id text, event_id uuid, member_id text,
+       channel text, category text, merchant_id text, amount bigint, month text, occurred_at timestamptz,
+       received_at timestamptz, refunded bigint, points int, qualifies bool)
+     ON CONFLICT DO NOTHING
+     RETURNING source, order_id`,
+    [
+      asJson(
+        orders.map((o, i) => ({
+          source: o.source,
+          order_id: o.orderId,
+          event_id: o.eventId,
+          member_id: o.memberId,
+          channel: o.channel,
+          category: o.category,
+          merchant_id: o.merchantId ?? null,
+          amount: o.amount,
+          month: credited[i]?.month,
+          occurred_at: o.occurredAt,
+          received_at: o.receivedAt,
+          refunded: credited[i]?.refunded,
+          points: credited[i]?.points,
+          qualifies: credited[i]?.qualifies,
+        })),
+      ),
+    ],
+  );
+  return new Set(rows.map((row) => key(row.source, row.order_id)));
+}
+
+/**
+ * Reloads orders reached by new refunds, with their refund totals now, and writes their new
+ * contribution. Returns them as they were (their old points) with the new refund total, ready for
+ * `planOrders` to turn into bucket deltas.
+ */
+async function recreditOrders(
+  client: PoolClient,
+  reached: readonly OrderRefunded[],
+  rules: RuleSet,
+): Promise<LedgerOrder[]> {
+  if (reached.length === 0) return [];
+  const { rows } = await client.query<OrderRow>(
+    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+            COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
+                      WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), 0)::bigint
+              AS refunded
+     FROM json_to_recordset($1::json) AS k(source text, order_id text)
+     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id
+     FOR UPDATE OF o`,
+    [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
+  );
+  const before: LedgerOrder[] = rows.map((row) => ({
+    source: row.source,
+    orderId: row.order_id,
+    memberId: row.member_id,
+    month: row.month,
+    category: row.category,
+    amount: row.amount,
+    points: row.points,
+    qualifies: row.qualifies,
+    refunded: row.refunded,
+  }));
+  const { orders: next } = planOrders(rules.score, before);
+  await client.query(
+    `UPDATE scoring.orders o SET refunded = u.refunded, points = u.points, qualifies = u.qualifies
+     FROM json_to_recordset($1::json) AS u(source text, order_id text, refunded bigint, points int, qualifies bool)
+     WHERE o.source = u.source AND o.order_id = u.order_id`,
+    [
+      asJson(
+        next.map((o) => ({
+          source: o.source,
+          order_id: o.orderId,
+          refunded: o.refunded,
+          points: o.points,
+          qualifies: o.qualifies,
+        })),
+      ),
+    ],
+  );
+  return before;
 }

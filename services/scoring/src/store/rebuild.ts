@@ -19,7 +19,7 @@ import {
   type MemberUpdate,
   toLedgerBucket,
   updateMembers,
-  upsertBuckets,
+  writeBuckets,
 } from './sql';
 import { readWindowState } from './window-state';
 
@@ -108,7 +108,6 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
           source: order.source,
           orderPoints: 0,
           qualifyingOrders: 0,
-          points: 0,
         };
         bucket.orderPoints += next.points;
         bucket.qualifyingOrders += Number(next.qualifies);
@@ -130,7 +129,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       }
 
       const stored = await client.query<BucketRow>(
-        `SELECT member_id, month, source, order_points, qualifying_orders, points FROM scoring.buckets
+        `SELECT member_id, month, source, order_points, qualifying_orders FROM scoring.buckets
          WHERE member_id = ANY($1::text[])`,
         [ids],
       );
@@ -142,21 +141,21 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
         if (!totals.has(k)) totals.set(k, { ...toLedgerBucket(row), orderPoints: 0, qualifyingOrders: 0 });
       }
       const changedBuckets: LedgerBucket[] = [];
-      const byMember = new Map<string, LedgerBucket[]>();
+      const byMember = new Map<string, (LedgerBucket & { points: number })[]>();
       for (const [k, bucket] of totals) {
-        bucket.points = bucketPoints(rules.score, bucket.source, bucket).points;
         const before = storedByKey.get(k);
         if (
           !before ||
-          before.points !== bucket.points ||
           before.order_points !== bucket.orderPoints ||
           before.qualifying_orders !== bucket.qualifyingOrders
         ) {
           changedBuckets.push(bucket);
         }
-        byMember.set(bucket.memberId, [...(byMember.get(bucket.memberId) ?? []), bucket]);
+        const list = byMember.get(bucket.memberId) ?? [];
+        list.push({ ...bucket, points: bucketPoints(rules.score, bucket.source, bucket).points });
+        byMember.set(bucket.memberId, list);
       }
-      await upsertBuckets(client, changedBuckets);
+      await writeBuckets(client, changedBuckets);
 
       const updates: MemberUpdate[] = [];
       const records = [];
