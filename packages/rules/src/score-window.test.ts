@@ -4,6 +4,7 @@ import { DEFAULT_RULE_SET } from './rule-set';
 import {
   evaluationDueAt,
   expiryEvaluationOf,
+  expiryForecast,
   nextEvaluation,
   reportedWindow,
   windowStartAfter,
@@ -57,6 +58,61 @@ describe('the rolling window', () => {
         expect(windowStartAfter(before, evaluation) <= month).toBe(true);
         expect(shanghaiMonth(expiry)).toBe(addMonths(month, 12));
       }),
+    );
+  });
+
+  it('when only a recent month has points, then the forecast names the evaluation a year on, not the next one', () => {
+    const next = new Date('2026-12-07T16:00:00Z');
+    const buckets = [
+      { month: '2026-06', points: 40 },
+      { month: '2026-06', points: 5 },
+      { month: '2026-09', points: 7 },
+      { month: '2025-11', points: 99 },
+    ];
+    expect(expiryForecast(buckets, '2025-12', next, evaluation)).toEqual({
+      points: 45,
+      evaluationAt: new Date('2027-06-07T16:00:00Z'),
+    });
+    expect(expiryForecast([], '2025-12', next, evaluation)).toEqual({ points: 0, evaluationAt: next });
+  });
+
+  it('when evaluations were missed, then the forecast is the next one and takes every overdue month', () => {
+    const next = new Date('2027-03-07T16:00:00Z');
+    const buckets = [
+      { month: '2025-12', points: 10 },
+      { month: '2026-02', points: 20 },
+      { month: '2026-03', points: 30 },
+      { month: '2026-04', points: 40 },
+    ];
+    expect(expiryForecast(buckets, '2025-12', next, evaluation)).toEqual({ points: 60, evaluationAt: next });
+  });
+
+  it('when any buckets are forecast, then score minus points is what the evaluation at evaluationAt leaves', () => {
+    const monthArb = fc.integer({ min: 0, max: 30 }).map((n) => addMonths('2025-06', n));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ month: monthArb, points: fc.integer({ min: 0, max: 50 }) }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 24 }),
+        (buckets, ahead) => {
+          const windowFrom = '2025-12';
+          const next = evaluationDueAt(
+            new Date(Date.parse('2026-12-07T16:00:00Z') + ahead * 31 * 86_400_000),
+            evaluation,
+          );
+          const forecast = expiryForecast(buckets, windowFrom, next, evaluation);
+          const total = (from: string) =>
+            buckets.filter((b) => b.month >= from).reduce((s, b) => s + b.points, 0);
+          // The evaluation at evaluationAt leaves exactly score - points ...
+          expect(total(windowStartAfter(forecast.evaluationAt, evaluation))).toBe(
+            total(windowFrom) - forecast.points,
+          );
+          // ... and no evaluation from next until then takes anything.
+          if (forecast.evaluationAt > next) {
+            const before = evaluationDueAt(new Date(forecast.evaluationAt.getTime() - 1), evaluation);
+            expect(total(windowStartAfter(before, evaluation))).toBe(total(windowFrom));
+          }
+        },
+      ),
     );
   });
 });

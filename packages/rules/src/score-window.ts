@@ -23,6 +23,11 @@ import type { RuleSet } from './rule-set';
  * - So from the 8th to the end of a month a score covers 12 months, and from the 1st to the 7th it
  *   covers 13 (the new month has started, the oldest has not been expired yet).
  * - A contribution of month M expires at the evaluation in month M + windowMonths.
+ * - The forecast a score carries (`expiringAtNextEvaluation`) names the next evaluation at which
+ *   the member LOSES points, and how many: `score - points` is their score right after it, and
+ *   nothing expires before it. A member whose score does not change at an evaluation gets no new
+ *   record, so a forecast that only looked one calendar month ahead would go stale; this one stays
+ *   exact until the member's score changes again (which brings a new record and a new forecast).
  */
 export type EvaluationRules = RuleSet['evaluation'];
 
@@ -62,4 +67,25 @@ export function reportedWindow(
 /** The evaluation at which a contribution of `month` stops counting. */
 export function expiryEvaluationOf(month: Month, rules: EvaluationRules): Date {
   return shanghaiDayStart(addMonths(month, rules.windowMonths), rules.dayOfMonth);
+}
+
+/**
+ * What the member will lose, and when: the first evaluation (not before `next`) at which a month of
+ * theirs with points leaves the window, and every point leaving then. With nothing to lose:
+ * `{ points: 0, evaluationAt: next }`.
+ */
+export function expiryForecast(
+  buckets: Iterable<{ month: Month; points: number }>,
+  windowFrom: Month,
+  next: Date,
+  rules: EvaluationRules,
+): { points: number; evaluationAt: Date } {
+  const counted = [...buckets].filter((b) => b.month >= windowFrom && b.points > 0);
+  if (counted.length === 0) return { points: 0, evaluationAt: next };
+  const oldest = counted.map((b) => b.month).sort()[0] as Month;
+  const expiry = expiryEvaluationOf(oldest, rules);
+  const evaluationAt = expiry.getTime() > next.getTime() ? expiry : next;
+  const leaving = windowStartAfter(evaluationAt, rules);
+  const points = counted.filter((b) => b.month < leaving).reduce((sum, b) => sum + b.points, 0);
+  return { points, evaluationAt };
 }

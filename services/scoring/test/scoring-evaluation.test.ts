@@ -113,7 +113,21 @@ describe('the monthly evaluation', () => {
       [314, 300],
     ]);
     expect(evaluations.map((r) => r.window.from)).toEqual(['2026-01', '2027-01']);
-    expect(evaluations[1]?.expiringAtNextEvaluation.evaluationAt).toBe('2028-01-07T16:00:00.000Z');
+    // After December the oldest points left are March's: they go at the evaluation of 2027-03-08,
+    // and nothing goes before (so the forecast stays right while the score does not move).
+    expect(evaluations[0]?.expiringAtNextEvaluation).toEqual({
+      points: 12,
+      evaluationAt: '2027-03-07T16:00:00.000Z',
+    });
+    expect(evaluations[1]?.expiringAtNextEvaluation).toEqual({
+      points: 0,
+      evaluationAt: '2028-01-07T16:00:00.000Z',
+    });
+    const recentFirst = scoreRecordsOf(stage, recent)[0];
+    expect(recentFirst?.expiringAtNextEvaluation).toEqual({
+      points: 11,
+      evaluationAt: '2027-11-07T16:00:00.000Z',
+    });
     expect(scoreRecordsOf(stage, recent).filter((r) => r.reason === 'monthly-evaluation')).toHaveLength(1);
 
     const history = (

@@ -3,6 +3,7 @@ import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction
 import {
   emptyBreakdown,
   evaluationDueAt,
+  expiryForecast,
   type Month,
   nextEvaluation,
   type RuleSet,
@@ -153,8 +154,7 @@ async function evaluateChunk(
 
     const now = options.now();
     const next = nextEvaluation(now, target.dueAt, rules.evaluation);
-    const nextFrom = windowStartAfter(next, rules.evaluation);
-    const sums = await bucketSums(client, rows, { windowFrom: target.windowFrom, nextFrom }, rules);
+    const sums = await bucketSums(client, rows, { windowFrom: target.windowFrom, next }, rules);
 
     const updates: MemberUpdate[] = [];
     const changes: { update: MemberUpdate; previousScore: number }[] = [];
@@ -164,7 +164,7 @@ async function evaluateChunk(
       const sum = sums.get(row.member_id) ?? {
         kept: emptyBreakdown(rules.score),
         expired: 0,
-        expiringNext: 0,
+        forecast: { points: 0, evaluationAt: next },
       };
       const before = breakdownOf(row);
       const changed = !sameBreakdown(before, sum.kept);
@@ -174,8 +174,8 @@ async function evaluateChunk(
         score: scoreOfBreakdown(sum.kept),
         breakdown: sum.kept,
         windowFrom: target.windowFrom,
-        expiringPoints: sum.expiringNext,
-        expiringAt: next,
+        expiringPoints: sum.forecast.points,
+        expiringAt: sum.forecast.evaluationAt,
         ruleVersion: changed ? rules.version : row.rule_version,
       };
       updates.push(update);
@@ -216,27 +216,38 @@ async function evaluateChunk(
 async function bucketSums(
   client: PoolClient,
   rows: readonly MemberRow[],
-  target: { windowFrom: Month; nextFrom: Month },
+  target: { windowFrom: Month; next: Date },
   rules: RuleSet,
-): Promise<Map<string, { kept: ScoreBreakdown; expired: number; expiringNext: number }>> {
+): Promise<
+  Map<string, { kept: ScoreBreakdown; expired: number; forecast: { points: number; evaluationAt: Date } }>
+> {
   const buckets = await memberBuckets(
     client,
     rows.map((r) => ({ memberId: r.member_id, windowFrom: r.window_from })),
     rules.score,
   );
-  const result = new Map<string, { kept: ScoreBreakdown; expired: number; expiringNext: number }>();
+  const result = new Map<string, { kept: ScoreBreakdown; expired: number; keptBuckets: typeof buckets }>();
   for (const bucket of buckets) {
     const entry = result.get(bucket.memberId) ?? {
       kept: emptyBreakdown(rules.score),
       expired: 0,
-      expiringNext: 0,
+      keptBuckets: [],
     };
     if (bucket.month < target.windowFrom) entry.expired += bucket.points;
     else {
       entry.kept[bucket.source] += bucket.points;
-      if (bucket.month < target.nextFrom) entry.expiringNext += bucket.points;
+      entry.keptBuckets.push(bucket);
     }
     result.set(bucket.memberId, entry);
   }
-  return result;
+  return new Map(
+    [...result].map(([memberId, entry]) => [
+      memberId,
+      {
+        kept: entry.kept,
+        expired: entry.expired,
+        forecast: expiryForecast(entry.keptBuckets, target.windowFrom, target.next, rules.evaluation),
+      },
+    ]),
+  );
 }

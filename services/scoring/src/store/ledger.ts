@@ -2,7 +2,7 @@ import type { ConsumptionEvent, OrderCompleted, OrderRefunded, ScoreChanged } fr
 import { enqueueOutbox, type PoolClient } from '@taobi/platform';
 import { type LedgerOrder, planMembers, planOrders, type RuleSet, shanghaiMonth } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
-import { asJson, breakdownOf, incrementBuckets, lockMembers, memberBuckets, updateMembers } from './sql';
+import { asJson, breakdownOf, expiryForecasts, incrementBuckets, lockMembers, updateMembers } from './sql';
 import { readWindowState } from './window-state';
 
 export interface FoldResult {
@@ -120,15 +120,12 @@ export async function foldBatch(
   });
   const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
   const changed = outcomes.filter((m) => m.changed);
-  const expiring = new Map<string, number>();
-  for (const bucket of await memberBuckets(
+  const forecasts = await expiryForecasts(
     client,
     changed.map((m) => ({ memberId: m.memberId, windowFrom: windowOf.get(m.memberId) as string })),
-    rules.score,
-    window.nextWindowFrom,
-  )) {
-    expiring.set(bucket.memberId, (expiring.get(bucket.memberId) ?? 0) + bucket.points);
-  }
+    window.nextEvaluationAt,
+    rules,
+  );
 
   const updates = changed.map((m) => ({
     memberId: m.memberId,
@@ -136,8 +133,8 @@ export async function foldBatch(
     score: m.score,
     breakdown: m.breakdown,
     windowFrom: windowOf.get(m.memberId) as string,
-    expiringPoints: expiring.get(m.memberId) ?? 0,
-    expiringAt: window.nextEvaluationAt,
+    expiringPoints: forecasts.get(m.memberId)?.points ?? 0,
+    expiringAt: forecasts.get(m.memberId)?.evaluationAt ?? window.nextEvaluationAt,
     ruleVersion: rules.version,
   }));
   await updateMembers(client, updates, now);

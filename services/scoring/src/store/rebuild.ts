@@ -3,7 +3,7 @@ import { enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/p
 import {
   bucketKey,
   bucketPoints,
-  expiringPoints,
+  expiryForecast,
   type LedgerBucket,
   orderContribution,
   type RuleSet,
@@ -164,6 +164,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
         const buckets = byMember.get(row.member_id) ?? [];
         const { score, breakdown } = scoreFromBuckets(rules.score, buckets, row.window_from);
         const changed = !sameBreakdown(breakdownOf(row), breakdown);
+        const forecast = expiryForecast(buckets, row.window_from, window.nextEvaluationAt, rules.evaluation);
         if (!changed && row.rule_version === rules.version) continue;
         const update: MemberUpdate = {
           memberId: row.member_id,
@@ -171,8 +172,8 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
           score,
           breakdown,
           windowFrom: row.window_from,
-          expiringPoints: expiringPoints(buckets, row.window_from, window.nextWindowFrom),
-          expiringAt: window.nextEvaluationAt,
+          expiringPoints: forecast.points,
+          expiringAt: forecast.evaluationAt,
           ruleVersion: rules.version,
         };
         updates.push(update);

@@ -1,6 +1,13 @@
 import type { ScoreBreakdown, Source } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
-import { bucketPoints, type LedgerBucket, type Month, type ScoreRules } from '@taobi/rules';
+import {
+  bucketPoints,
+  expiryForecast,
+  type LedgerBucket,
+  type Month,
+  type RuleSet,
+  type ScoreRules,
+} from '@taobi/rules';
 
 /**
  * SQL shared by the fold, the evaluation and the rebuild. Rows travel to Postgres as ONE JSON
@@ -199,4 +206,25 @@ export async function memberBuckets(
     const bucket = toLedgerBucket(row);
     return { ...bucket, points: bucketPoints(rules, bucket.source, bucket).points };
   });
+}
+
+/** Each member's expiry forecast (`expiryForecast`) from their buckets in the window. */
+export async function expiryForecasts(
+  db: Queryable,
+  members: readonly { memberId: string; windowFrom: Month }[],
+  next: Date,
+  rules: RuleSet,
+): Promise<Map<string, { points: number; evaluationAt: Date }>> {
+  const byMember = new Map<string, { month: Month; points: number }[]>();
+  for (const bucket of await memberBuckets(db, members, rules.score)) {
+    const list = byMember.get(bucket.memberId) ?? [];
+    list.push(bucket);
+    byMember.set(bucket.memberId, list);
+  }
+  return new Map(
+    members.map((m) => [
+      m.memberId,
+      expiryForecast(byMember.get(m.memberId) ?? [], m.windowFrom, next, rules.evaluation),
+    ]),
+  );
 }
