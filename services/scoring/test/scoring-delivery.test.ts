@@ -121,7 +121,11 @@ describe('delivery: nothing counted twice', () => {
       const before = await stage.db.query(
         'SELECT member_id, version, score FROM scoring.members ORDER BY member_id',
       );
-      const published = stage.scoreChanged.records.length;
+      const outboxRows = await stage.db.query<{ n: number }>('SELECT count(*)::int AS n FROM scoring.outbox');
+      const published = outboxRows.rows[0]?.n ?? -1;
+      await waitFor(() => stage.scoreChanged.records.length === published, {
+        description: `the reader to see the ${published} published records`,
+      });
       await service.stop();
       service = undefined;
 

@@ -107,6 +107,15 @@ describe('the monthly evaluation', () => {
     await waitFor(async () => (await score(member)).score === 300);
     expect((await score(recent)).score).toBe(300);
 
+    // The relay has published them; wait until the test's reader has read them too.
+    await stage.scoreChanged.waitForCount(
+      2,
+      (r) => r.key === member && r.value.reason === 'monthly-evaluation',
+    );
+    await stage.scoreChanged.waitForCount(
+      1,
+      (r) => r.key === recent && r.value.reason === 'monthly-evaluation',
+    );
     const evaluations = scoreRecordsOf(stage, member).filter((r) => r.reason === 'monthly-evaluation');
     expect(evaluations.map((r) => [r.previousScore, r.score])).toEqual([
       [365, 314],

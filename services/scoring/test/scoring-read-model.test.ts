@@ -175,6 +175,7 @@ describe('the Redis read model, rebuild and the APIs', () => {
     expect(gains.map((c, i) => (c ? c.score - (before[i] as number) : undefined))).toEqual([6, 13, 19]);
     await waitForOutboxPublished(stage);
     for (const member of members) {
+      await stage.scoreChanged.waitForCount(1, (r) => r.key === member && r.value.reason === 'rebuild');
       const records = scoreRecordsOf(stage, member);
       expect(records.at(-1)?.reason).toBe('rebuild');
       expect(records.at(-1)?.ruleVersion).toBe(doubled.version);
