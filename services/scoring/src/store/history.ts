@@ -1,5 +1,5 @@
 import type { Source } from '@taobi/contracts';
-import { bucketPoints, expiryEvaluationOf, type Month, type RuleSet } from '@taobi/rules';
+import { addMonths, bucketPoints, expiryEvaluationOf, type Month, type RuleSet } from '@taobi/rules';
 import type { Queryable } from './sql';
 
 /**
@@ -26,7 +26,8 @@ export interface Contribution {
   refunds: { refundId: string; eventId: string; amount: number; occurredAt: string }[];
   /** `counted` while its month is in the member's window, `expired` after. */
   status: 'counted' | 'expired';
-  /** The monthly evaluation at which it stops counting. */
+  /** The month of the evaluation at which it stops counting, and that evaluation's instant. */
+  expiryMonth: Month;
   expiresAt: string;
 }
 
@@ -39,6 +40,7 @@ export interface MonthSummary {
   frequencyPoints: number;
   points: number;
   status: 'counted' | 'expired';
+  expiryMonth: Month;
   expiresAt: string;
 }
 
@@ -99,6 +101,7 @@ export async function readHistory(
   const windowFrom = member.rows[0]?.window_from ?? null;
   const counted = (month: string) => (windowFrom !== null && month >= windowFrom ? 'counted' : 'expired');
   const expiresAt = (month: string) => expiryEvaluationOf(month, rules.evaluation).toISOString();
+  const expiryMonth = (month: string) => addMonths(month, rules.evaluation.windowMonths);
 
   const cursor = page.cursor;
   const orders = await db.query<{
@@ -174,6 +177,7 @@ export async function readHistory(
         qualifyingOrders: b.qualifying_orders,
         ...points,
         status: counted(b.month),
+        expiryMonth: expiryMonth(b.month),
         expiresAt: expiresAt(b.month),
       };
     }),
@@ -193,6 +197,7 @@ export async function readHistory(
       qualifiesForFrequency: o.qualifies,
       refunds: o.refunds.map((r) => ({ ...r, occurredAt: new Date(r.occurredAt).toISOString() })),
       status: counted(o.month),
+      expiryMonth: expiryMonth(o.month),
       expiresAt: expiresAt(o.month),
     })),
     heldRefunds: held.rows.map((r) => ({
