@@ -177,4 +177,49 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       await dlq.close();
     }
   });
+
+  it('when a random history arrives shuffled, duplicated and in several sends, then every score equals the reference fold', async () => {
+    let state = 20261123;
+    const random = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const members = Array.from({ length: 5 }, () => uniqueId('m'));
+    const sources = ['ecommerce', 'food', 'travel', 'mobility'] as const;
+    const months = ['2025-12-20T12:00:00+08:00', '2026-04-01T09:00:00+08:00', '2026-11-02T18:00:00+08:00'];
+    const events = [];
+    for (let i = 0; i < 60; i += 1) {
+      const placed = order({
+        memberId: members[Math.floor(random() * members.length)] as string,
+        source: sources[Math.floor(random() * sources.length)],
+        amount: 100 + Math.floor(random() * 400_000),
+        occurredAt: months[Math.floor(random() * months.length)],
+      });
+      events.push(placed);
+      for (let r = 0; r < 2; r += 1) {
+        if (random() < 0.3) events.push(refund(placed, 1 + Math.floor(random() * placed.amount * 0.8)));
+      }
+    }
+    const replayed = [...events, ...events.filter(() => random() < 0.2)];
+    const shuffled = replayed
+      .map((event) => ({ event, at: random() }))
+      .sort((a, b) => a.at - b.at)
+      .map((x) => x.event);
+    for (let i = 0; i < shuffled.length; i += 40) await produce(stage, shuffled.slice(i, i + 40));
+    await waitForLedger(
+      stage,
+      events.map((e) => e.eventId),
+    );
+    await waitForDrained(stage);
+    // Redis follows Postgres through the relay: read once it has caught up.
+    await waitForOutboxPublished(stage);
+    for (const member of members) {
+      const body = await score(member);
+      const expected = foldScores(DEFAULT_RULE_SET.score, events, body.window.from).get(member);
+      expect({ member, breakdown: body.breakdown }).toEqual({
+        member,
+        breakdown: expected?.breakdown ?? { base: 300, ecommerce: 0, food: 0, travel: 0, mobility: 0 },
+      });
+    }
+  });
 });

@@ -1,6 +1,13 @@
 import type { ConsumptionEvent, OrderCompleted, OrderRefunded, ScoreChanged } from '@taobi/contracts';
 import { enqueueOutbox, type PoolClient } from '@taobi/platform';
-import { type LedgerOrder, planMembers, planOrders, type RuleSet, shanghaiMonth } from '@taobi/rules';
+import {
+  bucketKey,
+  type LedgerOrder,
+  planMembers,
+  planOrders,
+  type RuleSet,
+  shanghaiMonth,
+} from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
 import { asJson, breakdownOf, expiryForecasts, incrementBuckets, lockMembers, updateMembers } from './sql';
 import { readWindowState } from './window-state';
@@ -94,7 +101,7 @@ export async function foldBatch(
   ]);
   const after = await incrementBuckets(client, deltas);
   if (after.length === 0) return { inserted, rejected, changes: [] };
-  const deltaOf = new Map(deltas.map((d) => [`${d.memberId}\u0000${d.month}\u0000${d.source}`, d]));
+  const deltaOf = new Map(deltas.map((d) => [bucketKey(d.memberId, d.month, d.source), d]));
 
   // 5. Members.
   const window = await readWindowState(client, now, rules);
@@ -106,7 +113,7 @@ export async function foldBatch(
   const outcomes = planMembers(rules.score, {
     buckets: after.map((b) => ({
       after: b,
-      delta: deltaOf.get(`${b.memberId}\u0000${b.month}\u0000${b.source}`) ?? {
+      delta: deltaOf.get(bucketKey(b.memberId, b.month, b.source)) ?? {
         orderPoints: 0,
         qualifyingOrders: 0,
       },
