@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeadLetter } from '@taobi/contracts';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer, RetryOptions } from 'kafkajs';
 import type { z } from 'zod';
-import { fieldErrorsFromZod } from './errors';
+import { type FieldError, fieldErrorsFromZod } from './errors';
 import { publish } from './kafka';
 import type { Logger } from './logger';
 
@@ -22,6 +22,18 @@ export interface BatchContext {
   heartbeat: () => Promise<void>;
 }
 
+/** A valid record the handler could not process for a domain reason (it was not stored). */
+export interface RejectedRecord<T> {
+  record: ConsumedRecord<T>;
+  reason: string;
+  errors?: FieldError[];
+}
+
+/** What a handler may report back: records to send to the DLQ before the offsets are committed. */
+export interface BatchOutcome<T> {
+  rejected?: RejectedRecord<T>[];
+}
+
 export interface BatchConsumerOptions<T> {
   kafka: Kafka;
   groupId: string;
@@ -33,8 +45,10 @@ export interface BatchConsumerOptions<T> {
   /**
    * Processes the valid records of one partition's batch. Offsets are committed only after it
    * resolves; if it throws, nothing of the batch is committed and the batch is delivered again.
+   * Records it reports as rejected go to the DLQ (with its reason) before the offsets are committed.
    */
-  handle: (records: ConsumedRecord<T>[], context: BatchContext) => Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that rejects nothing just returns.
+  handle: (records: ConsumedRecord<T>[], context: BatchContext) => Promise<void | BatchOutcome<T>>;
   /** A new group starts at the earliest offset (default) so no history is skipped. */
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
@@ -44,6 +58,9 @@ export interface BatchConsumerOptions<T> {
    * bounds how long SIGTERM takes on a quiet topic (kafkajs' default is 5 s).
    */
   maxWaitTimeInMs?: number;
+  /** Fetch sizes (kafkajs defaults: 1 MB per partition, 10 MB per fetch): larger batches, fewer commits. */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
   retry?: RetryOptions;
   /** Called when the consumer crashed and kafkajs will not restart it. */
   onFatal?: (error: Error) => void;
@@ -82,12 +99,35 @@ function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
   };
 }
 
+function deadLetter(input: {
+  groupId: string;
+  origin: DeadLetter['origin'];
+  memberId: string | null;
+  reason: string;
+  errors: DeadLetter['errors'];
+  originalValue: Buffer | null;
+}): DeadLetter {
+  return {
+    eventId: randomUUID(),
+    schemaVersion: 1,
+    memberId: typeof input.memberId === 'string' ? input.memberId : null,
+    occurredAt: new Date().toISOString(),
+    consumerGroup: input.groupId,
+    origin: input.origin,
+    reason: input.reason,
+    errors: input.errors,
+    originalValue: input.originalValue?.toString('base64') ?? null,
+  };
+}
+
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1000,
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
     ...(options.sessionTimeout ? { sessionTimeout: options.sessionTimeout } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
@@ -116,20 +156,44 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           headers: message.headers ?? {},
         });
       } else {
-        dead.push({
-          eventId: randomUUID(),
-          schemaVersion: 1,
-          memberId: parsed.memberId,
-          occurredAt: new Date().toISOString(),
-          consumerGroup: options.groupId,
-          origin: { topic: batch.topic, partition: batch.partition, offset: message.offset, key },
-          reason: parsed.reason,
-          errors: parsed.errors,
-          originalValue: message.value?.toString('base64') ?? null,
-        });
+        dead.push(
+          deadLetter({
+            groupId: options.groupId,
+            origin: { topic: batch.topic, partition: batch.partition, offset: message.offset, key },
+            memberId: parsed.memberId,
+            reason: parsed.reason,
+            errors: parsed.errors,
+            originalValue: message.value,
+          }),
+        );
       }
     }
 
+    if (valid.length > 0) {
+      const outcome = await options.handle(valid, {
+        topic: batch.topic,
+        partition: batch.partition,
+        heartbeat,
+      });
+      const messages = new Map(batch.messages.map((m) => [m.offset, m.value]));
+      for (const { record, reason, errors } of outcome?.rejected ?? []) {
+        dead.push(
+          deadLetter({
+            groupId: options.groupId,
+            origin: {
+              topic: record.topic,
+              partition: record.partition,
+              offset: record.offset,
+              key: record.key,
+            },
+            memberId: (record.value as { memberId?: unknown }).memberId as string | null,
+            reason,
+            errors: errors ?? [],
+            originalValue: messages.get(record.offset) ?? null,
+          }),
+        );
+      }
+    }
     if (dead.length > 0) {
       // Dead letters are published before the batch's offsets are committed: none is lost.
       await publish(
@@ -142,9 +206,6 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           'record sent to the DLQ',
         );
       }
-    }
-    if (valid.length > 0) {
-      await options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat });
     }
 
     const next = (BigInt(batch.lastOffset()) + 1n).toString();

@@ -36,7 +36,11 @@ function table(schema: string): string {
   return `${schema}.outbox`;
 }
 
-/** Adds records to the outbox inside the caller's transaction; an eventId already there is skipped. */
+/**
+ * Adds records to the outbox inside the caller's transaction; an eventId already there is skipped.
+ * The rows travel as one JSON document (`json_to_recordset`): serialising thousands of payloads
+ * with one JSON.stringify is far cheaper than pg's per-element escaping of text arrays.
+ */
 export async function enqueueOutbox(
   client: PoolClient,
   schema: string,
@@ -45,14 +49,10 @@ export async function enqueueOutbox(
   if (records.length === 0) return;
   await client.query(
     `INSERT INTO ${table(schema)} (event_id, topic, message_key, payload)
-     SELECT e, t, k, p::jsonb FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS r(e, t, k, p)
+     SELECT r.e, r.t, r.k, r.p FROM json_to_recordset($1::json) AS r(i int, e text, t text, k text, p jsonb)
+     ORDER BY r.i
      ON CONFLICT (event_id) DO NOTHING`,
-    [
-      records.map((r) => r.eventId),
-      records.map((r) => r.topic),
-      records.map((r) => r.key),
-      records.map((r) => JSON.stringify(r.payload)),
-    ],
+    [JSON.stringify(records.map((r, i) => ({ i, e: r.eventId, t: r.topic, k: r.key, p: r.payload })))],
   );
 }
 

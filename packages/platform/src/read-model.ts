@@ -22,11 +22,14 @@ export interface VersionedEntry<T> {
 }
 
 export interface VersionedStore<T> {
-  /** Writes each entry unless Redis holds the same or a newer version; one round trip for all. */
-  writeIfNewer(entries: readonly VersionedEntry<T>[]): Promise<void>;
+  /**
+   * Writes each entry unless Redis holds the same or a newer version; one round trip for all.
+   * Resolves to how many entries were written.
+   */
+  writeIfNewer(entries: readonly VersionedEntry<T>[]): Promise<number>;
   read(id: string): Promise<VersionedEntry<T> | undefined>;
-  /** Removes an entry (tests and repairs). */
-  remove(id: string): Promise<void>;
+  /** Removes entries (tests, repairs, and invalidating entries whose source row changed unversioned). */
+  remove(...ids: string[]): Promise<void>;
 }
 
 export function createVersionedStore<T>(redis: Redis, namespace: string): VersionedStore<T> {
@@ -37,7 +40,7 @@ export function createVersionedStore<T>(redis: Redis, namespace: string): Versio
   const key = (id: string) => `${namespace}:${id}`;
   return {
     async writeIfNewer(entries) {
-      if (entries.length === 0) return;
+      if (entries.length === 0) return 0;
       const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & {
         taobiWriteIfNewer(key: string, version: number, value: string): unknown;
       };
@@ -46,6 +49,7 @@ export function createVersionedStore<T>(redis: Redis, namespace: string): Versio
       const results = await pipeline.exec();
       const failed = results?.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
+      return (results ?? []).filter(([, written]) => written === 1).length;
     },
     async read(id) {
       const stored = await redis.hmget(key(id), 'version', 'value');
@@ -54,8 +58,8 @@ export function createVersionedStore<T>(redis: Redis, namespace: string): Versio
         return undefined;
       return { id, version: Number(version), value: JSON.parse(value) as T };
     },
-    async remove(id) {
-      await redis.del(key(id));
+    async remove(...ids) {
+      if (ids.length > 0) await redis.del(...ids.map(key));
     },
   };
 }

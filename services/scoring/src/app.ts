@@ -1,0 +1,202 @@
+import { join } from 'node:path';
+import { type ScoreChanged, topicNames } from '@taobi/contracts';
+import {
+  assertNoDevelopmentKeys,
+  type BatchConsumer,
+  closeInOrder,
+  connectProducer,
+  createHttpApp,
+  createKafka,
+  createKafkaProbe,
+  createMetricsRegistry,
+  createOutboxRelay,
+  createPool,
+  createRedis,
+  type Logger,
+  migrate,
+  type OutboxRelay,
+  type Producer,
+  type Schedule,
+  type Service,
+  scheduleRecurring,
+} from '@taobi/platform';
+import { DEFAULT_RULE_SET, evaluationDueAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import type { ScoringConfig } from './config';
+import { createConsumptionConsumer } from './consumers/consumption';
+import { fromScoreChanged } from './domain/score-view';
+import { registerAdminRoutes } from './http/admin-routes';
+import { registerScoreRoutes } from './http/score-routes';
+import { createScoringJobs } from './jobs/scoring-jobs';
+import type { FoldResult } from './store/ledger';
+import { createScoreCache } from './store/score-cache';
+
+export interface ScoringDependencies {
+  /** The service's clock (tests move it); the wall clock by default. */
+  clock?: () => Date;
+  /** Runs after each batch transaction commits, before its offsets are committed (tests). */
+  afterCommit?: (result: FoldResult) => void;
+  /** Another rule set than the configured one (tests of a rule change and rebuild). */
+  rules?: RuleSet;
+}
+
+/** The rule set in force: the default one, with the evaluation day the configuration names. */
+export function ruleSetFor(config: ScoringConfig): RuleSet {
+  return {
+    ...DEFAULT_RULE_SET,
+    evaluation: { ...DEFAULT_RULE_SET.evaluation, dayOfMonth: config.EVALUATION_DAY_OF_MONTH },
+  };
+}
+
+/**
+ * The scoring service: the consumption consumer and its outbox relay, the monthly evaluation
+ * schedule, and the read and admin APIs. Builds everything from the config; does not listen.
+ */
+export function buildScoringService(
+  config: ScoringConfig,
+  logger: Logger,
+  dependencies: ScoringDependencies = {},
+): Service {
+  assertNoDevelopmentKeys(config.TAOBI_ENV, {
+    READ_API_KEYS: config.READ_API_KEYS,
+    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
+  });
+  const now = dependencies.clock ?? (() => new Date());
+  const rules = dependencies.rules ?? ruleSetFor(config);
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-scoring', logger });
+  const kafkaProbe = createKafkaProbe(kafka);
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    logger,
+    applicationName: 'taobi-scoring',
+    max: config.PG_POOL_MAX,
+  });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const cache = createScoreCache(redis);
+  const metrics = createMetricsRegistry('scoring');
+  const app = createHttpApp({
+    logger,
+    metrics,
+    readiness: {
+      kafka: kafkaProbe.check,
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
+  });
+
+  let producer: Producer | undefined;
+  let relay: OutboxRelay | undefined;
+  let consumer: BatchConsumer | undefined;
+  let schedule: Schedule | undefined;
+  const jobs = createScoringJobs({
+    pool,
+    cache,
+    rules,
+    now,
+    chunkSize: config.EVALUATION_CHUNK_SIZE,
+    logger,
+    onOutboxWritten: () => relay?.wake(),
+  });
+  registerScoreRoutes(app, { readKeys: config.READ_API_KEYS, pool, cache, rules, now, logger });
+  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
+
+  let stopping = false;
+  let commits = 0;
+  function afterCommit(result: FoldResult): void {
+    if (result.changes.length > 0) relay?.wake();
+    dependencies.afterCommit?.(result);
+    if (config.FAULT_KILL_AFTER_COMMITS > 0 && result.inserted.length > 0) {
+      commits += 1;
+      if (commits >= config.FAULT_KILL_AFTER_COMMITS) {
+        // Written synchronously: pino's buffered line would die with the process.
+        process.stderr.write(
+          `scoring: fault injection: killing the process before the offset commit (${commits})\n`,
+        );
+        process.kill(process.pid, 'SIGKILL');
+      }
+    }
+  }
+
+  /** Resumes an evaluation a crash interrupted, and runs the last due one if it never ran. */
+  async function catchUp(): Promise<void> {
+    const { rows } = await pool.query<{ evaluation_at: Date; completed_at: Date | null }>(
+      'SELECT evaluation_at, completed_at FROM scoring.evaluations ORDER BY evaluation_at',
+    );
+    const due = evaluationDueAt(now(), rules.evaluation);
+    const pending = rows.filter((row) => row.completed_at === null).map((row) => row.evaluation_at);
+    const latest = rows.at(-1)?.evaluation_at;
+    if (!latest || latest.getTime() < due.getTime()) pending.push(due);
+    for (const evaluationAt of pending) await jobs.evaluate(evaluationAt);
+  }
+
+  return {
+    app,
+    async start() {
+      await migrate({
+        databaseUrl: config.DATABASE_URL,
+        schema: 'scoring',
+        dir: join(__dirname, '..', 'migrations'),
+        logger,
+      });
+      producer = await connectProducer(kafka);
+      relay = createOutboxRelay({
+        pool,
+        schema: 'scoring',
+        producer,
+        topics,
+        logger,
+        metrics,
+        batchSize: config.OUTBOX_BATCH_SIZE,
+        afterPublish: async (records) => {
+          await cache.write(records.map((record) => fromScoreChanged(record.payload as ScoreChanged)));
+        },
+      });
+      relay.start();
+      consumer = createConsumptionConsumer({
+        kafka,
+        groupId: config.KAFKA_GROUP_ID,
+        topic: topics.consumption,
+        dlq: { producer, topic: topics.consumptionDlq },
+        pool,
+        rules,
+        now,
+        logger,
+        metrics,
+        concurrency: config.CONSUMER_CONCURRENCY,
+        maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+        maxBytes: config.CONSUMER_MAX_BYTES,
+        sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+        maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
+        afterCommit,
+      });
+      await consumer.start();
+      if (config.EVALUATION_SCHEDULE) {
+        schedule = scheduleRecurring({
+          name: 'monthly-evaluation',
+          logger,
+          now,
+          nextRunAt: (after) => nextEvaluationAt(after, rules.evaluation.dayOfMonth),
+          run: (dueAt) => jobs.evaluate(dueAt),
+        });
+        const attempt = () =>
+          catchUp().catch((error: unknown) => {
+            logger.error({ err: error }, 'catching up the monthly evaluation failed; retrying in a minute');
+            if (!stopping) setTimeout(attempt, 60_000).unref();
+          });
+        void attempt();
+      }
+    },
+    async stop() {
+      stopping = true;
+      await closeInOrder(logger, [
+        ['consumer', async () => consumer?.stop()],
+        ['schedule', async () => schedule?.stop()],
+        ['outbox relay', async () => relay?.stop()],
+        ['producer', async () => producer?.disconnect()],
+        ['kafka probe', kafkaProbe.close],
+        ['postgres', () => pool.end()],
+        ['redis', async () => redis.disconnect()],
+      ]);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { accessKeysConfigSchema, baseConfigSchema, port } from '@taobi/platform';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'on', 'off'])
+  .transform((value) => value === 'true' || value === '1' || value === 'on');
+
+export const scoringConfigSchema = baseConfigSchema
+  .extend(accessKeysConfigSchema.shape)
+  .extend({
+    PORT: port(8085),
+    KAFKA_GROUP_ID: z.string().min(1).default('taobi-scoring'),
+    /** Partitions folded at once, each in its own transaction (the topic has 6). */
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
+    /**
+     * Fetch sizes: bigger batches mean fewer transactions and fewer score-changed records per event
+     * (one per member per batch). 8 MB is about 18,000 consumption events. See README, "Scoring".
+     */
+    CONSUMER_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(8_388_608),
+    CONSUMER_MAX_BYTES: z.coerce.number().int().positive().default(67_108_864),
+    /** How long the group waits for a silent (crashed) consumer before handing its partitions on. */
+    CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
+    PG_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
+    OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
+    /** Runs the monthly evaluation on its day (and a missed one at start). Off: admin calls only. */
+    EVALUATION_SCHEDULE: flag.default(true),
+    /** Day of the month (00:00 Asia/Shanghai) of the evaluation; the rule set's by default. */
+    EVALUATION_DAY_OF_MONTH: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(28)
+      .default(DEFAULT_RULE_SET.evaluation.dayOfMonth),
+    EVALUATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** A consumption event dated further ahead of the clock than this goes to the DLQ. */
+    MAX_FUTURE_SKEW_MS: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(24 * 3600_000),
+    /**
+     * Fault injection for tests: after this many committed batch transactions the process kills
+     * itself (SIGKILL) before committing the Kafka offsets. Refused in production. 0 = off.
+     */
+    FAULT_KILL_AFTER_COMMITS: z.coerce.number().int().nonnegative().default(0),
+  })
+  .superRefine((config, ctx) => {
+    if (config.TAOBI_ENV === 'production' && config.FAULT_KILL_AFTER_COMMITS > 0) {
+      ctx.addIssue({ code: 'custom', path: ['FAULT_KILL_AFTER_COMMITS'], message: 'refused in production' });
+    }
+  });
+
+export type ScoringConfig = z.infer<typeof scoringConfigSchema>;

@@ -1,0 +1,141 @@
+import { type ConsumptionEvent, consumptionEventSchema } from '@taobi/contracts';
+import {
+  type BatchConsumer,
+  type ConsumedRecord,
+  Counter,
+  createBatchConsumer,
+  Histogram,
+  type Kafka,
+  type Logger,
+  type Pool,
+  type Producer,
+  type Registry,
+  type RejectedRecord,
+  withTransaction,
+} from '@taobi/platform';
+import type { RuleSet } from '@taobi/rules';
+import { distinctEvents, rejectionReason } from '../domain/consumption-check';
+import { type FoldResult, foldBatch } from '../store/ledger';
+import { isRetriableTransactionError } from '../store/sql';
+
+export interface ConsumptionConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  dlq: { producer: Producer; topic: string };
+  pool: Pool;
+  rules: RuleSet;
+  now: () => Date;
+  logger: Logger;
+  metrics: Registry;
+  concurrency: number;
+  maxBytesPerPartition: number;
+  maxBytes: number;
+  sessionTimeoutMs: number;
+  maxFutureSkewMs: number;
+  /**
+   * Runs after a batch's transaction committed and before its offsets are: the relay is woken
+   * here, and the fault-injection test kills the process here.
+   */
+  afterCommit?: (result: FoldResult) => void;
+}
+
+const MAX_TRANSACTION_ATTEMPTS = 4;
+
+/**
+ * Consumes `taobi.consumption.v1` in batches (one partition's records at a time) and folds each
+ * batch in ONE Postgres transaction; the platform consumer commits the offsets only after it. A
+ * crash in between redelivers the batch, which the ledger turns into no-ops.
+ */
+export function createConsumptionConsumer(options: ConsumptionConsumerOptions): BatchConsumer {
+  const log = options.logger.child({ component: 'consumption-consumer', topic: options.topic });
+  const events = new Counter({
+    name: 'scoring_events_total',
+    help: 'Consumption events by outcome: counted (new to the ledger), duplicate, rejected (DLQ)',
+    labelNames: ['outcome'],
+    registers: [options.metrics],
+  });
+  const changes = new Counter({
+    name: 'scoring_score_changes_total',
+    help: 'Score-changed records written to the outbox by the consumer',
+    registers: [options.metrics],
+  });
+  const batchSeconds = new Histogram({
+    name: 'scoring_batch_duration_seconds',
+    help: 'Time to fold one batch (transaction included)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [options.metrics],
+  });
+
+  async function fold(batch: ConsumptionEvent[], context: { partition: number }): Promise<FoldResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await withTransaction(options.pool, (client) =>
+          foldBatch(client, batch, { rules: options.rules, now: options.now() }),
+        );
+      } catch (error) {
+        if (!isRetriableTransactionError(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        log.warn(
+          { err: error, attempt, partition: context.partition },
+          'batch transaction conflicted; retrying',
+        );
+      }
+    }
+  }
+
+  async function handle(records: ConsumedRecord<ConsumptionEvent>[], context: { partition: number }) {
+    const stop = batchSeconds.startTimer();
+    const now = options.now();
+    const rejected: RejectedRecord<ConsumptionEvent>[] = [];
+    const accepted: ConsumptionEvent[] = [];
+    for (const record of records) {
+      const reason = rejectionReason(record.value, now, options.maxFutureSkewMs);
+      if (reason) rejected.push({ record, reason });
+      else accepted.push(record.value);
+    }
+    const batch = distinctEvents(accepted);
+    const result =
+      batch.length > 0 ? await fold(batch, context) : { inserted: [], rejected: [], changes: [] };
+    options.afterCommit?.(result);
+
+    if (result.rejected.length > 0) {
+      const byEventId = new Map(records.map((r) => [r.value.eventId, r]));
+      for (const { event, reason } of result.rejected) {
+        const record = byEventId.get(event.eventId);
+        if (record) rejected.push({ record, reason });
+      }
+    }
+    events.labels('counted').inc(result.inserted.length);
+    events.labels('duplicate').inc(records.length - rejected.length - result.inserted.length);
+    events.labels('rejected').inc(rejected.length);
+    changes.inc(result.changes.length);
+    const seconds = stop();
+    log.debug(
+      {
+        partition: context.partition,
+        firstOffset: records[0]?.offset,
+        lastOffset: records.at(-1)?.offset,
+        records: records.length,
+        counted: result.inserted.length,
+        changed: result.changes.length,
+        seconds,
+      },
+      'batch folded',
+    );
+    return { rejected };
+  }
+
+  return createBatchConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [options.topic],
+    logger: options.logger,
+    schema: consumptionEventSchema,
+    dlq: options.dlq,
+    handle,
+    partitionsConsumedConcurrently: options.concurrency,
+    maxBytesPerPartition: options.maxBytesPerPartition,
+    maxBytes: options.maxBytes,
+    sessionTimeout: options.sessionTimeoutMs,
+  });
+}

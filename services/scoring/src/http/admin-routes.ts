@@ -1,0 +1,53 @@
+import { isoTimeSchema } from '@taobi/contracts';
+import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ScoringJobs } from '../jobs/scoring-jobs';
+
+const evaluationBodySchema = z.object({ asOf: isoTimeSchema.optional() }).strict();
+
+/**
+ * Admin APIs (admin key): run the monthly evaluation for any `asOf` (tests, demos, an SRE catching
+ * up), rebuild every score from the ledger, refill the Redis read model. Each answers a summary of
+ * what it changed once the work is done; each is safe to repeat.
+ */
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  options: { adminKeys: readonly string[]; jobs: ScoringJobs; pool: Pool; now: () => Date },
+): void {
+  const guard = requireKey(options.adminKeys);
+
+  app.post('/v1/admin/evaluations', { onRequest: guard }, async (request) => {
+    const parsed = evaluationBodySchema.safeParse(request.body ?? {});
+    if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
+    const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
+    return options.jobs.evaluate(asOf);
+  });
+
+  app.get('/v1/admin/evaluations', { onRequest: guard }, async () => {
+    const { rows } = await options.pool.query<{
+      evaluation_at: Date;
+      window_from: string;
+      started_at: Date;
+      completed_at: Date | null;
+      members_evaluated: number;
+      members_changed: number;
+      points_expired: number;
+    }>('SELECT * FROM scoring.evaluations ORDER BY evaluation_at DESC LIMIT 120');
+    return {
+      evaluations: rows.map((row) => ({
+        evaluationAt: row.evaluation_at.toISOString(),
+        windowFrom: row.window_from,
+        startedAt: row.started_at.toISOString(),
+        completedAt: row.completed_at?.toISOString() ?? null,
+        membersEvaluated: row.members_evaluated,
+        membersChanged: row.members_changed,
+        pointsExpired: row.points_expired,
+      })),
+    };
+  });
+
+  app.post('/v1/admin/rebuild', { onRequest: guard }, async () => options.jobs.rebuild());
+
+  app.post('/v1/admin/read-model/refill', { onRequest: guard }, async () => options.jobs.refill());
+}

@@ -1,0 +1,61 @@
+import type { Logger, Pool } from '@taobi/platform';
+import type { RuleSet } from '@taobi/rules';
+import { type EvaluationSummary, runEvaluation } from '../store/evaluation';
+import { memberPage, storedScoreOf } from '../store/members';
+import { type RebuildReport, rebuildScores } from '../store/rebuild';
+import type { ScoreCache } from '../store/score-cache';
+
+export interface RefillReport {
+  membersScanned: number;
+  /** Entries written (Redis held nothing or an older version for them). */
+  written: number;
+}
+
+export interface ScoringJobs {
+  evaluate(asOf: Date): Promise<EvaluationSummary>;
+  rebuild(): Promise<RebuildReport>;
+  refill(): Promise<RefillReport>;
+}
+
+/** The admin / scheduled jobs, shared by the HTTP admin API, the schedule and the CLI. */
+export function createScoringJobs(options: {
+  pool: Pool;
+  cache: ScoreCache;
+  rules: RuleSet;
+  now: () => Date;
+  chunkSize: number;
+  logger: Logger;
+  /** Called after an evaluation or rebuild wrote score-changed rows (e.g. to wake the relay). */
+  onOutboxWritten?: () => void;
+}): ScoringJobs {
+  const { pool, cache, rules, now, chunkSize, logger } = options;
+  // Rows an evaluation or rebuild changed without a new version (their window start or forecast
+  // moved): their cached entry is dropped, so the next read repairs it from Postgres.
+  const onUnversionedChange = (memberIds: string[]) => cache.invalidate(memberIds);
+  return {
+    async evaluate(asOf) {
+      const summary = await runEvaluation(asOf, { pool, rules, now, chunkSize, logger, onUnversionedChange });
+      if (summary.membersChanged > 0) options.onOutboxWritten?.();
+      return summary;
+    },
+    async rebuild() {
+      const report = await rebuildScores({ pool, rules, now, chunkSize, logger, onUnversionedChange });
+      if (report.membersChanged > 0) options.onOutboxWritten?.();
+      return report;
+    },
+    async refill() {
+      const report: RefillReport = { membersScanned: 0, written: 0 };
+      let after = '';
+      for (;;) {
+        const rows = await memberPage(pool, after, 1000);
+        const last = rows.at(-1);
+        if (!last) break;
+        report.written += await cache.write(rows.map(storedScoreOf));
+        report.membersScanned += rows.length;
+        after = last.member_id;
+      }
+      logger.child({ component: 'refill' }).info(report, 'Redis read model refilled');
+      return report;
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import type { Source } from '@taobi/contracts';
+import { addMonths, bucketPoints, expiryEvaluationOf, type Month, type RuleSet } from '@taobi/rules';
+import type { Queryable } from './sql';
+
+/**
+ * `GET /v1/members/:id/score/history`: the transparent growth path. Every order the member has,
+ * newest first, with its refunds, the points it earns before monthly caps, and when it expires;
+ * every (month, source) bucket with its caps applied; refunds still waiting for their order.
+ */
+export interface Contribution {
+  eventId: string;
+  orderId: string;
+  source: Source;
+  channel: string;
+  category: string;
+  merchantId: string | null;
+  occurredAt: string;
+  month: Month;
+  amount: number;
+  refunded: number;
+  netAmount: number;
+  /** Spending points of this order (before the monthly cap of its month and source). */
+  points: number;
+  /** Whether it earns frequency points. */
+  qualifiesForFrequency: boolean;
+  refunds: { refundId: string; eventId: string; amount: number; occurredAt: string }[];
+  /** `counted` while its month is in the member's window, `expired` after. */
+  status: 'counted' | 'expired';
+  /** The month of the evaluation at which it stops counting, and that evaluation's instant. */
+  expiryMonth: Month;
+  expiresAt: string;
+}
+
+export interface MonthSummary {
+  month: Month;
+  source: Source;
+  orderPoints: number;
+  qualifyingOrders: number;
+  amountPoints: number;
+  frequencyPoints: number;
+  points: number;
+  status: 'counted' | 'expired';
+  expiryMonth: Month;
+  expiresAt: string;
+}
+
+export interface History {
+  memberId: string;
+  windowFrom: Month | null;
+  months: MonthSummary[];
+  contributions: Contribution[];
+  heldRefunds: {
+    refundId: string;
+    eventId: string;
+    orderId: string;
+    source: Source;
+    amount: number;
+    occurredAt: string;
+  }[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+interface Cursor {
+  occurredAt: string;
+  source: string;
+  orderId: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.occurredAt, cursor.source, cursor.orderId])).toString(
+    'base64url',
+  );
+}
+
+/** Undefined when the cursor is not one this service made. */
+export function decodeCursor(text: string): Cursor | undefined {
+  try {
+    const [occurredAt, source, orderId] = JSON.parse(
+      Buffer.from(text, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (typeof occurredAt !== 'string' || typeof source !== 'string' || typeof orderId !== 'string')
+      return undefined;
+    if (Number.isNaN(Date.parse(occurredAt))) return undefined;
+    return { occurredAt, source, orderId };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readHistory(
+  db: Queryable,
+  memberId: string,
+  page: { limit: number; cursor?: Cursor | undefined },
+  rules: RuleSet,
+): Promise<History> {
+  const member = await db.query<{ window_from: string }>(
+    'SELECT window_from FROM scoring.members WHERE member_id = $1',
+    [memberId],
+  );
+  const windowFrom = member.rows[0]?.window_from ?? null;
+  const counted = (month: string) => (windowFrom !== null && month >= windowFrom ? 'counted' : 'expired');
+  const expiresAt = (month: string) => expiryEvaluationOf(month, rules.evaluation).toISOString();
+  const expiryMonth = (month: string) => addMonths(month, rules.evaluation.windowMonths);
+
+  const cursor = page.cursor;
+  const orders = await db.query<{
+    event_id: string;
+    order_id: string;
+    source: Source;
+    channel: string;
+    category: string;
+    merchant_id: string | null;
+    occurred_at: Date;
+    month: string;
+    amount: number;
+    refunded: number;
+    points: number;
+    qualifies: boolean;
+    refunds: { refundId: string; eventId: string; amount: number; occurredAt: string }[];
+  }>(
+    `SELECT o.event_id, o.order_id, o.source, o.channel, o.category, o.merchant_id, o.occurred_at, o.month,
+            o.amount, o.refunded, o.points, o.qualifies,
+            COALESCE((SELECT json_agg(json_build_object('refundId', r.refund_id, 'eventId', r.event_id,
+                        'amount', r.amount, 'occurredAt', r.occurred_at) ORDER BY r.occurred_at)
+                      FROM scoring.refunds r
+                      WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), '[]') AS refunds
+     FROM scoring.orders o
+     WHERE o.member_id = $1
+       AND ($2::timestamptz IS NULL OR (o.occurred_at, o.source, o.order_id) < ($2::timestamptz, $3::text, $4::text))
+     ORDER BY o.occurred_at DESC, o.source DESC, o.order_id DESC
+     LIMIT $5`,
+    [memberId, cursor?.occurredAt ?? null, cursor?.source ?? '', cursor?.orderId ?? '', page.limit + 1],
+  );
+  const hasMore = orders.rows.length > page.limit;
+  const pageRows = orders.rows.slice(0, page.limit);
+  const lastRow = pageRows.at(-1);
+
+  const buckets = await db.query<{
+    month: string;
+    source: Source;
+    order_points: number;
+    qualifying_orders: number;
+  }>(
+    `SELECT month, source, order_points, qualifying_orders FROM scoring.buckets
+     WHERE member_id = $1 ORDER BY month DESC, source`,
+    [memberId],
+  );
+  const held = await db.query<{
+    refund_id: string;
+    event_id: string;
+    order_id: string;
+    source: Source;
+    amount: number;
+    occurred_at: Date;
+  }>(
+    `SELECT r.refund_id, r.event_id, r.order_id, r.source, r.amount, r.occurred_at FROM scoring.refunds r
+     WHERE r.member_id = $1
+       AND NOT EXISTS (SELECT 1 FROM scoring.orders o
+                       WHERE o.source = r.source AND o.order_id = r.order_id AND o.member_id = r.member_id)
+     ORDER BY r.occurred_at DESC`,
+    [memberId],
+  );
+
+  return {
+    memberId,
+    windowFrom,
+    months: buckets.rows.map((b) => {
+      const points = bucketPoints(rules.score, b.source, {
+        orderPoints: b.order_points,
+        qualifyingOrders: b.qualifying_orders,
+      });
+      return {
+        month: b.month,
+        source: b.source,
+        orderPoints: b.order_points,
+        qualifyingOrders: b.qualifying_orders,
+        ...points,
+        status: counted(b.month),
+        expiryMonth: expiryMonth(b.month),
+        expiresAt: expiresAt(b.month),
+      };
+    }),
+    contributions: pageRows.map((o) => ({
+      eventId: o.event_id,
+      orderId: o.order_id,
+      source: o.source,
+      channel: o.channel,
+      category: o.category,
+      merchantId: o.merchant_id,
+      occurredAt: o.occurred_at.toISOString(),
+      month: o.month,
+      amount: o.amount,
+      refunded: o.refunded,
+      netAmount: Math.max(0, o.amount - o.refunded),
+      points: o.points,
+      qualifiesForFrequency: o.qualifies,
+      refunds: o.refunds.map((r) => ({ ...r, occurredAt: new Date(r.occurredAt).toISOString() })),
+      status: counted(o.month),
+      expiryMonth: expiryMonth(o.month),
+      expiresAt: expiresAt(o.month),
+    })),
+    heldRefunds: held.rows.map((r) => ({
+      refundId: r.refund_id,
+      eventId: r.event_id,
+      orderId: r.order_id,
+      source: r.source,
+      amount: r.amount,
+      occurredAt: r.occurred_at.toISOString(),
+    })),
+    nextCursor:
+      hasMore && lastRow
+        ? encodeCursor({
+            occurredAt: lastRow.occurred_at.toISOString(),
+            source: lastRow.source,
+            orderId: lastRow.order_id,
+          })
+        : null,
+  };
+}

@@ -1,0 +1,343 @@
+import type { ConsumptionEvent, OrderCompleted, OrderRefunded, ScoreChanged } from '@taobi/contracts';
+import { enqueueOutbox, type PoolClient } from '@taobi/platform';
+import {
+  bucketKey,
+  type LedgerOrder,
+  planMembers,
+  planOrders,
+  type RuleSet,
+  shanghaiMonth,
+} from '@taobi/rules';
+import { scoreChangedRecord } from '../domain/score-view';
+import { asJson, breakdownOf, expiryForecasts, incrementBuckets, lockMembers, updateMembers } from './sql';
+import { readWindowState } from './window-state';
+
+export interface FoldResult {
+  /** Events the ledger did not hold before this batch. */
+  inserted: string[];
+  /** Refunds naming another member than their order's: not stored, for the DLQ. */
+  rejected: { event: ConsumptionEvent; reason: string }[];
+  /** The score-changed records enqueued (one per member whose score moved). */
+  changes: ScoreChanged[];
+}
+
+const key = (source: string, id: string) => `${source}\u0000${id}`;
+
+interface OrderRow {
+  source: LedgerOrder['source'];
+  order_id: string;
+  member_id: string;
+  month: string;
+  category: LedgerOrder['category'];
+  amount: number;
+  points: number;
+  qualifies: boolean;
+  refunded: number;
+}
+
+/**
+ * Folds one batch of distinct, checked consumption events inside the caller's transaction, with a
+ * fixed number of set-based statements whatever the batch size:
+ *
+ * 1. new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund naming
+ *    another member than its known order is refused;
+ * 2. the batch's orders get their contribution from their refunds so far (held refunds included)
+ *    and enter the ledger with it (unique on eventId and on (source, orderId)); what the ledger
+ *    already held is a duplicate and stops here;
+ * 3. existing orders reached by new refunds are re-credited;
+ * 4. the contribution differences are added to the month buckets atomically;
+ * 5. the members concerned are locked (in id order), `planMembers` gives their new breakdowns, and
+ *    each changed member is written with the next version and one score-changed outbox row.
+ */
+export async function foldBatch(
+  client: PoolClient,
+  events: readonly ConsumptionEvent[],
+  context: { rules: RuleSet; now: Date },
+): Promise<FoldResult> {
+  const { rules, now } = context;
+  const orders = events.filter((e): e is OrderCompleted => e.kind === 'completed');
+  const { refunds, rejected } = await refusedRefunds(
+    client,
+    orders,
+    events.filter((e): e is OrderRefunded => e.kind === 'refunded'),
+  );
+  const inserted: string[] = [];
+
+  const newRefunds = await insertRefunds(client, refunds);
+  inserted.push(...newRefunds.map((r) => r.eventId));
+
+  // 2. Orders enter the ledger already credited with their points.
+  const refunded = await refundTotals(client, orders);
+  const credited = planOrders(
+    rules.score,
+    orders.map((o) => ({
+      source: o.source,
+      orderId: o.orderId,
+      memberId: o.memberId,
+      month: shanghaiMonth(new Date(o.occurredAt)),
+      category: o.category,
+      amount: o.amount,
+      points: 0,
+      qualifies: false,
+      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
+    })),
+  ).orders;
+  const newOrders = await insertOrders(client, orders, credited);
+  inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
+  if (inserted.length === 0) return { inserted, rejected, changes: [] };
+
+  // 3. Existing orders a new refund reaches.
+  const reached = [...new Map(newRefunds.map((r) => [key(r.source, r.orderId), r])).values()].filter(
+    (r) => !newOrders.has(key(r.source, r.orderId)),
+  );
+  const existing = await recreditOrders(client, reached, rules);
+
+  // 4. Bucket deltas: new orders from nothing, re-credited ones from what they had.
+  const { deltas } = planOrders(rules.score, [
+    ...credited
+      .filter((o) => newOrders.has(key(o.source, o.orderId)))
+      .map((o) => ({ ...o, points: 0, qualifies: false })),
+    ...existing,
+  ]);
+  const after = await incrementBuckets(client, deltas);
+  if (after.length === 0) return { inserted, rejected, changes: [] };
+  const deltaOf = new Map(deltas.map((d) => [bucketKey(d.memberId, d.month, d.source), d]));
+
+  // 5. Members.
+  const window = await readWindowState(client, now, rules);
+  const members = await lockMembers(
+    client,
+    after.map((b) => b.memberId),
+    { windowFrom: window.windowFrom, baseScore: rules.score.baseScore, ruleVersion: rules.version },
+  );
+  const outcomes = planMembers(rules.score, {
+    buckets: after.map((b) => ({
+      after: b,
+      delta: deltaOf.get(bucketKey(b.memberId, b.month, b.source)) ?? {
+        orderPoints: 0,
+        qualifyingOrders: 0,
+      },
+    })),
+    members: members.map((row) => ({
+      memberId: row.member_id,
+      windowFrom: row.window_from,
+      breakdown: breakdownOf(row),
+      version: row.version,
+    })),
+  });
+  const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
+  const changed = outcomes.filter((m) => m.changed);
+  const forecasts = await expiryForecasts(
+    client,
+    changed.map((m) => ({ memberId: m.memberId, windowFrom: windowOf.get(m.memberId) as string })),
+    window.nextEvaluationAt,
+    rules,
+  );
+
+  const updates = changed.map((m) => ({
+    memberId: m.memberId,
+    version: m.version,
+    score: m.score,
+    breakdown: m.breakdown,
+    windowFrom: windowOf.get(m.memberId) as string,
+    expiringPoints: forecasts.get(m.memberId)?.points ?? 0,
+    expiringAt: forecasts.get(m.memberId)?.evaluationAt ?? window.nextEvaluationAt,
+    ruleVersion: rules.version,
+  }));
+  await updateMembers(client, updates, now);
+
+  const causes = new Map<string, string[]>();
+  const insertedIds = new Set(inserted);
+  for (const event of events) {
+    if (!insertedIds.has(event.eventId)) continue;
+    const list = causes.get(event.memberId) ?? [];
+    list.push(event.eventId);
+    causes.set(event.memberId, list);
+  }
+  const records = updates.map((u, i) =>
+    scoreChangedRecord(
+      {
+        ...u,
+        previousScore: changed[i]?.previousScore ?? 0,
+        expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
+        causeEventIds: causes.get(u.memberId) ?? [],
+      },
+      'consumption',
+      now,
+      rules,
+    ),
+  );
+  await enqueueOutbox(
+    client,
+    'scoring',
+    records.map((record) => ({
+      eventId: record.eventId,
+      topic: 'scoreChanged',
+      key: record.memberId,
+      payload: record,
+    })),
+  );
+  return { inserted, rejected, changes: records };
+}
+
+/** A refund counts only against its own member's order: one naming someone else is refused. */
+async function refusedRefunds(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+  refunds: readonly OrderRefunded[],
+): Promise<{ refunds: OrderRefunded[]; rejected: FoldResult['rejected'] }> {
+  if (refunds.length === 0) return { refunds: [], rejected: [] };
+  const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
+  const { rows } = await client.query<{ source: string; order_id: string; member_id: string }>(
+    `SELECT o.source, o.order_id, o.member_id
+     FROM json_to_recordset($1::json) AS k(source text, order_id text)
+     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id`,
+    [asJson(refunds.map((r) => ({ source: r.source, order_id: r.orderId })))],
+  );
+  for (const row of rows) owners.set(key(row.source, row.order_id), row.member_id);
+  const rejected: FoldResult['rejected'] = [];
+  const accepted = refunds.filter((refund) => {
+    const owner = owners.get(key(refund.source, refund.orderId));
+    if (owner === undefined || owner === refund.memberId) return true;
+    rejected.push({ event: refund, reason: 'refund names another member than its order' });
+    return false;
+  });
+  return { refunds: accepted, rejected };
+}
+
+async function insertRefunds(
+  client: PoolClient,
+  refunds: readonly OrderRefunded[],
+): Promise<OrderRefunded[]> {
+  if (refunds.length === 0) return [];
+  const { rows } = await client.query<{ event_id: string }>(
+    `INSERT INTO scoring.refunds (source, refund_id, event_id, order_id, member_id, amount, occurred_at, received_at)
+     SELECT * FROM json_to_recordset($1::json) AS r(source text, refund_id text, event_id uuid, order_id text,
+       member_id text, amount bigint, occurred_at timestamptz, received_at timestamptz)
+     ON CONFLICT DO NOTHING
+     RETURNING event_id`,
+    [
+      asJson(
+        refunds.map((r) => ({
+          source: r.source,
+          refund_id: r.refundId,
+          event_id: r.eventId,
+          order_id: r.orderId,
+          member_id: r.memberId,
+          amount: r.amount,
+          occurred_at: r.occurredAt,
+          received_at: r.receivedAt,
+        })),
+      ),
+    ],
+  );
+  const fresh = new Set(rows.map((row) => row.event_id));
+  return refunds.filter((r) => fresh.has(r.eventId));
+}
+
+/** The refunds (same member) the ledger holds for each order, by (source, orderId); absent = none. */
+async function refundTotals(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+): Promise<Map<string, number>> {
+  if (orders.length === 0) return new Map();
+  const { rows } = await client.query<{ source: string; order_id: string; total: number }>(
+    `SELECT r.source, r.order_id, sum(r.amount)::bigint AS total
+     FROM json_to_recordset($1::json) AS k(source text, order_id text, member_id text)
+     JOIN scoring.refunds r ON r.source = k.source AND r.order_id = k.order_id AND r.member_id = k.member_id
+     GROUP BY r.source, r.order_id`,
+    [asJson(orders.map((o) => ({ source: o.source, order_id: o.orderId, member_id: o.memberId })))],
+  );
+  return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
+}
+
+/** Inserts the orders with their points; returns the keys of those that were new. */
+async function insertOrders(
+  client: PoolClient,
+  orders: readonly OrderCompleted[],
+  credited: readonly LedgerOrder[],
+): Promise<Set<string>> {
+  if (orders.length === 0) return new Set();
+  const { rows } = await client.query<{ source: string; order_id: string }>(
+    `INSERT INTO scoring.orders (source, order_id, event_id, member_id, channel, category, merchant_id, amount,
+       month, occurred_at, received_at, refunded, points, qualifies)
+     SELECT * FROM json_to_recordset($1::json) AS o(source text, order_id text, event_id uuid, member_id text,
+       channel text, category text, merchant_id text, amount bigint, month text, occurred_at timestamptz,
+       received_at timestamptz, refunded bigint, points int, qualifies bool)
+     ON CONFLICT DO NOTHING
+     RETURNING source, order_id`,
+    [
+      asJson(
+        orders.map((o, i) => ({
+          source: o.source,
+          order_id: o.orderId,
+          event_id: o.eventId,
+          member_id: o.memberId,
+          channel: o.channel,
+          category: o.category,
+          merchant_id: o.merchantId ?? null,
+          amount: o.amount,
+          month: credited[i]?.month,
+          occurred_at: o.occurredAt,
+          received_at: o.receivedAt,
+          refunded: credited[i]?.refunded,
+          points: credited[i]?.points,
+          qualifies: credited[i]?.qualifies,
+        })),
+      ),
+    ],
+  );
+  return new Set(rows.map((row) => key(row.source, row.order_id)));
+}
+
+/**
+ * Reloads orders reached by new refunds, with their refund totals now, and writes their new
+ * contribution. Returns them as they were (their old points) with the new refund total, ready for
+ * `planOrders` to turn into bucket deltas.
+ */
+async function recreditOrders(
+  client: PoolClient,
+  reached: readonly OrderRefunded[],
+  rules: RuleSet,
+): Promise<LedgerOrder[]> {
+  if (reached.length === 0) return [];
+  const { rows } = await client.query<OrderRow>(
+    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+            COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
+                      WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), 0)::bigint
+              AS refunded
+     FROM json_to_recordset($1::json) AS k(source text, order_id text)
+     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id
+     FOR UPDATE OF o`,
+    [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
+  );
+  const before: LedgerOrder[] = rows.map((row) => ({
+    source: row.source,
+    orderId: row.order_id,
+    memberId: row.member_id,
+    month: row.month,
+    category: row.category,
+    amount: row.amount,
+    points: row.points,
+    qualifies: row.qualifies,
+    refunded: row.refunded,
+  }));
+  const { orders: next } = planOrders(rules.score, before);
+  await client.query(
+    `UPDATE scoring.orders o SET refunded = u.refunded, points = u.points, qualifies = u.qualifies
+     FROM json_to_recordset($1::json) AS u(source text, order_id text, refunded bigint, points int, qualifies bool)
+     WHERE o.source = u.source AND o.order_id = u.order_id`,
+    [
+      asJson(
+        next.map((o) => ({
+          source: o.source,
+          order_id: o.orderId,
+          refunded: o.refunded,
+          points: o.points,
+          qualifies: o.qualifies,
+        })),
+      ),
+    ],
+  );
+  return before;
+}

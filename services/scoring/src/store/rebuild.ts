@@ -1,0 +1,229 @@
+import type { Category, Source } from '@taobi/contracts';
+import { enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
+import {
+  bucketKey,
+  bucketPoints,
+  expiryForecast,
+  type LedgerBucket,
+  orderContribution,
+  type RuleSet,
+  sameBreakdown,
+  scoreFromBuckets,
+} from '@taobi/rules';
+import { scoreChangedRecord } from '../domain/score-view';
+import {
+  type BucketRow,
+  breakdownOf,
+  MEMBER_COLUMNS,
+  type MemberRow,
+  type MemberUpdate,
+  toLedgerBucket,
+  updateMembers,
+  writeBuckets,
+} from './sql';
+import { readWindowState } from './window-state';
+
+export interface RebuildReport {
+  ruleVersion: string;
+  membersScanned: number;
+  membersChanged: number;
+  ordersChanged: number;
+  bucketsChanged: number;
+  /** The first 100 members whose score changed. */
+  changes: { memberId: string; previousScore: number; score: number }[];
+}
+
+export interface RebuildOptions {
+  pool: Pool;
+  rules: RuleSet;
+  now: () => Date;
+  chunkSize: number;
+  logger: Logger;
+  onUnversionedChange?: (memberIds: string[]) => Promise<void>;
+}
+
+interface OrderRow {
+  source: Source;
+  order_id: string;
+  member_id: string;
+  month: string;
+  category: Category;
+  amount: number;
+  points: number;
+  qualifies: boolean;
+  refunded: number;
+}
+
+/**
+ * Recomputes every member's score from the ledger alone (orders and refunds) under the current
+ * rule set: order points, month buckets, breakdowns. Members whose score changes get a new version
+ * and a score-changed record with reason `rebuild`. Chunked by member id, one transaction per
+ * chunk, so it can be interrupted and run again; a second run reports nothing changed.
+ */
+export async function rebuildScores(options: RebuildOptions): Promise<RebuildReport> {
+  const { rules } = options;
+  const report: RebuildReport = {
+    ruleVersion: rules.version,
+    membersScanned: 0,
+    membersChanged: 0,
+    ordersChanged: 0,
+    bucketsChanged: 0,
+    changes: [],
+  };
+  const log = options.logger.child({ component: 'rebuild', ruleVersion: rules.version });
+  let after = '';
+  for (;;) {
+    const result = await withTransaction(options.pool, async (client) => {
+      const members = await client.query<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM scoring.members WHERE member_id > $1 ORDER BY member_id LIMIT $2 FOR UPDATE`,
+        [after, options.chunkSize],
+      );
+      if (members.rows.length === 0) return undefined;
+      const ids = members.rows.map((m) => m.member_id);
+      const now = options.now();
+      const window = await readWindowState(client, now, rules);
+
+      const orders = await client.query<OrderRow>(
+        `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+                COALESCE(r.total, 0)::bigint AS refunded
+         FROM scoring.orders o
+         LEFT JOIN LATERAL (
+           SELECT sum(r.amount) AS total FROM scoring.refunds r
+           WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id
+         ) r ON true
+         WHERE o.member_id = ANY($1::text[])`,
+        [ids],
+      );
+      const totals = new Map<string, LedgerBucket>();
+      const changedOrders: (OrderRow & { newPoints: number; newQualifies: boolean })[] = [];
+      for (const order of orders.rows) {
+        const next = orderContribution(rules.score, order);
+        if (next.points !== order.points || next.qualifies !== order.qualifies) {
+          changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
+        }
+        const k = bucketKey(order.member_id, order.month, order.source);
+        const bucket = totals.get(k) ?? {
+          memberId: order.member_id,
+          month: order.month,
+          source: order.source,
+          orderPoints: 0,
+          qualifyingOrders: 0,
+        };
+        bucket.orderPoints += next.points;
+        bucket.qualifyingOrders += Number(next.qualifies);
+        totals.set(k, bucket);
+      }
+      if (changedOrders.length > 0) {
+        await client.query(
+          `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies, refunded = u.refunded
+           FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[], $5::bigint[]) AS u(source, order_id, points, qualifies, refunded)
+           WHERE o.source = u.source AND o.order_id = u.order_id`,
+          [
+            changedOrders.map((o) => o.source),
+            changedOrders.map((o) => o.order_id),
+            changedOrders.map((o) => o.newPoints),
+            changedOrders.map((o) => o.newQualifies),
+            changedOrders.map((o) => o.refunded),
+          ],
+        );
+      }
+
+      const stored = await client.query<BucketRow>(
+        `SELECT member_id, month, source, order_points, qualifying_orders FROM scoring.buckets
+         WHERE member_id = ANY($1::text[])`,
+        [ids],
+      );
+      const storedByKey = new Map(
+        stored.rows.map((row) => [bucketKey(row.member_id, row.month, row.source), row]),
+      );
+      for (const row of stored.rows) {
+        const k = bucketKey(row.member_id, row.month, row.source);
+        if (!totals.has(k)) totals.set(k, { ...toLedgerBucket(row), orderPoints: 0, qualifyingOrders: 0 });
+      }
+      const changedBuckets: LedgerBucket[] = [];
+      const byMember = new Map<string, (LedgerBucket & { points: number })[]>();
+      for (const [k, bucket] of totals) {
+        const before = storedByKey.get(k);
+        if (
+          !before ||
+          before.order_points !== bucket.orderPoints ||
+          before.qualifying_orders !== bucket.qualifyingOrders
+        ) {
+          changedBuckets.push(bucket);
+        }
+        const list = byMember.get(bucket.memberId) ?? [];
+        list.push({ ...bucket, points: bucketPoints(rules.score, bucket.source, bucket).points });
+        byMember.set(bucket.memberId, list);
+      }
+      await writeBuckets(client, changedBuckets);
+
+      const updates: MemberUpdate[] = [];
+      const records = [];
+      const unversioned: string[] = [];
+      for (const row of members.rows) {
+        const buckets = byMember.get(row.member_id) ?? [];
+        const { score, breakdown } = scoreFromBuckets(rules.score, buckets, row.window_from);
+        const changed = !sameBreakdown(breakdownOf(row), breakdown);
+        const forecast = expiryForecast(buckets, row.window_from, window.nextEvaluationAt, rules.evaluation);
+        if (!changed && row.rule_version === rules.version) continue;
+        const update: MemberUpdate = {
+          memberId: row.member_id,
+          version: changed ? row.version + 1 : row.version,
+          score,
+          breakdown,
+          windowFrom: row.window_from,
+          expiringPoints: forecast.points,
+          expiringAt: forecast.evaluationAt,
+          ruleVersion: rules.version,
+        };
+        updates.push(update);
+        if (!changed) {
+          unversioned.push(row.member_id);
+          continue;
+        }
+        records.push(
+          scoreChangedRecord(
+            {
+              ...update,
+              previousScore: row.score,
+              expiring: { points: update.expiringPoints, evaluationAt: update.expiringAt },
+              causeEventIds: [],
+            },
+            'rebuild',
+            now,
+            rules,
+          ),
+        );
+      }
+      await updateMembers(client, updates, now);
+      await enqueueOutbox(
+        client,
+        'scoring',
+        records.map((r) => ({ eventId: r.eventId, topic: 'scoreChanged', key: r.memberId, payload: r })),
+      );
+      return {
+        last: ids.at(-1) as string,
+        scanned: ids.length,
+        ordersChanged: changedOrders.length,
+        bucketsChanged: changedBuckets.length,
+        changes: records.map((r) => ({
+          memberId: r.memberId,
+          previousScore: r.previousScore,
+          score: r.score,
+        })),
+        unversioned,
+      };
+    });
+    if (!result) break;
+    after = result.last;
+    report.membersScanned += result.scanned;
+    report.membersChanged += result.changes.length;
+    report.ordersChanged += result.ordersChanged;
+    report.bucketsChanged += result.bucketsChanged;
+    report.changes.push(...result.changes.slice(0, 100 - report.changes.length));
+    if (result.unversioned.length > 0)
+      await options.onUnversionedChange?.(result.unversioned).catch(() => undefined);
+  }
+  log.info({ ...report, changes: report.changes.length }, 'rebuild finished');
+  return report;
+}

@@ -1,0 +1,25 @@
+import { createVersionedStore, type Redis } from '@taobi/platform';
+import type { StoredScore } from '../domain/score-view';
+
+/**
+ * The Redis read model of members' scores: one versioned entry per member (`scoring:score:<id>`
+ * under the service's key prefix). A write never replaces a newer version; Postgres stays the
+ * system of record, so a flushed or unreachable Redis only costs a fallback read.
+ */
+export interface ScoreCache {
+  /** Writes what is newer than the cache holds; resolves to how many entries were written. */
+  write(scores: readonly StoredScore[]): Promise<number>;
+  read(memberId: string): Promise<StoredScore | undefined>;
+  /** Drops entries whose Postgres row changed without a new version (evaluation, rebuild). */
+  invalidate(memberIds: readonly string[]): Promise<void>;
+}
+
+export function createScoreCache(redis: Redis): ScoreCache {
+  const store = createVersionedStore<StoredScore>(redis, 'scoring:score');
+  return {
+    write: (scores) =>
+      store.writeIfNewer(scores.map((s) => ({ id: s.memberId, version: s.version, value: s }))),
+    read: async (memberId) => (await store.read(memberId))?.value,
+    invalidate: (memberIds) => store.remove(...memberIds),
+  };
+}

@@ -1,0 +1,227 @@
+import {
+  type Category,
+  type ConsumptionEvent,
+  consumptionEventId,
+  type OrderRefunded,
+  type ScoreChanged,
+  type Source,
+  type TopicNames,
+} from '@taobi/contracts';
+import {
+  connectProducer,
+  type Kafka,
+  loadConfig,
+  type Producer,
+  publish,
+  type Service,
+} from '@taobi/platform';
+import {
+  createTestDatabase,
+  createTestTopics,
+  TopicReader,
+  testEndpoints,
+  testKafka,
+  testLogger,
+  uniqueId,
+  waitFor,
+} from '@taobi/tests';
+import pg from 'pg';
+import { buildScoringService, type ScoringDependencies } from '../src/app';
+import { type ScoringConfig, scoringConfigSchema } from '../src/config';
+
+export const READ = { authorization: 'Bearer dev-read-key' };
+export const ADMIN = { authorization: 'Bearer dev-admin-key' };
+
+/** What a scoring test needs: its own topics, database, Redis prefix and consumer group. */
+export interface Stage {
+  kafka: Kafka;
+  producer: Producer;
+  topics: TopicNames;
+  prefix: string;
+  database: Awaited<ReturnType<typeof createTestDatabase>>;
+  db: pg.Pool;
+  env: Record<string, string>;
+  config: ScoringConfig;
+  scoreChanged: TopicReader<ScoreChanged>;
+  close(): Promise<void>;
+}
+
+export async function createStage(extraEnv: Record<string, string> = {}): Promise<Stage> {
+  const kafka = testKafka();
+  const { prefix, topics } = await createTestTopics(kafka);
+  const database = await createTestDatabase();
+  const producer = await connectProducer(kafka);
+  const endpoints = testEndpoints();
+  const env = {
+    TAOBI_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_GROUP_ID: uniqueId('scoring'),
+    DATABASE_URL: database.url,
+    REDIS_URL: endpoints.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueId('t')}:`,
+    EVALUATION_SCHEDULE: 'off',
+    ...extraEnv,
+  };
+  const db = new pg.Pool({ connectionString: database.url, max: 3 });
+  const scoreChanged = await TopicReader.start<ScoreChanged>(topics.scoreChanged, kafka);
+  return {
+    kafka,
+    producer,
+    topics,
+    prefix,
+    database,
+    db,
+    env,
+    config: loadConfig(scoringConfigSchema, env),
+    scoreChanged,
+    async close() {
+      await scoreChanged.close();
+      await producer.disconnect();
+      await db.end();
+      await database.drop();
+    },
+  };
+}
+
+/** An in-process scoring service on the stage; started. */
+export async function startScoring(stage: Stage, dependencies: ScoringDependencies = {}): Promise<Service> {
+  const service = buildScoringService(stage.config, testLogger('scoring'), dependencies);
+  await service.start();
+  return service;
+}
+
+let sequence = 0;
+const nextId = (prefix: string) => {
+  sequence += 1;
+  return `${prefix}-${Date.now().toString(36)}-${sequence}`;
+};
+
+/** A canonical completed order, as the ingest services produce it. */
+export function order(input: {
+  memberId: string;
+  source?: Source;
+  category?: Category;
+  channel?: string;
+  amount: number;
+  occurredAt?: string;
+  orderId?: string;
+}): ConsumptionEvent {
+  const source = input.source ?? 'ecommerce';
+  const orderId = input.orderId ?? nextId('o');
+  const channel =
+    input.channel ??
+    { ecommerce: 'tmall', food: 'eleme', travel: 'fliggy', mobility: 'ride-hailing' }[source];
+  const category =
+    input.category ?? { ecommerce: 'physical', food: 'meal', travel: 'flight', mobility: 'ride' }[source];
+  return {
+    eventId: consumptionEventId(source, 'completed', orderId),
+    schemaVersion: 1,
+    kind: 'completed',
+    source,
+    channel: channel as ConsumptionEvent['channel'] & string,
+    category: category as Category,
+    memberId: input.memberId,
+    orderId,
+    amount: input.amount,
+    currency: 'CNY',
+    occurredAt: input.occurredAt ?? new Date().toISOString(),
+    receivedAt: new Date().toISOString(),
+  } as ConsumptionEvent;
+}
+
+/** A canonical refund of `of`. */
+export function refund(
+  of: ConsumptionEvent,
+  amount: number,
+  refundId = nextId(`${of.orderId}-rf`),
+): OrderRefunded {
+  return {
+    eventId: consumptionEventId(of.source, 'refunded', refundId),
+    schemaVersion: 1,
+    kind: 'refunded',
+    source: of.source,
+    memberId: of.memberId,
+    orderId: of.orderId,
+    refundId,
+    amount,
+    currency: 'CNY',
+    occurredAt: of.occurredAt,
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+export async function produce(stage: Stage, events: readonly unknown[]): Promise<void> {
+  await publish(
+    stage.producer,
+    events.map((value) => ({
+      topic: stage.topics.consumption,
+      key: (value as { memberId?: string }).memberId ?? null,
+      value,
+    })),
+  );
+}
+
+/** Waits until the ledger holds `eventIds` (orders or refunds). */
+export async function waitForLedger(
+  stage: Stage,
+  eventIds: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const { rows } = await stage.db
+        .query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM scoring.orders WHERE event_id = ANY($1))
+                + (SELECT count(*) FROM scoring.refunds WHERE event_id = ANY($1)) AS n`,
+          [eventIds],
+        )
+        .catch(() => ({ rows: [{ n: -1 }] }));
+      return Number(rows[0]?.n) === eventIds.length;
+    },
+    { timeoutMs, description: `${eventIds.length} event(s) in the ledger` },
+  );
+}
+
+/** Waits until the group has committed offsets past every record on the consumption topic. */
+export async function waitForDrained(
+  stage: Stage,
+  groupId = stage.config.KAFKA_GROUP_ID,
+  timeoutMs = 60_000,
+) {
+  const admin = stage.kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const ends = await admin.fetchTopicOffsets(stage.topics.consumption);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [stage.topics.consumption] });
+        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every(
+          (end) => BigInt(end.high) === 0n || (at.get(end.partition) ?? -1n) >= BigInt(end.high),
+        );
+      },
+      { timeoutMs, description: 'the consumer group to commit every offset' },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function scoreRecordsOf(stage: Stage, memberId: string): ScoreChanged[] {
+  return stage.scoreChanged.matching((r) => r.key === memberId).map((r) => r.value);
+}
+
+/** Waits until the relay has published everything in the outbox. */
+export async function waitForOutboxPublished(stage: Stage, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const { rows } = await stage.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM scoring.outbox WHERE published_at IS NULL',
+      );
+      return rows[0]?.n === 0;
+    },
+    { timeoutMs, description: 'the outbox to be published' },
+  );
+}

@@ -1,0 +1,225 @@
+import { type DeadLetter, scoreChangedSchema } from '@taobi/contracts';
+import type { Service } from '@taobi/platform';
+import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
+import { TopicReader, uniqueId, waitFor } from '@taobi/tests';
+import {
+  createStage,
+  order,
+  produce,
+  READ,
+  refund,
+  type Stage,
+  scoreRecordsOf,
+  startScoring,
+  waitForDrained,
+  waitForLedger,
+  waitForOutboxPublished,
+} from './harness';
+
+describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
+  let stage: Stage;
+  let service: Service;
+
+  beforeAll(async () => {
+    stage = await createStage();
+    service = await startScoring(stage);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await stage?.close();
+  });
+
+  async function score(memberId: string) {
+    const response = await service.app.inject({ url: `/v1/members/${memberId}/score`, headers: READ });
+    expect(response.statusCode).toBe(200);
+    return response.json();
+  }
+
+  it('when orders on every line and a refund are consumed, then the score and breakdown follow the rules', async () => {
+    const member = uniqueId('m');
+    const tmall = order({ memberId: member, amount: 12_800 });
+    const events = [
+      tmall,
+      order({ memberId: member, source: 'food', amount: 3_500 }),
+      order({ memberId: member, source: 'travel', category: 'flight', amount: 150_000 }),
+      order({ memberId: member, source: 'mobility', amount: 4_200 }),
+    ];
+    await produce(stage, events);
+    await waitForLedger(
+      stage,
+      events.map((e) => e.eventId),
+    );
+    // 128 CNY of physical goods: 3 points + 1 frequency; a 35 CNY meal: 0 + 1; a 1,500 CNY flight:
+    // 12 + 2; a 42 CNY ride: 1 + 1.
+    await waitFor(async () => (await score(member)).score === 321, { description: 'score 321' });
+
+    const partial = refund(tmall, 5_000);
+    await produce(stage, [partial]);
+    const after = await waitFor(async () => {
+      const body = await score(member);
+      return body.score === 319 ? body : undefined;
+    });
+    expect(after.breakdown).toEqual({ base: 300, ecommerce: 2, food: 1, travel: 14, mobility: 2 });
+    expect(after.ruleVersion).toBe(DEFAULT_RULE_SET.version);
+    const reference = foldScores(DEFAULT_RULE_SET.score, [...events, partial], after.window.from).get(member);
+    expect(after.breakdown).toEqual(reference?.breakdown);
+
+    // One score-changed record per change, versions 1, 2, ... with stable ids, keyed by member.
+    await stage.scoreChanged.waitForCount(1, (r) => r.key === member && r.value.score === 319);
+    const records = scoreRecordsOf(stage, member);
+    expect(records.map((r) => r.version)).toEqual(records.map((_, i) => i + 1));
+    for (const record of records) {
+      expect(scoreChangedSchema.safeParse(record).success).toBe(true);
+      expect(record.eventId).toBe(`score:${member}:${record.version}`);
+      expect(record.reason).toBe('consumption');
+    }
+    const last = records.at(-1);
+    expect(last?.previousScore).toBe(321);
+    expect(last?.causeEventIds).toEqual([partial.eventId]);
+    expect(last?.expiringAtNextEvaluation.evaluationAt).toMatch(/T16:00:00.000Z$/);
+    expect(new Set(records.flatMap((r) => r.causeEventIds))).toEqual(
+      new Set([...events, partial].map((e) => e.eventId)),
+    );
+  });
+
+  it('when the same event is on the topic twice, then it counts once and publishes no extra change', async () => {
+    const member = uniqueId('m');
+    const first = order({ memberId: member, amount: 40_000 });
+    const marker = order({ memberId: member, source: 'food', amount: 5_000 });
+    await produce(stage, [first]);
+    await waitForLedger(stage, [first.eventId]);
+    await produce(stage, [first, { ...first, receivedAt: new Date().toISOString() }, marker]);
+    await waitForLedger(stage, [first.eventId, marker.eventId]);
+    // 400 CNY: 10 + 1; the marker meal: 1 + 1.
+    const body = await waitFor(async () => ((await score(member)).score === 313 ? score(member) : undefined));
+    expect(body.breakdown).toEqual({ base: 300, ecommerce: 11, food: 2, travel: 0, mobility: 0 });
+    const { rows } = await stage.db.query(
+      'SELECT count(*)::int AS n FROM scoring.orders WHERE member_id = $1',
+      [member],
+    );
+    expect(rows[0].n).toBe(2);
+    await stage.scoreChanged.waitForCount(2, (r) => r.key === member);
+    await waitForDrained(stage);
+    await waitForOutboxPublished(stage);
+    expect(scoreRecordsOf(stage, member).map((r) => r.score)).toEqual([311, 313]);
+  });
+
+  it('when a refund arrives before its order, then the score ends the same as when it arrives after', async () => {
+    const [early, late] = [uniqueId('m'), uniqueId('m')];
+    const earlyOrder = order({ memberId: early, amount: 99_900 });
+    const lateOrder = order({ memberId: late, amount: 99_900 });
+    const earlyRefund = refund(earlyOrder, 60_000);
+    await produce(stage, [earlyRefund]);
+    await waitForLedger(stage, [earlyRefund.eventId]);
+    const held = await service.app.inject({ url: `/v1/members/${early}/score/history`, headers: READ });
+    expect(held.json().heldRefunds.map((r: { refundId: string }) => r.refundId)).toEqual([
+      earlyRefund.refundId,
+    ]);
+    expect((await score(early)).score).toBe(300);
+
+    await produce(stage, [earlyOrder, lateOrder]);
+    await waitForLedger(stage, [earlyOrder.eventId, lateOrder.eventId]);
+    await produce(stage, [refund(lateOrder, 60_000)]);
+    // Net 399 CNY: 9 points + 1 frequency, for both.
+    await waitFor(async () => (await score(late)).score === 310, { description: 'the late refund applied' });
+    expect((await score(early)).score).toBe(310);
+    expect((await score(early)).breakdown).toEqual((await score(late)).breakdown);
+    const history = (
+      await service.app.inject({ url: `/v1/members/${early}/score/history`, headers: READ })
+    ).json();
+    expect(history.heldRefunds).toEqual([]);
+    expect(history.contributions[0]).toMatchObject({
+      orderId: earlyOrder.orderId,
+      refunded: 60_000,
+      points: 9,
+    });
+    // The early member's scores: nothing for the held refund, then the net order once.
+    await stage.scoreChanged.waitForCount(1, (r) => r.key === early);
+    await waitForOutboxPublished(stage);
+    expect(scoreRecordsOf(stage, early).map((r) => r.score)).toEqual([310]);
+  });
+
+  it('when records are invalid or a refund names another member, then they go to the DLQ with the reason', async () => {
+    const dlq = await TopicReader.start<DeadLetter>(stage.topics.consumptionDlq, stage.kafka);
+    try {
+      const [owner, other] = [uniqueId('m'), uniqueId('m')];
+      const owned = order({ memberId: owner, amount: 20_000 });
+      await produce(stage, [owned]);
+      await waitForLedger(stage, [owned.eventId]);
+      const foreign = { ...refund(owned, 20_000), memberId: other };
+      const wrongId = { ...order({ memberId: other, amount: 10_000 }), eventId: 'made-up-id' };
+      const future = order({ memberId: other, amount: 10_000, occurredAt: '2099-01-01T00:00:00+08:00' });
+      const negative = { ...order({ memberId: other, amount: 10_000 }), amount: -5 };
+      await produce(stage, [foreign, wrongId, future, negative]);
+
+      const letters = await dlq.waitForCount(4, (r) => r.value.memberId === other);
+      expect(letters.map((l) => l.value.reason).sort()).toEqual([
+        'eventId is not consumptionEventId(source, kind, orderId or refundId)',
+        'occurredAt is in the future',
+        'record does not match its schema',
+        'refund names another member than its order',
+      ]);
+      expect(letters.find((l) => l.value.reason.startsWith('record'))?.value.errors[0]?.field).toBe('amount');
+      const refundLetter = letters.find((l) => l.value.reason.startsWith('refund'))?.value;
+      expect(JSON.parse(Buffer.from(refundLetter?.originalValue ?? '', 'base64').toString())).toEqual(
+        foreign,
+      );
+      await waitForDrained(stage);
+      expect((await score(owner)).score).toBe(306);
+      expect((await score(other)).score).toBe(300);
+      const { rows } = await stage.db.query(
+        'SELECT count(*)::int AS n FROM scoring.refunds WHERE member_id = $1',
+        [other],
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await dlq.close();
+    }
+  });
+
+  it('when a random history arrives shuffled, duplicated and in several sends, then every score equals the reference fold', async () => {
+    let state = 20261123;
+    const random = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const members = Array.from({ length: 5 }, () => uniqueId('m'));
+    const sources = ['ecommerce', 'food', 'travel', 'mobility'] as const;
+    const months = ['2025-12-20T12:00:00+08:00', '2026-04-01T09:00:00+08:00', '2026-11-02T18:00:00+08:00'];
+    const events = [];
+    for (let i = 0; i < 60; i += 1) {
+      const placed = order({
+        memberId: members[Math.floor(random() * members.length)] as string,
+        source: sources[Math.floor(random() * sources.length)],
+        amount: 100 + Math.floor(random() * 400_000),
+        occurredAt: months[Math.floor(random() * months.length)],
+      });
+      events.push(placed);
+      for (let r = 0; r < 2; r += 1) {
+        if (random() < 0.3) events.push(refund(placed, 1 + Math.floor(random() * placed.amount * 0.8)));
+      }
+    }
+    const replayed = [...events, ...events.filter(() => random() < 0.2)];
+    const shuffled = replayed
+      .map((event) => ({ event, at: random() }))
+      .sort((a, b) => a.at - b.at)
+      .map((x) => x.event);
+    for (let i = 0; i < shuffled.length; i += 40) await produce(stage, shuffled.slice(i, i + 40));
+    await waitForLedger(
+      stage,
+      events.map((e) => e.eventId),
+    );
+    await waitForDrained(stage);
+    // Redis follows Postgres through the relay: read once it has caught up.
+    await waitForOutboxPublished(stage);
+    for (const member of members) {
+      const body = await score(member);
+      const expected = foldScores(DEFAULT_RULE_SET.score, events, body.window.from).get(member);
+      expect({ member, breakdown: body.breakdown }).toEqual({
+        member,
+        breakdown: expected?.breakdown ?? { base: 300, ecommerce: 0, food: 0, travel: 0, mobility: 0 },
+      });
+    }
+  });
+});
