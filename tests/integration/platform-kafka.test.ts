@@ -5,6 +5,7 @@ import {
   type ConsumedRecord,
   connectProducer,
   createBatchConsumer,
+  createProducerHandle,
   type Kafka,
   type Producer,
   publish,
@@ -42,7 +43,7 @@ describe('platform Kafka helpers against the real broker', () => {
       topics: [topics.consumption],
       logger: testLogger(),
       schema: recordSchema,
-      dlq: { producer, topic: topics.consumptionDlq },
+      dlq: { producer: createProducerHandle(async () => producer), topic: topics.consumptionDlq },
       handle,
       ...extra,
     });

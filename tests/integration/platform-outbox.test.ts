@@ -6,6 +6,7 @@ import {
   connectProducer,
   createOutboxRelay,
   createPool,
+  createProducerHandle,
   createRedis,
   createVersionedStore,
   enqueueOutbox,
@@ -67,7 +68,7 @@ describe('the transactional outbox and its relay', () => {
     const relay = createOutboxRelay({
       pool,
       schema: 'relaytest',
-      producer,
+      producer: createProducerHandle(async () => producer),
       topics,
       logger: testLogger(),
       pollIntervalMs: 50,

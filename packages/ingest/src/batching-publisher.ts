@@ -1,4 +1,4 @@
-import { type Logger, type OutgoingRecord, type Producer, publish } from '@taobi/platform';
+import { createProducerHandle, type Logger, type OutgoingRecord, type Producer } from '@taobi/platform';
 
 /**
  * Why a publish did not happen. Always retriable: the caller answers 503 with Retry-After and the
@@ -95,38 +95,13 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
   let sending = false;
   /** No new requests (shutting down); queued ones are still sent. */
   let closed = false;
-  /** Drained and disconnected: a producer that connects now is dropped. */
-  let disposed = false;
-  let producer: Producer | undefined;
-  let connecting: Promise<Producer> | undefined;
+  // Replaced after a failed send (see createProducerHandle for why).
+  const producer = createProducerHandle(async () => {
+    const connected = await options.connect();
+    log.info('Kafka producer connected');
+    return connected;
+  });
   let idleWaiters: (() => void)[] = [];
-
-  function getProducer(): Promise<Producer> {
-    if (producer) return Promise.resolve(producer);
-    connecting ??= options.connect().then(
-      (connected) => {
-        connecting = undefined;
-        if (disposed) {
-          void connected.disconnect().catch(() => undefined);
-          throw new PublishError('the publisher is closed');
-        }
-        producer = connected;
-        log.info('Kafka producer connected');
-        return connected;
-      },
-      (error: unknown) => {
-        connecting = undefined;
-        throw error;
-      },
-    );
-    return connecting;
-  }
-
-  function discardProducer(): void {
-    const stale = producer;
-    producer = undefined;
-    void stale?.disconnect().catch(() => undefined);
-  }
 
   function rejectAll(requests: Pending[], error: PublishError): void {
     for (const request of requests) request.reject(error);
@@ -162,10 +137,9 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
     sending = true;
     const records = taken.flatMap((request) => request.records);
     try {
-      let ready: Producer;
       try {
         const deadline = Math.min(...taken.map((request) => request.deadline));
-        ready = await withDeadline(getProducer(), deadline - now(), 'no Kafka producer within the deadline');
+        await withDeadline(producer.get(), deadline - now(), 'no Kafka producer within the deadline');
       } catch (error) {
         log.warn({ err: error, records: records.length }, 'Kafka unavailable; nothing was sent');
         rejectAll(
@@ -176,7 +150,7 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
       }
       const started = now();
       try {
-        await publish(ready, records);
+        await producer.publish(records);
         options.onSend?.({
           records: records.length,
           requests: taken.length,
@@ -195,7 +169,6 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
           { err: error, records: records.length, requests: taken.length },
           'Kafka did not acknowledge the batch',
         );
-        discardProducer();
         const failure = new PublishError('Kafka did not acknowledge the records', { cause: error });
         rejectAll(taken, failure);
         const waiting = queue.splice(0);
@@ -239,7 +212,7 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
 
     async start() {
       try {
-        await withDeadline(getProducer(), options.timeoutMs, 'no Kafka producer within the deadline');
+        await withDeadline(producer.get(), options.timeoutMs, 'no Kafka producer within the deadline');
       } catch (error) {
         log.warn({ err: error }, 'Kafka is not reachable yet; requests get 503 until it is');
       }
@@ -251,10 +224,7 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
       void flush();
       settleIdle();
       await idle;
-      disposed = true;
-      const connected = producer ?? (await connecting?.catch(() => undefined));
-      producer = undefined;
-      await connected?.disconnect();
+      await producer.close();
     },
   };
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DeadLetter } from '@taobi/contracts';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer, RetryOptions } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, RetryOptions } from 'kafkajs';
 import type { z } from 'zod';
 import { type FieldError, fieldErrorsFromZod } from './errors';
-import { publish } from './kafka';
+import type { ProducerHandle } from './kafka';
 import type { Logger } from './logger';
 
 export interface ConsumedRecord<T> {
@@ -41,7 +41,7 @@ export interface BatchConsumerOptions<T> {
   logger: Logger;
   /** Every record is `safeParse`d at the door; what fails goes to the DLQ, never to `handle`. */
   schema: z.ZodType<T>;
-  dlq: { producer: Producer; topic: string };
+  dlq: { producer: ProducerHandle; topic: string };
   /**
    * Processes the valid records of one partition's batch. Offsets are committed only after it
    * resolves; if it throws, nothing of the batch is committed and the batch is delivered again.
@@ -196,8 +196,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     }
     if (dead.length > 0) {
       // Dead letters are published before the batch's offsets are committed: none is lost.
-      await publish(
-        options.dlq.producer,
+      await options.dlq.producer.publish(
         dead.map((letter) => ({ topic: options.dlq.topic, key: letter.memberId, value: letter })),
       );
       for (const letter of dead) {

@@ -29,7 +29,10 @@ function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...context } = log;
       const entry = { namespace, ...context };
-      if (level === logLevel.ERROR) base.error(entry, message);
+      // Our producers bound their retries on purpose (a send must fail within its deadline); each
+      // failed send replaces the producer, so the sequence numbers this warning is about restart.
+      if (message.startsWith('Limiting retries for the idempotent producer')) base.debug(entry, message);
+      else if (level === logLevel.ERROR) base.error(entry, message);
       else if (level === logLevel.WARN) base.warn(entry, message);
       else if (level === logLevel.INFO) base.info(entry, message);
       else base.debug(entry, message);
@@ -149,4 +152,72 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A producer that is replaced after a failed send. kafkajs rolls an idempotent producer's sequence
+ * numbers back when a send fails; if the broker had in fact written that batch, a later, different
+ * batch reusing those numbers would be taken for a duplicate and silently dropped. Retiring the
+ * producer after any failure gives the next send a fresh producer id, which rules that out.
+ * Every publisher in Taobi (ingest, outbox relays, dead letters) sends through one of these.
+ */
+export interface ProducerHandle {
+  /** The connected producer; connects one (once, shared by concurrent callers) when there is none. */
+  get(): Promise<Producer>;
+  /** `publish` through the current producer; after a failure the producer is retired. */
+  publish(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
+  /** Drops the current producer (disconnecting it in the background). */
+  retire(): void;
+  /** Disconnects; a producer still connecting is disconnected when it arrives. */
+  close(): Promise<void>;
+}
+
+export function createProducerHandle(connect: () => Promise<Producer>): ProducerHandle {
+  let current: Producer | undefined;
+  let connecting: Promise<Producer> | undefined;
+  let closed = false;
+
+  const handle: ProducerHandle = {
+    get() {
+      if (closed) return Promise.reject(new Error('the producer is closed'));
+      if (current) return Promise.resolve(current);
+      connecting ??= connect().then(
+        (producer) => {
+          connecting = undefined;
+          if (closed) {
+            void producer.disconnect().catch(() => undefined);
+            throw new Error('the producer is closed');
+          }
+          current = producer;
+          return producer;
+        },
+        (error: unknown) => {
+          connecting = undefined;
+          throw error;
+        },
+      );
+      return connecting;
+    },
+    async publish(records) {
+      const producer = await handle.get();
+      try {
+        return await publish(producer, records);
+      } catch (error) {
+        if (current === producer) handle.retire();
+        throw error;
+      }
+    },
+    retire() {
+      const stale = current;
+      current = undefined;
+      void stale?.disconnect().catch(() => undefined);
+    },
+    async close() {
+      closed = true;
+      const producer = current ?? (await connecting?.catch(() => undefined));
+      current = undefined;
+      await producer?.disconnect();
+    },
+  };
+  return handle;
 }

@@ -1,7 +1,7 @@
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
-import { type Producer, publish } from './kafka';
+import type { ProducerHandle } from './kafka';
 import type { Logger } from './logger';
 import { withTransaction } from './postgres';
 
@@ -59,7 +59,7 @@ export async function enqueueOutbox(
 export interface OutboxRelayOptions {
   pool: Pool;
   schema: string;
-  producer: Producer;
+  producer: ProducerHandle;
   topics: TopicNames;
   logger: Logger;
   metrics?: Registry;
@@ -129,8 +129,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         [batchSize],
       );
       if (rows.length === 0) return [];
-      await publish(
-        options.producer,
+      await options.producer.publish(
         rows.map((row) => ({ topic: options.topics[row.topic], key: row.message_key, value: row.payload })),
       );
       await client.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [

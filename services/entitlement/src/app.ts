@@ -16,10 +16,10 @@ import {
   createMetricsRegistry,
   createOutboxRelay,
   createPool,
+  createProducerHandle,
   type Logger,
   migrate,
   type OutboxRelay,
-  type Producer,
   requireKey,
   type Service,
 } from '@taobi/platform';
@@ -98,7 +98,7 @@ export function buildEntitlementService(
     }),
   };
 
-  let producer: Producer | undefined;
+  const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedule: { stop: () => Promise<void> } | undefined;
@@ -143,7 +143,7 @@ export function buildEntitlementService(
     app,
     async start() {
       await migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger });
-      producer = await connectProducer(kafka);
+      await producer.get();
       relay = createOutboxRelay({
         pool,
         schema: SCHEMA,
@@ -185,7 +185,7 @@ export function buildEntitlementService(
         ['schedule', async () => schedule?.stop()],
         ['consumer', async () => consumer?.stop()],
         ['outbox relay', async () => relay?.stop()],
-        ['producer', async () => producer?.disconnect()],
+        ['producer', () => producer.close()],
         ['kafka probe', kafkaProbe.close],
         ['postgres', () => pool.end()],
       ]);

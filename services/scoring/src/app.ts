@@ -11,11 +11,11 @@ import {
   createMetricsRegistry,
   createOutboxRelay,
   createPool,
+  createProducerHandle,
   createRedis,
   type Logger,
   migrate,
   type OutboxRelay,
-  type Producer,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -84,7 +84,7 @@ export function buildScoringService(
     },
   });
 
-  let producer: Producer | undefined;
+  const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedule: Schedule | undefined;
@@ -138,7 +138,7 @@ export function buildScoringService(
         dir: join(__dirname, '..', 'migrations'),
         logger,
       });
-      producer = await connectProducer(kafka);
+      await producer.get();
       relay = createOutboxRelay({
         pool,
         schema: 'scoring',
@@ -192,7 +192,7 @@ export function buildScoringService(
         ['consumer', async () => consumer?.stop()],
         ['schedule', async () => schedule?.stop()],
         ['outbox relay', async () => relay?.stop()],
-        ['producer', async () => producer?.disconnect()],
+        ['producer', () => producer.close()],
         ['kafka probe', kafkaProbe.close],
         ['postgres', () => pool.end()],
         ['redis', async () => redis.disconnect()],

@@ -12,11 +12,11 @@ import {
   createMetricsRegistry,
   createOutboxRelay,
   createPool,
+  createProducerHandle,
   createRedis,
   type Logger,
   migrate,
   type OutboxRelay,
-  type Producer,
   type Service,
 } from '@taobi/platform';
 import { assertValidThresholds, DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
@@ -81,7 +81,7 @@ export function buildTierService(
   const metrics = createTierMetrics(registry, pool, logger);
   const readModel = createTierReadModel({ redis, pool, logger });
 
-  let producer: Producer | undefined;
+  const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedule: ReturnType<typeof startEvaluationSchedule> | undefined;
@@ -128,7 +128,7 @@ export function buildTierService(
       });
       // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
       redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
-      producer = await connectProducer(kafka);
+      await producer.get();
       relay = createOutboxRelay({
         pool,
         schema: TIER_SCHEMA,
@@ -163,7 +163,7 @@ export function buildTierService(
         ['consumer', async () => consumer?.stop()],
         ['evaluations', () => evaluator.stop()],
         ['outbox relay', async () => relay?.stop()],
-        ['producer', async () => producer?.disconnect()],
+        ['producer', () => producer.close()],
         ['kafka probe', kafkaProbe.close],
         ['read model resync', () => readModel.settled()],
         ['postgres', () => pool.end()],

@@ -8,7 +8,7 @@ import {
   type Kafka,
   type Logger,
   type Pool,
-  type Producer,
+  type ProducerHandle,
   type Registry,
   type RejectedRecord,
   withTransaction,
@@ -22,7 +22,7 @@ export interface ConsumptionConsumerOptions {
   kafka: Kafka;
   groupId: string;
   topic: string;
-  dlq: { producer: Producer; topic: string };
+  dlq: { producer: ProducerHandle; topic: string };
   pool: Pool;
   rules: RuleSet;
   now: () => Date;
