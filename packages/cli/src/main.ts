@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
 import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
 import { status } from './commands/status';
@@ -21,6 +22,11 @@ const USAGE = `usage: pnpm taobi <command> [options]
       --duration S     stop posting after S seconds
       --batch-size B   events per POST, at most 500 (default 200)
       --concurrency C  POSTs in flight (default 8)
+  member <memberId>              score and breakdown, contributions, tier, entitlements, 88VIP
+  evaluate [--as-of T]           the monthly evaluation as of T (default now) on scoring and tier
+  replay                         recompute every score from the scoring ledger (current rule set)
+  refill-redis                   rewrite the scoring read model in Redis from Postgres
+  periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
                                  evaluation, and a report read back through the APIs and topics
 
@@ -50,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       'batch-size': { type: 'string' },
       concurrency: { type: 'string' },
+      'as-of': { type: 'string' },
+      period: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -75,6 +83,19 @@ async function main(argv: string[]): Promise<number> {
       );
       return result.rejected > 0 ? 1 : 0;
     }
+    case 'member': {
+      const [memberId] = positionals;
+      if (!memberId) throw new Error('usage: taobi member <memberId>');
+      return inspectMember(endpoints, memberId);
+    }
+    case 'evaluate':
+      return evaluate(endpoints, values['as-of']);
+    case 'replay':
+      return replay(endpoints);
+    case 'refill-redis':
+      return refillRedis(endpoints);
+    case 'periodic-grants':
+      return periodicGrants(endpoints, values.period);
     case 'demo':
       return demo(endpoints, {
         members: number(values.members, 3000, 'members'),

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createRedis, type Redis, type Service } from '@taobi/platform';
 import { DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
 import { REPO_ROOT, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
@@ -187,16 +185,5 @@ describe('the Redis read model, rebuild and the APIs', () => {
     }
     const again = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: ADMIN });
     expect(again.json()).toMatchObject({ membersChanged: 0, ordersChanged: 0, bucketsChanged: 0 });
-  });
-
-  it('when an SRE runs the admin CLI, then it does the job and prints the report', async () => {
-    await flushPrefix(redis, stage.env.REDIS_KEY_PREFIX as string);
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'services/scoring/src/admin.ts', 'refill'],
-      { cwd: REPO_ROOT, env: { ...process.env, ...stage.env } },
-    );
-    expect(JSON.parse(stdout)).toEqual({ membersScanned: 3, written: 3 });
-    for (const member of members) expect((await read(member)).headers['x-read-source']).toBe('redis');
   });
 });
