@@ -1,6 +1,6 @@
 import { createRedis, type Redis, type Service } from '@taobi/platform';
 import { DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
-import { REPO_ROOT, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
+import { testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
 import {
   ADMIN,
   createStage,
