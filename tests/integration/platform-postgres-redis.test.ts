@@ -67,3 +67,28 @@ describe('Redis: a round trip under the key prefix', () => {
     }
   });
 });
+
+describe('Postgres: services migrating one database at once', () => {
+  it('when several schemas and two instances of one migrate together, then all succeed and each migration applies once', async () => {
+    const database = await createTestDatabase();
+    const dirs = ['alpha', 'beta', 'gamma'].map((schema) => {
+      const dir = mkdtempSync(join(tmpdir(), `taobi-migrations-${schema}-`));
+      writeFileSync(
+        join(dir, '1700000000000_init.sql'),
+        `-- Up Migration\nCREATE TABLE ${schema}.things (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE ${schema}.things;\n`,
+      );
+      return { schema, dir };
+    });
+    try {
+      const runs = await Promise.all(
+        [...dirs, dirs[0] as (typeof dirs)[number]].map(({ schema, dir }) =>
+          migrate({ databaseUrl: database.url, schema, dir, logger: testLogger() }),
+        ),
+      );
+      // Three schemas migrated; alpha's second instance waited for the first and found nothing to do.
+      expect(runs.map((applied) => applied.length).sort()).toEqual([0, 1, 1, 1]);
+    } finally {
+      await database.drop();
+    }
+  });
+});

@@ -19,11 +19,11 @@ export class ServiceProcess {
     this.exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
   }
 
-  /** Spawns `node --conditions=source --import tsx <entry>` with `env` over the current environment. */
-  static start(entry: string, env: Record<string, string>): ServiceProcess {
+  /** Spawns `node --conditions=source --import tsx <entry> [args]` with `env` over the current environment. */
+  static start(entry: string, env: Record<string, string>, args: readonly string[] = []): ServiceProcess {
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry)],
+      ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry), ...args],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },

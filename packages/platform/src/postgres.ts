@@ -44,9 +44,13 @@ export async function withTransaction<T>(
 }
 
 /**
- * Applies a service's pending migrations to its own schema (creating it if needed), under
- * node-pg-migrate's advisory lock so two instances starting together do not race.
- * Migration files are SQL with `-- Up Migration` / `-- Down Migration` sections.
+ * Applies a service's pending migrations to its own schema (creating it if needed). Migration files
+ * are SQL with `-- Up Migration` / `-- Down Migration` sections.
+ *
+ * node-pg-migrate's own lock is one advisory lock for the whole database that fails at once when
+ * taken, so services sharing a database and starting together (npm start, docker compose) would
+ * fail each other's start. Instead each schema has its own lock, and a second instance of the same
+ * service waits for the first to finish rather than failing.
  */
 export async function migrate(options: {
   databaseUrl: string;
@@ -55,28 +59,42 @@ export async function migrate(options: {
   logger: Logger;
 }): Promise<string[]> {
   const log = options.logger.child({ component: 'migrations', schema: options.schema });
-  const applied = await runner({
-    databaseUrl: options.databaseUrl,
-    dir: options.dir,
-    direction: 'up',
-    count: Number.POSITIVE_INFINITY,
-    schema: options.schema,
-    createSchema: true,
-    migrationsSchema: options.schema,
-    createMigrationsSchema: true,
-    migrationsTable: 'migrations',
-    checkOrder: true,
-    log: (message: string) => log.debug(message),
-    logger: {
-      debug: (message: string) => log.debug(message),
-      info: (message: string) => log.debug(message),
-      warn: (message: string) => log.warn(message),
-      error: (message: string) => log.error(message),
-    },
+  const lockKey = `taobi:migrations:${options.schema}`;
+  const client = new pg.Client({
+    connectionString: options.databaseUrl,
+    application_name: 'taobi-migrations',
   });
-  const names = applied.map((migration) => migration.name);
-  if (names.length > 0) log.info({ applied: names }, 'migrations applied');
-  return names;
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+    const applied = await runner({
+      dbClient: client,
+      noLock: true,
+      dir: options.dir,
+      direction: 'up',
+      count: Number.POSITIVE_INFINITY,
+      schema: options.schema,
+      createSchema: true,
+      migrationsSchema: options.schema,
+      createMigrationsSchema: true,
+      migrationsTable: 'migrations',
+      checkOrder: true,
+      log: (message: string) => log.debug(message),
+      logger: {
+        debug: (message: string) => log.debug(message),
+        info: (message: string) => log.debug(message),
+        warn: (message: string) => log.warn(message),
+        error: (message: string) => log.error(message),
+      },
+    });
+    const names = applied.map((migration) => migration.name);
+    if (names.length > 0) log.info({ applied: names }, 'migrations applied');
+    return names;
+  } finally {
+    // Ending the session releases the lock too; unlocking first keeps pooled proxies honest.
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+    await client.end();
+  }
 }
 
 /** Creates database `name` on the server of `serverUrl` unless it exists. */

@@ -1,0 +1,301 @@
+/**
+ * The whole programme, end to end: every service as a real process, driven only the way platform
+ * teams and downstream apps use it — POSTs to the four ingest APIs, the read and admin APIs, and
+ * consumers of the tier-changed and entitlement-changed topics.
+ */
+import { DEFAULT_CATALOGUE, planTierChange } from '@taobi/benefits';
+import type { EntitlementChanged, Tier, TierChanged } from '@taobi/contracts';
+import { DEFAULT_RULE_SET, foldScores, nextEvaluationAt, type ScoreEvent } from '@taobi/rules';
+import { type ReadRecord, ServiceProcess, TestStack, TopicReader, uniqueId, waitFor } from '../support';
+import { Client, type Order, order, refundBody, refundEvent, scoreEvent } from './e2e-kit';
+
+const rules = DEFAULT_RULE_SET;
+
+describe('the Taobi programme end to end (all services, HTTP and Kafka only)', () => {
+  let stack: TestStack;
+  let client: Client;
+  let tierChanges: TopicReader<TierChanged>;
+  let entitlementChanges: TopicReader<EntitlementChanged>;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    client = new Client(stack);
+    tierChanges = await TopicReader.start<TierChanged>(stack.topics.tierChanged);
+    entitlementChanges = await TopicReader.start<EntitlementChanged>(stack.topics.entitlementChanged);
+  }, 180_000);
+
+  afterAll(async () => {
+    await tierChanges?.close();
+    await entitlementChanges?.close();
+    await stack?.stop();
+  });
+
+  /** Waits until the score API shows what the pure rules compute from everything posted. */
+  async function expectScore(memberId: string, posted: ScoreEvent[]) {
+    return waitFor(
+      async () => {
+        const view = await client.read('scoring', `/v1/members/${memberId}/score`);
+        const expected = foldScores(rules.score, posted, view.window.from).get(memberId);
+        if (!expected || view.score !== expected.score) return undefined;
+        expect(view.breakdown).toEqual(expected.breakdown);
+        return view as { score: number; breakdown: Record<string, number> };
+      },
+      { timeoutMs: 30_000, description: `the score of ${memberId} to match the rules` },
+    );
+  }
+
+  const changesOf = (memberId: string) => tierChanges.matching((r) => r.value.memberId === memberId);
+  const steps = (records: ReadRecord<TierChanged>[]) =>
+    records.map((r) => `${r.value.previousTier}>${r.value.tier}:${r.value.direction}:${r.value.reason}`);
+  const grantsOf = (memberId: string, action: string) =>
+    entitlementChanges
+      .matching(
+        (r) =>
+          r.value.memberId === memberId && r.value.action === action && r.value.benefitKind !== 'membership',
+      )
+      .map((r) => r.value.benefitId);
+  const plannedGrants = (to: Tier) =>
+    planTierChange(DEFAULT_CATALOGUE, { from: 'BRONZE', to, occurredAt: new Date(), stint: 'x' }, new Date())
+      .grants.map((g) => g.benefitId)
+      .sort();
+
+  it('when a member spends across all four lines from Bronze to Black Diamond and is then downgraded, then every step is counted once, tiered once and entitled once', async () => {
+    const member = uniqueId('m');
+    const posted: ScoreEvent[] = [];
+    const post = async (orders: Order[]) => {
+      await client.ingestOrders(orders);
+      posted.push(...orders.map(scoreEvent));
+    };
+    const ecommerceMonth = (monthsAgo: number) =>
+      [1, 2, 3].map(() => order(member, 'ecommerce', 'physical', 4000, monthsAgo));
+    const hotelMonth = (monthsAgo: number) =>
+      [1, 2, 3, 4].map(() => order(member, 'travel', 'hotel', 4800, monthsAgo));
+
+    // 400: an order on every line.
+    const first = order(member, 'ecommerce', 'physical', 4000);
+    await post([
+      first,
+      order(member, 'food', 'meal', 50),
+      order(member, 'mobility', 'ride', 40),
+      order(member, 'travel', 'train', 160),
+    ]);
+    let score = await expectScore(member, posted);
+    expect(Object.entries(score.breakdown).every(([, points]) => points > 0)).toBe(true);
+    await tierChanges.waitForCount(1, (r) => r.value.memberId === member);
+    expect((await client.read('entitlement', `/v1/members/${member}/vip88`)).price.amount).toBe(88_800);
+
+    // A platform retrying the first order gets the same eventId and changes nothing.
+    const [retriedId] = await client.ingest('ecommerce', [
+      {
+        type: 'order.completed',
+        orderId: first.orderId,
+        memberId: member,
+        amount: first.amount,
+        currency: 'CNY',
+        channel: 'tmall',
+        category: 'physical',
+        occurredAt: first.occurredAt,
+      },
+    ]);
+    expect(retriedId).toBe(scoreEvent(first).eventId);
+
+    // 700, then 1000 (88VIP at the nominal price), 2500 and 5000.
+    await post(ecommerceMonth(1));
+    await expectScore(member, posted);
+    await tierChanges.waitForCount(2, (r) => r.value.memberId === member);
+    await post(ecommerceMonth(2));
+    await expectScore(member, posted);
+    await tierChanges.waitForCount(3, (r) => r.value.memberId === member);
+    await waitFor(
+      async () => (await client.read('entitlement', `/v1/members/${member}/vip88`)).price.amount === 8_800,
+      {
+        description: '88VIP at 88 CNY once Platinum',
+      },
+    );
+    await post([
+      ...ecommerceMonth(3),
+      ...ecommerceMonth(4),
+      ...ecommerceMonth(5),
+      ...hotelMonth(0),
+      ...hotelMonth(1),
+      ...hotelMonth(2),
+    ]);
+    await expectScore(member, posted);
+    await tierChanges.waitForCount(4, (r) => r.value.memberId === member);
+    const top = [6, 7, 8, 9, 10].flatMap((m) => [...ecommerceMonth(m), ...hotelMonth(m - 3)]);
+    await post(top);
+    score = await expectScore(member, posted);
+    expect(score.score).toBeGreaterThanOrEqual(rules.tiers.thresholds.BLACK_DIAMOND);
+    await tierChanges.waitForCount(5, (r) => r.value.memberId === member);
+    expect(steps(changesOf(member))).toEqual([
+      'BRONZE>SILVER:up:score-increase',
+      'SILVER>GOLD:up:score-increase',
+      'GOLD>PLATINUM:up:score-increase',
+      'PLATINUM>DIAMOND:up:score-increase',
+      'DIAMOND>BLACK_DIAMOND:up:score-increase',
+    ]);
+
+    // Every benefit up to Black Diamond granted, each exactly once.
+    const expectedGrants = plannedGrants('BLACK_DIAMOND');
+    const granted = await waitFor(
+      () => {
+        const ids = grantsOf(member, 'granted').sort();
+        return ids.length >= expectedGrants.length ? ids : undefined;
+      },
+      { description: 'every Black Diamond benefit granted' },
+    );
+    expect(granted).toEqual(expectedGrants);
+
+    // A refund drops the score below 5000: the tier holds, with a downgrade pending.
+    const refunded = top.slice(-7, -4);
+    await client.ingest(
+      'ecommerce',
+      refunded.map((o, i) => refundBody(o, `${o.orderId}-rf${i}`)),
+    );
+    posted.push(...refunded.map((o, i) => refundEvent(o, `${o.orderId}-rf${i}`)));
+    score = await expectScore(member, posted);
+    expect(score.score).toBeLessThan(rules.tiers.thresholds.BLACK_DIAMOND);
+    const pending = await waitFor(
+      async () => {
+        const view = await client.read('tier', `/v1/members/${member}/tier`);
+        return view.downgradePending ? view : undefined;
+      },
+      { description: 'a pending downgrade' },
+    );
+    expect(pending.tier).toBe('BLACK_DIAMOND');
+
+    // The monthly evaluation downgrades once, and revokes the Black Diamond status benefits.
+    const asOf = nextEvaluationAt(new Date(), rules.evaluation.dayOfMonth).toISOString();
+    await client.admin('scoring', '/v1/admin/evaluations', { asOf });
+    const evaluation = await client.admin('tier', '/v1/admin/evaluations', { asOf });
+    expect(evaluation.alreadyCompleted).toBe(false);
+    await tierChanges.waitForCount(6, (r) => r.value.memberId === member);
+    expect(steps(changesOf(member)).at(-1)).toBe('BLACK_DIAMOND>DIAMOND:down:monthly-evaluation');
+    expect((await client.admin('tier', '/v1/admin/evaluations', { asOf })).alreadyCompleted).toBe(true);
+    const revocable = planTierChange(
+      DEFAULT_CATALOGUE,
+      { from: 'BLACK_DIAMOND', to: 'DIAMOND', occurredAt: new Date(), stint: 'x' },
+      new Date(),
+    ).revocations.sort();
+    const revoked = await waitFor(
+      () => {
+        const ids = grantsOf(member, 'revoked').sort();
+        return ids.length >= revocable.length ? ids : undefined;
+      },
+      { description: 'the Black Diamond status benefits revoked' },
+    );
+    expect(revoked).toEqual(revocable);
+    const { entitlements } = await client.read('entitlement', `/v1/members/${member}/entitlements?limit=100`);
+    for (const benefitId of revocable) {
+      expect(
+        entitlements
+          .filter((e: { benefitId: string }) => e.benefitId === benefitId)
+          .map((e: { status: string }) => e.status),
+      ).toEqual(['revoked']);
+    }
+    expect((await client.read('tier', `/v1/members/${member}/tier`)).tier).toBe('DIAMOND');
+    expect(changesOf(member)).toHaveLength(6);
+  });
+
+  it("when one batch jumps a member across two thresholds, then one tier-changed record, and both tiers' benefits once", async () => {
+    const member = uniqueId('m');
+    // One POST to one service: one record batch on one partition, folded in one transaction.
+    const orders = [0, 1].flatMap((monthsAgo) =>
+      [1, 2, 3].map(() => order(member, 'ecommerce', 'physical', 4000, monthsAgo)),
+    );
+    await client.ingestOrders(orders);
+    const score = await expectScore(member, orders.map(scoreEvent));
+    expect(score.score).toBeGreaterThanOrEqual(rules.tiers.thresholds.GOLD);
+    expect(score.score).toBeLessThan(rules.tiers.thresholds.PLATINUM);
+    await tierChanges.waitForCount(1, (r) => r.value.memberId === member);
+    const expectedGrants = plannedGrants('GOLD');
+    const granted = await waitFor(() => {
+      const ids = grantsOf(member, 'granted').sort();
+      return ids.length >= expectedGrants.length ? ids : undefined;
+    });
+    expect(granted).toEqual(expectedGrants);
+    expect(steps(changesOf(member))).toEqual(['BRONZE>GOLD:up:score-increase']);
+  });
+
+  it('when a refund reaches ingest before its order, then the score ends as if it came after', async () => {
+    const early = uniqueId('m');
+    const late = uniqueId('m');
+    const [a, b] = [order(early, 'food', 'grocery', 300), order(late, 'food', 'grocery', 300)];
+    await client.ingest('food', [refundBody(a as Order, 'rf-early', 12_000)]);
+    await client.ingestOrders([a as Order, b as Order]);
+    await client.ingest('food', [refundBody(b as Order, 'rf-late', 12_000)]);
+    const [first, second] = await Promise.all([
+      expectScore(early, [scoreEvent(a as Order), refundEvent(a as Order, 'rf-early', 12_000)]),
+      expectScore(late, [scoreEvent(b as Order), refundEvent(b as Order, 'rf-late', 12_000)]),
+    ]);
+    expect(first.score).toBe(second.score);
+    expect(first.breakdown).toEqual(second.breakdown);
+    expect(first.score).toBeGreaterThan(rules.score.baseScore);
+  });
+});
+
+describe('the taobi CLI against a running stack', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await TestStack.start();
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  async function taobi(...args: string[]): Promise<{ code: number | null; output: string }> {
+    const env: Record<string, string> = {};
+    for (const service of [
+      'ingest-ecommerce',
+      'ingest-food',
+      'ingest-travel',
+      'ingest-mobility',
+      'scoring',
+      'tier',
+      'entitlement',
+    ]) {
+      env[`TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`] = stack.url(service);
+    }
+    const cli = ServiceProcess.start('packages/cli/src/main.ts', env, args);
+    const { code } = await cli.exited;
+    return { code, output: cli.output };
+  }
+
+  it('when an SRE simulates load, inspects a member and refills Redis, then the CLI does each through the APIs', async () => {
+    const simulated = await taobi('simulate', '--members', '20', '--months', '3', '--seed', '7');
+    expect(simulated.code).toBe(0);
+    const accepted = Number(/done: (\d+) accepted, 0 rejected/.exec(simulated.output)?.[1]);
+    expect(accepted).toBeGreaterThan(100);
+
+    const status = await taobi('status');
+    expect(status.code).toBe(0);
+    expect(status.output.match(/ ready /g)).toHaveLength(7);
+
+    const runId = /run (sim[0-9a-f]+)\)/.exec(simulated.output)?.[1];
+    const member = `${runId}-m0`;
+    const client = new Client(stack);
+    await waitFor(async () => (await client.read('scoring', `/v1/members/${member}/score`)).score > 300, {
+      description: 'the simulated member scored',
+    });
+    const inspected = await taobi('member', member);
+    expect(inspected.code).toBe(0);
+    for (const section of [
+      'score (scoring)',
+      'contributions (scoring)',
+      'tier (tier)',
+      'entitlements (entitlement)',
+      '88VIP (entitlement)',
+    ]) {
+      expect(inspected.output).toContain(section);
+    }
+    expect(inspected.output).toContain(`"memberId": "${member}"`);
+
+    const refilled = await taobi('refill-redis');
+    expect(refilled.code).toBe(0);
+    expect(refilled.output).toMatch(/"membersScanned": ([2-9]\d|1\d)/);
+
+    const unknown = await taobi('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toContain('unknown command: frobnicate');
+  });
+});
