@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type PostResult, postEvents, type SimulatedEvent, simulate } from '@taobi/loadgen';
+import { DEFAULT_RULE_SET, lastEvaluationAt, shanghaiDayStart, windowOf } from '@taobi/rules';
 import type { Endpoints } from '../endpoints';
 
 export interface SimulateOptions {
@@ -26,9 +27,15 @@ export async function runSimulation(
 ): Promise<{ events: SimulatedEvent[]; result: PostResult; runId: string }> {
   const runId = options.runId ?? `sim${randomBytes(3).toString('hex')}`;
   const months = Math.min(Math.max(options.months, 0.1), 12);
-  // Stay a safe margin inside the window: its first day, and a minute before now.
+  // Inside the scoring window the ingest APIs accept: from its first day (the 12 months kept by the
+  // last evaluation, as the scoring rules define it) to a minute ago.
   const to = Date.now() - 60_000;
-  const from = to - months * MONTH_MS + 86_400_000 * 2;
+  const { dayOfMonth, windowMonths } = DEFAULT_RULE_SET.evaluation;
+  const windowStart = shanghaiDayStart(
+    windowOf(lastEvaluationAt(new Date(to), dayOfMonth), windowMonths).from,
+    1,
+  );
+  const from = Math.max(to - months * MONTH_MS, windowStart.getTime() + 3600_000);
   const events = simulate({ members: options.members, from, to, seed: options.seed, runId });
   const log = options.quiet ? () => undefined : (line: string) => console.log(line);
   log(
