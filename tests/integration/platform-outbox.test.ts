@@ -107,6 +107,51 @@ describe('the transactional outbox and its relay', () => {
   });
 });
 
+describe('the outbox relay with large records', () => {
+  it('when the pending records exceed what the broker takes in one batch, then they go out in several, in order', async () => {
+    const database = await createTestDatabase();
+    const kafka = testKafka();
+    const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
+    writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
+    await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
+    const pool = createPool({
+      connectionString: database.url,
+      logger: testLogger(),
+      applicationName: 'test',
+    });
+    const { topics } = await createTestTopics(kafka);
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const relay = createOutboxRelay({ pool, schema: 'relaytest', producer, topics, logger: testLogger() });
+    try {
+      // 60 records of ~50 KB for one member (one partition): 3 MB, three times the broker's 1 MB limit.
+      const member = uniqueId('m');
+      const padding = 'x'.repeat(50_000);
+      await withTransaction(pool, (client) =>
+        enqueueOutbox(
+          client,
+          'relaytest',
+          Array.from({ length: 60 }, (_, n) => ({
+            eventId: `${member}:${n}`,
+            topic: 'scoreChanged' as const,
+            key: member,
+            payload: { n, padding },
+          })),
+        ),
+      );
+      await relay.drain();
+      const records = await reader.waitForCount(60, (r) => r.key === member);
+      expect(records.map((r) => r.value.n)).toEqual(Array.from({ length: 60 }, (_, n) => n));
+    } finally {
+      await relay.stop();
+      await reader.close();
+      await producer.close();
+      await pool.end();
+      await database.drop();
+    }
+  });
+});
+
 describe('the versioned Redis read model', () => {
   it('when an older version arrives after a newer one, then the newer value stays', async () => {
     const redis = createRedis({

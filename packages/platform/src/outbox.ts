@@ -64,6 +64,12 @@ export interface OutboxRelayOptions {
   logger: Logger;
   metrics?: Registry;
   batchSize?: number;
+  /**
+   * Most bytes of payload one send carries. A broker refuses a partition's record batch over its
+   * `message.max.bytes` (1 MB by default) and would refuse it again on every retry, stalling the
+   * relay, so batches are cut by size as well as by count.
+   */
+  maxBatchBytes?: number;
   /** How often an idle relay looks for work it was not woken for (another instance's rows). */
   pollIntervalMs?: number;
   /** Published rows are deleted after this long (they are a transport, not the audit trail). */
@@ -84,6 +90,7 @@ export interface OutboxRelay {
 
 interface Row {
   id: number;
+  size: number;
   event_id: string;
   topic: TopicKey;
   message_key: string | null;
@@ -94,6 +101,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const log = options.logger.child({ component: 'outbox-relay', schema: options.schema });
   const outbox = table(options.schema);
   const batchSize = options.batchSize ?? 500;
+  const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
   const published = new Counter({
@@ -114,8 +122,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let lastPurge = 0;
 
-  /** One batch: lock, publish, mark. Returns how many rows it published (0 when idle or locked out). */
-  async function publishBatch(): Promise<number> {
+  /** The leading rows that fit in one send: at most `maxBatchBytes` of payload, at least one row. */
+  function fitting(rows: Row[]): Row[] {
+    let bytes = 0;
+    const taken: Row[] = [];
+    for (const row of rows) {
+      bytes += row.size;
+      if (taken.length > 0 && bytes > maxBatchBytes) break;
+      taken.push(row);
+    }
+    return taken;
+  }
+
+  /**
+   * One batch: lock, publish, mark. Says how many rows it published (0 when idle or locked out) and
+   * whether more were waiting behind them.
+   */
+  async function publishBatch(): Promise<{ count: number; more: boolean }> {
+    let more = false;
     const records = await withTransaction(options.pool, async (client) => {
       // One publisher per schema at a time keeps each member's records in order across instances.
       const lock = await client.query<{ ok: boolean }>(
@@ -123,11 +147,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         [outbox],
       );
       if (!lock.rows[0]?.ok) return [];
-      const { rows } = await client.query<Row>(
-        `SELECT id, event_id, topic, message_key, payload FROM ${outbox}
+      const { rows: pending } = await client.query<Row>(
+        `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload FROM ${outbox}
          WHERE published_at IS NULL ORDER BY id LIMIT $1`,
         [batchSize],
       );
+      const rows = fitting(pending);
+      more = rows.length < pending.length || pending.length === batchSize;
       if (rows.length === 0) return [];
       await options.producer.publish(
         rows.map((row) => ({ topic: options.topics[row.topic], key: row.message_key, value: row.payload })),
@@ -150,7 +176,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
       });
     }
-    return records.length;
+    return { count: records.length, more };
   }
 
   async function purge(): Promise<void> {
@@ -183,9 +209,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let backoffMs = 0;
     while (running) {
       try {
-        const count = await publishBatch();
+        const { more } = await publishBatch();
         backoffMs = 0;
-        if (count === batchSize) continue;
+        if (more) continue;
         await purge();
         await pause(pollIntervalMs);
       } catch (error) {
@@ -208,7 +234,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wakeUp?.();
     },
     async drain() {
-      while ((await publishBatch()) > 0) {
+      while ((await publishBatch()).count > 0) {
         // keep going until a batch comes back empty
       }
     },
