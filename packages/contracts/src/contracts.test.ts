@@ -8,6 +8,7 @@ import {
   TOPICS,
   tierChangedSchema,
   topicNames,
+  topicReferenceMarkdown,
   topicSpecs,
 } from './index';
 
@@ -123,6 +124,22 @@ describe('topics', () => {
     expect(names.consumption).toBe('x.taobi.consumption.v1');
     expect(topicSpecs('x.')).toContainEqual({ topic: 'x.taobi.tier-changed.v1', numPartitions: 6 });
     expect(Object.keys(names)).toEqual(Object.keys(TOPICS));
+  });
+});
+
+describe('the README topic table', () => {
+  it('when a topic changes in the contracts, then the README table is regenerated too (pnpm contracts:json-schema)', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const region = /<!-- topics:start -->\n([\s\S]*?)\n<!-- topics:end -->/.exec(readme)?.[1] ?? '';
+    // The formatter pads table cells; compare cell by cell.
+    const cells = (table: string) =>
+      table.split('\n').map((line) =>
+        line
+          .split('|')
+          .map((cell) => cell.trim().replace(/^(:?)-+(:?)$/, '$1---$2'))
+          .join('|'),
+      );
+    expect(cells(region)).toEqual(cells(topicReferenceMarkdown()));
   });
 });
 

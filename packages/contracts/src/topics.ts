@@ -3,11 +3,41 @@
  * had no readable member), so one member's records stay in order on one partition.
  */
 export const TOPICS = {
-  consumption: { name: 'taobi.consumption.v1', partitions: 6 },
-  scoreChanged: { name: 'taobi.score-changed.v1', partitions: 6 },
-  tierChanged: { name: 'taobi.tier-changed.v1', partitions: 6 },
-  entitlementChanged: { name: 'taobi.entitlement-changed.v1', partitions: 6 },
-  consumptionDlq: { name: 'taobi.consumption.dlq.v1', partitions: 3 },
+  consumption: {
+    name: 'taobi.consumption.v1',
+    partitions: 6,
+    producers: 'ingest-ecommerce, ingest-food, ingest-travel, ingest-mobility',
+    consumers: 'scoring',
+    record: 'one canonical consumption event: an order completed or refunded',
+  },
+  scoreChanged: {
+    name: 'taobi.score-changed.v1',
+    partitions: 6,
+    producers: 'scoring (outbox)',
+    consumers: 'tier',
+    record: "a member's score moved: previous and new score, breakdown, version, cause, expiry forecast",
+  },
+  tierChanged: {
+    name: 'taobi.tier-changed.v1',
+    partitions: 6,
+    producers: 'tier (outbox)',
+    consumers: 'entitlement, downstream apps',
+    record: 'a member changed tier: from, to, direction, reason, score',
+  },
+  entitlementChanged: {
+    name: 'taobi.entitlement-changed.v1',
+    partitions: 6,
+    producers: 'entitlement (outbox)',
+    consumers: 'downstream apps',
+    record: 'a benefit was granted, revoked, used or expired; 88VIP eligibility changed or activated',
+  },
+  consumptionDlq: {
+    name: 'taobi.consumption.dlq.v1',
+    partitions: 3,
+    producers: 'every consumer',
+    consumers: 'operators',
+    record: 'a record that could not be processed: reason, origin, original bytes',
+  },
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -29,4 +59,17 @@ export function topicSpecs(prefix = ''): { topic: string; numPartitions: number 
     topic: `${prefix}${topic.name}`,
     numPartitions: topic.partitions,
   }));
+}
+
+/** The topic reference table in the README, generated from `TOPICS` (a test keeps it current). */
+export function topicReferenceMarkdown(): string {
+  const rows = Object.values(TOPICS).map(
+    (t) =>
+      `| \`${t.name}\` | ${t.partitions} | ${t.producers} | ${t.consumers} | ${t.record} | [schema](packages/contracts/json-schema/${t.name}.json) |`,
+  );
+  return [
+    '| topic | partitions | produced by | consumed by | one record is | JSON Schema |',
+    '| --- | ---: | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
