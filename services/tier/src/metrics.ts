@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Logger, type Pool, type Registry } from '@taobi/platform';
+import type { TierChange } from '@taobi/rules';
+import { tierChangedEventId } from './domain/tier-changed';
 import { countPendingDowngrades } from './store/members';
 
 export interface TierMetrics {
@@ -49,4 +51,25 @@ export function createTierMetrics(registry: Registry, pool: Pool, logger: Logger
       registers: [registry],
     }),
   };
+}
+
+/** Counts and logs one committed tier change (from a score change or an evaluation). */
+export function reportTierChange(
+  metrics: TierMetrics,
+  log: Logger,
+  change: TierChange,
+  context: Record<string, unknown>,
+): void {
+  metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
+  log.info(
+    {
+      memberId: change.memberId,
+      eventId: tierChangedEventId(change),
+      from: change.previousTier,
+      to: change.tier,
+      score: change.score,
+      ...context,
+    },
+    change.direction === 'up' ? 'tier upgraded' : 'tier downgraded',
+  );
 }

@@ -2,8 +2,8 @@ import type { ScoreChanged } from '@taobi/contracts';
 import { type ConsumedRecord, enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
 import { applyScoreUpdate, type RuleSet, type TierChange, unseenMember } from '@taobi/rules';
 import { TIER_SCHEMA } from '../config';
-import { tierChangedEventId, tierChangedOutbox } from '../domain/tier-changed';
-import type { TierMetrics } from '../metrics';
+import { tierChangedOutbox } from '../domain/tier-changed';
+import { reportTierChange, type TierMetrics } from '../metrics';
 import { evaluationMarks } from '../store/evaluations';
 import { lockMembers, type StoredMember, saveMembers } from '../store/members';
 import type { TierReadModel } from '../store/read-model';
@@ -76,18 +76,7 @@ export function createScoreChangedHandler(deps: ScoreChangedHandlerDeps) {
     deps.metrics.scoreChanges.labels('applied').inc(records.length - outcome.stale);
     if (outcome.stale > 0) deps.metrics.scoreChanges.labels('stale').inc(outcome.stale);
     for (const change of outcome.changes) {
-      deps.metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
-      log.info(
-        {
-          memberId: change.memberId,
-          eventId: tierChangedEventId(change),
-          from: change.previousTier,
-          to: change.tier,
-          score: change.score,
-          scoreVersion: change.scoreVersion,
-        },
-        'tier upgraded',
-      );
+      reportTierChange(deps.metrics, log, change, { scoreVersion: change.scoreVersion });
     }
     if (outcome.changes.length > 0) deps.wakeRelay();
     await deps.readModel.refresh(outcome.saved);

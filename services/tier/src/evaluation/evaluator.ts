@@ -1,8 +1,8 @@
 import { AppError, enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
 import { evaluateMember, type RuleSet, type TierChange } from '@taobi/rules';
 import { TIER_SCHEMA } from '../config';
-import { tierChangedEventId, tierChangedOutbox } from '../domain/tier-changed';
-import type { TierMetrics } from '../metrics';
+import { tierChangedOutbox } from '../domain/tier-changed';
+import { reportTierChange, type TierMetrics } from '../metrics';
 import {
   beginEvaluation,
   completeEvaluation,
@@ -105,20 +105,7 @@ export function createEvaluator(deps: EvaluatorDeps): Evaluator {
     for (;;) {
       if (stopping) throw new EvaluationStopped();
       const page = await runPage(asOf);
-      for (const change of page.changes) {
-        deps.metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
-        log.info(
-          {
-            memberId: change.memberId,
-            eventId: tierChangedEventId(change),
-            from: change.previousTier,
-            to: change.tier,
-            score: change.score,
-            asOf,
-          },
-          'tier downgraded',
-        );
-      }
+      for (const change of page.changes) reportTierChange(deps.metrics, log, change, { asOf });
       if (page.changes.length > 0) deps.wakeRelay();
       await deps.readModel.refresh(page.saved);
       if (page.done) break;
