@@ -11,6 +11,12 @@ import { formatLogLine } from './log-format';
 import { discoverServices, type ServiceInfo } from './services';
 
 const ROOT = resolve(__dirname, '..', '..');
+/**
+ * A second stack beside the usual one (e.g. in a test) moves every port by TAOBI_PORT_OFFSET; with a
+ * KAFKA_TOPIC_PREFIX, its consumer groups are prefixed too, so the two never share a group.
+ */
+const PORT_OFFSET = Number(process.env.TAOBI_PORT_OFFSET ?? 0);
+const portOf = (service: ServiceInfo) => service.port + PORT_OFFSET;
 const colour = process.stdout.isTTY === true;
 const PALETTE = [
   '\x1b[36m',
@@ -45,7 +51,14 @@ function launch(entry: Running): void {
   const { service } = entry;
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', service.main], {
     cwd: ROOT,
-    env: { TAOBI_ENV: 'development', ...process.env, PORT: String(service.port) },
+    env: {
+      TAOBI_ENV: 'development',
+      ...process.env,
+      PORT: String(portOf(service)),
+      ...(process.env.KAFKA_TOPIC_PREFIX
+        ? { KAFKA_GROUP_ID: `${process.env.KAFKA_TOPIC_PREFIX}taobi-${service.name}` }
+        : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   entry.child = child;
@@ -80,7 +93,7 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
   const deadline = Date.now() + 120_000;
   let pending = entries;
   while (!stopping && pending.length > 0) {
-    const states = await Promise.all(pending.map((e) => isReady(e.service.port)));
+    const states = await Promise.all(pending.map((e) => isReady(portOf(e.service))));
     pending = pending.filter((_, i) => !states[i]);
     if (pending.length === 0) break;
     if (Date.now() > deadline) {
@@ -94,8 +107,10 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
   if (stopping) return false;
   const width = Math.max(...entries.map((e) => e.service.name.length), 7);
   say('Taobi is up. Services:');
-  for (const { service } of entries) {
-    say(`  ${service.name.padEnd(width)}  http://127.0.0.1:${service.port}   ${service.description}`);
+  for (const { service, child } of entries) {
+    say(
+      `  ${service.name.padEnd(width)}  http://127.0.0.1:${portOf(service)}  (pid ${child?.pid})  ${service.description}`,
+    );
   }
   say('Every service serves /healthz, /readyz and /metrics.');
   say(

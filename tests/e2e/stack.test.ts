@@ -1,0 +1,77 @@
+/**
+ * `npm start`'s supervisor (infra/src/stack.ts) as an operator meets it: every service up and
+ * announced, a crashed service restarted and reported, Ctrl-C stopping everything it started.
+ * It runs beside any other stack: ports moved by TAOBI_PORT_OFFSET, topics and groups prefixed.
+ */
+import { createTestDatabase, createTestTopics, ServiceProcess, uniqueId, waitFor } from '../support';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the npm start supervisor', () => {
+  it('when a service is killed, then it is restarted and reported; when Ctrl-C comes, then every service stops and the supervisor exits 0', async () => {
+    const { prefix } = await createTestTopics();
+    const database = await createTestDatabase();
+    const offset = 20_000 + Math.floor(Math.random() * 400) * 10;
+    const supervisor = ServiceProcess.start('infra/src/stack.ts', {
+      TAOBI_PORT_OFFSET: String(offset),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: database.url,
+      REDIS_KEY_PREFIX: `${uniqueId('stack')}:`,
+      TAOBI_STARTED_INFRA: '',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      await waitFor(() => supervisor.output.includes('Taobi is up'), {
+        timeoutMs: 120_000,
+        description: `the service map (output so far:\n${supervisor.output.slice(-2000)})`,
+      });
+      const map = [
+        ...supervisor.output.matchAll(/\[stack\]\s+(\S+)\s+http:\/\/127\.0\.0\.1:(\d+)\s+\(pid (\d+)\)/g),
+      ];
+      const services = new Map(
+        map.map(([, name, port, pid]) => [name as string, { port: Number(port), pid: Number(pid) }]),
+      );
+      expect([...services.keys()].sort()).toEqual([
+        'entitlement',
+        'ingest-ecommerce',
+        'ingest-food',
+        'ingest-mobility',
+        'ingest-travel',
+        'scoring',
+        'tier',
+      ]);
+      expect(services.get('scoring')?.port).toBe(8085 + offset);
+      expect(supervisor.output).toContain('Development keys: ecommerce=dev-ecommerce-key');
+
+      const scoring = services.get('scoring') as { port: number; pid: number };
+      process.kill(scoring.pid, 'SIGKILL');
+      await waitFor(() => /scoring exited \(SIGKILL\); restart #1/.test(supervisor.output), {
+        description: 'the crash to be reported',
+      });
+      await waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${scoring.port}/readyz`).catch(() => undefined))?.status === 200,
+        { timeoutMs: 60_000, description: 'scoring to be back' },
+      );
+
+      const { code } = await supervisor.stop('SIGINT');
+      expect(code).toBe(0);
+      expect(supervisor.output).toContain('[stack] stopped.');
+      for (const [name, { port }] of services) {
+        const answer = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        expect([name, answer?.status]).toEqual([name, undefined]);
+      }
+      for (const { pid } of services.values()) expect(alive(pid)).toBe(false);
+    } finally {
+      await supervisor.stop('SIGKILL');
+      await database.drop();
+    }
+  });
+});
