@@ -51,4 +51,8 @@ fi
 if [ "$(bash "$ROOT/infra/bin/kafka.sh" start)" = started ]; then echo "started kafka"; fi
 
 # Topics and the database, through the project's own clients (contracts decide the topics).
-(cd "$ROOT" && pnpm --silent exec tsx --conditions=source infra/src/prepare.ts) >&2
+if [ ! -d "$ROOT/node_modules/tsx" ]; then
+  say "workspace dependencies are not installed: use \`npm run infra:up\` (it installs them first)"
+  exit 1
+fi
+(cd "$ROOT" && node --conditions=source --import tsx infra/src/prepare.ts) >&2
