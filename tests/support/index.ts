@@ -3,5 +3,6 @@ export * from './ingest';
 export * from './kit';
 export * from './processes';
 export * from './stack';
+export * from './stage';
 export * from './tcp-proxy';
 export * from './topic-reader';

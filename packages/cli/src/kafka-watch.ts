@@ -44,27 +44,3 @@ export class TopicWatch {
     await this.consumer.disconnect();
   }
 }
-
-/** Total lag of consumer groups on topics: records produced but not yet committed by the group. */
-export async function groupLag(
-  kafka: Kafka,
-  groups: readonly { groupId: string; topic: string }[],
-): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    let lag = 0;
-    for (const { groupId, topic } of groups) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      for (const end of ends) {
-        const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        const done = at === '-1' ? Number(end.low) : Number(at);
-        lag += Math.max(0, Number(end.high) - done);
-      }
-    }
-    return lag;
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -7,7 +7,6 @@ import {
   tierRank,
 } from '@taobi/contracts';
 import {
-  connectProducer,
   createPool,
   type Kafka,
   loadConfig,
@@ -16,16 +15,7 @@ import {
   publish,
   type Service,
 } from '@taobi/platform';
-import {
-  createTestDatabase,
-  createTestTopics,
-  TopicReader,
-  testEndpoints,
-  testKafka,
-  testLogger,
-  uniqueId,
-  waitFor,
-} from '@taobi/tests';
+import { createServiceStage, TopicReader, testLogger, waitUntilConsumed } from '@taobi/tests';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildEntitlementService, type EntitlementOptions } from '../src/app';
 import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
@@ -64,32 +54,26 @@ export class Harness {
     readonly producer: Producer,
     readonly reader: TopicReader<EntitlementChanged>,
     readonly clock: TestClock,
-    private readonly dropDatabase: () => Promise<void>,
+    private readonly closeStage: () => Promise<void>,
     private readonly options: EntitlementOptions,
   ) {}
 
   static async start(
     options: { clock?: TestClock; env?: Record<string, string>; service?: EntitlementOptions } = {},
   ): Promise<Harness> {
-    const kafka = testKafka();
-    const { prefix, topics } = await createTestTopics(kafka);
-    const database = await createTestDatabase();
-    const config = loadConfig(entitlementConfigSchema, {
-      KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
-      DATABASE_URL: database.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: uniqueId('entitlement'),
+    const stage = await createServiceStage('entitlement', {
       PERIODIC_SCHEDULE_ENABLED: 'false',
       OUTBOX_POLL_INTERVAL_MS: '50',
       ...options.env,
     });
+    const { kafka, topics, producer } = stage;
+    const config = loadConfig(entitlementConfigSchema, stage.env);
     const clock = options.clock ?? new TestClock(new Date('2026-11-18T04:00:00Z'));
     const pool = createPool({
-      connectionString: database.url,
+      connectionString: stage.databaseUrl,
       logger: testLogger(),
       applicationName: 'test',
     });
-    const producer = await connectProducer(kafka);
     const reader = await TopicReader.start<EntitlementChanged>(topics.entitlementChanged, kafka);
     const serviceOptions = { clock: clock.now, onFatal: () => undefined, ...options.service };
     const harness = new Harness(
@@ -100,7 +84,7 @@ export class Harness {
       producer,
       reader,
       clock,
-      database.drop,
+      stage.close,
       serviceOptions,
     );
     await harness.startService();
@@ -135,23 +119,7 @@ export class Harness {
 
   /** Waits until `groupId` has committed every tier-changed record produced so far. */
   async waitUntilConsumed(groupId = this.config.KAFKA_GROUP_ID, timeoutMs = 30_000): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const ends = await admin.fetchTopicOffsets(this.topics.tierChanged);
-      await waitFor(
-        async () => {
-          const [committed] = await admin.fetchOffsets({ groupId, topics: [this.topics.tierChanged] });
-          return ends.every((end) => {
-            const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-            return BigInt(end.high) === 0n || BigInt(at) >= BigInt(end.high);
-          });
-        },
-        { timeoutMs, description: `group ${groupId} to consume every tier change` },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await waitUntilConsumed(this.kafka, groupId, this.topics.tierChanged, timeoutMs);
   }
 
   inject(options: InjectOptions): Promise<LightMyRequestResponse> {
@@ -181,9 +149,8 @@ export class Harness {
   async close(): Promise<void> {
     await this.service.stop().catch(() => undefined);
     await this.reader.close();
-    await this.producer.disconnect();
     await this.pool.end();
-    await this.dropDatabase();
+    await this.closeStage();
   }
 }
 

@@ -5,25 +5,15 @@ import {
   type OrderRefunded,
   type ScoreChanged,
   type Source,
-  type TopicNames,
 } from '@taobi/contracts';
+import { loadConfig, publish, type Service } from '@taobi/platform';
 import {
-  connectProducer,
-  type Kafka,
-  loadConfig,
-  type Producer,
-  publish,
-  type Service,
-} from '@taobi/platform';
-import {
-  createTestDatabase,
-  createTestTopics,
+  createServiceStage,
+  type ServiceStage,
   TopicReader,
-  testEndpoints,
-  testKafka,
   testLogger,
-  uniqueId,
   waitFor,
+  waitUntilConsumed,
 } from '@taobi/tests';
 import pg from 'pg';
 import { buildScoringService, type ScoringDependencies } from '../src/app';
@@ -33,54 +23,25 @@ export const READ = { authorization: 'Bearer dev-read-key' };
 export const ADMIN = { authorization: 'Bearer dev-admin-key' };
 
 /** What a scoring test needs: its own topics, database, Redis prefix and consumer group. */
-export interface Stage {
-  kafka: Kafka;
-  producer: Producer;
-  topics: TopicNames;
-  prefix: string;
-  database: Awaited<ReturnType<typeof createTestDatabase>>;
+export interface Stage extends ServiceStage {
   db: pg.Pool;
-  env: Record<string, string>;
   config: ScoringConfig;
   scoreChanged: TopicReader<ScoreChanged>;
-  close(): Promise<void>;
 }
 
 export async function createStage(extraEnv: Record<string, string> = {}): Promise<Stage> {
-  const kafka = testKafka();
-  const { prefix, topics } = await createTestTopics(kafka);
-  const database = await createTestDatabase();
-  const producer = await connectProducer(kafka);
-  const endpoints = testEndpoints();
-  const env = {
-    TAOBI_ENV: 'test',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_GROUP_ID: uniqueId('scoring'),
-    DATABASE_URL: database.url,
-    REDIS_URL: endpoints.redisUrl,
-    REDIS_KEY_PREFIX: `${uniqueId('t')}:`,
-    EVALUATION_SCHEDULE: 'off',
-    ...extraEnv,
-  };
-  const db = new pg.Pool({ connectionString: database.url, max: 3 });
-  const scoreChanged = await TopicReader.start<ScoreChanged>(topics.scoreChanged, kafka);
+  const stage = await createServiceStage('scoring', { EVALUATION_SCHEDULE: 'off', ...extraEnv });
+  const db = new pg.Pool({ connectionString: stage.databaseUrl, max: 3 });
+  const scoreChanged = await TopicReader.start<ScoreChanged>(stage.topics.scoreChanged, stage.kafka);
   return {
-    kafka,
-    producer,
-    topics,
-    prefix,
-    database,
+    ...stage,
     db,
-    env,
-    config: loadConfig(scoringConfigSchema, env),
+    config: loadConfig(scoringConfigSchema, stage.env),
     scoreChanged,
     async close() {
       await scoreChanged.close();
-      await producer.disconnect();
       await db.end();
-      await database.drop();
+      await stage.close();
     },
   };
 }
@@ -190,23 +151,7 @@ export async function waitForDrained(
   groupId = stage.config.KAFKA_GROUP_ID,
   timeoutMs = 60_000,
 ) {
-  const admin = stage.kafka.admin();
-  await admin.connect();
-  try {
-    await waitFor(
-      async () => {
-        const ends = await admin.fetchTopicOffsets(stage.topics.consumption);
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [stage.topics.consumption] });
-        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-        return ends.every(
-          (end) => BigInt(end.high) === 0n || (at.get(end.partition) ?? -1n) >= BigInt(end.high),
-        );
-      },
-      { timeoutMs, description: 'the consumer group to commit every offset' },
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  await waitUntilConsumed(stage.kafka, groupId, stage.topics.consumption, timeoutMs);
 }
 
 export function scoreRecordsOf(stage: Stage, memberId: string): ScoreChanged[] {

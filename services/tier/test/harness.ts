@@ -4,28 +4,10 @@ import {
   scoreChangedEventId,
   scoreChangedSchema,
   type TierChanged,
-  type TopicNames,
 } from '@taobi/contracts';
-import {
-  connectProducer,
-  createPool,
-  type Kafka,
-  loadConfig,
-  type Pool,
-  type Producer,
-  publish,
-} from '@taobi/platform';
+import { createPool, loadConfig, type Pool, publish } from '@taobi/platform';
 import { nextEvaluationAt } from '@taobi/rules';
-import {
-  createTestDatabase,
-  createTestTopics,
-  TopicReader,
-  testEndpoints,
-  testKafka,
-  testLogger,
-  uniqueId,
-  waitFor,
-} from '@taobi/tests';
+import { createServiceStage, type ServiceStage, TopicReader, testLogger, waitFor } from '@taobi/tests';
 import { buildTierService, type TierService, type TierServiceOptions } from '../src/app';
 import { type TierConfig, tierConfigSchema } from '../src/config';
 
@@ -77,59 +59,35 @@ export function scoreChanged(
 }
 
 /** Topics, database, Redis prefix and group of one test file, and a config pointing at them. */
-export interface TierEnvironment {
-  kafka: Kafka;
-  topics: TopicNames;
-  prefix: string;
-  env: Record<string, string>;
+export interface TierEnvironment extends ServiceStage {
   config: TierConfig;
   pool: Pool;
-  producer: Producer;
   tierChanges: TopicReader<TierChanged>;
-  close(): Promise<void>;
 }
 
 export async function createTierEnvironment(extraEnv: Record<string, string> = {}): Promise<TierEnvironment> {
-  const endpoints = testEndpoints();
-  const kafka = testKafka();
-  const { prefix, topics } = await createTestTopics(kafka);
-  const database = await createTestDatabase();
-  const env: Record<string, string> = {
-    TAOBI_ENV: 'test',
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_GROUP_ID: uniqueId('tier'),
-    DATABASE_URL: database.url,
-    REDIS_URL: endpoints.redisUrl,
-    REDIS_KEY_PREFIX: `${uniqueId('t')}:`,
+  const stage = await createServiceStage('tier', {
     READ_API_KEYS: READ_KEY,
     ADMIN_API_KEYS: ADMIN_KEY,
     EVALUATION_SCHEDULE_ENABLED: 'false',
     OUTBOX_POLL_INTERVAL_MS: '50',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...extraEnv,
-  };
+  });
   const pool = createPool({
-    connectionString: database.url,
+    connectionString: stage.databaseUrl,
     logger: testLogger(),
     applicationName: 'tier-test',
   });
-  const producer = await connectProducer(kafka);
-  const tierChanges = await TopicReader.start<TierChanged>(topics.tierChanged, kafka);
+  const tierChanges = await TopicReader.start<TierChanged>(stage.topics.tierChanged, stage.kafka);
   return {
-    kafka,
-    topics,
-    prefix,
-    env,
-    config: loadConfig(tierConfigSchema, env),
+    ...stage,
+    config: loadConfig(tierConfigSchema, stage.env),
     pool,
-    producer,
     tierChanges,
     async close() {
       await tierChanges.close();
-      await producer.disconnect();
       await pool.end();
-      await database.drop();
+      await stage.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { type ScoreChanged, TIERS, type Tier, type TierChanged, topicNames } from '@taobi/contracts';
+import { consumerGroupLag } from '@taobi/platform';
 import { nextEvaluationAt } from '@taobi/rules';
 import { callApi, type Endpoints } from '../endpoints';
-import { groupLag, TopicWatch } from '../kafka-watch';
+import { TopicWatch } from '../kafka-watch';
 import { barChart, percentile, table } from '../report';
 import { runSimulation } from './simulate';
 
@@ -157,7 +158,7 @@ async function settle(
   let quietSince = 0;
   let lastSeen = -1;
   for (;;) {
-    const lag = await groupLag(watch.kafka, groups);
+    const lag = await consumerGroupLag(watch.kafka, groups);
     const seen = [...watch.records.values()].reduce((n, list) => n + list.length, 0);
     if (lag === 0 && seen === lastSeen) {
       quietSince ||= Date.now();
