@@ -35,6 +35,8 @@ export const baseConfigSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('taobi:'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
+  /** How long a consumer group waits for a silent (crashed) member before handing its partitions on. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -156,6 +156,7 @@ export function buildEntitlementService(
       relay.start();
       consumer = createBatchConsumer<TierChanged>({
         kafka,
+        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         groupId: config.KAFKA_GROUP_ID,
         topics: [topics.tierChanged],
         logger,

@@ -98,6 +98,8 @@ describe('replays, duplicates and restarts (real Kafka and Postgres)', () => {
       KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_GROUP_ID: uniqueId('entitlement'),
       PERIODIC_SCHEDULE_ENABLED: 'false',
+      // The killed process's partitions go to the new one after this long, not the default 30 s.
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'info',
     };
     const members = Array.from({ length: 40 }, () => uniqueId('m'));

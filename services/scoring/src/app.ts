@@ -165,7 +165,7 @@ export function buildScoringService(
         concurrency: config.CONSUMER_CONCURRENCY,
         maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
         maxBytes: config.CONSUMER_MAX_BYTES,
-        sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
         afterCommit,
       });

@@ -19,8 +19,6 @@ export const scoringConfigSchema = baseConfigSchema
      */
     CONSUMER_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(8_388_608),
     CONSUMER_MAX_BYTES: z.coerce.number().int().positive().default(67_108_864),
-    /** How long the group waits for a silent (crashed) consumer before handing its partitions on. */
-    CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
     PG_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
     OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
     /** Runs the monthly evaluation on its day (and a missed one at start). Off: admin calls only. */

@@ -41,7 +41,7 @@ describe('delivery: nothing counted twice', () => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     // A short session lets the restarted consumer take over the dead one's partitions quickly.
-    const env = { ...stage.env, PORT: String(port), LOG_LEVEL: 'info', CONSUMER_SESSION_TIMEOUT_MS: '6000' };
+    const env = { ...stage.env, PORT: String(port), LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000' };
     let process = ServiceProcess.start(MAIN, { ...env, FAULT_KILL_AFTER_COMMITS: '1' });
     try {
       await process.waitUntilListening(baseUrl);

@@ -7,8 +7,6 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 export const tierConfigSchema = baseConfigSchema.extend(accessKeysConfigSchema.shape).extend({
   PORT: port(8086),
   KAFKA_GROUP_ID: z.string().min(1).default('taobi-tier'),
-  /** How long the group waits for a crashed instance before giving its partitions to another. */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** Members per transaction in the monthly evaluation (each page records its progress). */
   EVALUATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
