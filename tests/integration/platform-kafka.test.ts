@@ -6,6 +6,7 @@ import {
   connectProducer,
   createBatchConsumer,
   createProducerHandle,
+  ensureTopics,
   type Kafka,
   type Producer,
   publish,
@@ -201,5 +202,41 @@ describe('platform Kafka helpers against the real broker', () => {
     } finally {
       await dlq.close();
     }
+  });
+
+  it('when several callers create topics at once, then each ensureTopics returns once every partition has a leader, and a rerun creates none', async () => {
+    // Concurrent creators are what parallel test files and services starting together do; a KRaft
+    // broker then answers "does not host this topic-partition" for a moment after each creation.
+    const batches = Array.from({ length: 4 }, () => {
+      const prefix = uniqueId('t');
+      return Array.from({ length: 5 }, (_, i) => ({ topic: `${prefix}.many-${i}`, numPartitions: 6 }));
+    });
+    const created = await Promise.all(batches.map((specs) => ensureTopics(kafka, specs)));
+    expect(created).toEqual(batches.map((specs) => specs.map((s) => s.topic)));
+
+    const specs = batches.flat();
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+      for (const { topic, numPartitions } of specs) {
+        const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+        expect({ topic, led: partitions.filter((p) => p.leader >= 0).length }).toEqual({
+          topic,
+          led: numPartitions,
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await ensureTopics(kafka, specs)).toEqual([]);
+  });
+
+  it('when an existing topic has another partition count than expected, then ensureTopics fails naming it', async () => {
+    const topic = `${uniqueId('t')}.narrow`;
+    await ensureTopics(kafka, [{ topic, numPartitions: 2 }]);
+    await expect(ensureTopics(kafka, [{ topic, numPartitions: 3 }])).rejects.toThrow(
+      `Kafka topic ${topic} has 2 partitions where Taobi expects 3`,
+    );
   });
 });

@@ -130,12 +130,14 @@ export function createKafkaProbe(kafka: Kafka): { check: () => Promise<void>; cl
 }
 
 /**
- * Creates the topics that do not exist yet (existing ones are left alone). Retries while a freshly
- * started broker is still electing its controller.
+ * Creates the topics that do not exist yet (existing ones are left alone), waits until every
+ * partition has a leader, and fails when a topic has another partition count than Taobi expects.
+ * Retries while a freshly started broker is still electing its controller.
  */
 export async function ensureTopics(
   kafka: Kafka,
   topics: readonly { topic: string; numPartitions: number }[],
+  timeoutMs = 30_000,
 ): Promise<string[]> {
   const admin = kafka.admin({ retry: { retries: 10, initialRetryTime: 300 } });
   await admin.connect();
@@ -143,14 +145,58 @@ export async function ensureTopics(
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
+      // kafkajs's own `waitForLeaders` gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a
+      // KRaft broker answers for a moment after creating a topic; we wait for the leaders ourselves.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({ ...t, replicationFactor: 1 })),
       });
+    }
+    const partitionCounts = await waitForLeaders(admin, topics, timeoutMs);
+    for (const { topic, numPartitions } of topics) {
+      if (partitionCounts.get(topic) !== numPartitions) {
+        throw new Error(
+          `Kafka topic ${topic} has ${partitionCounts.get(topic)} partitions where Taobi expects ${numPartitions}`,
+        );
+      }
     }
     return missing.map((t) => t.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+const NOT_THERE_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Partition count per topic, once every partition has a leader; retries while the broker catches up. */
+async function waitForLeaders(
+  admin: Admin,
+  topics: readonly { topic: string }[],
+  timeoutMs: number,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let waitingFor = '';
+    const counts = new Map<string, number>();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      for (const { topic } of topics) {
+        const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+        const led = partitions.filter((p) => p.leader >= 0).length;
+        if (partitions.length === 0 || led < partitions.length) {
+          waitingFor = `${topic} (${led} of ${partitions.length} partitions led)`;
+        }
+        counts.set(topic, partitions.length);
+      }
+    } catch (error) {
+      const cause = error as { type?: string; originalError?: { type?: string } };
+      if (!NOT_THERE_YET.has(cause.type ?? cause.originalError?.type ?? '')) throw error;
+      waitingFor = (error as Error).message;
+    }
+    if (!waitingFor) return counts;
+    if (Date.now() > deadline)
+      throw new Error(`Kafka topics have no leader after ${timeoutMs} ms: ${waitingFor}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
