@@ -116,8 +116,9 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
   });
 
   it('when Monday 00:00 Asia/Shanghai passes, then the schedule issues the new week to every qualifying member', async () => {
-    const clock = new TestClock(new Date());
-    clock.runFrom('2026-11-29T15:59:52Z'); // Sunday 23:59:52 in Shanghai, week 2026-W48
+    // Stopped at Sunday 23:59:52 in Shanghai (week 2026-W48) while the service starts and takes the
+    // member in, however long that takes on a loaded machine; then it runs into Monday.
+    const clock = new TestClock(new Date('2026-11-29T15:59:52Z'));
     const h = await Harness.start({ clock, env: { PERIODIC_SCHEDULE_ENABLED: 'true' } });
     try {
       const m = uniqueId('m');
@@ -127,6 +128,8 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
       // Precondition: the member arrived before midnight, so W49 can only come from the schedule.
       expect(before.filter((e) => e.period === '2026-W48')).toHaveLength(2);
       expect(before.filter((e) => e.period === '2026-W49')).toHaveLength(0);
+
+      clock.runFrom('2026-11-29T15:59:58Z');
 
       const issued = await waitFor(
         async () => {

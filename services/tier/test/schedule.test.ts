@@ -42,12 +42,15 @@ describe('the evaluation schedule: catching up a missed evaluation, then running
     await waitUntilSettled(environment);
     await consuming.stop();
 
-    // A clock 1.5 s before the next evaluation: the missed one is caught up, the next one fires.
-    const offset = realNext.getTime() - 1500 - Date.now();
-    const now = () => new Date(Date.now() + offset);
+    // A clock stopped 1.5 s before the next evaluation while the service starts (however long that
+    // takes) and catches the missed one up; then it runs, and the next one fires.
+    let runningSince: number | undefined;
+    const stoppedAt = realNext.getTime() - 1500;
+    const now = () => new Date(stoppedAt + (runningSince === undefined ? 0 : Date.now() - runningSince));
     const scheduled = await startTier(environment, { now, config: { EVALUATION_SCHEDULE_ENABLED: true } });
     services.push(scheduled);
     await scheduled.caughtUp;
+    runningSince = Date.now();
     await environment.tierChanges.waitForCount(2, (r) => r.key === refunded);
     await environment.tierChanges.waitForCount(2, (r) => r.key === expiring, 30_000);
     await waitUntilSettled(environment);
