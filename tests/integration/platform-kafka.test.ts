@@ -12,7 +12,15 @@ import {
   publish,
 } from '@taobi/platform';
 import { z } from 'zod';
-import { createTestTopics, TopicReader, testKafka, testLogger, uniqueId, waitFor } from '../support';
+import {
+  createTestTopics,
+  TopicReader,
+  testKafka,
+  testLogger,
+  testTopicPrefix,
+  uniqueId,
+  waitFor,
+} from '../support';
 
 const recordSchema = z.object({ memberId: z.string(), n: z.number().int() });
 type TestRecord = z.infer<typeof recordSchema>;
@@ -208,8 +216,8 @@ describe('platform Kafka helpers against the real broker', () => {
     // Concurrent creators are what parallel test files and services starting together do; a KRaft
     // broker then answers "does not host this topic-partition" for a moment after each creation.
     const batches = Array.from({ length: 4 }, () => {
-      const prefix = uniqueId('t');
-      return Array.from({ length: 5 }, (_, i) => ({ topic: `${prefix}.many-${i}`, numPartitions: 6 }));
+      const prefix = testTopicPrefix();
+      return Array.from({ length: 5 }, (_, i) => ({ topic: `${prefix}many-${i}`, numPartitions: 6 }));
     });
     const created = await Promise.all(batches.map((specs) => ensureTopics(kafka, specs)));
     expect(created).toEqual(batches.map((specs) => specs.map((s) => s.topic)));
@@ -233,7 +241,7 @@ describe('platform Kafka helpers against the real broker', () => {
   });
 
   it('when an existing topic has another partition count than expected, then ensureTopics fails naming it', async () => {
-    const topic = `${uniqueId('t')}.narrow`;
+    const topic = `${testTopicPrefix()}narrow`;
     await ensureTopics(kafka, [{ topic, numPartitions: 2 }]);
     await expect(ensureTopics(kafka, [{ topic, numPartitions: 3 }])).rejects.toThrow(
       `Kafka topic ${topic} has 2 partitions where Taobi expects 3`,

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { resolveTestEnvironment, type TestEnvironment } from './environment';
+import { deleteTestTopics } from './test-topics';
 
 declare global {
   // Shared between jest's global setup and teardown (same process).
@@ -13,7 +15,12 @@ export default async function globalSetup(): Promise<void> {
   process.env.KAFKA_BROKERS = environment.kafkaBrokers.join(',');
   process.env.DATABASE_URL = environment.databaseUrl;
   process.env.REDIS_URL = environment.redisUrl;
+  // Names this run's test topics, which the global teardown deletes.
+  process.env.TAOBI_TEST_RUN = randomBytes(3).toString('hex');
   await dropStaleTestDatabases(environment.databaseUrl);
+  const hourAgo = Date.now() - 3600_000;
+  const stale = await deleteTestTopics(environment.kafkaBrokers, ({ createdAt }) => createdAt < hourAgo);
+  if (stale > 0) process.stdout.write(`[tests] deleted ${stale} test topics left by earlier runs\n`);
 }
 
 /** Test databases left behind by an interrupted run (older than an hour) are dropped. */

@@ -5,4 +5,5 @@ export * from './processes';
 export * from './stack';
 export * from './stage';
 export * from './tcp-proxy';
+export { testTopicPrefix } from './test-topics';
 export * from './topic-reader';

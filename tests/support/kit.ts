@@ -9,6 +9,7 @@ import {
   type Logger,
 } from '@taobi/platform';
 import { Client } from 'pg';
+import { testTopicPrefix } from './test-topics';
 
 export interface Endpoints {
   kafkaBrokers: string[];
@@ -66,9 +67,9 @@ export async function waitFor<T>(
   }
 }
 
-/** Every Taobi topic under a prefix of this test's own, created on the broker. */
+/** Every Taobi topic under a prefix of this test's own, created on the broker (and deleted after the run). */
 export async function createTestTopics(kafka = testKafka()): Promise<{ prefix: string; topics: TopicNames }> {
-  const prefix = `${uniqueId('t')}.`;
+  const prefix = testTopicPrefix();
   await ensureTopics(kafka, topicSpecs(prefix));
   return { prefix, topics: topicNames(prefix) };
 }

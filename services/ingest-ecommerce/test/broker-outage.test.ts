@@ -1,7 +1,7 @@
 /**
  * Kafka down or slow, on a broker of the test's own (EphemeralBroker; the shared 9092 is never
  * touched): 503 with Retry-After within the publish deadline, nothing lost, recovery without a
- * restart, and the topic holding each event exactly as often as it was accepted.
+ * restart, and every accepted event on the topic (a second copy only from a retry after a 503).
  */
 import type { ConsumptionEvent } from '@taobi/contracts';
 import {
@@ -44,13 +44,20 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
   const readyStatus = async () =>
     (await bed.service.app.inject({ method: 'GET', url: '/readyz' })).statusCode;
 
-  /** POSTs `body` until it is accepted; returns how many 202s it got (exactly one). */
-  async function retryUntilAccepted(body: unknown): Promise<{ accepted: number; ids: string[] }> {
+  /**
+   * POSTs `body` until it is accepted (every other answer must be a 503); returns how many 202s it
+   * got (exactly one), the ids accepted, and how many POSTs it took.
+   */
+  async function retryUntilAccepted(
+    body: unknown,
+  ): Promise<{ accepted: number; ids: string[]; posts: number }> {
     let accepted = 0;
+    let posts = 0;
     let ids: string[] = [];
     await waitFor(
       async () => {
         const response = await bed.post(body);
+        posts += 1;
         if (response.statusCode !== 202) {
           expect(response.statusCode).toBe(503);
           return false;
@@ -61,7 +68,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
       },
       { timeoutMs: 90_000, intervalMs: 250, description: 'the retried POST to be accepted' },
     );
-    return { accepted, ids };
+    return { accepted, ids, posts };
   }
 
   /** Every record of `memberId` up to and including a marker posted now (same partition). */
@@ -82,7 +89,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     }
   }
 
-  it('when the broker is stopped, then POSTs get 503 with Retry-After, and after it restarts the retried POSTs are accepted and each event is on the topic exactly as often as it was accepted', async () => {
+  it('when the broker is stopped, then POSTs get 503 with Retry-After, and after it restarts the retried POSTs are accepted, every event on the topic, extra copies only from retried 503s', async () => {
     const memberId = uniqueId('m');
     const before = order(memberId);
     const single = order(memberId);
@@ -109,11 +116,21 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
 
     const records = await recordsOf(memberId);
     const times = (id: string) => records.filter((r) => r.eventId === id).length;
-    expect(records).toHaveLength(5);
     expect(singleOutcome.accepted).toBe(1);
-    expect(times(singleOutcome.ids[0] as string)).toBe(1);
-    for (const id of batchOutcome.ids) expect(times(id)).toBe(1);
-    expect(records.map((r) => r.orderId)).toContain(before.orderId);
+    expect(batchOutcome.accepted).toBe(1);
+    // Nothing lost, nothing else. While the broker was down a 503 wrote nothing (connection
+    // refused); once it is back, a 503 may be a timeout after the broker wrote (the README's
+    // "Ingest API"), so a retried POST may leave one more copy per 503, with the same eventId.
+    // On a quiet machine that does not happen and every count below is exactly 1.
+    const beforeCopies = records.filter((r) => r.orderId === before.orderId);
+    expect(beforeCopies).toHaveLength(1);
+    expect(new Set(records.map((r) => r.eventId))).toEqual(
+      new Set([beforeCopies[0]?.eventId, ...singleOutcome.ids, ...batchOutcome.ids]),
+    );
+    for (const id of singleOutcome.ids) expect(times(id)).toBeGreaterThanOrEqual(1);
+    for (const id of singleOutcome.ids) expect(times(id)).toBeLessThanOrEqual(singleOutcome.posts);
+    for (const id of batchOutcome.ids) expect(times(id)).toBeGreaterThanOrEqual(1);
+    for (const id of batchOutcome.ids) expect(times(id)).toBeLessThanOrEqual(batchOutcome.posts);
   }, 180_000);
 
   it('when the broker stops answering, then a POST gets 503 within the publish deadline, and is accepted once the broker answers again', async () => {
