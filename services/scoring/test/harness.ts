@@ -6,7 +6,7 @@ import {
   type ScoreChanged,
   type Source,
 } from '@taobi/contracts';
-import { loadConfig, publish, type Service } from '@taobi/platform';
+import { createPool, loadConfig, type Pool, publish, type Service } from '@taobi/platform';
 import {
   createServiceStage,
   type ServiceStage,
@@ -15,7 +15,6 @@ import {
   waitFor,
   waitUntilConsumed,
 } from '@taobi/tests';
-import pg from 'pg';
 import { buildScoringService, type ScoringDependencies } from '../src/app';
 import { type ScoringConfig, scoringConfigSchema } from '../src/config';
 
@@ -24,14 +23,21 @@ export const ADMIN = { authorization: 'Bearer dev-admin-key' };
 
 /** What a scoring test needs: its own topics, database, Redis prefix and consumer group. */
 export interface Stage extends ServiceStage {
-  db: pg.Pool;
+  db: Pool;
   config: ScoringConfig;
   scoreChanged: TopicReader<ScoreChanged>;
 }
 
 export async function createStage(extraEnv: Record<string, string> = {}): Promise<Stage> {
   const stage = await createServiceStage('scoring', { EVALUATION_SCHEDULE: 'off', ...extraEnv });
-  const db = new pg.Pool({ connectionString: stage.databaseUrl, max: 3 });
+  // The platform's pool: an idle client cut off when the test database is dropped is logged, not an
+  // unhandled error that fails the test file.
+  const db = createPool({
+    connectionString: stage.databaseUrl,
+    logger: testLogger('scoring-test'),
+    applicationName: 'scoring-test',
+    max: 3,
+  });
   const scoreChanged = await TopicReader.start<ScoreChanged>(stage.topics.scoreChanged, stage.kafka);
   return {
     ...stage,
