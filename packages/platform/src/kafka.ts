@@ -131,7 +131,8 @@ export function createKafkaProbe(kafka: Kafka): { check: () => Promise<void>; cl
 
 /**
  * Creates the topics that do not exist yet (existing ones are left alone), waits until every
- * partition has a leader, and fails when a topic has another partition count than Taobi expects.
+ * partition has a leader, and fails when a topic has fewer partitions than Taobi expects (say, one
+ * auto-created by a producer before this ran); more is an operator's scale-out and is accepted.
  * Retries while a freshly started broker is still electing its controller.
  */
 export async function ensureTopics(
@@ -154,10 +155,9 @@ export async function ensureTopics(
     }
     const partitionCounts = await waitForLeaders(admin, topics, timeoutMs);
     for (const { topic, numPartitions } of topics) {
-      if (partitionCounts.get(topic) !== numPartitions) {
-        throw new Error(
-          `Kafka topic ${topic} has ${partitionCounts.get(topic)} partitions where Taobi expects ${numPartitions}`,
-        );
+      const found = partitionCounts.get(topic) ?? 0;
+      if (found < numPartitions) {
+        throw new Error(`Kafka topic ${topic} has ${found} partitions where Taobi expects ${numPartitions}`);
       }
     }
     return missing.map((t) => t.topic);
