@@ -17,14 +17,15 @@ export default async function globalSetup(): Promise<void> {
   process.env.REDIS_URL = environment.redisUrl;
   // Names this run's test topics, which the global teardown deletes.
   process.env.TAOBI_TEST_RUN = randomBytes(3).toString('hex');
-  await dropStaleTestDatabases(environment.databaseUrl);
-  const hourAgo = Date.now() - 3600_000;
-  const stale = await deleteTestTopics(environment.kafkaBrokers, ({ createdAt }) => createdAt < hourAgo);
+  // What an interrupted run left behind: no run lasts an hour, so older test data is nobody's.
+  const staleBefore = Date.now() - 3600_000;
+  await dropStaleTestDatabases(environment.databaseUrl, staleBefore);
+  const stale = await deleteTestTopics(environment.kafkaBrokers, ({ createdAt }) => createdAt < staleBefore);
   if (stale > 0) process.stdout.write(`[tests] deleted ${stale} test topics left by earlier runs\n`);
 }
 
-/** Test databases left behind by an interrupted run (older than an hour) are dropped. */
-async function dropStaleTestDatabases(databaseUrl: string): Promise<void> {
+/** Drops the test databases (`taobi_t_<ms>_<hex>`) created before `staleBefore`. */
+async function dropStaleTestDatabases(databaseUrl: string, staleBefore: number): Promise<void> {
   const url = new URL(databaseUrl);
   url.pathname = '/postgres';
   const client = new Client({ connectionString: url.toString() });
@@ -33,10 +34,9 @@ async function dropStaleTestDatabases(databaseUrl: string): Promise<void> {
     const { rows } = await client.query<{ datname: string }>(
       "SELECT datname FROM pg_database WHERE datname LIKE 'taobi\\_t\\_%'",
     );
-    const hourAgo = Date.now() - 3600_000;
     for (const { datname } of rows) {
       const created = Number(datname.split('_')[2]);
-      if (Number.isFinite(created) && created < hourAgo) {
+      if (Number.isFinite(created) && created < staleBefore) {
         await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
     }
