@@ -48,7 +48,7 @@ export function order(
   };
 }
 
-/** The ingest body of an order, as DESIGN.md's external interface has it. */
+/** The ingest body of an order, as docs/design.md, "APIs", has it. */
 export function orderBody(o: Order) {
   return {
     type: 'order.completed',

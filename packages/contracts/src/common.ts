@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** `memberId`, `orderId`, `refundId`: 1 to 64 of `[A-Za-z0-9_.:-]` (DESIGN.md, external interface). */
+/** `memberId`, `orderId`, `refundId`: 1 to 64 of `[A-Za-z0-9_.:-]` (docs/design.md, "Record fields"). */
 export const externalIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ . : -');

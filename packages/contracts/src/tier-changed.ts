@@ -4,7 +4,7 @@ import { tierSchema } from './tiers';
 
 export const tierChangeReasonSchema = z.enum(['score-increase', 'monthly-evaluation']);
 
-/** `taobi.tier-changed.v1`: a member changed tier (DESIGN.md, external interface). */
+/** `taobi.tier-changed.v1`: a member changed tier (docs/design.md, "Topics"). */
 export const tierChangedSchema = envelopeSchema.extend({
   previousTier: tierSchema,
   tier: tierSchema,

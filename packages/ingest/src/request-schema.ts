@@ -2,7 +2,7 @@ import { externalIdSchema, isoTimeSchema, MAX_AMOUNT_FEN, SOURCE_CATALOGUE } fro
 import { z } from 'zod';
 import type { IngestSourceDefinition } from './source-definition';
 
-/** A batch carries at most this many events (DESIGN.md, services). */
+/** A batch carries at most this many events (docs/design.md, "APIs"). */
 export const MAX_BATCH_EVENTS = 500;
 
 /** zod's error-map input: `input` is undefined when the field was left out. */

@@ -90,7 +90,7 @@ export const DEFAULT_PROFILE: SpendingProfile = {
   ],
 };
 
-/** One ingest request body, exactly as a platform service would post it (DESIGN.md). */
+/** One ingest request body, exactly as a platform service would post it (docs/design.md, "APIs"). */
 export type IngestBody =
   | {
       type: 'order.completed';

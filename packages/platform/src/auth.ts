@@ -5,7 +5,7 @@ import { ConfigError } from './config';
 import { Errors } from './errors';
 
 /**
- * The development keys of the local stack and docker-compose (DESIGN.md). A production process
+ * The development keys of the local stack and docker-compose (docs/design.md, "Keys and roles"). A production process
  * refuses to start while any of them is configured.
  */
 export const DEVELOPMENT_KEYS = {

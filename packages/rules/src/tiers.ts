@@ -2,7 +2,7 @@ import { TIERS, type Tier, tierRank } from '@taobi/contracts';
 import type { RuleSet } from './rule-set';
 
 /**
- * The tier policy as pure functions over rule-set data (DESIGN.md, "Tiers"):
+ * The tier policy as pure functions over rule-set data (docs/design.md, "Tiers"):
  * - an upgrade is immediate when a score change crosses a threshold, possibly several tiers at once;
  * - a score below the current tier's threshold never downgrades mid-month: it marks the downgrade
  *   pending, and climbing back clears it;

@@ -19,7 +19,7 @@ export interface StoredScore {
   expiringAtNextEvaluation: { points: number; evaluationAt: string } | null;
 }
 
-/** `GET /v1/members/:id/score`: DESIGN.md's fields plus version and the expiry forecast. */
+/** `GET /v1/members/:id/score`: the fields in docs/design.md, "APIs". */
 export interface ScoreView {
   memberId: string;
   score: number;
