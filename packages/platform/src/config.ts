@@ -34,6 +34,11 @@ export const baseConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/taobi'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('taobi:'),
+  /**
+   * Longest life of a Redis read-model entry: the bound on how long a read can serve a value older
+   * than Postgres when a write to Redis was lost (see read-model.ts).
+   */
+  READ_MODEL_TTL_MS: z.coerce.number().int().min(100).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   /** How long a consumer group waits for a silent (crashed) member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),

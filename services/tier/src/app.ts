@@ -79,7 +79,7 @@ export function buildTierService(
   const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const metrics = createTierMetrics(registry, pool, logger);
-  const readModel = createTierReadModel({ redis, pool, logger });
+  const readModel = createTierReadModel({ redis, pool, logger, ttlMs: config.READ_MODEL_TTL_MS });
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;

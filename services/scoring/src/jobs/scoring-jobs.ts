@@ -30,8 +30,15 @@ export function createScoringJobs(options: {
 }): ScoringJobs {
   const { pool, cache, rules, now, chunkSize, logger } = options;
   // Rows an evaluation or rebuild changed without a new version (their window start or forecast
-  // moved): their cached entry is dropped, so the next read repairs it from Postgres.
-  const onUnversionedChange = (memberIds: string[]) => cache.invalidate(memberIds);
+  // moved): their cached entry is dropped, so the next read repairs it from Postgres. When Redis
+  // cannot be reached the entries stay until they expire (READ_MODEL_TTL_MS), and the log says so.
+  const onUnversionedChange = (memberIds: string[]) =>
+    cache.invalidate(memberIds).catch((error: unknown) => {
+      logger.warn(
+        { err: error, members: memberIds.length },
+        'stale Redis entries could not be dropped; they expire within READ_MODEL_TTL_MS',
+      );
+    });
   return {
     async evaluate(asOf) {
       const summary = await runEvaluation(asOf, { pool, rules, now, chunkSize, logger, onUnversionedChange });

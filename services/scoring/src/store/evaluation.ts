@@ -40,7 +40,10 @@ export interface EvaluationOptions {
   now: () => Date;
   chunkSize: number;
   logger: Logger;
-  /** Called with the members of each committed chunk whose row changed without a new version. */
+  /**
+   * Called with the members of each committed chunk whose row changed without a new version; it
+   * handles its own errors (the chunk is committed whatever it does).
+   */
   onUnversionedChange?: (memberIds: string[]) => Promise<void>;
 }
 
@@ -87,8 +90,7 @@ export async function runEvaluation(asOf: Date, options: EvaluationOptions): Pro
     totals.evaluated += chunk.evaluated;
     totals.changed += chunk.changed;
     totals.expired += chunk.expired;
-    if (chunk.unversioned.length > 0)
-      await options.onUnversionedChange?.(chunk.unversioned).catch(() => undefined);
+    if (chunk.unversioned.length > 0) await options.onUnversionedChange?.(chunk.unversioned);
   };
 
   // One pass in member order, then whatever it skipped (locked by a consumer or another run).
