@@ -13,7 +13,9 @@ import { discoverServices, type ServiceInfo } from './services';
 const ROOT = resolve(__dirname, '..', '..');
 /**
  * A second stack beside the usual one (e.g. in a test) moves every port by TAOBI_PORT_OFFSET; with a
- * KAFKA_TOPIC_PREFIX, its consumer groups are prefixed too, so the two never share a group.
+ * KAFKA_TOPIC_PREFIX, the services prefix their consumer groups too (`consumerGroupId` in
+ * @taobi/contracts, their KAFKA_GROUP_ID default), so the two never share a group and the CLI finds
+ * them under the same names.
  */
 const PORT_OFFSET = Number(process.env.TAOBI_PORT_OFFSET ?? 0);
 const portOf = (service: ServiceInfo) => service.port + PORT_OFFSET;
@@ -55,9 +57,6 @@ function launch(entry: Running): void {
       TAOBI_ENV: 'development',
       ...process.env,
       PORT: String(portOf(service)),
-      ...(process.env.KAFKA_TOPIC_PREFIX
-        ? { KAFKA_GROUP_ID: `${process.env.KAFKA_TOPIC_PREFIX}taobi-${service.name}` }
-        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

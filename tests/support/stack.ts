@@ -13,8 +13,8 @@ interface Running {
 
 /**
  * Every service of the repository (or the named ones) as real processes, wired to the run's Kafka,
- * Postgres and Redis under names of this stack's own: a topic prefix, a database, a Redis key prefix
- * and consumer group ids. End-to-end tests drive it only through HTTP and Kafka.
+ * Postgres and Redis under names of this stack's own: a topic prefix (which prefixes the services'
+ * consumer groups too), a database and a Redis key prefix. End-to-end tests drive it only through HTTP and Kafka.
  */
 export class TestStack {
   private constructor(
@@ -42,7 +42,6 @@ export class TestStack {
         PORT: String(port),
         KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: prefix,
-        KAFKA_GROUP_ID: `${prefix}${info.name}`,
         DATABASE_URL: database.url,
         REDIS_URL: testEndpoints().redisUrl,
         REDIS_KEY_PREFIX: redisPrefix,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  consumerGroups,
   consumptionEventId,
   consumptionEventSchema,
   jsonSchemas,
@@ -124,6 +125,23 @@ describe('topics', () => {
     expect(names.consumption).toBe('x.taobi.consumption.v1');
     expect(topicSpecs('x.')).toContainEqual({ topic: 'x.taobi.tier-changed.v1', numPartitions: 6 });
     expect(Object.keys(names)).toEqual(Object.keys(TOPICS));
+  });
+
+  it('when a prefix is given, then each consuming service has its group under it, with the topic it consumes', () => {
+    expect(consumerGroups('rehearsal.')).toEqual([
+      { service: 'scoring', groupId: 'rehearsal.taobi-scoring', topic: 'rehearsal.taobi.consumption.v1' },
+      { service: 'tier', groupId: 'rehearsal.taobi-tier', topic: 'rehearsal.taobi.score-changed.v1' },
+      {
+        service: 'entitlement',
+        groupId: 'rehearsal.taobi-entitlement',
+        topic: 'rehearsal.taobi.tier-changed.v1',
+      },
+    ]);
+    expect(consumerGroups().map((g) => g.groupId)).toEqual([
+      'taobi-scoring',
+      'taobi-tier',
+      'taobi-entitlement',
+    ]);
   });
 });
 

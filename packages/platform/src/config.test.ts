@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig, port } from './config';
+import {
+  baseConfigSchema,
+  ConfigError,
+  consumerGroupIdSchema,
+  loadConfig,
+  port,
+  withConsumerGroup,
+} from './config';
 
 const schema = baseConfigSchema.extend({ PORT: port(8081) });
 
@@ -38,5 +45,18 @@ describe('loadConfig', () => {
   it('when a service extends the schema, then its own variables are validated too', () => {
     const extended = schema.extend({ BATCH_SIZE: z.coerce.number().int().positive().default(10) });
     expect(() => loadConfig(extended, { BATCH_SIZE: '-1' })).toThrow(/BATCH_SIZE/);
+  });
+
+  it('when a consuming service sets no group, then it is its group under the topic prefix; a set one wins', () => {
+    const consuming = schema
+      .extend({ KAFKA_GROUP_ID: consumerGroupIdSchema })
+      .transform(withConsumerGroup('tier'));
+    expect(loadConfig(consuming, {}).KAFKA_GROUP_ID).toBe('taobi-tier');
+    expect(loadConfig(consuming, { KAFKA_TOPIC_PREFIX: 'rehearsal.' }).KAFKA_GROUP_ID).toBe(
+      'rehearsal.taobi-tier',
+    );
+    expect(
+      loadConfig(consuming, { KAFKA_TOPIC_PREFIX: 'rehearsal.', KAFKA_GROUP_ID: 'mine' }).KAFKA_GROUP_ID,
+    ).toBe('mine');
   });
 });

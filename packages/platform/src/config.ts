@@ -1,3 +1,4 @@
+import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
 import { z } from 'zod';
 
 /** Thrown at boot when the environment does not parse; names every bad variable. */
@@ -45,6 +46,22 @@ export const baseConfigSchema = z.object({
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** A consuming service's `KAFKA_GROUP_ID`: unset means its group under KAFKA_TOPIC_PREFIX. */
+export const consumerGroupIdSchema = z.string().min(1).optional();
+
+/**
+ * The transform a consuming service's config schema ends with: an unset KAFKA_GROUP_ID becomes
+ * `consumerGroupId(service, KAFKA_TOPIC_PREFIX)`, the name the supervisor and the CLI derive too.
+ */
+export function withConsumerGroup(service: ConsumingService) {
+  return <C extends { KAFKA_TOPIC_PREFIX: string; KAFKA_GROUP_ID?: string | undefined }>(
+    config: C,
+  ): C & { KAFKA_GROUP_ID: string } => ({
+    ...config,
+    KAFKA_GROUP_ID: config.KAFKA_GROUP_ID ?? consumerGroupId(service, config.KAFKA_TOPIC_PREFIX),
+  });
+}
 
 /**
  * Parses the environment once. Unset and empty variables both mean "use the default", so a

@@ -1,6 +1,7 @@
 export * from './auth';
 export * from './batch-consumer';
 export * from './config';
+export * from './consumer-lag';
 export * from './errors';
 export * from './http-app';
 export * from './kafka';

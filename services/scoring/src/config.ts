@@ -1,4 +1,10 @@
-import { accessKeysConfigSchema, baseConfigSchema, port } from '@taobi/platform';
+import {
+  accessKeysConfigSchema,
+  baseConfigSchema,
+  consumerGroupIdSchema,
+  port,
+  withConsumerGroup,
+} from '@taobi/platform';
 import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { z } from 'zod';
 
@@ -10,7 +16,7 @@ export const scoringConfigSchema = baseConfigSchema
   .extend(accessKeysConfigSchema.shape)
   .extend({
     PORT: port(8085),
-    KAFKA_GROUP_ID: z.string().min(1).default('taobi-scoring'),
+    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /** Partitions folded at once, each in its own transaction (the topic has 6). */
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
     /**
@@ -47,6 +53,7 @@ export const scoringConfigSchema = baseConfigSchema
     if (config.TAOBI_ENV === 'production' && config.FAULT_KILL_AFTER_COMMITS > 0) {
       ctx.addIssue({ code: 'custom', path: ['FAULT_KILL_AFTER_COMMITS'], message: 'refused in production' });
     }
-  });
+  })
+  .transform(withConsumerGroup('scoring'));
 
 export type ScoringConfig = z.infer<typeof scoringConfigSchema>;
