@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { waitFor } from './kit';
 import { freePort } from './tcp-proxy';
 
@@ -52,7 +52,7 @@ export class RedisServer {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        return (await this.command('PING')) === 'PONG';
+        return (await this.command('PING').catch(() => '')) === '+PONG';
       },
       { timeoutMs: 10_000, description: `redis-server on port ${this.port}` },
     );
@@ -65,7 +65,7 @@ export class RedisServer {
     this.child = undefined;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     if (child.exitCode === null) {
-      await this.command('SHUTDOWN', options.keep ? 'SAVE' : 'NOSAVE').catch(() => undefined);
+      await this.command('SHUTDOWN', options.keep ? 'SAVE' : 'NOSAVE');
       await exited;
     }
     if (!options.keep) rmSync(join(this.dir, 'dump.rdb'), { force: true });
@@ -76,21 +76,27 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** One command on a connection of its own, failing at once when the server does not answer. */
-  private async command(name: string, ...args: string[]): Promise<unknown> {
-    const client = new Redis({
-      port: this.port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
+  /**
+   * One command on a connection of its own, answered with the raw reply line (`+PONG`); a bare
+   * socket rather than a client, which would keep reconnecting to a server being stopped.
+   */
+  private command(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(this.port, '127.0.0.1');
+      let reply = '';
+      socket.setTimeout(5000, () => socket.destroy(new Error(`redis-server on ${this.port} did not answer`)));
+      socket.on('connect', () =>
+        socket.write(
+          `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
+        ),
+      );
+      socket.on('data', (chunk) => {
+        reply += chunk.toString();
+        if (reply.endsWith('\r\n')) socket.end();
+      });
+      socket.on('error', reject);
+      // SHUTDOWN closes the connection without a reply.
+      socket.on('close', () => resolve(reply.trim()));
     });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await client.call(name, ...args);
-    } finally {
-      client.disconnect();
-    }
   }
 }
