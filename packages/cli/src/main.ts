@@ -30,7 +30,7 @@ const USAGE = `usage: pnpm taobi <command> [options]
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
                                  evaluation, and a report read back through the APIs and topics
 
-Service URLs default to the local stack (http://127.0.0.1:8081..8087); override with
+Service URLs default to the local stack (http://127.0.0.1:8081..8088, moved by TAOBI_PORT_OFFSET); override with
 TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development keys; override
 with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY.`;
 

@@ -1,0 +1,156 @@
+import { Errors } from '@taobi/platform';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Operator } from '../auth/session';
+import type { ApiResult, Upstream } from '../upstream/api';
+import { formatDateTime, formatInteger } from '../views/format';
+import { html, type SafeHtml } from '../views/html';
+import { sendFragmentOrPage } from './render';
+
+/** `datetime-local` gives wall-clock time without an offset: the programme's clock is Shanghai's. */
+const asOfSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'must be a date and time (YYYY-MM-DDTHH:MM)')
+  .transform((local) => new Date(`${local.length === 16 ? `${local}:00` : local}+08:00`))
+  .refine((date) => !Number.isNaN(date.getTime()), 'is not a real date')
+  .or(z.literal('').transform(() => undefined));
+const evaluationBody = z.object({ asOf: asOfSchema.optional() });
+const grantsBody = z.object({
+  period: z
+    .string()
+    .trim()
+    .regex(/^(\d{4}-W\d{2}|\d{4}-\d{2})?$/, 'must be an ISO week (2026-W49) or a month (2026-12)')
+    .optional(),
+});
+
+function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw Errors.validation(
+    [{ field: issue?.path.join('.') ?? '', message: issue?.message ?? 'invalid' }],
+    `${issue?.path.join('.')}: ${issue?.message}`,
+  );
+}
+
+/** Only an admin's session carries an admin key; anyone else is refused (403), whatever they post. */
+function adminKeyOf(request: FastifyRequest): string {
+  const operator = request.session.operator as Operator;
+  if (operator.role !== 'admin' || !operator.adminKey) {
+    throw Errors.forbidden('admin jobs need the admin key: this session is read-only');
+  }
+  return operator.adminKey;
+}
+
+function outcome(title: string, lines: SafeHtml[], failed: boolean): SafeHtml {
+  return html`<div class="notice ${failed ? 'notice-error' : 'notice-success'}" data-state="${failed ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
+}
+
+function failureLine(service: string, result: Extract<ApiResult<unknown>, { ok: false }>): SafeHtml {
+  return html`${service}: ${result.message}`;
+}
+
+interface ScoringRun {
+  evaluationAt: string;
+  alreadyCompleted: boolean;
+  membersEvaluated: number;
+  membersChanged: number;
+  pointsExpired: number;
+}
+interface TierRun {
+  asOf: string;
+  status: string;
+  alreadyCompleted: boolean;
+  membersEvaluated: number;
+  downgrades: number;
+}
+
+interface GrantsRun {
+  runs: { period: string; membersScanned: number; granted: number; finished: boolean }[];
+  expired: number;
+}
+
+/** The admin jobs, run with the operator's own admin key (the console holds none of its own). */
+export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstream }): void {
+  const { upstream } = deps;
+  const respond = (request: FastifyRequest, reply: FastifyReply, result: SafeHtml, failed: boolean) =>
+    sendFragmentOrPage(
+      request,
+      reply,
+      isFragment(request)
+        ? result
+        : html`<h1 class="page-title">Admin job</h1>${result}<p><a href="/programme">Back to the programme</a></p>`,
+      { title: 'Admin job', section: 'programme' },
+      failed ? 502 : 200,
+    );
+  const isFragment = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
+
+  app.post('/jobs/evaluation', async (request, reply) => {
+    const key = adminKeyOf(request);
+    const { asOf } = parseForm(evaluationBody, request.body);
+    const body = { asOf: (asOf ?? new Date()).toISOString() };
+    // Scoring first, then tier, as `pnpm taobi evaluate` does: each decides on its own data.
+    const scoring = await upstream.call<ScoringRun>('scoring', '/v1/admin/evaluations', {
+      method: 'POST',
+      key,
+      body,
+    });
+    if (!scoring.ok)
+      return respond(
+        request,
+        reply,
+        outcome('The evaluation did not run', [failureLine('scoring', scoring)], true),
+        true,
+      );
+    const tier = await upstream.call<TierRun>('tier', '/v1/admin/evaluations', { method: 'POST', key, body });
+    const s = scoring.data;
+    const lines = [
+      html`Scoring: evaluation of ${formatDateTime(s.evaluationAt)}${s.alreadyCompleted ? ' had already run' : ''}: ${formatInteger(s.membersChanged)} of ${formatInteger(s.membersEvaluated)} members changed, ${formatInteger(s.pointsExpired)} points expired.`,
+      tier.ok
+        ? html`Tier: evaluation of ${formatDateTime(tier.data.asOf)} ${tier.data.alreadyCompleted ? 'had already run' : tier.data.status}: ${formatInteger(tier.data.downgrades)} downgrades of ${formatInteger(tier.data.membersEvaluated)} members.`
+        : failureLine('tier', tier),
+    ];
+    request.log.info({ asOf: body.asOf, tier: tier.ok }, 'evaluation run from the console');
+    return respond(
+      request,
+      reply,
+      outcome(tier.ok ? 'Evaluation done' : 'Evaluation only half done', lines, !tier.ok),
+      !tier.ok,
+    );
+  });
+
+  app.post('/jobs/periodic-grants', async (request, reply) => {
+    const key = adminKeyOf(request);
+    const { period } = parseForm(grantsBody, request.body);
+    const result = await upstream.call<GrantsRun>('entitlement', '/v1/admin/periodic-grants', {
+      method: 'POST',
+      key,
+      body: period ? { period } : {},
+    });
+    if (!result.ok)
+      return respond(
+        request,
+        reply,
+        outcome('The periodic grants did not run', [failureLine('entitlement', result)], true),
+        true,
+      );
+    request.log.info({ period }, 'periodic grants run from the console');
+    return respond(
+      request,
+      reply,
+      outcome(
+        'Periodic grants done',
+        [
+          ...result.data.runs.map(
+            (run) =>
+              html`${run.period}: ${formatInteger(run.granted)} granted to ${formatInteger(run.membersScanned)} members scanned${run.finished ? '' : ' (not finished: run it again to resume)'}.`,
+          ),
+          html`${formatInteger(result.data.expired)} grants past their validity marked expired.`,
+        ],
+        false,
+      ),
+      false,
+    );
+  });
+}
