@@ -3,7 +3,14 @@
  * announced, a crashed service restarted and reported, Ctrl-C stopping everything it started.
  * It runs beside any other stack: ports moved by TAOBI_PORT_OFFSET, topics and groups prefixed.
  */
-import { createTestDatabase, createTestTopics, ServiceProcess, uniqueId, waitFor } from '../support';
+import {
+  ConsoleSession,
+  createTestDatabase,
+  createTestTopics,
+  ServiceProcess,
+  uniqueId,
+  waitFor,
+} from '../support';
 
 const alive = (pid: number) => {
   try {
@@ -39,6 +46,7 @@ describe('the npm start supervisor', () => {
         map.map(([, name, port, pid]) => [name as string, { port: Number(port), pid: Number(pid) }]),
       );
       expect([...services.keys()].sort()).toEqual([
+        'console',
         'entitlement',
         'ingest-ecommerce',
         'ingest-food',
@@ -49,6 +57,11 @@ describe('the npm start supervisor', () => {
       ]);
       expect(services.get('scoring')?.port).toBe(8085 + offset);
       expect(supervisor.output).toContain('Development keys: ecommerce=dev-ecommerce-key');
+      // The console is announced, and finds every other service at the moved ports.
+      const consoleUrl = `http://127.0.0.1:${8088 + offset}`;
+      expect(supervisor.output).toContain(`Web console: ${consoleUrl}  (sign in with dev-read-key`);
+      const operator = await ConsoleSession.signIn(consoleUrl, 'dev-read-key');
+      expect((await operator.get('/programme/live')).text).toContain('7 of 7 ready');
 
       const scoring = services.get('scoring') as { port: number; pid: number };
       process.kill(scoring.pid, 'SIGKILL');

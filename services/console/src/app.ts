@@ -72,7 +72,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
   });
   const sampler = createMetricsSampler({ upstream, intervalMs: config.METRICS_SAMPLE_INTERVAL_MS, logger });
 
-  const app = createHttpApp({ logger, metrics: registry });
+  const app = createHttpApp({ logger, metrics: registry, trustProxy: config.TRUST_PROXY === 'true' });
   await app.register(async (site) => {
     await site.register(fastifyHelmet, {
       contentSecurityPolicy: {
@@ -94,7 +94,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
       adminKeys: config.ADMIN_API_KEYS,
       secret: config.SESSION_SECRET,
       ttlMinutes: config.SESSION_TTL_MINUTES,
-      secure: config.COOKIE_SECURE,
+      secure: (config.COOKIE_SECURE ?? (config.TAOBI_ENV === 'production' ? 'true' : 'false')) === 'true',
     });
     setHtmlErrorHandler(site);
     // Every POST, signed in or not (the sign-in form too), carries the session's CSRF token.

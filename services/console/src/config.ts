@@ -39,8 +39,13 @@ export const consoleConfigSchema = baseConfigSchema.extend(accessKeysConfigSchem
     .min(1)
     .max(7 * 24 * 60)
     .default(480),
-  /** `auto`: the cookie is `Secure` when the request came over HTTPS (behind a proxy too). */
-  COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /**
+   * Marks the session cookie `Secure` (sent over HTTPS only; the console then sets it only on a
+   * request it sees as HTTPS). Default: on in production, off on the local stack's plain HTTP.
+   */
+  COOKIE_SECURE: z.enum(['true', 'false']).optional(),
+  /** Behind a TLS-terminating proxy: believe its X-Forwarded-Proto / -For headers. */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   /** How often the console scrapes every service's /metrics for the programme view's rates. */
   METRICS_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
   /** The longest wait for one service's answer before its panel says it did not answer. */

@@ -28,7 +28,8 @@ export interface SessionOptions {
   adminKeys: readonly string[];
   secret?: string;
   ttlMinutes: number;
-  secure: 'auto' | 'true' | 'false';
+  /** Send the cookie over HTTPS only. */
+  secure: boolean;
   /** Bounds the sessions held in memory; the least recently used go first. */
   maxSessions?: number;
 }
@@ -71,7 +72,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
       sameSite: 'strict',
       path: '/',
       maxAge: ttlMs,
-      secure: options.secure === 'auto' ? 'auto' : options.secure === 'true',
+      secure: options.secure,
     },
   });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });

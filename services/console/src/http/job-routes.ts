@@ -11,10 +11,15 @@ import { sendFragmentOrPage } from './render';
 const asOfSchema = z
   .string()
   .trim()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'must be a date and time (YYYY-MM-DDTHH:MM)')
-  .transform((local) => new Date(`${local.length === 16 ? `${local}:00` : local}+08:00`))
-  .refine((date) => !Number.isNaN(date.getTime()), 'is not a real date')
-  .or(z.literal('').transform(() => undefined));
+  .transform((local, ctx) => {
+    if (local === '') return undefined;
+    const date = new Date(`${local.length === 16 ? `${local}:00` : local}+08:00`);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) || Number.isNaN(date.getTime())) {
+      ctx.addIssue({ code: 'custom', message: 'must be a date and time (YYYY-MM-DDTHH:MM)' });
+      return z.NEVER;
+    }
+    return date;
+  });
 const evaluationBody = z.object({ asOf: asOfSchema.optional() });
 const grantsBody = z.object({
   period: z

@@ -18,13 +18,24 @@ function parseValue(text: string): number {
   return Number(text);
 }
 
+export interface Exposition {
+  series: Series[];
+  /** Every metric declared (`# TYPE`), with or without series: a labelled counter has none until it moves. */
+  declared: Set<string>;
+}
+
+const TYPE = /^#\s*TYPE\s+([a-zA-Z_:][a-zA-Z0-9_:]*)\s/;
+
 /**
- * Parses what a service's `/metrics` answers (prom-client's text format). Comments and lines that
- * do not parse are skipped: a panel shows what it can read.
+ * Parses what a service's `/metrics` answers (prom-client's text format). Other comments and lines
+ * that do not parse are skipped: a panel shows what it can read.
  */
-export function parsePrometheus(text: string): Series[] {
+export function parsePrometheus(text: string): Exposition {
   const series: Series[] = [];
+  const declared = new Set<string>();
   for (const line of text.split('\n')) {
+    const type = TYPE.exec(line);
+    if (type) declared.add(type[1] as string);
     if (line === '' || line.startsWith('#')) continue;
     const match = LINE.exec(line.trim());
     if (!match) continue;
@@ -35,17 +46,20 @@ export function parsePrometheus(text: string): Series[] {
     }
     series.push({ name, labels, value: parseValue(valueText) });
   }
-  return series;
+  return { series, declared };
 }
 
-/** The sum of a metric's series whose labels include `where` (undefined when it has none). */
+/**
+ * The sum of a metric's series whose labels include `where`: 0 when the metric is declared but no
+ * such series moved yet, undefined when the service does not have the metric at all.
+ */
 export function sumOf(
-  series: readonly Series[],
+  exposition: Exposition,
   name: string,
   where: Record<string, string> = {},
 ): number | undefined {
-  let total: number | undefined;
-  for (const s of series) {
+  let total = exposition.declared.has(name) ? 0 : undefined;
+  for (const s of exposition.series) {
     if (s.name !== name) continue;
     if (!Object.entries(where).every(([key, value]) => s.labels[key] === value)) continue;
     total = (total ?? 0) + s.value;

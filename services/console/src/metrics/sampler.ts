@@ -1,12 +1,12 @@
 import type { Logger } from '@taobi/platform';
 import { UPSTREAM_SERVICES, type UpstreamService } from '../config';
 import type { Upstream } from '../upstream/api';
-import { parsePrometheus, type Series, sumOf } from './prometheus';
+import { type Exposition, parsePrometheus, type Series, sumOf } from './prometheus';
 
 export interface Scrape {
   at: number;
-  /** The service's series, or undefined when its /metrics did not answer. */
-  series?: Series[];
+  /** What the service exposed, or undefined when its /metrics did not answer. */
+  metrics?: Exposition;
   error?: string;
 }
 
@@ -58,7 +58,7 @@ export function createMetricsSampler(options: {
     const result = await options.upstream.call<string>(service, '/metrics', { text: true });
     const at = now();
     const scrapes = history.get(service) as Scrape[];
-    scrapes.push(result.ok ? { at, series: parsePrometheus(result.data) } : { at, error: result.message });
+    scrapes.push(result.ok ? { at, metrics: parsePrometheus(result.data) } : { at, error: result.message });
     while (scrapes.length > 0 && (scrapes[0] as Scrape).at < at - KEEP_MS) scrapes.shift();
   }
 
@@ -72,7 +72,7 @@ export function createMetricsSampler(options: {
   }
 
   function answered(service: UpstreamService): Scrape[] {
-    return (history.get(service) ?? []).filter((s) => s.series !== undefined);
+    return (history.get(service) ?? []).filter((s) => s.metrics !== undefined);
   }
 
   return {
@@ -100,15 +100,15 @@ export function createMetricsSampler(options: {
     total(query) {
       let total: number | undefined;
       for (const service of query.services) {
-        const series = answered(service).at(-1)?.series;
-        const value = series && sumOf(series, query.metric, query.where);
+        const metrics = answered(service).at(-1)?.metrics;
+        const value = metrics && sumOf(metrics, query.metric, query.where);
         if (value !== undefined) total = (total ?? 0) + value;
       }
       return total;
     },
     matching(pattern) {
       return UPSTREAM_SERVICES.flatMap((service) =>
-        (answered(service).at(-1)?.series ?? [])
+        (answered(service).at(-1)?.metrics?.series ?? [])
           .filter((series) => pattern.test(series.name))
           .map((series) => ({ service, series })),
       );
@@ -124,8 +124,8 @@ export function createMetricsSampler(options: {
           scrapes.findLast((s) => s.at <= newest.at - RATE_WINDOW_MS) ??
           (scrapes.length > 1 ? scrapes[0] : undefined);
         if (!older || older === newest) continue;
-        const to = sumOf(newest.series ?? [], query.metric, query.where);
-        const from = sumOf(older.series ?? [], query.metric, query.where) ?? 0;
+        const to = newest.metrics && sumOf(newest.metrics, query.metric, query.where);
+        const from = (older.metrics && sumOf(older.metrics, query.metric, query.where)) ?? 0;
         if (to === undefined || to < from) continue;
         rate = (rate ?? 0) + (to - from) / ((newest.at - older.at) / 1000);
       }

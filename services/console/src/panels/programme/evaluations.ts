@@ -46,7 +46,7 @@ export function evaluationsPanel(a: EvaluationAnswers): SafeHtml {
     body: html`<dl class="facts">
 <dt>Next</dt><dd data-field="next-evaluation">${
       a.tiers.ok
-        ? html`${formatDateTime(a.tiers.data.evaluation.nextAt)} <span class="muted">(day ${a.tiers.data.evaluation.dayOfMonth}, ${a.tiers.data.evaluation.timeZone}; downgrades ${a.tiers.data.downgrade})</span>`
+        ? html`${formatDateTime(a.tiers.data.evaluation.nextAt)} <span class="muted">(day ${a.tiers.data.evaluation.dayOfMonth}, ${a.tiers.data.evaluation.timeZone}; downgrades: ${a.tiers.data.downgrade.replaceAll('-', ' ')})</span>`
         : failureNotice(a.tiers, 'The tier table')
     }</dd>
 <dt>Last on scoring</dt><dd data-field="last-scoring-evaluation">${last(a.scoring, 'Scoring evaluations', (e: ScoringEvaluation) => html`${formatDateTime(e.evaluationAt)} <span class="muted">· ${formatInteger(e.membersChanged)} of ${formatInteger(e.membersEvaluated)} members changed, ${formatInteger(e.pointsExpired)} points expired${e.completedAt ? '' : ' · running'}</span>`)}</dd>
