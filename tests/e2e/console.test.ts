@@ -3,8 +3,8 @@
  * The web console in a real headless Chromium (Debian's), against every service as a process:
  * members' orders go in through the ingest APIs; what the console renders must equal what the
  * services' APIs answer. One stack and one browser for the file; each test its own browser context
- * (its own cookies). Screenshots go to .cache/screenshots, or to docs/screenshots (the README's)
- * with UPDATE_SCREENSHOTS=1.
+ * (its own cookies). Screenshots go to .cache/screenshots, or with UPDATE_SCREENSHOTS=1 the member and
+ * programme views to docs/screenshots (the README's).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +14,9 @@ import { REPO_ROOT, TestStack, waitFor } from '../support';
 import { launchBrowser } from '../support/browser';
 import { Client, type Order, order } from './e2e-kit';
 
-const SCREENSHOTS = join(
-  REPO_ROOT,
-  process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : '.cache/screenshots',
-);
+const SCRATCH = join(REPO_ROOT, '.cache/screenshots');
+/** The README's screenshots are refreshed on demand only: every run would change the files. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? join(REPO_ROOT, 'docs/screenshots') : SCRATCH;
 const MEMBER = 'm-10001';
 
 /** The shoppers of this stack: one followed closely, and others to fill the distribution. */
@@ -57,7 +56,7 @@ describe('the web console in a browser (every service as a process)', () => {
   let members: string[];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const dir of [SCRATCH, SCREENSHOTS]) mkdirSync(dir, { recursive: true });
     stack = await TestStack.start({ env: { METRICS_SAMPLE_INTERVAL_MS: '1000' } });
     client = new Client(stack);
     consoleUrl = stack.url('console');
@@ -187,7 +186,7 @@ describe('the web console in a browser (every service as a process)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'console-member.png'), fullPage: true });
     await page.setViewport({ width: 390, height: 844 });
     await expectAccessibleAndFitting(page, 390);
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-member-390.png') });
+    await page.screenshot({ path: join(SCRATCH, 'console-member-390.png') });
     await page.browserContext().close();
   });
 

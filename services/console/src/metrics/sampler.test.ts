@@ -1,4 +1,4 @@
-import { Counter, createMetricsRegistry, type Registry } from '@taobi/platform';
+import { Counter, Gauge, Registry } from '@taobi/platform';
 import { testLogger } from '@taobi/tests';
 import type { UpstreamService } from '../config';
 import type { ApiResult, Upstream } from '../upstream/api';
@@ -9,8 +9,12 @@ function services() {
   const registries = new Map<UpstreamService, Registry>();
   const counters = new Map<UpstreamService, Counter>();
   const down = new Set<UpstreamService>();
+  let started = 1_700_000_000;
   const restart = (service: UpstreamService) => {
-    const registry = createMetricsRegistry(service);
+    // What a service's registry exposes (createMetricsRegistry): its process start time among others.
+    const registry = new Registry();
+    started += 1;
+    new Gauge({ name: 'process_start_time_seconds', help: 'h', registers: [registry] }).set(started);
     registries.set(service, registry);
     counters.set(
       service,
@@ -77,17 +81,22 @@ describe('the metrics sampler', () => {
     counters.get('ingest-travel')?.inc(100);
     await sampler.scrape();
     restart('ingest-food');
-    counters.get('ingest-food')?.inc(5);
+    // More than before the restart: still no rate from a counter that started again from zero.
+    counters.get('ingest-food')?.inc(150);
     counters.get('ingest-travel')?.inc(60);
     now += 30_000;
     await sampler.scrape();
     expect(sampler.rate(query)).toBe(2);
-    expect(sampler.total(query)).toBe(165);
+    expect(sampler.total(query)).toBe(310);
+    counters.get('ingest-food')?.inc(30);
+    now += 15_000;
+    await sampler.scrape();
+    expect(sampler.rate(query)).toBe(2 + 60 / 45);
 
     down.add('ingest-travel');
     now += 15_000;
     await sampler.scrape();
     expect(sampler.latest()['ingest-travel']?.error).toBe('ingest-travel is down');
-    expect(sampler.total(query)).toBe(165);
+    expect(sampler.total(query)).toBe(340);
   });
 });

@@ -37,6 +37,25 @@ const KEEP_MS = 5 * 60_000;
 /** Rates are computed over (at least) the last minute of scrapes. */
 export const RATE_WINDOW_MS = 60_000;
 
+const figureOf = (scrape: Scrape, query: MetricQuery) =>
+  scrape.metrics && sumOf(scrape.metrics, query.metric, query.where);
+
+/**
+ * The newest scrapes of one process: back from the newest, until the process start time changes or
+ * the counter goes down (a restart: counters start again from zero).
+ */
+function sameProcess(scrapes: Scrape[], query: MetricQuery): Scrape[] {
+  const startOf = (scrape: Scrape) => scrape.metrics && sumOf(scrape.metrics, 'process_start_time_seconds');
+  let first = scrapes.length - 1;
+  while (first > 0) {
+    const [before, after] = [scrapes[first - 1] as Scrape, scrapes[first] as Scrape];
+    if (startOf(before) !== startOf(after) || (figureOf(before, query) ?? 0) > (figureOf(after, query) ?? 0))
+      break;
+    first -= 1;
+  }
+  return scrapes.slice(first);
+}
+
 /**
  * Scrapes every service's `/metrics` every `intervalMs` and keeps five minutes of them, so the
  * programme view can show rates (events per second) without a Prometheus. Counters are per
@@ -116,17 +135,13 @@ export function createMetricsSampler(options: {
     rate(query) {
       let rate: number | undefined;
       for (const service of query.services) {
-        const scrapes = answered(service);
+        const scrapes = sameProcess(answered(service), query);
         const newest = scrapes.at(-1);
-        if (!newest) continue;
+        if (!newest || scrapes.length < 2) continue;
         // The newest scrape at least a window older than the newest one, else the oldest we have.
-        const older =
-          scrapes.findLast((s) => s.at <= newest.at - RATE_WINDOW_MS) ??
-          (scrapes.length > 1 ? scrapes[0] : undefined);
-        if (!older || older === newest) continue;
-        const to = newest.metrics && sumOf(newest.metrics, query.metric, query.where);
-        const from = (older.metrics && sumOf(older.metrics, query.metric, query.where)) ?? 0;
-        if (to === undefined || to < from) continue;
+        const older = scrapes.findLast((s) => s.at <= newest.at - RATE_WINDOW_MS) ?? (scrapes[0] as Scrape);
+        const to = figureOf(newest, query) ?? 0;
+        const from = figureOf(older, query) ?? 0;
         rate = (rate ?? 0) + (to - from) / ((newest.at - older.at) / 1000);
       }
       return rate;
