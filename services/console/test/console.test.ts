@@ -156,6 +156,20 @@ describe('the console against the services as they are today', () => {
       expect(calls[0]?.body).toEqual({ asOf: '2026-12-07T16:00:00.000Z' });
     });
 
+    it("when tier refuses the evaluation after scoring ran it, then the console passes tier's refusal on (409) and says what did run", async () => {
+      const admin = await ConsoleSession.signIn(url, ADMIN_KEY);
+      await admin.get('/programme');
+      const refused = await admin.post(
+        '/jobs/evaluation',
+        { asOf: '2025-06-01T00:00' },
+        { headers: { 'hx-request': 'true' } },
+      );
+      expect(refused.status).toBe(409);
+      expect(refused.text).toContain('Evaluation done on scoring only');
+      expect(refused.text).toContain('Scoring: evaluation of');
+      expect(refused.text).toContain('an evaluation as of a later instant already started');
+    });
+
     it('when a job field is malformed, then the answer names it (400) and no service is called', async () => {
       const admin = await ConsoleSession.signIn(url, ADMIN_KEY);
       await admin.get('/programme');

@@ -161,14 +161,25 @@ export function todaysApis(app: FastifyInstance, at: (service: UpstreamService) 
     membersChanged: 0,
     pointsExpired: 0,
   }));
-  app.post(`${at('tier')}/v1/admin/evaluations`, async () => ({
-    asOf: '2026-11-07T16:00:00.000Z',
-    status: 'completed',
-    trigger: 'manual',
-    membersEvaluated: 9,
-    downgrades: 0,
-    alreadyCompleted: true,
-  }));
+  app.post(`${at('tier')}/v1/admin/evaluations`, async (request, reply) => {
+    // As tier answers an evaluation older than one already started.
+    if ((request.body as { asOf: string }).asOf < '2026-01-01') {
+      return reply.status(409).send({
+        error: {
+          code: 'EVALUATION_OUT_OF_ORDER',
+          message: 'an evaluation as of a later instant already started',
+        },
+      });
+    }
+    return {
+      asOf: '2026-11-07T16:00:00.000Z',
+      status: 'completed',
+      trigger: 'manual',
+      membersEvaluated: 9,
+      downgrades: 0,
+      alreadyCompleted: true,
+    };
+  });
   app.post(`${at('entitlement')}/v1/admin/periodic-grants`, async () => ({
     runs: [{ period: '2026-W49', membersScanned: 9, granted: 4, finished: true }],
     expired: 0,

@@ -48,12 +48,16 @@ function adminKeyOf(request: FastifyRequest): string {
   return operator.adminKey;
 }
 
-function outcome(title: string, lines: SafeHtml[], failed: boolean): SafeHtml {
-  return html`<div class="notice ${failed ? 'notice-error' : 'notice-success'}" data-state="${failed ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
+type Failed = Extract<ApiResult<unknown>, { ok: false }>;
+
+function failureLine(service: string, result: Failed): SafeHtml {
+  return html`${service}: ${result.message}`;
 }
 
-function failureLine(service: string, result: Extract<ApiResult<unknown>, { ok: false }>): SafeHtml {
-  return html`${service}: ${result.message}`;
+/** A service's 4xx is passed on (the job was refused as asked); anything else is a bad gateway. */
+function statusOf(failure: Failed | undefined): number {
+  if (!failure) return 200;
+  return failure.status !== undefined && failure.status >= 400 && failure.status < 500 ? failure.status : 502;
 }
 
 interface ScoringRun {
@@ -79,17 +83,27 @@ interface GrantsRun {
 /** The admin jobs, run with the operator's own admin key (the console holds none of its own). */
 export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstream }): void {
   const { upstream } = deps;
-  const respond = (request: FastifyRequest, reply: FastifyReply, result: SafeHtml, failed: boolean) =>
-    sendFragmentOrPage(
+  /** The job's outcome: in place for htmx, as a page with a way back otherwise. */
+  function respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    title: string,
+    lines: SafeHtml[],
+    failure?: Failed,
+  ) {
+    const notice = html`<div class="notice ${failure ? 'notice-error' : 'notice-success'}" data-state="${failure ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
+    const body =
+      request.headers['hx-request'] === 'true'
+        ? notice
+        : html`<h1 class="page-title">Admin job</h1>${notice}<p><a href="/programme">Back to the programme</a></p>`;
+    return sendFragmentOrPage(
       request,
       reply,
-      isFragment(request)
-        ? result
-        : html`<h1 class="page-title">Admin job</h1>${result}<p><a href="/programme">Back to the programme</a></p>`,
+      body,
       { title: 'Admin job', section: 'programme' },
-      failed ? 502 : 200,
+      statusOf(failure),
     );
-  const isFragment = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
+  }
 
   app.post('/jobs/evaluation', async (request, reply) => {
     const key = adminKeyOf(request);
@@ -101,13 +115,15 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
       key,
       body,
     });
-    if (!scoring.ok)
+    if (!scoring.ok) {
       return respond(
         request,
         reply,
-        outcome('The evaluation did not run', [failureLine('scoring', scoring)], true),
-        true,
+        'The evaluation did not run',
+        [failureLine('scoring', scoring)],
+        scoring,
       );
+    }
     const tier = await upstream.call<TierRun>('tier', '/v1/admin/evaluations', { method: 'POST', key, body });
     const s = scoring.data;
     const lines = [
@@ -117,12 +133,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
         : failureLine('tier', tier),
     ];
     request.log.info({ asOf: body.asOf, tier: tier.ok }, 'evaluation run from the console');
-    return respond(
-      request,
-      reply,
-      outcome(tier.ok ? 'Evaluation done' : 'Evaluation only half done', lines, !tier.ok),
-      !tier.ok,
-    );
+    const title = tier.ok ? 'Evaluation done' : 'Evaluation done on scoring only';
+    return respond(request, reply, title, lines, tier.ok ? undefined : tier);
   });
 
   app.post('/jobs/periodic-grants', async (request, reply) => {
@@ -133,29 +145,22 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
       key,
       body: period ? { period } : {},
     });
-    if (!result.ok)
+    if (!result.ok) {
       return respond(
         request,
         reply,
-        outcome('The periodic grants did not run', [failureLine('entitlement', result)], true),
-        true,
+        'The periodic grants did not run',
+        [failureLine('entitlement', result)],
+        result,
       );
+    }
     request.log.info({ period }, 'periodic grants run from the console');
-    return respond(
-      request,
-      reply,
-      outcome(
-        'Periodic grants done',
-        [
-          ...result.data.runs.map(
-            (run) =>
-              html`${run.period}: ${formatInteger(run.granted)} granted to ${formatInteger(run.membersScanned)} members scanned${run.finished ? '' : ' (not finished: run it again to resume)'}.`,
-          ),
-          html`${formatInteger(result.data.expired)} grants past their validity marked expired.`,
-        ],
-        false,
+    return respond(request, reply, 'Periodic grants done', [
+      ...result.data.runs.map(
+        (run) =>
+          html`${run.period}: ${formatInteger(run.granted)} granted to ${formatInteger(run.membersScanned)} members scanned${run.finished ? '' : ' (not finished: run it again to resume)'}.`,
       ),
-      false,
-    );
+      html`${formatInteger(result.data.expired)} grants past their validity marked expired.`,
+    ]);
   });
 }
