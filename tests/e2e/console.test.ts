@@ -92,6 +92,7 @@ describe('the web console in a browser (every service as a process)', () => {
     await page.setViewport({ width, height: 900 });
     await page.goto(`${consoleUrl}/members`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.screenshot({ path: join(SCRATCH, `console-sign-in-${width}.png`) });
     await page.focus('#key');
     await page.keyboard.type(key);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
@@ -236,6 +237,7 @@ describe('the web console in a browser (every service as a process)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'console-programme.png'), fullPage: true });
     await page.setViewport({ width: 390, height: 844 });
     await expectAccessibleAndFitting(page, 390);
+    await page.screenshot({ path: join(SCRATCH, 'console-programme-390.png'), fullPage: true });
     await page.browserContext().close();
   });
 

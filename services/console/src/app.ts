@@ -43,12 +43,7 @@ function setHtmlErrorHandler(app: FastifyInstance): void {
     }
     const notice = html`<div class="notice notice-error" role="alert" data-status="${status}"><strong>${status === 403 ? 'Refused' : 'Error'} (${status})</strong><p>${message}</p></div>`;
     if (isFragmentRequest(request)) return sendHtml(reply, notice, status);
-    return sendPage(
-      request,
-      reply,
-      { title: 'Error', section: operatorOf(request) ? 'programme' : 'sign-in', body: notice },
-      status,
-    );
+    return sendPage(request, reply, { title: 'Error', section: 'none', body: notice }, status);
   });
 }
 

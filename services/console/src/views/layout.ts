@@ -1,7 +1,8 @@
 import type { Operator } from '../auth/session';
 import { html, type SafeHtml } from './html';
 
-export type Section = 'member' | 'programme' | 'sign-in';
+/** The part of the console a page belongs to (its navigation item is marked current). */
+export type Section = 'member' | 'programme' | 'sign-in' | 'none';
 
 export interface PageOptions {
   title: string;
