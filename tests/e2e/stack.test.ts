@@ -86,5 +86,7 @@ describe('the npm start supervisor', () => {
       await supervisor.stop('SIGKILL');
       await database.drop();
     }
-  });
+    // Eight services booting at once, then a restart: longer than jest's default on a busy machine
+    // (the service map alone may take up to the 2 minutes waited for above).
+  }, 240_000);
 });
