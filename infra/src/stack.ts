@@ -117,6 +117,12 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
       .map(([k, v]) => `${k}=${v}`)
       .join('  ')}`,
   );
+  const consoleEntry = entries.find((e) => e.service.name === 'console');
+  if (consoleEntry) {
+    say(
+      `Web console: http://127.0.0.1:${portOf(consoleEntry.service)}  (sign in with ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
+    );
+  }
   say('Press Ctrl-C to stop everything this command started.');
   return true;
 }

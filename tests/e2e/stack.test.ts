@@ -4,7 +4,14 @@
  * It runs beside any other stack: ports moved by TAOBI_PORT_OFFSET, topics and groups prefixed, and
  * `npm run demo` given the same two variables runs against it.
  */
-import { createTestDatabase, createTestTopics, ServiceProcess, uniqueId, waitFor } from '../support';
+import {
+  ConsoleSession,
+  createTestDatabase,
+  createTestTopics,
+  ServiceProcess,
+  uniqueId,
+  waitFor,
+} from '../support';
 
 const alive = (pid: number) => {
   try {
@@ -41,6 +48,7 @@ describe('the npm start supervisor', () => {
         map.map(([, name, port, pid]) => [name as string, { port: Number(port), pid: Number(pid) }]),
       );
       expect([...services.keys()].sort()).toEqual([
+        'console',
         'entitlement',
         'ingest-ecommerce',
         'ingest-food',
@@ -51,6 +59,11 @@ describe('the npm start supervisor', () => {
       ]);
       expect(services.get('scoring')?.port).toBe(8085 + offset);
       expect(supervisor.output).toContain('Development keys: ecommerce=dev-ecommerce-key');
+      // The console is announced, and finds every other service at the moved ports.
+      const consoleUrl = `http://127.0.0.1:${8088 + offset}`;
+      expect(supervisor.output).toContain(`Web console: ${consoleUrl}  (sign in with dev-read-key`);
+      const operator = await ConsoleSession.signIn(consoleUrl, 'dev-read-key');
+      expect((await operator.get('/programme/live')).text).toContain('7 of 7 ready');
 
       // `npm run demo` with the side stack's environment: it finds the moved ports and waits on the
       // prefixed consumer groups, so every wait completes (it used to wait on unprefixed groups).
@@ -88,5 +101,7 @@ describe('the npm start supervisor', () => {
       await supervisor.stop('SIGKILL');
       await database.drop();
     }
+    // Eight services booting at once, a restart, then a small demo: longer than jest's default on a
+    // busy machine (the service map alone may take up to the 2 minutes waited for above).
   }, 300_000);
 });

@@ -1,23 +1,11 @@
 import type { Source } from '@taobi/contracts';
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { DEVELOPMENT_KEYS, type ServiceName, serviceUrl } from '@taobi/platform';
 
 /**
- * Where the CLI finds each service and which keys it presents: the local stack's defaults, moved by
- * TAOBI_PORT_OFFSET as `npm start` moves a side stack, unless the environment says otherwise
- * (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY).
+ * Where the CLI finds each service and which keys it presents: the local stack's defaults (moved by
+ * TAOBI_PORT_OFFSET) unless the environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY,
+ * TAOBI_READ_KEY, TAOBI_ADMIN_KEY).
  */
-export const SERVICE_PORTS = {
-  'ingest-ecommerce': 8081,
-  'ingest-food': 8082,
-  'ingest-travel': 8083,
-  'ingest-mobility': 8084,
-  scoring: 8085,
-  tier: 8086,
-  entitlement: 8087,
-} as const;
-
-export type ServiceName = keyof typeof SERVICE_PORTS;
-
 export interface Endpoints {
   url(service: ServiceName): string;
   ingest: Record<Source, { url: string; key: string }>;
@@ -26,12 +14,7 @@ export interface Endpoints {
 }
 
 export function endpointsFrom(env: Record<string, string | undefined> = process.env): Endpoints {
-  const offset = Number(env.TAOBI_PORT_OFFSET || 0);
-  if (!Number.isInteger(offset))
-    throw new Error(`TAOBI_PORT_OFFSET must be an integer, got ${env.TAOBI_PORT_OFFSET}`);
-  const url = (service: ServiceName) =>
-    env[`TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`] ??
-    `http://127.0.0.1:${SERVICE_PORTS[service] + offset}`;
+  const url = (service: ServiceName) => serviceUrl(service, env);
   const ingest = (source: Source) => ({
     url: url(`ingest-${source}` as ServiceName),
     key: env[`TAOBI_${source.toUpperCase()}_KEY`] ?? DEVELOPMENT_KEYS[source],

@@ -34,7 +34,7 @@ const USAGE = `usage: pnpm taobi <command> [options]
                                  every wait fails, saying what is stuck, after N seconds (default
                                  60) without progress
 
-Service URLs default to the local stack (http://127.0.0.1:8081..8087, moved by TAOBI_PORT_OFFSET);
+Service URLs default to the local stack (http://127.0.0.1:8081..8088, moved by TAOBI_PORT_OFFSET);
 override with TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development
 keys; override with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY. The demo reads the topics
 and consumer groups under KAFKA_TOPIC_PREFIX (as the services name them); override a group with

@@ -13,4 +13,5 @@ export * from './read-model';
 export * from './redis';
 export * from './schedule';
 export * from './service';
+export * from './service-map';
 export * from './shutdown';

@@ -6,7 +6,7 @@ import {
   type TierChanged,
   topicNames,
 } from '@taobi/contracts';
-import { consumerGroupLags, type GroupLag } from '@taobi/platform';
+import { consumerGroupLags, DEVELOPMENT_KEYS, type GroupLag } from '@taobi/platform';
 import { nextEvaluationAt } from '@taobi/rules';
 import { callApi, type Endpoints } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
@@ -312,6 +312,13 @@ async function report(
   const populated = [...histogram.values()].every((n) => n > 0);
   say(
     `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}`,
+  );
+  // The same programme, to look at: the console's programme view and the top member's page.
+  const top = memberIds[tiers.reduce((best, t, i) => (t.score > (tiers[best]?.score ?? -1) ? i : best), 0)];
+  const consoleUrl = endpoints.url('console');
+  say(`\nSee it in the web console: ${consoleUrl}/programme and ${consoleUrl}/members?id=${top}`);
+  say(
+    `(sign in with a read or admin key; on the local stack ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
   );
   return populated && breakdownsAddUp ? 0 : 1;
 }
