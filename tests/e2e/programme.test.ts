@@ -295,15 +295,10 @@ describe('the taobi CLI against a running stack', () => {
   });
 
   it('when the demo runs (a small year), then its report ends by pointing to the web console', async () => {
-    const groups = Object.fromEntries(
-      ['scoring', 'tier', 'entitlement'].map((service) => [
-        `TAOBI_${service.toUpperCase()}_GROUP`,
-        `${stack.topicPrefix}${service}`,
-      ]),
-    );
+    // The CLI derives the consumer groups from KAFKA_TOPIC_PREFIX, as the services do.
     const cli = ServiceProcess.start(
       'packages/cli/src/main.ts',
-      { ...stack.urlEnv, ...groups, KAFKA_TOPIC_PREFIX: stack.topicPrefix },
+      { ...stack.urlEnv, KAFKA_TOPIC_PREFIX: stack.topicPrefix },
       ['demo', '--members', '12', '--seed', '3'],
     );
     await cli.exited;
