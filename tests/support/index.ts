@@ -2,6 +2,7 @@ export * from './brokers';
 export * from './ingest';
 export * from './kit';
 export * from './processes';
+export * from './rule-sets';
 export * from './stack';
 export * from './stage';
 export * from './tcp-proxy';

@@ -4,7 +4,8 @@
  * their databases.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { loadDataFile } from '@taobi/platform';
+import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
 import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
@@ -32,7 +33,8 @@ const USAGE = `usage: pnpm taobi <command> [options]
 
 Service URLs default to the local stack (http://127.0.0.1:8081..8087); override with
 TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development keys; override
-with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY.`;
+with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY. The sources and the evaluation day are the
+rule set's: RULE_SET_FILE, as given to the services (default: the shipped rule set).`;
 
 function number(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -44,7 +46,9 @@ function number(value: string | undefined, fallback: number, name: string): numb
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const endpoints = endpointsFrom();
+  // The rule set the services run (RULE_SET_FILE): its sources and its evaluation day.
+  const rules = loadDataFile('RULE_SET_FILE', process.env.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const endpoints = endpointsFrom(process.env, sourceIds(rules.score));
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -69,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return status(endpoints);
     case 'simulate': {
-      const { result } = await runSimulation(endpoints, {
+      const { result } = await runSimulation(endpoints, rules, {
         members: number(values.members, 1000, 'members'),
         months: number(values.months, 12, 'months'),
         seed: number(values.seed, 1, 'seed'),
@@ -107,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
           tier: process.env.TAOBI_TIER_GROUP ?? 'taobi-tier',
           entitlement: process.env.TAOBI_ENTITLEMENT_GROUP ?? 'taobi-entitlement',
         },
-        evaluationDay: DEFAULT_RULE_SET.evaluation.dayOfMonth,
+        rules,
       });
     default:
       console.error(`unknown command: ${command} ${positionals.join(' ')}\n\n${USAGE}`);

@@ -1,7 +1,14 @@
-import { type ScoreChanged, TIERS, type Tier, type TierChanged, topicNames } from '@taobi/contracts';
+import {
+  type ScoreBreakdown,
+  type ScoreChanged,
+  TIERS,
+  type Tier,
+  type TierChanged,
+  topicNames,
+} from '@taobi/contracts';
 import { consumerGroupLag } from '@taobi/platform';
-import { nextEvaluationAt } from '@taobi/rules';
-import { callApi, type Endpoints } from '../endpoints';
+import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import { callApi, type Endpoints, ingestEndpoint } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
 import { barChart, percentile, table } from '../report';
 import { runSimulation } from './simulate';
@@ -12,12 +19,13 @@ export interface DemoOptions {
   brokers: string[];
   topicPrefix: string;
   groups: { scoring: string; tier: string; entitlement: string };
-  evaluationDay: number;
+  /** The rule set the services run: its sources and its evaluation day. */
+  rules: RuleSet;
 }
 
 interface ScoreView {
   score: number;
-  breakdown: Record<'base' | 'ecommerce' | 'food' | 'travel' | 'mobility', number>;
+  breakdown: ScoreBreakdown;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,7 +68,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
   ]);
   try {
     say(`\n1. A simulated year: ${options.members} members spending through the four ingest APIs`);
-    const { result, runId } = await runSimulation(endpoints, {
+    const { result, runId } = await runSimulation(endpoints, options.rules, {
       members: options.members,
       months: 12,
       seed: options.seed,
@@ -73,7 +81,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
     say('\n2. Waiting for scoring, tier and entitlement to catch up (consumer-group lag on each topic)...');
     await settle(watch, options, topics);
 
-    const asOf = nextEvaluationAt(new Date(), options.evaluationDay);
+    const asOf = nextEvaluationAt(new Date(), options.rules.evaluation.dayOfMonth);
     say(
       `\n3. The monthly evaluation as of ${asOf.toISOString()} (scoring expires old months, tier downgrades)`,
     );
@@ -118,10 +126,11 @@ async function probeLatency(
   runId: string,
 ): Promise<number[]> {
   const probes = Array.from({ length: 40 }, (_, i) => `${runId}-probe${i}`);
+  const shop = ingestEndpoint(endpoints, 'ecommerce');
   return mapLimit(probes, 4, async (memberId) => {
-    await callApi(`${endpoints.ingest.ecommerce.url}/v1/events`, {
+    await callApi(`${shop.url}/v1/events`, {
       method: 'POST',
-      key: endpoints.ingest.ecommerce.key,
+      key: shop.key,
       body: {
         type: 'order.completed',
         orderId: `${memberId}-o1`,
