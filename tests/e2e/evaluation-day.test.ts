@@ -1,6 +1,17 @@
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { DEVELOPMENT_KEYS, loadConfig } from '@taobi/platform';
 import { DEFAULT_RULE_SET, lastEvaluationAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
-import { ServiceProcess, TestStack, waitFor, writeRuleSetFile } from '../support';
+import { buildService } from '../../services/ingest-ecommerce/src/app';
+import { configSchema } from '../../services/ingest-ecommerce/src/config';
+import {
+  createTestTopics,
+  ingestOrder,
+  ServiceProcess,
+  TestStack,
+  testEndpoints,
+  testLogger,
+  waitFor,
+  writeRuleSetFile,
+} from '../support';
 
 /**
  * One evaluation day: it is rule-set data, so every service and the CLI given the same rule set
@@ -47,6 +58,41 @@ describe('the evaluation day, from the rule set', () => {
     } finally {
       await stack.stop();
     }
+  });
+
+  it('when the rule set says the 15th, then on the 10th an ingest service still accepts the month that expires on the 15th, which the 8th would refuse', async () => {
+    const { prefix } = await createTestTopics();
+    const december10 = new Date('2026-12-10T04:00:00Z');
+    // December 2025 leaves the window at the evaluation of December 2026: the 8th or the 15th.
+    const order = ingestOrder({
+      channel: 'tmall',
+      category: 'physical',
+      occurredAt: '2025-12-20T12:00:00+08:00',
+    });
+    const statusUnder = async (env: Record<string, string>) => {
+      const config = loadConfig(configSchema, {
+        KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: prefix,
+        ...env,
+      });
+      const service = buildService(config, testLogger('ingest'), { now: () => december10 });
+      await service.start();
+      try {
+        const response = await service.app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer dev-ecommerce-key' },
+          payload: order,
+        });
+        return response.statusCode;
+      } finally {
+        await service.app.close();
+        await service.stop();
+      }
+    };
+
+    expect(await statusUnder({})).toBe(422);
+    expect(await statusUnder({ RULE_SET_FILE: ruleSetFile.path })).toBe(202);
   });
 
   it('when scoring is still given the deprecated EVALUATION_DAY_OF_MONTH with another day than the rule set, then its boot is refused (exit 2) naming it', async () => {
