@@ -8,7 +8,7 @@ import { createStage, order, produce, READ, type Stage, startScoring } from './h
 const MIGRATIONS = join(__dirname, '..', 'migrations');
 
 /**
- * The per-source columns of `scoring.members` became one jsonb map (1796000000000): a database
+ * The per-source columns of `scoring.members` became one json map (1796000000000): a database
  * the first migration created, holding scores, is migrated with its data and keeps serving them.
  */
 describe('scoring storage: per-source points as a map', () => {

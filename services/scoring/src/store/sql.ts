@@ -32,7 +32,7 @@ export interface MemberRow {
   version: number;
   score: number;
   base: number;
-  /** Points by source, for the sources with points (jsonb; a source missing from it has 0). */
+  /** Points by source, for the sources with points (json; a source missing from it has 0). */
   source_points: Record<Source, number>;
   expiring_points: number;
   expiring_at: Date | null;
@@ -103,7 +103,7 @@ export async function updateMembers(
        window_from = u.window_from, expiring_points = u.expiring_points, expiring_at = u.expiring_at,
        rule_version = u.rule_version, updated_at = $2
      FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int,
-       source_points jsonb, window_from text, expiring_points int, expiring_at timestamptz, rule_version text)
+       source_points json, window_from text, expiring_points int, expiring_at timestamptz, rule_version text)
      WHERE m.member_id = u.member_id`,
     [
       asJson(
