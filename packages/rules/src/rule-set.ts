@@ -49,20 +49,14 @@ export const ruleSetSchema = z.strictObject({
 
 export type RuleSet = z.infer<typeof ruleSetSchema>;
 
-export class RuleSetError extends Error {
-  constructor(readonly problems: { path: string; message: string }[]) {
-    super(`invalid rule set: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`);
-    this.name = 'RuleSetError';
-  }
-}
-
-/** Parses and validates a rule set (e.g. a JSON file's content); throws RuleSetError naming each problem. */
+/** Parses and validates a rule set (e.g. a JSON file's content); the error names each problem's path. */
 export function parseRuleSet(raw: unknown): RuleSet {
   const result = ruleSetSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new RuleSetError(
-    result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  const problems = result.error.issues.map(
+    (i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
   );
+  throw new Error(`invalid rule set: ${problems.join('; ')}`);
 }
 
 /** The rule set shipped with this build (`data/rule-set-2026.1.json`), validated when the module loads. */
