@@ -71,7 +71,8 @@ export function bucketPoints(rules: ScoreRules, source: Source, totals: BucketTo
  */
 export function emptyBreakdown(rules: ScoreRules): ScoreBreakdown {
   const breakdown: Record<string, number> = { base: rules.baseScore };
-  for (const source of [...SCORE_BREAKDOWN_V1_SOURCES, ...sourceIds(rules)]) breakdown[source] = 0;
+  for (const source of SCORE_BREAKDOWN_V1_SOURCES) breakdown[source] = 0;
+  for (const source of sourceIds(rules)) breakdown[source] = 0;
   return breakdown as ScoreBreakdown;
 }
 
@@ -89,9 +90,8 @@ export function scoreOfBreakdown(breakdown: ScoreBreakdown): number {
 
 /** Same points for the base and every source (a source missing on one side counts as 0). */
 export function sameBreakdown(a: ScoreBreakdown, b: ScoreBreakdown): boolean {
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if ((a[key] ?? 0) !== (b[key] ?? 0)) return false;
-  }
+  for (const key of Object.keys(a)) if (a[key] !== (b[key] ?? 0)) return false;
+  for (const key of Object.keys(b)) if (!Object.hasOwn(a, key) && b[key] !== 0) return false;
   return true;
 }
 
