@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { DEVELOPMENT_KEYS, developmentIngestKey } from '@taobi/platform';
 import { formatLogLine } from './log-format';
 import { discoverServices, type ServiceInfo } from './services';
 
@@ -112,8 +112,13 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
     );
   }
   say('Every service serves /healthz, /readyz and /metrics.');
+  // One ingest key per ingest-<source> service found, then the read and admin keys.
+  const ingestKeys = entries
+    .map((e) => /^ingest-(.+)$/.exec(e.service.name)?.[1])
+    .filter((source): source is string => source !== undefined)
+    .map((source) => [source, developmentIngestKey(source)]);
   say(
-    `Development keys: ${Object.entries(DEVELOPMENT_KEYS)
+    `Development keys: ${[...ingestKeys, ...Object.entries(DEVELOPMENT_KEYS)]
       .map(([k, v]) => `${k}=${v}`)
       .join('  ')}`,
   );

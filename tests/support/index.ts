@@ -4,6 +4,7 @@ export * from './ingest';
 export * from './kit';
 export * from './processes';
 export * from './redis-server';
+export * from './rule-sets';
 export * from './stack';
 export * from './stage';
 export * from './tcp-proxy';

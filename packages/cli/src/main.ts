@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { consumerGroups } from '@taobi/contracts';
-import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { loadDataFile } from '@taobi/platform';
+import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
 import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
@@ -38,7 +39,8 @@ Service URLs default to the local stack (http://127.0.0.1:8081..8088, moved by T
 override with TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development
 keys; override with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY. The demo reads the topics
 and consumer groups under KAFKA_TOPIC_PREFIX (as the services name them); override a group with
-TAOBI_SCORING_GROUP, TAOBI_TIER_GROUP, TAOBI_ENTITLEMENT_GROUP.`;
+TAOBI_SCORING_GROUP, TAOBI_TIER_GROUP, TAOBI_ENTITLEMENT_GROUP. The sources and the evaluation day
+are the rule set's: RULE_SET_FILE, as given to the services (default: the shipped rule set).`;
 
 function number(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -50,7 +52,9 @@ function number(value: string | undefined, fallback: number, name: string): numb
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const endpoints = endpointsFrom();
+  // The rule set the services run (RULE_SET_FILE): its sources and its evaluation day.
+  const rules = loadDataFile('RULE_SET_FILE', process.env.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const endpoints = endpointsFrom(process.env, sourceIds(rules.score));
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -78,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return status(endpoints);
     case 'simulate': {
-      const { result } = await runSimulation(endpoints, {
+      const { result } = await runSimulation(endpoints, rules, {
         members: number(values.members, 1000, 'members'),
         months: number(values.months, 12, 'months'),
         seed: number(values.seed, 1, 'seed'),
@@ -117,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
           ...group,
           groupId: process.env[`TAOBI_${group.service.toUpperCase()}_GROUP`] ?? group.groupId,
         })),
-        evaluationDay: DEFAULT_RULE_SET.evaluation.dayOfMonth,
+        rules,
         stallMs,
       });
     }

@@ -6,7 +6,7 @@ export const TOPICS = {
   consumption: {
     name: 'taobi.consumption.v1',
     partitions: 6,
-    producers: 'ingest-ecommerce, ingest-food, ingest-travel, ingest-mobility',
+    producers: 'the ingest services (`ingest-<source>`, one per source)',
     consumers: 'scoring',
     record: 'one canonical consumption event: an order completed or refunded',
   },

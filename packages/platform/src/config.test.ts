@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   baseConfigSchema,
   ConfigError,
   consumerGroupIdSchema,
   loadConfig,
+  loadDataFile,
   port,
   withConsumerGroup,
 } from './config';
@@ -58,5 +62,33 @@ describe('loadConfig', () => {
     expect(
       loadConfig(consuming, { KAFKA_TOPIC_PREFIX: 'rehearsal.', KAFKA_GROUP_ID: 'mine' }).KAFKA_GROUP_ID,
     ).toBe('mine');
+  });
+});
+
+describe('loadDataFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taobi-data-file-'));
+  const parse = (raw: unknown) => z.strictObject({ day: z.number().int().max(28) }).parse(raw);
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when no file is named, then the shipped data is used; when one is, then its parsed content', () => {
+    expect(loadDataFile('RULE_SET_FILE', undefined, parse, { day: 8 })).toEqual({ day: 8 });
+    expect(loadDataFile('RULE_SET_FILE', file('ok.json', '{"day":15}'), parse, { day: 8 })).toEqual({
+      day: 15,
+    });
+  });
+
+  it.each([
+    ['missing', join(dir, 'nowhere.json')],
+    ['not JSON', file('bad.json', '{day: 15')],
+    ['refused by the parser', file('invalid.json', '{"day":31}')],
+  ])('when the file is %s, then boot is refused naming the variable', (_what, path) => {
+    expect(() => loadDataFile('RULE_SET_FILE', path, parse, { day: 8 })).toThrow(ConfigError);
+    expect(() => loadDataFile('RULE_SET_FILE', path, parse, { day: 8 })).toThrow(
+      /^invalid configuration: RULE_SET_FILE: /,
+    );
   });
 });

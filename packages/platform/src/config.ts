@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
 import { z } from 'zod';
 
@@ -43,6 +44,11 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   /** How long a consumer group waits for a silent (crashed) member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /**
+   * A rule set JSON file (sources, score, tiers, evaluation day) replacing the one shipped in
+   * @taobi/rules; every service and the CLI must be given the same one. Read with `loadDataFile`.
+   */
+  RULE_SET_FILE: z.string().min(1).optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
@@ -80,4 +86,24 @@ export function loadConfig<S extends z.ZodType>(
       message: issue.message,
     })),
   );
+}
+
+/**
+ * Data a variable may name a file for (a rule set, a benefit catalogue): the file's JSON parsed
+ * with `parse`, or `fallback` (the data shipped with the build) when no file is named. Anything
+ * wrong with the file (unreadable, not JSON, refused by `parse`) is bad configuration: a
+ * ConfigError naming the variable, so the boot is refused (exit 2).
+ */
+export function loadDataFile<T>(
+  variable: string,
+  file: string | undefined,
+  parse: (raw: unknown) => T,
+  fallback: T,
+): T {
+  if (!file) return fallback;
+  try {
+    return parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    throw new ConfigError([{ variable, message: (error as Error).message }]);
+  }
 }

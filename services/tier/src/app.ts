@@ -15,11 +15,12 @@ import {
   createProducerHandle,
   createRedis,
   type Logger,
+  loadDataFile,
   migrate,
   type OutboxRelay,
   type Service,
 } from '@taobi/platform';
-import { assertValidThresholds, DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
+import { assertValidThresholds, DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
 import { TIER_SCHEMA, type TierConfig } from './config';
 import { createScoreChangedHandler } from './consumers/score-changed';
 import { createEvaluator, type EvaluatorDeps } from './evaluation/evaluator';
@@ -32,6 +33,7 @@ import { createTierReadModel } from './store/read-model';
 export interface TierServiceOptions {
   /** The clock (schedule, catch-up, read views); tests move it. */
   now?: () => Date;
+  /** Another rule set than the configured one (`RULE_SET_FILE`), for tests. */
   ruleSet?: RuleSet;
   /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
   onFatal?: (error: Error) => void;
@@ -59,7 +61,9 @@ export function buildTierService(
     READ_API_KEYS: config.READ_API_KEYS,
     ADMIN_API_KEYS: config.ADMIN_API_KEYS,
   });
-  const ruleSet = options.ruleSet ?? DEFAULT_RULE_SET;
+  // The rule set every service reads (RULE_SET_FILE, else the shipped one): scoring's evaluation day is ours.
+  const ruleSet =
+    options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
   const onFatal =

@@ -1,5 +1,6 @@
 import {
   type ConsumingService,
+  type ScoreBreakdown,
   type ScoreChanged,
   TIERS,
   type Tier,
@@ -7,8 +8,8 @@ import {
   topicNames,
 } from '@taobi/contracts';
 import { consumerGroupLags, DEVELOPMENT_KEYS, type GroupLag } from '@taobi/platform';
-import { nextEvaluationAt } from '@taobi/rules';
-import { callApi, type Endpoints } from '../endpoints';
+import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import { callApi, type Endpoints, ingestEndpoint } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
 import { barChart, percentile, table } from '../report';
 import { waitForProgress } from '../stall';
@@ -21,14 +22,15 @@ export interface DemoOptions {
   topicPrefix: string;
   /** The consumer groups to wait for (`consumerGroups(topicPrefix)` unless overridden). */
   groups: { service: ConsumingService; groupId: string; topic: string }[];
-  evaluationDay: number;
+  /** The rule set the services run: its sources and its evaluation day. */
+  rules: RuleSet;
   /** Every wait fails, saying what is stuck, when nothing moved for this long. */
   stallMs: number;
 }
 
 interface ScoreView {
   score: number;
-  breakdown: Record<'base' | 'ecommerce' | 'food' | 'travel' | 'mobility', number>;
+  breakdown: ScoreBreakdown;
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
@@ -69,7 +71,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
   ]);
   try {
     say(`\n1. A simulated year: ${options.members} members spending through the four ingest APIs`);
-    const { result, runId } = await runSimulation(endpoints, {
+    const { result, runId } = await runSimulation(endpoints, options.rules, {
       members: options.members,
       months: 12,
       seed: options.seed,
@@ -83,7 +85,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
     say('\n2. Waiting for scoring, tier and entitlement to catch up (consumer-group lag on each topic)...');
     await settle(watch, options);
 
-    const asOf = nextEvaluationAt(new Date(), options.evaluationDay);
+    const asOf = nextEvaluationAt(new Date(), options.rules.evaluation.dayOfMonth);
     say(
       `\n3. The monthly evaluation as of ${asOf.toISOString()} (scoring expires old months, tier downgrades)`,
     );
@@ -129,10 +131,11 @@ async function probeLatency(
   stallMs: number,
 ): Promise<number[]> {
   const probes = Array.from({ length: 40 }, (_, i) => `${runId}-probe${i}`);
+  const shop = ingestEndpoint(endpoints, 'ecommerce');
   return mapLimit(probes, 4, async (memberId) => {
-    await callApi(`${endpoints.ingest.ecommerce.url}/v1/events`, {
+    await callApi(`${shop.url}/v1/events`, {
       method: 'POST',
-      key: endpoints.ingest.ecommerce.key,
+      key: shop.key,
       body: {
         type: 'order.completed',
         orderId: `${memberId}-o1`,

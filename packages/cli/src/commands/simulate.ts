@@ -6,7 +6,7 @@ import {
   type SimulatedEvent,
   simulate,
 } from '@taobi/loadgen';
-import { DEFAULT_RULE_SET, lastEvaluationAt, shanghaiDayStart, windowOf } from '@taobi/rules';
+import { lastEvaluationAt, type RuleSet, shanghaiDayStart, windowOf } from '@taobi/rules';
 import type { Endpoints } from '../endpoints';
 import { withStallDeadline } from '../stall';
 
@@ -32,6 +32,7 @@ const MONTH_MS = 30.4375 * 86_400_000;
  */
 export async function runSimulation(
   endpoints: Endpoints,
+  rules: RuleSet,
   options: SimulateOptions,
 ): Promise<{ events: SimulatedEvent[]; result: PostResult; runId: string }> {
   const runId = options.runId ?? `sim${randomBytes(3).toString('hex')}`;
@@ -39,7 +40,7 @@ export async function runSimulation(
   // Inside the scoring window the ingest APIs accept: from its first day (the 12 months kept by the
   // last evaluation, as the scoring rules define it) to a minute ago.
   const to = Date.now() - 60_000;
-  const { dayOfMonth, windowMonths } = DEFAULT_RULE_SET.evaluation;
+  const { dayOfMonth, windowMonths } = rules.evaluation;
   const windowStart = shanghaiDayStart(
     windowOf(lastEvaluationAt(new Date(to), dayOfMonth), windowMonths).from,
     1,

@@ -1,6 +1,7 @@
 import type { ScoreBreakdown } from '@taobi/contracts';
 import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
 import {
+  addPoints,
   emptyBreakdown,
   evaluationDueAt,
   expiryForecast,
@@ -168,7 +169,7 @@ async function evaluateChunk(
         expired: 0,
         forecast: { points: 0, evaluationAt: next },
       };
-      const before = breakdownOf(row);
+      const before = breakdownOf(row, rules.score);
       const changed = !sameBreakdown(before, sum.kept);
       const update: MemberUpdate = {
         memberId: row.member_id,
@@ -237,7 +238,7 @@ async function bucketSums(
     };
     if (bucket.month < target.windowFrom) entry.expired += bucket.points;
     else {
-      entry.kept[bucket.source] += bucket.points;
+      addPoints(entry.kept, bucket.source, bucket.points);
       entry.keptBuckets.push(bucket);
     }
     result.set(bucket.memberId, entry);

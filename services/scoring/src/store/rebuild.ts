@@ -164,7 +164,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       for (const row of members.rows) {
         const buckets = byMember.get(row.member_id) ?? [];
         const { score, breakdown } = scoreFromBuckets(rules.score, buckets, row.window_from);
-        const changed = !sameBreakdown(breakdownOf(row), breakdown);
+        const changed = !sameBreakdown(breakdownOf(row, rules.score), breakdown);
         const forecast = expiryForecast(buckets, row.window_from, window.nextEvaluationAt, rules.evaluation);
         if (!changed && row.rule_version === rules.version) continue;
         const update: MemberUpdate = {
