@@ -3,7 +3,7 @@
  * database. Run by infra/bin/up.sh after the processes are up; safe to run any number of times.
  */
 import { topicSpecs } from '@taobi/contracts';
-import { createKafka, createLogger, ensureDatabase, ensureTopics } from '@taobi/platform';
+import { alignTopicConfigs, createKafka, createLogger, ensureDatabase, ensureTopics } from '@taobi/platform';
 
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'infra', level: 'warn' });
@@ -11,11 +11,16 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/taobi';
   const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
 
-  const created = await ensureTopics(
-    createKafka({ brokers, clientId: 'taobi-infra', logger }),
-    topicSpecs(prefix),
+  const kafka = createKafka({ brokers, clientId: 'taobi-infra', logger });
+  const specs = topicSpecs(prefix);
+  const created = await ensureTopics(kafka, specs);
+  // An existing topic gets the configuration the contracts fix (the consumption topic's retention).
+  const aligned = await alignTopicConfigs(kafka, specs);
+  console.log(
+    `[infra] topics ready${created.length ? ` (created ${created.join(', ')})` : ''}${
+      aligned.length ? ` (configuration applied to ${aligned.join(', ')})` : ''
+    }`,
   );
-  console.log(`[infra] topics ready${created.length ? ` (created ${created.join(', ')})` : ''}`);
 
   const database = new URL(databaseUrl).pathname.slice(1);
   const createdDb = await ensureDatabase(databaseUrl, database);

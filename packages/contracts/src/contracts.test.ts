@@ -148,8 +148,17 @@ describe('topics', () => {
   it('when a prefix is given, then every topic carries it and keeps its partitions', () => {
     const names = topicNames('x.');
     expect(names.consumption).toBe('x.taobi.consumption.v1');
-    expect(topicSpecs('x.')).toContainEqual({ topic: 'x.taobi.tier-changed.v1', numPartitions: 6 });
+    expect(topicSpecs('x.')).toContainEqual({
+      topic: 'x.taobi.tier-changed.v1',
+      numPartitions: 6,
+      configEntries: [],
+    });
     expect(Object.keys(names)).toEqual(Object.keys(TOPICS));
+  });
+
+  it('when the consumption topic is specified, then it keeps records 400 days: the 12-month window plus a margin for replay', () => {
+    const consumption = topicSpecs('x.').find((t) => t.topic === 'x.taobi.consumption.v1');
+    expect(consumption?.configEntries).toEqual([{ name: 'retention.ms', value: String(400 * 86_400_000) }]);
   });
 
   it('when a prefix is given, then each consuming service has its group under it, with the topic it consumes', () => {

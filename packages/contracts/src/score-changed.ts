@@ -52,6 +52,17 @@ export const scoreChangedSchema = envelopeSchema.extend({
     points: points.nonnegative(),
     evaluationAt: isoTimeSchema,
   }),
+  /**
+   * Added to v1 (optional: records written before it lack it). The member's points per month still
+   * counted, oldest first, months without points left out: a month leaves the score at the
+   * evaluation of month + windowMonths, so a consumer can forecast every coming evaluation, not
+   * only the next, and name the months an evaluation expires. Like `expiringAtNextEvaluation`, it
+   * stays true until the member's next record.
+   */
+  pointsByMonth: z
+    .array(z.object({ month: monthSchema, points: points.positive() }))
+    .max(240)
+    .optional(),
 });
 export type ScoreChanged = z.infer<typeof scoreChangedSchema>;
 

@@ -9,6 +9,11 @@ export const TOPICS = {
     producers: 'the ingest services (`ingest-<source>`, one per source)',
     consumers: 'scoring',
     record: 'one canonical consumption event: an order completed or refunded',
+    /**
+     * Kept 400 days: the 12-month window plus a margin, so `pnpm taobi replay` can re-read every
+     * record a score still counts. Applied at creation and to an existing topic by `infra:up`.
+     */
+    retentionMs: 400 * 24 * 3600_000,
   },
   scoreChanged: {
     name: 'taobi.score-changed.v1',
@@ -83,11 +88,19 @@ export function consumerGroups(prefix = ''): { service: ConsumingService; groupI
   }));
 }
 
-/** What a topic-creation tool needs: each topic's full name and partition count. */
-export function topicSpecs(prefix = ''): { topic: string; numPartitions: number }[] {
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  /** Topic configuration the contracts fix (e.g. `retention.ms`); the broker's defaults otherwise. */
+  configEntries: { name: string; value: string }[];
+}
+
+/** What a topic-creation tool needs: each topic's full name, partition count and fixed configuration. */
+export function topicSpecs(prefix = ''): TopicSpec[] {
   return Object.values(TOPICS).map((topic) => ({
     topic: `${prefix}${topic.name}`,
     numPartitions: topic.partitions,
+    configEntries: 'retentionMs' in topic ? [{ name: 'retention.ms', value: String(topic.retentionMs) }] : [],
   }));
 }
 

@@ -1,5 +1,7 @@
 import {
   type Admin,
+  ConfigResourceTypes,
+  ConfigSource,
   Kafka,
   type KafkaConfig,
   logLevel,
@@ -135,9 +137,16 @@ export function createKafkaProbe(kafka: Kafka): { check: () => Promise<void>; cl
  * auto-created by a producer before this ran); more is an operator's scale-out and is accepted.
  * Retries while a freshly started broker is still electing its controller.
  */
+export interface TopicToEnsure {
+  topic: string;
+  numPartitions: number;
+  /** Configuration a new topic is created with (and `alignTopicConfigs` applies to an existing one). */
+  configEntries?: readonly { name: string; value: string }[];
+}
+
 export async function ensureTopics(
   kafka: Kafka,
-  topics: readonly { topic: string; numPartitions: number }[],
+  topics: readonly TopicToEnsure[],
   timeoutMs = 30_000,
 ): Promise<string[]> {
   const admin = kafka.admin({ retry: { retries: 10, initialRetryTime: 300 } });
@@ -150,7 +159,12 @@ export async function ensureTopics(
       // KRaft broker answers for a moment after creating a topic; we wait for the leaders ourselves.
       await admin.createTopics({
         waitForLeaders: false,
-        topics: missing.map((t) => ({ ...t, replicationFactor: 1 })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.numPartitions,
+          replicationFactor: 1,
+          configEntries: [...(t.configEntries ?? [])],
+        })),
       });
     }
     const partitionCounts = await waitForLeaders(admin, topics, timeoutMs);
@@ -161,6 +175,51 @@ export async function ensureTopics(
       }
     }
     return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Gives existing topics the configuration they should have (`configEntries`, e.g. the consumption
+ * topic's `retention.ms`) where it differs, and returns the topics changed. Kafka's AlterConfigs
+ * replaces a topic's whole set of overrides, so the overrides a topic already has are sent along.
+ */
+export async function alignTopicConfigs(kafka: Kafka, topics: readonly TopicToEnsure[]): Promise<string[]> {
+  const wanted = topics.filter((t) => (t.configEntries ?? []).length > 0);
+  if (wanted.length === 0) return [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: wanted.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic })),
+    });
+    const changed: string[] = [];
+    for (const spec of wanted) {
+      const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
+      const overrides = new Map(
+        entries
+          .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+          .map((e) => [e.configName, e.configValue]),
+      );
+      const current = new Map(entries.map((e) => [e.configName, e.configValue]));
+      const differing = (spec.configEntries ?? []).filter((e) => current.get(e.name) !== e.value);
+      if (differing.length === 0) continue;
+      for (const entry of differing) overrides.set(entry.name, entry.value);
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: spec.topic,
+            configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+      changed.push(spec.topic);
+    }
+    return changed;
   } finally {
     await admin.disconnect();
   }

@@ -1,4 +1,5 @@
 export * from './calendar';
+export * from './rule-registry';
 export * from './rule-set';
 export * from './score';
 export * from './score-batch';
@@ -6,4 +7,5 @@ export * from './score-fold';
 export * from './score-rules';
 export * from './score-simulation';
 export * from './score-window';
+export * from './tier-outlook';
 export * from './tiers';

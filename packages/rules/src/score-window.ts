@@ -89,3 +89,35 @@ export function expiryForecast(
   const points = counted.filter((b) => b.month < leaving).reduce((sum, b) => sum + b.points, 0);
   return { points, evaluationAt };
 }
+
+/** A month's points, as `taobi.score-changed.v1` carries them (`pointsByMonth`). */
+export interface MonthPoints {
+  month: Month;
+  points: number;
+}
+
+/** Points per month from `windowFrom` on, oldest first, months without points left out. */
+export function pointsByMonth(
+  buckets: Iterable<{ month: Month; points: number }>,
+  windowFrom: Month,
+): MonthPoints[] {
+  const totals = new Map<Month, number>();
+  for (const bucket of buckets) {
+    if (bucket.month >= windowFrom && bucket.points > 0) {
+      totals.set(bucket.month, (totals.get(bucket.month) ?? 0) + bucket.points);
+    }
+  }
+  return [...totals]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([month, points]) => ({ month, points }));
+}
+
+/** The months of `months` the evaluation at `evaluationAt` takes out of the score. */
+export function monthsLeavingAt(
+  months: readonly MonthPoints[],
+  evaluationAt: Date,
+  rules: EvaluationRules,
+): MonthPoints[] {
+  const windowFrom = windowStartAfter(evaluationAt, rules);
+  return months.filter((m) => m.month < windowFrom);
+}

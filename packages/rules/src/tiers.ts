@@ -1,5 +1,6 @@
 import { TIERS, type Tier, tierRank } from '@taobi/contracts';
 import type { RuleSet } from './rule-set';
+import type { MonthPoints } from './score-window';
 
 /**
  * The tier policy as pure functions over rule-set data (docs/design.md, "Tiers"):
@@ -95,6 +96,12 @@ export interface MemberTier {
   /** The last applied score-changed version; 0 before the first. */
   scoreVersion: number;
   expiring: ExpiringPoints | null;
+  /**
+   * The points per month still counted, from the last applied record (`pointsByMonth`); null when
+   * that record did not carry them (written before the field existed). Explains what an evaluation
+   * expires and forecasts evaluations beyond the next.
+   */
+  months?: MonthPoints[] | null;
   /** The score no longer holds the tier; the next evaluation moves the member down. */
   downgradePending: boolean;
   /** The `asOf` of the last evaluation applied to this member; null before the first. */
@@ -136,6 +143,7 @@ export interface ScoreUpdate {
   score: number;
   occurredAt: string;
   expiringAtNextEvaluation: ExpiringPoints;
+  pointsByMonth?: MonthPoints[] | undefined;
 }
 
 export type ScoreOutcome =
@@ -176,6 +184,7 @@ export function applyScoreUpdate(
     score: update.score,
     scoreVersion: update.version,
     expiring: update.expiringAtNextEvaluation,
+    months: update.pointsByMonth ?? null,
   };
   if (tierRank(supported) > tierRank(state.tier)) {
     const change: TierChange = {

@@ -14,6 +14,7 @@ import {
   createPool,
   createProducerHandle,
   createRedis,
+  Errors,
   type Logger,
   loadDataFile,
   migrate,
@@ -33,9 +34,11 @@ import type { ScoringConfig } from './config';
 import { createConsumptionConsumer } from './consumers/consumption';
 import { fromScoreChanged } from './domain/score-view';
 import { registerAdminRoutes } from './http/admin-routes';
+import { registerRuleRoutes } from './http/rule-routes';
 import { registerScoreRoutes } from './http/score-routes';
 import { createScoringJobs } from './jobs/scoring-jobs';
 import type { FoldResult } from './store/ledger';
+import { openRuleRegistry, type RuleRegistry } from './store/rule-sets';
 import { createScoreCache } from './store/score-cache';
 
 export interface ScoringDependencies {
@@ -43,7 +46,10 @@ export interface ScoringDependencies {
   clock?: () => Date;
   /** Runs after each batch transaction commits, before its offsets are committed (tests). */
   afterCommit?: (result: FoldResult) => void;
-  /** Another rule set than the configured one (`RULE_SET_FILE`), for tests of a rule change and rebuild. */
+  /**
+   * Another configured rule set than `RULE_SET_FILE`'s, for tests of a rule change and rebuild: it
+   * seeds the registry (or is registered in force from now) like the file.
+   */
   rules?: RuleSet;
 }
 
@@ -107,16 +113,37 @@ export function buildScoringService(
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedule: Schedule | undefined;
+  // The rule-set registry, opened at start (after the migrations); `rules` seeds it.
+  let registry: RuleRegistry | undefined;
+  const openedRegistry = (): RuleRegistry => {
+    if (!registry) throw Errors.unavailable('the service is starting');
+    return registry;
+  };
   const jobs = createScoringJobs({
     pool,
     cache,
-    rules,
+    registry: openedRegistry,
+    calendar: rules.evaluation,
     now,
     chunkSize: config.EVALUATION_CHUNK_SIZE,
     logger,
     onOutboxWritten: () => relay?.wake(),
   });
-  registerScoreRoutes(app, { readKeys: config.READ_API_KEYS, pool, cache, rules, now, logger });
+  registerScoreRoutes(app, {
+    readKeys: config.READ_API_KEYS,
+    pool,
+    cache,
+    registry: openedRegistry,
+    now,
+    logger,
+  });
+  registerRuleRoutes(app, {
+    readKeys: config.READ_API_KEYS,
+    adminKeys: config.ADMIN_API_KEYS,
+    pool,
+    registry: openedRegistry,
+    now,
+  });
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
 
   let stopping = false;
@@ -157,6 +184,7 @@ export function buildScoringService(
         dir: join(__dirname, '..', 'migrations'),
         logger,
       });
+      registry = await openRuleRegistry(pool, rules, now());
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -177,7 +205,7 @@ export function buildScoringService(
         topic: topics.consumption,
         dlq: { producer, topic: topics.consumptionDlq },
         pool,
-        rules,
+        rulesAt: (at) => openedRegistry().current(pool, at),
         now,
         logger,
         metrics,

@@ -16,7 +16,7 @@ import {
 import type { RuleSet } from '@taobi/rules';
 import { CONFLICTING_DUPLICATE, rejectionReason } from '../domain/consumption-check';
 import { type FoldResult, foldBatch } from '../store/ledger';
-import { isRetriableTransactionError } from '../store/sql';
+import { isRetriableTransactionError, type LogPosition } from '../store/sql';
 
 export interface ConsumptionConsumerOptions {
   kafka: Kafka;
@@ -24,7 +24,8 @@ export interface ConsumptionConsumerOptions {
   topic: string;
   dlq: { producer: ProducerHandle; topic: string };
   pool: Pool;
-  rules: RuleSet;
+  /** The rule set in force at an instant, as the registry says (docs/adr/0006). */
+  rulesAt: (at: Date) => Promise<RuleSet>;
   now: () => Date;
   logger: Logger;
   metrics: Registry;
@@ -67,11 +68,14 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     registers: [options.metrics],
   });
 
-  async function fold(batch: ConsumptionEvent[], context: { partition: number }): Promise<FoldResult> {
+  async function fold(
+    batch: ConsumptionEvent[],
+    context: { partition: number; rules: RuleSet; now: Date; position: LogPosition },
+  ): Promise<FoldResult> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await withTransaction(options.pool, (client) =>
-          foldBatch(client, batch, { rules: options.rules, now: options.now() }),
+          foldBatch(client, batch, { rules: context.rules, now: context.now, position: context.position }),
         );
       } catch (error) {
         if (!isRetriableTransactionError(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
@@ -86,19 +90,24 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
   async function handle(records: ConsumedRecord<ConsumptionEvent>[], context: { partition: number }) {
     const stop = batchSeconds.startTimer();
     const now = options.now();
+    // The whole batch is folded under the rule set in force now (one indexed query per batch).
+    const rules = await options.rulesAt(now);
     const rejected: RejectedRecord<ConsumptionEvent>[] = [];
     const accepted: ConsumptionEvent[] = [];
     for (const record of records) {
-      const reason = rejectionReason(record.value, {
-        rules: options.rules,
-        now,
-        maxFutureSkewMs: options.maxFutureSkewMs,
-      });
+      const reason = rejectionReason(record.value, { rules, now, maxFutureSkewMs: options.maxFutureSkewMs });
       if (reason) rejected.push({ record, reason });
       else accepted.push(record.value);
     }
+    const position: LogPosition = {
+      partition: context.partition,
+      firstOffset: records[0]?.offset ?? '0',
+      lastOffset: records.at(-1)?.offset ?? '0',
+    };
     const result =
-      accepted.length > 0 ? await fold(accepted, context) : { inserted: [], rejected: [], changes: [] };
+      accepted.length > 0
+        ? await fold(accepted, { partition: context.partition, rules, now, position })
+        : { inserted: [], rejected: [], changes: [] };
     options.afterCommit?.(result);
 
     if (result.rejected.length > 0) {

@@ -5,7 +5,7 @@ import {
   scoreChangedEventId,
   scoreChangedSchema,
 } from '@taobi/contracts';
-import { type Month, type RuleSet, reportedWindow } from '@taobi/rules';
+import { type Month, type MonthPoints, type RuleSet, reportedWindow } from '@taobi/rules';
 
 /** A member's score as stored (Postgres row or the score-changed record Redis holds). */
 export interface StoredScore {
@@ -65,6 +65,7 @@ export interface ScoreChange {
   breakdown: ScoreBreakdown;
   windowFrom: Month;
   expiring: { points: number; evaluationAt: Date };
+  months: readonly MonthPoints[];
   causeEventIds: readonly string[];
 }
 
@@ -93,5 +94,6 @@ export function scoreChangedRecord(
       points: change.expiring.points,
       evaluationAt: change.expiring.evaluationAt.toISOString(),
     },
+    pointsByMonth: change.months,
   });
 }

@@ -1,30 +1,38 @@
-import { memberIdSchema } from '@taobi/contracts';
+import { isoTimeSchema, memberIdSchema } from '@taobi/contracts';
 import { Errors, fieldErrorsFromZod, type Logger, type Pool, requireKey } from '@taobi/platform';
-import { emptyBreakdown, type RuleSet } from '@taobi/rules';
+import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ScoreView, type StoredScore, toView } from '../domain/score-view';
 import { decodeCursor, readHistory } from '../store/history';
 import { readMemberScore } from '../store/members';
+import type { RuleRegistry } from '../store/rule-sets';
 import type { ScoreCache } from '../store/score-cache';
+import { scoreAt, scoreVersions } from '../store/score-versions';
 import { readWindowState } from '../store/window-state';
 
 export interface ScoreRoutesOptions {
   readKeys: readonly string[];
   pool: Pool;
   cache: ScoreCache;
-  rules: RuleSet;
+  registry: () => RuleRegistry;
   now: () => Date;
   logger: Logger;
 }
 
 const paramsSchema = z.object({ id: memberIdSchema });
+const scoreQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     cursor: z.string().min(1).max(512).optional(),
   })
   .strict();
+const versionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Keyset paging: versions after this one (the `nextAfter` of the previous page). */
+  after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
+});
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   const result = schema.safeParse(value ?? {});
@@ -33,48 +41,89 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   return result.data;
 }
 
+/** An `asOf` query parameter: an instant not after the service's clock (400 naming `asOf`). */
+export function pastInstant(asOf: string, now: Date): Date {
+  const at = new Date(asOf);
+  if (at.getTime() > now.getTime()) {
+    throw Errors.validation([
+      { field: 'asOf', message: `must not be in the future (now ${now.toISOString()})` },
+    ]);
+  }
+  return at;
+}
+
 /**
  * Read APIs (read key). The score comes from Redis; when Redis has nothing (flushed, evicted, never
  * written) or is unreachable, from Postgres, and the entry is written back so the next read hits.
  * `x-read-source` says which answered: `redis`, `postgres`, or `default` (a member never seen has
- * the base score: every shopper is a member).
+ * the base score: every shopper is a member). With `?asOf=` the answer is the version the service
+ * had written at that instant (`x-read-source: history`), from `score_versions`.
  */
 export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): void {
   const log = options.logger.child({ component: 'score-api' });
   const guard = requireKey(options.readKeys);
+  const rulesOf = (version: string): RuleSet => {
+    const registry = options.registry();
+    return (
+      registry.versions().find((v) => v.ruleSet.version === version)?.ruleSet ??
+      registry.inForce(options.now()).ruleSet
+    );
+  };
+
+  /** A member never seen at `at`: the base score of the rule set then, the window then. */
+  function newMember(memberId: string, at: Date, windowFrom: string): StoredScore {
+    const rules = options.registry().inForce(at).ruleSet;
+    return {
+      memberId,
+      version: 0,
+      score: rules.score.baseScore,
+      breakdown: emptyBreakdown(rules.score),
+      windowFrom,
+      ruleVersion: rules.version,
+      updatedAt: at.toISOString(),
+      expiringAtNextEvaluation: null,
+    };
+  }
 
   async function readScore(memberId: string): Promise<{ view: ScoreView; source: string }> {
     const now = options.now();
+    const rules = options.registry().inForce(now).ruleSet;
     const cached = await options.cache.read(memberId).catch((error: unknown) => {
       log.warn({ err: error, memberId }, 'Redis read failed; reading Postgres');
       return undefined;
     });
-    if (cached) return { view: toView(cached, now, options.rules), source: 'redis' };
-    const stored = await readMemberScore(options.pool, memberId, options.rules);
+    if (cached) return { view: toView(cached, now, rules), source: 'redis' };
+    const stored = await readMemberScore(options.pool, memberId, rules);
     if (stored) {
       await options.cache.write([stored]).catch((error: unknown) => {
         log.warn({ err: error, memberId }, 'could not repair the Redis read model');
       });
-      return { view: toView(stored, now, options.rules), source: 'postgres' };
+      return { view: toView(stored, now, rules), source: 'postgres' };
     }
-    const window = await readWindowState(options.pool, now, options.rules);
-    const fresh: StoredScore = {
-      memberId,
-      version: 0,
-      score: options.rules.score.baseScore,
-      breakdown: emptyBreakdown(options.rules.score),
-      windowFrom: window.windowFrom,
-      ruleVersion: options.rules.version,
-      updatedAt: now.toISOString(),
-      expiringAtNextEvaluation: null,
-    };
-    return { view: { ...toView(fresh, now, options.rules), updatedAt: null }, source: 'default' };
+    const window = await readWindowState(options.pool, now, rules);
+    const fresh = newMember(memberId, now, window.windowFrom);
+    return { view: { ...toView(fresh, now, rules), updatedAt: null }, source: 'default' };
+  }
+
+  async function readScoreAt(memberId: string, asOf: Date): Promise<{ view: ScoreView; source: string }> {
+    const rules = options.registry().inForce(asOf).ruleSet;
+    const stored = await scoreAt(options.pool, memberId, asOf, rulesOf);
+    if (stored) return { view: toView(stored, asOf, rules), source: 'history' };
+    const windowFrom = windowStartAfter(evaluationDueAt(asOf, rules.evaluation), rules.evaluation);
+    const fresh = newMember(memberId, asOf, windowFrom);
+    return { view: { ...toView(fresh, asOf, rules), updatedAt: null }, source: 'default' };
   }
 
   app.get('/v1/members/:id/score', { onRequest: guard }, async (request, reply) => {
     const { id } = parse(paramsSchema, request.params, '');
-    const { view, source } = await readScore(id);
-    return reply.header('x-read-source', source).send(view);
+    const query = parse(scoreQuerySchema, request.query, '');
+    if (query.asOf === undefined) {
+      const { view, source } = await readScore(id);
+      return reply.header('x-read-source', source).send(view);
+    }
+    const asOf = pastInstant(query.asOf, options.now());
+    const { view, source } = await readScoreAt(id, asOf);
+    return reply.header('x-read-source', source).send({ ...view, asOf: asOf.toISOString() });
   });
 
   app.get('/v1/members/:id/score/history', { onRequest: guard }, async (request) => {
@@ -84,6 +133,36 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     if (query.cursor !== undefined && !cursor) {
       throw Errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
     }
-    return readHistory(options.pool, id, { limit: query.limit, cursor }, options.rules);
+    return readHistory(
+      options.pool,
+      id,
+      { limit: query.limit, cursor },
+      options.registry().inForce(options.now()).ruleSet,
+    );
+  });
+
+  /**
+   * Every version of the member's score as written, oldest first: what as-of reads answer from and
+   * what `pnpm taobi replay` checks against the log.
+   */
+  app.get('/v1/members/:id/score/versions', { onRequest: guard }, async (request) => {
+    const { id } = parse(paramsSchema, request.params, '');
+    const query = parse(versionsQuerySchema, request.query, '');
+    const versions = await scoreVersions(options.pool, id, query, rulesOf);
+    return {
+      memberId: id,
+      versions: versions.map((v) => ({
+        version: v.version,
+        score: v.score,
+        breakdown: v.breakdown,
+        windowFrom: v.windowFrom,
+        ruleVersion: v.ruleVersion,
+        reason: v.reason,
+        committedAt: v.updatedAt,
+        expiringAtNextEvaluation: v.expiringAtNextEvaluation,
+        logPosition: v.logPosition,
+      })),
+      nextAfter: versions.length === query.limit ? (versions.at(-1)?.version ?? null) : null,
+    };
   });
 }

@@ -1,8 +1,9 @@
 import type { Logger, Pool } from '@taobi/platform';
-import type { RuleSet } from '@taobi/rules';
+import { evaluationDueAt, type RuleSet } from '@taobi/rules';
 import { type EvaluationSummary, runEvaluation } from '../store/evaluation';
 import { memberPage, storedScoreOf } from '../store/members';
 import { type RebuildReport, rebuildScores } from '../store/rebuild';
+import type { RuleRegistry } from '../store/rule-sets';
 import type { ScoreCache } from '../store/score-cache';
 
 export interface RefillReport {
@@ -21,14 +22,17 @@ export interface ScoringJobs {
 export function createScoringJobs(options: {
   pool: Pool;
   cache: ScoreCache;
-  rules: RuleSet;
+  /** The rule-set registry (opened at start). */
+  registry: () => RuleRegistry;
+  /** The configured rule set: its evaluation calendar is every version's (adoptions keep it). */
+  calendar: RuleSet['evaluation'];
   now: () => Date;
   chunkSize: number;
   logger: Logger;
   /** Called after an evaluation or rebuild wrote score-changed rows (e.g. to wake the relay). */
   onOutboxWritten?: () => void;
 }): ScoringJobs {
-  const { pool, cache, rules, now, chunkSize, logger } = options;
+  const { pool, cache, now, chunkSize, logger } = options;
   // Rows an evaluation or rebuild changed without a new version (their window start or forecast
   // moved): their cached entry is dropped, so the next read repairs it from Postgres. When Redis
   // cannot be reached the entries stay until they expire (READ_MODEL_TTL_MS), and the log says so.
@@ -41,16 +45,21 @@ export function createScoringJobs(options: {
     });
   return {
     async evaluate(asOf) {
+      // The evaluation due at `asOf` runs under the rule set in force at its instant: an adopted
+      // one takes effect exactly there.
+      const rules = await options.registry().current(pool, evaluationDueAt(asOf, options.calendar));
       const summary = await runEvaluation(asOf, { pool, rules, now, chunkSize, logger, onUnversionedChange });
       if (summary.membersChanged > 0) options.onOutboxWritten?.();
       return summary;
     },
     async rebuild() {
+      const rules = await options.registry().current(pool, now());
       const report = await rebuildScores({ pool, rules, now, chunkSize, logger, onUnversionedChange });
       if (report.membersChanged > 0) options.onOutboxWritten?.();
       return report;
     },
     async refill() {
+      const rules = options.registry().inForce(now()).ruleSet;
       const report: RefillReport = { membersScanned: 0, written: 0 };
       let after = '';
       for (;;) {

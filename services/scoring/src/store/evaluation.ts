@@ -4,7 +4,6 @@ import {
   addPoints,
   emptyBreakdown,
   evaluationDueAt,
-  expiryForecast,
   type Month,
   nextEvaluation,
   type RuleSet,
@@ -13,12 +12,15 @@ import {
   windowStartAfter,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
+import { refoldMembers, type ScoredBucket } from './rebuild';
 import {
   breakdownOf,
   MEMBER_COLUMNS,
+  type MemberOutlook,
   type MemberRow,
   type MemberUpdate,
   memberBuckets,
+  outlookOf,
   updateMembers,
 } from './sql';
 
@@ -157,9 +159,22 @@ async function evaluateChunk(
 
     const now = options.now();
     const next = nextEvaluation(now, target.dueAt, rules.evaluation);
-    const sums = await bucketSums(client, rows, { windowFrom: target.windowFrom, next }, rules);
+    // Members whose score is under an older rule set are refolded under this evaluation's first.
+    const stale = rows.filter((row) => row.rule_version !== rules.version);
+    const refolded = await refoldMembers(
+      client,
+      stale.map((row) => row.member_id),
+      rules,
+    );
+    const sums = await bucketSums(
+      client,
+      rows,
+      refolded.buckets,
+      { windowFrom: target.windowFrom, next },
+      rules,
+    );
 
-    const updates: MemberUpdate[] = [];
+    const updates: (MemberUpdate & { changed: boolean })[] = [];
     const changes: { update: MemberUpdate; previousScore: number }[] = [];
     const unversioned: string[] = [];
     let expired = 0;
@@ -167,26 +182,28 @@ async function evaluateChunk(
       const sum = sums.get(row.member_id) ?? {
         kept: emptyBreakdown(rules.score),
         expired: 0,
-        forecast: { points: 0, evaluationAt: next },
+        outlook: { expiring: { points: 0, evaluationAt: next }, months: [] },
       };
       const before = breakdownOf(row, rules.score);
       const changed = !sameBreakdown(before, sum.kept);
-      const update: MemberUpdate = {
+      const update = {
         memberId: row.member_id,
         version: changed ? row.version + 1 : row.version,
         score: scoreOfBreakdown(sum.kept),
         breakdown: sum.kept,
         windowFrom: target.windowFrom,
-        expiringPoints: sum.forecast.points,
-        expiringAt: sum.forecast.evaluationAt,
-        ruleVersion: changed ? rules.version : row.rule_version,
+        expiringPoints: sum.outlook.expiring.points,
+        expiringAt: sum.outlook.expiring.evaluationAt,
+        months: sum.outlook.months,
+        ruleVersion: rules.version,
+        changed,
       };
       updates.push(update);
       expired += sum.expired;
       if (changed) changes.push({ update, previousScore: row.score });
       else unversioned.push(row.member_id);
     }
-    await updateMembers(client, updates, now);
+    await updateMembers(client, updates, { now, reason: 'monthly-evaluation' });
     const records = changes.map(({ update, previousScore }) =>
       scoreChangedRecord(
         {
@@ -215,22 +232,28 @@ async function evaluateChunk(
   });
 }
 
-/** Per member: the breakdown kept from `windowFrom` on, the points that leave, and the next expiry. */
+/**
+ * Per member: the breakdown kept from `windowFrom` on, the points that leave, and the outlook after
+ * (next expiry, points per month). Members in `refolded` come with the buckets `refoldMembers`
+ * recomputed; the others' are read from the table.
+ */
 async function bucketSums(
   client: PoolClient,
   rows: readonly MemberRow[],
+  refolded: ReadonlyMap<string, ScoredBucket[]>,
   target: { windowFrom: Month; next: Date },
   rules: RuleSet,
-): Promise<
-  Map<string, { kept: ScoreBreakdown; expired: number; forecast: { points: number; evaluationAt: Date } }>
-> {
-  const buckets = await memberBuckets(
+): Promise<Map<string, { kept: ScoreBreakdown; expired: number; outlook: MemberOutlook }>> {
+  const windowFromOf = new Map(rows.map((r) => [r.member_id, r.window_from]));
+  const stored = await memberBuckets(
     client,
-    rows.map((r) => ({ memberId: r.member_id, windowFrom: r.window_from })),
+    rows
+      .filter((r) => !refolded.has(r.member_id))
+      .map((r) => ({ memberId: r.member_id, windowFrom: r.window_from })),
     rules.score,
   );
-  const result = new Map<string, { kept: ScoreBreakdown; expired: number; keptBuckets: typeof buckets }>();
-  for (const bucket of buckets) {
+  const result = new Map<string, { kept: ScoreBreakdown; expired: number; keptBuckets: ScoredBucket[] }>();
+  const add = (bucket: ScoredBucket) => {
     const entry = result.get(bucket.memberId) ?? {
       kept: emptyBreakdown(rules.score),
       expired: 0,
@@ -242,6 +265,13 @@ async function bucketSums(
       entry.keptBuckets.push(bucket);
     }
     result.set(bucket.memberId, entry);
+  };
+  for (const bucket of stored) add(bucket);
+  for (const [memberId, buckets] of refolded) {
+    for (const bucket of buckets) {
+      // Months already out of the member's window before this evaluation do not expire again.
+      if (bucket.month >= (windowFromOf.get(memberId) ?? bucket.month)) add(bucket);
+    }
   }
   return new Map(
     [...result].map(([memberId, entry]) => [
@@ -249,7 +279,7 @@ async function bucketSums(
       {
         kept: entry.kept,
         expired: entry.expired,
-        forecast: expiryForecast(entry.keptBuckets, target.windowFrom, target.next, rules.evaluation),
+        outlook: outlookOf(entry.keptBuckets, target.windowFrom, target.next, rules),
       },
     ]),
   );

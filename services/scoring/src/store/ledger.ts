@@ -16,7 +16,17 @@ import {
 } from '@taobi/rules';
 import { CONFLICTING_DUPLICATE, conflictingFields, splitRepeats } from '../domain/consumption-check';
 import { scoreChangedRecord } from '../domain/score-view';
-import { asJson, breakdownOf, expiryForecasts, incrementBuckets, lockMembers, updateMembers } from './sql';
+import { refoldedUpdate, refoldMembers } from './rebuild';
+import {
+  asJson,
+  breakdownOf,
+  incrementBuckets,
+  type LogPosition,
+  lockMembers,
+  type MemberUpdate,
+  memberOutlooks,
+  updateMembers,
+} from './sql';
 import { readWindowState } from './window-state';
 
 export interface FoldResult {
@@ -64,15 +74,17 @@ interface OrderRow {
  *    differs in a field that matters is refused as a conflicting duplicate (the first one stays);
  * 4. existing orders reached by new refunds are re-credited;
  * 5. the contribution differences are added to the month buckets atomically;
- * 6. the members concerned are locked (in id order), `planMembers` gives their new breakdowns, and
- *    each changed member is written with the next version and one score-changed outbox row.
+ * 6. the members concerned are locked (in id order), `planMembers` gives their new breakdowns (a
+ *    member whose score is still under an older rule set is refolded from the ledger under this one
+ *    instead: at most once per member and rule change), and each changed member is written with the
+ *    next version, its row in `score_versions` (same statement) and one score-changed outbox row.
  */
 export async function foldBatch(
   client: PoolClient,
   events: readonly ConsumptionEvent[],
-  context: { rules: RuleSet; now: Date },
+  context: { rules: RuleSet; now: Date; position?: LogPosition },
 ): Promise<FoldResult> {
-  const { rules, now } = context;
+  const { rules, now, position } = context;
   const { distinct, repeats } = splitRepeats(events);
   const orders = distinct.filter((e): e is OrderCompleted => e.kind === 'completed');
   const { refunds, rejected } = await refusedRefunds(
@@ -128,22 +140,27 @@ export async function foldBatch(
   if (after.length === 0) return { inserted, rejected, changes: [] };
   const deltaOf = new Map(deltas.map((d) => [bucketKey(d.memberId, d.month, d.source), d]));
 
-  // 6. Members.
+  // 6. Members: those whose score is under an older rule set are first refolded under this one.
   const window = await readWindowState(client, now, rules);
   const members = await lockMembers(
     client,
     after.map((b) => b.memberId),
     { windowFrom: window.windowFrom, baseScore: rules.score.baseScore, ruleVersion: rules.version },
   );
+  const stale = members.filter((row) => row.rule_version !== rules.version);
+  const current = members.filter((row) => row.rule_version === rules.version);
+  const isCurrent = new Set(current.map((row) => row.member_id));
   const outcomes = planMembers(rules.score, {
-    buckets: after.map((b) => ({
-      after: b,
-      delta: deltaOf.get(bucketKey(b.memberId, b.month, b.source)) ?? {
-        orderPoints: 0,
-        qualifyingOrders: 0,
-      },
-    })),
-    members: members.map((row) => ({
+    buckets: after
+      .filter((b) => isCurrent.has(b.memberId))
+      .map((b) => ({
+        after: b,
+        delta: deltaOf.get(bucketKey(b.memberId, b.month, b.source)) ?? {
+          orderPoints: 0,
+          qualifyingOrders: 0,
+        },
+      })),
+    members: current.map((row) => ({
       memberId: row.member_id,
       windowFrom: row.window_from,
       breakdown: breakdownOf(row, rules.score),
@@ -151,25 +168,46 @@ export async function foldBatch(
     })),
   });
   const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
+  const previousScore = new Map(members.map((row) => [row.member_id, row.score]));
   const changed = outcomes.filter((m) => m.changed);
-  const forecasts = await expiryForecasts(
+  const outlooks = await memberOutlooks(
     client,
     changed.map((m) => ({ memberId: m.memberId, windowFrom: windowOf.get(m.memberId) as string })),
     window.nextEvaluationAt,
     rules,
   );
-
-  const updates = changed.map((m) => ({
-    memberId: m.memberId,
-    version: m.version,
-    score: m.score,
-    breakdown: m.breakdown,
-    windowFrom: windowOf.get(m.memberId) as string,
-    expiringPoints: forecasts.get(m.memberId)?.points ?? 0,
-    expiringAt: forecasts.get(m.memberId)?.evaluationAt ?? window.nextEvaluationAt,
-    ruleVersion: rules.version,
-  }));
-  await updateMembers(client, updates, now);
+  const updates: (MemberUpdate & { changed: boolean })[] = changed.map((m) => {
+    const outlook = outlooks.get(m.memberId);
+    return {
+      memberId: m.memberId,
+      version: m.version,
+      score: m.score,
+      breakdown: m.breakdown,
+      windowFrom: windowOf.get(m.memberId) as string,
+      expiringPoints: outlook?.expiring.points ?? 0,
+      expiringAt: outlook?.expiring.evaluationAt ?? window.nextEvaluationAt,
+      months: outlook?.months ?? [],
+      ruleVersion: rules.version,
+      changed: true,
+    };
+  });
+  if (stale.length > 0) {
+    const refolded = await refoldMembers(
+      client,
+      stale.map((row) => row.member_id),
+      rules,
+    );
+    for (const row of stale) {
+      updates.push(
+        refoldedUpdate(row, refolded.buckets.get(row.member_id) ?? [], {
+          rules,
+          windowFrom: row.window_from,
+          next: window.nextEvaluationAt,
+        }),
+      );
+    }
+  }
+  await updateMembers(client, updates, { now, reason: 'consumption', ...(position ? { position } : {}) });
 
   const causes = new Map<string, string[]>();
   const insertedIds = new Set(inserted);
@@ -179,19 +217,21 @@ export async function foldBatch(
     list.push(event.eventId);
     causes.set(event.memberId, list);
   }
-  const records = updates.map((u, i) =>
-    scoreChangedRecord(
-      {
-        ...u,
-        previousScore: changed[i]?.previousScore ?? 0,
-        expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
-        causeEventIds: causes.get(u.memberId) ?? [],
-      },
-      'consumption',
-      now,
-      rules,
-    ),
-  );
+  const records = updates
+    .filter((u) => u.changed)
+    .map((u) =>
+      scoreChangedRecord(
+        {
+          ...u,
+          previousScore: previousScore.get(u.memberId) ?? 0,
+          expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
+          causeEventIds: causes.get(u.memberId) ?? [],
+        },
+        'consumption',
+        now,
+        rules,
+      ),
+    );
   await enqueueOutbox(
     client,
     'scoring',

@@ -1,9 +1,8 @@
 import type { Category, Source } from '@taobi/contracts';
-import { enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
+import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
 import {
   bucketKey,
   bucketPoints,
-  expiryForecast,
   type LedgerBucket,
   orderContribution,
   type RuleSet,
@@ -17,6 +16,7 @@ import {
   MEMBER_COLUMNS,
   type MemberRow,
   type MemberUpdate,
+  outlookOf,
   toLedgerBucket,
   updateMembers,
   writeBuckets,
@@ -55,9 +55,129 @@ interface OrderRow {
   refunded: number;
 }
 
+/** Buckets with their capped points under the rules they were recomputed with. */
+export type ScoredBucket = LedgerBucket & { points: number };
+
 /**
- * Recomputes every member's score from the ledger alone (orders and refunds) under the current
- * rule set: order points, month buckets, breakdowns. Members whose score changes get a new version
+ * Recomputes the orders and month buckets of `memberIds` from the ledger alone (orders and their
+ * refunds) under `rules`, writes the orders and buckets that changed (one statement each), and
+ * returns every member's buckets with their capped points. The rebuild runs it on every member; the
+ * fold and the evaluation on members whose score is still under an older rule set (their
+ * `rule_version`), so a member's score is always entirely under one rule set.
+ */
+export async function refoldMembers(
+  client: PoolClient,
+  memberIds: readonly string[],
+  rules: RuleSet,
+): Promise<{ buckets: Map<string, ScoredBucket[]>; ordersChanged: number; bucketsChanged: number }> {
+  const buckets = new Map<string, ScoredBucket[]>();
+  if (memberIds.length === 0) return { buckets, ordersChanged: 0, bucketsChanged: 0 };
+  const ids = [...memberIds];
+  const orders = await client.query<OrderRow>(
+    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+            COALESCE(r.total, 0)::bigint AS refunded
+     FROM scoring.orders o
+     LEFT JOIN LATERAL (
+       SELECT sum(r.amount) AS total FROM scoring.refunds r
+       WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id
+     ) r ON true
+     WHERE o.member_id = ANY($1::text[])`,
+    [ids],
+  );
+  const totals = new Map<string, LedgerBucket>();
+  const changedOrders: (OrderRow & { newPoints: number; newQualifies: boolean })[] = [];
+  for (const order of orders.rows) {
+    const next = orderContribution(rules.score, order);
+    if (next.points !== order.points || next.qualifies !== order.qualifies) {
+      changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
+    }
+    const k = bucketKey(order.member_id, order.month, order.source);
+    const bucket = totals.get(k) ?? {
+      memberId: order.member_id,
+      month: order.month,
+      source: order.source,
+      orderPoints: 0,
+      qualifyingOrders: 0,
+    };
+    bucket.orderPoints += next.points;
+    bucket.qualifyingOrders += Number(next.qualifies);
+    totals.set(k, bucket);
+  }
+  if (changedOrders.length > 0) {
+    await client.query(
+      `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies, refunded = u.refunded
+       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[], $5::bigint[]) AS u(source, order_id, points, qualifies, refunded)
+       WHERE o.source = u.source AND o.order_id = u.order_id`,
+      [
+        changedOrders.map((o) => o.source),
+        changedOrders.map((o) => o.order_id),
+        changedOrders.map((o) => o.newPoints),
+        changedOrders.map((o) => o.newQualifies),
+        changedOrders.map((o) => o.refunded),
+      ],
+    );
+  }
+
+  const stored = await client.query<BucketRow>(
+    `SELECT member_id, month, source, order_points, qualifying_orders FROM scoring.buckets
+     WHERE member_id = ANY($1::text[])`,
+    [ids],
+  );
+  const storedByKey = new Map(
+    stored.rows.map((row) => [bucketKey(row.member_id, row.month, row.source), row]),
+  );
+  for (const row of stored.rows) {
+    const k = bucketKey(row.member_id, row.month, row.source);
+    if (!totals.has(k)) totals.set(k, { ...toLedgerBucket(row), orderPoints: 0, qualifyingOrders: 0 });
+  }
+  const changedBuckets: LedgerBucket[] = [];
+  for (const [k, bucket] of totals) {
+    const before = storedByKey.get(k);
+    if (
+      !before ||
+      before.order_points !== bucket.orderPoints ||
+      before.qualifying_orders !== bucket.qualifyingOrders
+    ) {
+      changedBuckets.push(bucket);
+    }
+    const list = buckets.get(bucket.memberId) ?? [];
+    list.push({ ...bucket, points: bucketPoints(rules.score, bucket.source, bucket).points });
+    buckets.set(bucket.memberId, list);
+  }
+  await writeBuckets(client, changedBuckets);
+  return { buckets, ordersChanged: changedOrders.length, bucketsChanged: changedBuckets.length };
+}
+
+/**
+ * A member's score from buckets recomputed under `rules` (`refoldMembers`), from the window start
+ * `windowFrom`: the update to write (a new version when the breakdown changed) and whether it did.
+ */
+export function refoldedUpdate(
+  row: MemberRow,
+  buckets: readonly ScoredBucket[],
+  context: { rules: RuleSet; windowFrom: string; next: Date },
+): MemberUpdate & { changed: boolean } {
+  const { rules, windowFrom } = context;
+  const { score, breakdown } = scoreFromBuckets(rules.score, buckets, windowFrom);
+  const changed = !sameBreakdown(breakdownOf(row, rules.score), breakdown);
+  const outlook = outlookOf(buckets, windowFrom, context.next, rules);
+  return {
+    memberId: row.member_id,
+    version: changed ? row.version + 1 : row.version,
+    score,
+    breakdown,
+    windowFrom,
+    expiringPoints: outlook.expiring.points,
+    expiringAt: outlook.expiring.evaluationAt,
+    months: outlook.months,
+    ruleVersion: rules.version,
+    changed,
+  };
+}
+
+/**
+ * Recomputes every member's score from the ledger alone (orders and refunds) under the rule set in
+ * force: order points, month buckets, breakdowns. Members whose score changes get a new version
  * and a score-changed record with reason `rebuild`. Chunked by member id, one transaction per
  * chunk, so it can be interrupted and run again; a second run reports nothing changed.
  */
@@ -83,102 +203,20 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       const ids = members.rows.map((m) => m.member_id);
       const now = options.now();
       const window = await readWindowState(client, now, rules);
+      const refolded = await refoldMembers(client, ids, rules);
 
-      const orders = await client.query<OrderRow>(
-        `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
-                COALESCE(r.total, 0)::bigint AS refunded
-         FROM scoring.orders o
-         LEFT JOIN LATERAL (
-           SELECT sum(r.amount) AS total FROM scoring.refunds r
-           WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id
-         ) r ON true
-         WHERE o.member_id = ANY($1::text[])`,
-        [ids],
-      );
-      const totals = new Map<string, LedgerBucket>();
-      const changedOrders: (OrderRow & { newPoints: number; newQualifies: boolean })[] = [];
-      for (const order of orders.rows) {
-        const next = orderContribution(rules.score, order);
-        if (next.points !== order.points || next.qualifies !== order.qualifies) {
-          changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
-        }
-        const k = bucketKey(order.member_id, order.month, order.source);
-        const bucket = totals.get(k) ?? {
-          memberId: order.member_id,
-          month: order.month,
-          source: order.source,
-          orderPoints: 0,
-          qualifyingOrders: 0,
-        };
-        bucket.orderPoints += next.points;
-        bucket.qualifyingOrders += Number(next.qualifies);
-        totals.set(k, bucket);
-      }
-      if (changedOrders.length > 0) {
-        await client.query(
-          `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies, refunded = u.refunded
-           FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[], $5::bigint[]) AS u(source, order_id, points, qualifies, refunded)
-           WHERE o.source = u.source AND o.order_id = u.order_id`,
-          [
-            changedOrders.map((o) => o.source),
-            changedOrders.map((o) => o.order_id),
-            changedOrders.map((o) => o.newPoints),
-            changedOrders.map((o) => o.newQualifies),
-            changedOrders.map((o) => o.refunded),
-          ],
-        );
-      }
-
-      const stored = await client.query<BucketRow>(
-        `SELECT member_id, month, source, order_points, qualifying_orders FROM scoring.buckets
-         WHERE member_id = ANY($1::text[])`,
-        [ids],
-      );
-      const storedByKey = new Map(
-        stored.rows.map((row) => [bucketKey(row.member_id, row.month, row.source), row]),
-      );
-      for (const row of stored.rows) {
-        const k = bucketKey(row.member_id, row.month, row.source);
-        if (!totals.has(k)) totals.set(k, { ...toLedgerBucket(row), orderPoints: 0, qualifyingOrders: 0 });
-      }
-      const changedBuckets: LedgerBucket[] = [];
-      const byMember = new Map<string, (LedgerBucket & { points: number })[]>();
-      for (const [k, bucket] of totals) {
-        const before = storedByKey.get(k);
-        if (
-          !before ||
-          before.order_points !== bucket.orderPoints ||
-          before.qualifying_orders !== bucket.qualifyingOrders
-        ) {
-          changedBuckets.push(bucket);
-        }
-        const list = byMember.get(bucket.memberId) ?? [];
-        list.push({ ...bucket, points: bucketPoints(rules.score, bucket.source, bucket).points });
-        byMember.set(bucket.memberId, list);
-      }
-      await writeBuckets(client, changedBuckets);
-
-      const updates: MemberUpdate[] = [];
+      const updates: (MemberUpdate & { changed: boolean })[] = [];
       const records = [];
       const unversioned: string[] = [];
       for (const row of members.rows) {
-        const buckets = byMember.get(row.member_id) ?? [];
-        const { score, breakdown } = scoreFromBuckets(rules.score, buckets, row.window_from);
-        const changed = !sameBreakdown(breakdownOf(row, rules.score), breakdown);
-        const forecast = expiryForecast(buckets, row.window_from, window.nextEvaluationAt, rules.evaluation);
-        if (!changed && row.rule_version === rules.version) continue;
-        const update: MemberUpdate = {
-          memberId: row.member_id,
-          version: changed ? row.version + 1 : row.version,
-          score,
-          breakdown,
+        const update = refoldedUpdate(row, refolded.buckets.get(row.member_id) ?? [], {
+          rules,
           windowFrom: row.window_from,
-          expiringPoints: forecast.points,
-          expiringAt: forecast.evaluationAt,
-          ruleVersion: rules.version,
-        };
+          next: window.nextEvaluationAt,
+        });
+        if (!update.changed && row.rule_version === rules.version) continue;
         updates.push(update);
-        if (!changed) {
+        if (!update.changed) {
           unversioned.push(row.member_id);
           continue;
         }
@@ -196,7 +234,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
           ),
         );
       }
-      await updateMembers(client, updates, now);
+      await updateMembers(client, updates, { now, reason: 'rebuild' });
       await enqueueOutbox(
         client,
         'scoring',
@@ -205,8 +243,8 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       return {
         last: ids.at(-1) as string,
         scanned: ids.length,
-        ordersChanged: changedOrders.length,
-        bucketsChanged: changedBuckets.length,
+        ordersChanged: refolded.ordersChanged,
+        bucketsChanged: refolded.bucketsChanged,
         changes: records.map((r) => ({
           memberId: r.memberId,
           previousScore: r.previousScore,

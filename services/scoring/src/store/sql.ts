@@ -1,4 +1,4 @@
-import type { ScoreBreakdown, Source } from '@taobi/contracts';
+import type { ScoreBreakdown, ScoreChangeReason, Source } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
 import {
   bucketPoints,
@@ -6,6 +6,8 @@ import {
   expiryForecast,
   type LedgerBucket,
   type Month,
+  type MonthPoints,
+  pointsByMonth,
   type RuleSet,
   type ScoreRules,
 } from '@taobi/rules';
@@ -88,23 +90,48 @@ export interface MemberUpdate {
   expiringPoints: number;
   expiringAt: Date;
   ruleVersion: string;
+  /** Points per month still counted (what the score-changed record carries as `pointsByMonth`). */
+  months: MonthPoints[];
 }
 
-/** Writes members' scores in one statement. */
+/** Where a version's consumption records are on the topic: their partition and offset range. */
+export interface LogPosition {
+  partition: number;
+  firstOffset: string;
+  lastOffset: string;
+}
+
+/**
+ * Writes members' scores in one statement, and appends each new version to `score_versions` in
+ * the same statement (a data-modifying CTE: no extra round trip). `changed` members get a
+ * version row with `reason` (and `position`, for a consumption batch); the others (an evaluation or
+ * rebuild that only moved the window or forecast) only have their row updated.
+ */
 export async function updateMembers(
   db: Queryable,
-  updates: readonly MemberUpdate[],
-  now: Date,
+  updates: readonly (MemberUpdate & { changed: boolean })[],
+  context: { now: Date; reason: ScoreChangeReason; position?: LogPosition },
 ): Promise<void> {
   if (updates.length === 0) return;
+  const position = context.position;
   await db.query(
-    `UPDATE scoring.members m SET
-       version = u.version, score = u.score, base = u.base, source_points = u.source_points,
-       window_from = u.window_from, expiring_points = u.expiring_points, expiring_at = u.expiring_at,
-       rule_version = u.rule_version, updated_at = $2
-     FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int,
-       source_points json, window_from text, expiring_points int, expiring_at timestamptz, rule_version text)
-     WHERE m.member_id = u.member_id`,
+    `WITH u AS (
+       SELECT * FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int,
+         source_points json, window_from text, expiring_points int, expiring_at timestamptz, rule_version text,
+         changed bool)
+     ), updated AS (
+       UPDATE scoring.members m SET
+         version = u.version, score = u.score, base = u.base, source_points = u.source_points,
+         window_from = u.window_from, expiring_points = u.expiring_points, expiring_at = u.expiring_at,
+         rule_version = u.rule_version, updated_at = $2
+       FROM u WHERE m.member_id = u.member_id
+     )
+     INSERT INTO scoring.score_versions (member_id, version, score, base, source_points, window_from,
+       expiring_points, expiring_at, rule_version, reason, committed_at, log_partition, log_first_offset,
+       log_last_offset)
+     SELECT member_id, version, score, base, source_points, window_from, expiring_points, expiring_at,
+       rule_version, $3, $2, $4, $5, $6
+     FROM u WHERE changed`,
     [
       asJson(
         updates.map((u) => ({
@@ -117,9 +144,14 @@ export async function updateMembers(
           expiring_points: u.expiringPoints,
           expiring_at: u.expiringAt,
           rule_version: u.ruleVersion,
+          changed: u.changed,
         })),
       ),
-      now,
+      context.now,
+      context.reason,
+      position?.partition ?? null,
+      position?.firstOffset ?? null,
+      position?.lastOffset ?? null,
     ],
   );
 }
@@ -210,13 +242,33 @@ export async function memberBuckets(
   });
 }
 
-/** Each member's expiry forecast (`expiryForecast`) from their buckets in the window. */
-export async function expiryForecasts(
+export interface MemberOutlook {
+  /** What the next evaluation that takes points takes (`expiringAtNextEvaluation`). */
+  expiring: { points: number; evaluationAt: Date };
+  /** Points per month still counted (`pointsByMonth`). */
+  months: MonthPoints[];
+}
+
+/** A member's expiry forecast and points per month from their buckets (`points`: capped). */
+export function outlookOf(
+  buckets: readonly { month: Month; points: number }[],
+  windowFrom: Month,
+  next: Date,
+  rules: RuleSet,
+): MemberOutlook {
+  return {
+    expiring: expiryForecast(buckets, windowFrom, next, rules.evaluation),
+    months: pointsByMonth(buckets, windowFrom),
+  };
+}
+
+/** Each member's outlook (`outlookOf`) from their buckets in the window, read in one statement. */
+export async function memberOutlooks(
   db: Queryable,
   members: readonly { memberId: string; windowFrom: Month }[],
   next: Date,
   rules: RuleSet,
-): Promise<Map<string, { points: number; evaluationAt: Date }>> {
+): Promise<Map<string, MemberOutlook>> {
   const byMember = new Map<string, { month: Month; points: number }[]>();
   for (const bucket of await memberBuckets(db, members, rules.score)) {
     const list = byMember.get(bucket.memberId) ?? [];
@@ -224,9 +276,6 @@ export async function expiryForecasts(
     byMember.set(bucket.memberId, list);
   }
   return new Map(
-    members.map((m) => [
-      m.memberId,
-      expiryForecast(byMember.get(m.memberId) ?? [], m.windowFrom, next, rules.evaluation),
-    ]),
+    members.map((m) => [m.memberId, outlookOf(byMember.get(m.memberId) ?? [], m.windowFrom, next, rules)]),
   );
 }

@@ -1,0 +1,100 @@
+import { isoTimeSchema } from '@taobi/contracts';
+import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { notInForce, type RuleRegistry, ruleSetView } from '../store/rule-sets';
+
+const rulesQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
+const adoptionSchema = z.strictObject({
+  /** A whole rule set (the schema of `RULE_SET_FILE`), under a version the registry does not hold. */
+  ruleSet: z.unknown(),
+  /** It takes effect at the first evaluation on or after this instant, which must be ahead. */
+  effectiveFrom: isoTimeSchema,
+  /** The backtest (`/v1/admin/backtests`) that justified it, kept as given. */
+  backtestId: z.string().min(1).max(128).optional(),
+});
+
+/**
+ * The rule-set registry over HTTP (docs/adr/0006). `GET /v1/rules?asOf=` (read key): the version in
+ * force at an instant (default now), with its validity, score rules and tier thresholds;
+ * `GET /v1/rules/versions` every version (tier and the CLI read it). `POST /v1/admin/rule-sets`
+ * (admin key) schedules a rule set for the first evaluation on or after `effectiveFrom`: never
+ * retroactively.
+ */
+export function registerRuleRoutes(
+  app: FastifyInstance,
+  options: {
+    readKeys: readonly string[];
+    adminKeys: readonly string[];
+    pool: Pool;
+    registry: () => RuleRegistry;
+    now: () => Date;
+  },
+): void {
+  app.get('/v1/rules', { onRequest: requireKey(options.readKeys) }, async (request) => {
+    const parsed = rulesQuerySchema.safeParse(request.query ?? {});
+    if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
+    const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
+    const versions = options.registry().versions();
+    const entry = versionAt(versions, asOf);
+    if (!entry) throw notInForce(asOf, versions[0] as (typeof versions)[number]);
+    return { asOf: asOf.toISOString(), ...ruleSetView(entry) };
+  });
+
+  app.get('/v1/rules/versions', { onRequest: requireKey(options.readKeys) }, async () => {
+    const registry = options.registry();
+    const now = options.now();
+    return {
+      inForce: registry.inForce(now).ruleSet.version,
+      versions: registry.versions().map(ruleSetView),
+    };
+  });
+
+  app.post('/v1/admin/rule-sets', { onRequest: requireKey(options.adminKeys) }, async (request, reply) => {
+    const body = adoptionSchema.safeParse(request.body ?? {});
+    if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
+    const ruleSet = ruleSetSchema.safeParse(body.data.ruleSet);
+    const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);
+    if (body.data.ruleSet === undefined)
+      fields.splice(0, fields.length, { field: 'ruleSet', message: 'is required' });
+    const now = options.now();
+    const requested = new Date(body.data.effectiveFrom);
+    if (requested.getTime() <= now.getTime()) {
+      fields.push({
+        field: 'effectiveFrom',
+        message: `must be in the future (now ${now.toISOString()}): a rule set never applies retroactively`,
+      });
+    }
+    const registry = options.registry();
+    const calendar = registry.inForce(now).ruleSet;
+    const effectiveFrom = adoptionEvaluationAt(requested, calendar.evaluation.dayOfMonth);
+    const { rows } = await options.pool.query<{ latest: Date | null }>(
+      'SELECT max(evaluation_at) AS latest FROM scoring.evaluations',
+    );
+    const latest = rows[0]?.latest;
+    if (latest && effectiveFrom.getTime() <= latest.getTime()) {
+      fields.push({
+        field: 'effectiveFrom',
+        message: `the evaluation of ${effectiveFrom.toISOString()} has already run: choose a later one`,
+      });
+    }
+    if (ruleSet.success) {
+      for (const problem of adoptionProblems(calendar, ruleSet.data)) {
+        fields.push({ field: `ruleSet.${problem.path}`, message: problem.message });
+      }
+    }
+    if (fields.length > 0 || !ruleSet.success) throw Errors.validation(fields);
+    const entry = await registry.adopt({
+      ruleSet: ruleSet.data,
+      effectiveFrom,
+      backtestId: body.data.backtestId ?? null,
+      now,
+    });
+    request.log.info(
+      { version: entry.ruleSet.version, effectiveFrom: effectiveFrom.toISOString(), reqId: request.id },
+      'rule set adopted',
+    );
+    return reply.code(201).send({ ...ruleSetView(entry), requestedEffectiveFrom: requested.toISOString() });
+  });
+}
