@@ -28,6 +28,7 @@ import { startEvaluationSchedule } from './evaluation/schedule';
 import { registerAdminRoutes } from './http/admin-routes';
 import { registerReadRoutes } from './http/read-routes';
 import { createTierMetrics } from './metrics';
+import { fileRuleSets, scoringRuleSets, type TierRuleSets } from './rule-sets';
 import { createTierReadModel } from './store/read-model';
 
 export interface TierServiceOptions {
@@ -35,6 +36,8 @@ export interface TierServiceOptions {
   now?: () => Date;
   /** Another rule set than the configured one (`RULE_SET_FILE`), for tests. */
   ruleSet?: RuleSet;
+  /** Another source of rule sets than `RULE_SETS_FROM` says (tests). */
+  ruleSets?: TierRuleSets;
   /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
   onFatal?: (error: Error) => void;
   /** Test hook, see EvaluatorDeps.afterPage. */
@@ -60,12 +63,25 @@ export function buildTierService(
   assertNoDevelopmentKeys(config.TAOBI_ENV, {
     READ_API_KEYS: config.READ_API_KEYS,
     ADMIN_API_KEYS: config.ADMIN_API_KEYS,
+    ...(config.RULE_SETS_FROM === 'scoring' ? { SCORING_READ_KEY: [config.SCORING_READ_KEY] } : {}),
   });
-  // The rule set every service reads (RULE_SET_FILE, else the shipped one): scoring's evaluation day is ours.
+  // The configured rule set (RULE_SET_FILE, else the shipped one): the evaluation calendar, and in
+  // `file` mode the only rule set; otherwise scoring's registry decides (docs/adr/0006).
   const ruleSet =
     options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
+  const ruleSets =
+    options.ruleSets ??
+    (config.RULE_SETS_FROM === 'file'
+      ? fileRuleSets(ruleSet)
+      : scoringRuleSets({
+          url: config.SCORING_URL,
+          key: config.SCORING_READ_KEY,
+          configured: ruleSet,
+          refreshMs: config.RULE_SETS_REFRESH_MS,
+          logger,
+        }));
   const onFatal =
     options.onFatal ??
     ((error: Error) => {
@@ -93,7 +109,8 @@ export function buildTierService(
 
   const evaluator = createEvaluator({
     pool,
-    ruleSet,
+    ruleSets,
+    now,
     readModel,
     metrics,
     logger,
@@ -111,7 +128,15 @@ export function buildTierService(
       redis: () => redis.ping(),
     },
   });
-  registerReadRoutes(app, { readKeys: config.READ_API_KEYS, ruleSet, readModel, pool, metrics, now });
+  registerReadRoutes(app, {
+    readKeys: config.READ_API_KEYS,
+    calendar: ruleSet.evaluation,
+    ruleSets,
+    readModel,
+    pool,
+    metrics,
+    now,
+  });
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
 
   let caughtUp: Promise<void> = Promise.resolve();
@@ -150,7 +175,7 @@ export function buildTierService(
         logger,
         schema: scoreChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
-        handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
+        handle: createScoreChangedHandler({ pool, ruleSets, readModel, metrics, logger, now, wakeRelay }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         onFatal,
       });
@@ -163,6 +188,7 @@ export function buildTierService(
     stop() {
       // Idempotent: SIGTERM and a supervisor's second signal, or a test's afterAll, may both stop us.
       stopped ??= closeInOrder(logger, [
+        ['rule sets', async () => ruleSets.stop()],
         ['schedule', async () => schedule?.stop()],
         ['consumer', async () => consumer?.stop()],
         ['evaluations', () => evaluator.stop()],

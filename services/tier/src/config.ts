@@ -2,7 +2,9 @@ import {
   accessKeysConfigSchema,
   baseConfigSchema,
   consumerGroupIdSchema,
+  DEVELOPMENT_KEYS,
   port,
+  serviceUrl,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
@@ -20,8 +22,27 @@ export const tierConfigSchema = baseConfigSchema
     /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
     EVALUATION_SCHEDULE_ENABLED: flag.default(true),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+    /**
+     * Where the rule sets come from: `scoring` (its registry, `GET /v1/rules/versions`: adopted
+     * versions included) or `file` (RULE_SET_FILE alone: tests, a deployment that never adopts).
+     */
+    RULE_SETS_FROM: z.enum(['scoring', 'file']).default('scoring'),
+    /** Scoring's base URL (else the local stack's port, moved by TAOBI_PORT_OFFSET). */
+    TAOBI_SCORING_URL: z.url().optional(),
+    TAOBI_PORT_OFFSET: z.coerce.number().int().min(0).max(60_000).default(0),
+    /** The read key tier presents to scoring's rules API. */
+    SCORING_READ_KEY: z.string().min(8).default(DEVELOPMENT_KEYS.read),
+    /** How often the copy of scoring's rule-set registry is refreshed (evaluations always refresh). */
+    RULE_SETS_REFRESH_MS: z.coerce.number().int().min(1000).default(30_000),
   })
-  .transform(withConsumerGroup('tier'));
+  .transform(withConsumerGroup('tier'))
+  .transform((config) => ({
+    ...config,
+    SCORING_URL: serviceUrl('scoring', {
+      TAOBI_SCORING_URL: config.TAOBI_SCORING_URL,
+      TAOBI_PORT_OFFSET: config.TAOBI_PORT_OFFSET,
+    }),
+  }));
 
 export type TierConfig = z.infer<typeof tierConfigSchema>;
 

@@ -92,6 +92,15 @@ describe('the monthly evaluation, moving members to the tier their score support
         score: 640,
         scoreVersion: 2,
         reason: 'monthly-evaluation',
+        // Why: 640 is under Gold's 700; nothing expired (a refund lowered the score).
+        decision: expect.objectContaining({
+          from: 'GOLD',
+          to: 'SILVER',
+          threshold: 700,
+          score: 640,
+          evaluationAsOf: asOf,
+          expiredMonths: [],
+        }),
       },
     ]);
     expect(changesOf(environment, climbedBack)).toHaveLength(1);

@@ -71,6 +71,8 @@ export async function createTierEnvironment(extraEnv: Record<string, string> = {
     ADMIN_API_KEYS: ADMIN_KEY,
     EVALUATION_SCHEDULE_ENABLED: 'false',
     OUTBOX_POLL_INTERVAL_MS: '50',
+    // Tier alone: its configured rule set is the only one (no scoring registry to read).
+    RULE_SETS_FROM: 'file',
     ...extraEnv,
   });
   const pool = createPool({

@@ -1,4 +1,10 @@
-import { DEFAULT_RULE_SET, type MemberTier, unseenMember } from '@taobi/rules';
+import {
+  DEFAULT_RULE_SET,
+  explainTierChange,
+  type MemberTier,
+  type TierChange,
+  unseenMember,
+} from '@taobi/rules';
 import { memberTierView } from './member-view';
 import { tierChangedEventId, tierChangedRecord } from './tier-changed';
 
@@ -81,8 +87,8 @@ describe('tier-changed records', () => {
     );
   });
 
-  it('when a change is turned into a record, then it is a valid tier-changed record', () => {
-    const record = tierChangedRecord({
+  it('when an evaluation downgrade is turned into a record, then it is a valid tier-changed record carrying its decision: threshold, window and the months that left', () => {
+    const change: TierChange = {
       memberId: 'm-1',
       previousTier: 'GOLD',
       tier: 'SILVER',
@@ -92,7 +98,18 @@ describe('tier-changed records', () => {
       scoreVersion: 4,
       occurredAt: DEC_8,
       cause: { kind: 'evaluation', asOf: DEC_8 },
+    };
+    const before = member({
+      tier: 'GOLD',
+      score: 700,
+      scoreVersion: 4,
+      expiring: { points: 50, evaluationAt: DEC_8 },
+      months: [
+        { month: '2025-12', points: 50 },
+        { month: '2026-06', points: 350 },
+      ],
     });
+    const record = tierChangedRecord(change, explainTierChange(change, before, DEFAULT_RULE_SET));
     expect(record).toEqual({
       eventId: `tier:m-1:evaluation:${DEC_8}`,
       schemaVersion: 1,
@@ -104,6 +121,21 @@ describe('tier-changed records', () => {
       score: 650,
       scoreVersion: 4,
       reason: 'monthly-evaluation',
+      decision: {
+        at: DEC_8,
+        from: 'GOLD',
+        to: 'SILVER',
+        direction: 'down',
+        reason: 'monthly-evaluation',
+        score: 650,
+        scoreVersion: 4,
+        threshold: 700,
+        ruleVersion: '2026.1',
+        evaluationAsOf: DEC_8,
+        windowFrom: '2026-01',
+        windowTo: '2026-12',
+        expiredMonths: [{ month: '2025-12', points: 50 }],
+      },
     });
   });
 });

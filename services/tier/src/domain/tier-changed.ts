@@ -1,4 +1,4 @@
-import { type TierChanged, tierChangedSchema } from '@taobi/contracts';
+import { type TierChanged, type TierDecision, tierChangedSchema } from '@taobi/contracts';
 import type { OutboxRecord } from '@taobi/platform';
 import type { TierChange } from '@taobi/rules';
 
@@ -14,8 +14,8 @@ export function tierChangedEventId(change: Pick<TierChange, 'memberId' | 'cause'
     : `tier:${change.memberId}:evaluation:${new Date(change.cause.asOf).toISOString()}`;
 }
 
-/** The `taobi.tier-changed.v1` record of a change, parsed before it is enqueued. */
-export function tierChangedRecord(change: TierChange): TierChanged {
+/** The `taobi.tier-changed.v1` record of a change with its decision, parsed before it is enqueued. */
+export function tierChangedRecord(change: TierChange, decision: TierDecision): TierChanged {
   return tierChangedSchema.parse({
     eventId: tierChangedEventId(change),
     schemaVersion: 1,
@@ -27,10 +27,11 @@ export function tierChangedRecord(change: TierChange): TierChanged {
     score: change.score,
     scoreVersion: change.scoreVersion,
     reason: change.reason,
+    decision,
   } satisfies TierChanged);
 }
 
-export function tierChangedOutbox(change: TierChange): OutboxRecord {
-  const record = tierChangedRecord(change);
+export function tierChangedOutbox(change: TierChange, decision: TierDecision): OutboxRecord {
+  const record = tierChangedRecord(change, decision);
   return { eventId: record.eventId, topic: 'tierChanged', key: record.memberId, payload: record };
 }

@@ -1,8 +1,8 @@
-import { AppError, enqueueOutbox, type Logger, type Pool, withTransaction } from '@taobi/platform';
-import { evaluateMember, type RuleSet, type TierChange } from '@taobi/rules';
-import { TIER_SCHEMA } from '../config';
-import { tierChangedOutbox } from '../domain/tier-changed';
+import { AppError, type Logger, type Pool, withTransaction } from '@taobi/platform';
+import { evaluateMember, explainTierChange, type RuleSet } from '@taobi/rules';
 import { reportTierChange, type TierMetrics } from '../metrics';
+import type { TierRuleSets } from '../rule-sets';
+import { commitTierChanges, type DecidedChange } from '../store/decisions';
 import {
   beginEvaluation,
   completeEvaluation,
@@ -19,7 +19,9 @@ import type { TierReadModel } from '../store/read-model';
 
 export interface EvaluatorDeps {
   pool: Pool;
-  ruleSet: RuleSet;
+  ruleSets: TierRuleSets;
+  /** The service's clock: when pages are recorded (as-of reads answer by it). */
+  now: () => Date;
   readModel: TierReadModel;
   metrics: TierMetrics;
   logger: Logger;
@@ -68,45 +70,58 @@ export function createEvaluator(deps: EvaluatorDeps): Evaluator {
 
   async function runPage(
     asOf: string,
-  ): Promise<{ done: boolean; saved: StoredMember[]; changes: TierChange[] }> {
+    rules: RuleSet,
+  ): Promise<{ done: boolean; saved: StoredMember[]; decided: DecidedChange[] }> {
     return withTransaction(deps.pool, async (client) => {
       const evaluation = await lockEvaluation(client, asOf);
-      if (evaluation.status === 'completed') return { done: true, saved: [], changes: [] };
+      if (evaluation.status === 'completed') return { done: true, saved: [], decided: [] };
       const page = await lockMemberPage(client, evaluation.cursor, deps.pageSize);
       const last = page.at(-1);
+      const now = deps.now();
       if (!last) {
-        await completeEvaluation(client, asOf);
-        return { done: true, saved: [], changes: [] };
+        await completeEvaluation(client, asOf, now);
+        return { done: true, saved: [], decided: [] };
       }
       const saved: StoredMember[] = [];
-      const changes: TierChange[] = [];
+      const decided: DecidedChange[] = [];
       for (const member of page) {
-        const outcome = evaluateMember(member.state, asOf, deps.ruleSet.tiers);
+        const outcome = evaluateMember(member.state, asOf, rules.tiers);
         if (!outcome.evaluated) continue;
-        saved.push({ state: outcome.state, revision: member.revision + 1 });
-        if (outcome.change) changes.push(outcome.change);
+        const revision = member.revision + 1;
+        saved.push({ state: outcome.state, revision });
+        if (outcome.change) {
+          decided.push({
+            change: outcome.change,
+            decision: explainTierChange(outcome.change, member.state, rules),
+            revision,
+          });
+        }
       }
-      await saveMembers(client, saved);
-      await enqueueOutbox(client, TIER_SCHEMA, changes.map(tierChangedOutbox));
+      await saveMembers(client, saved, now);
+      await commitTierChanges(client, decided, now);
       await recordPage(client, asOf, {
         cursor: last.state.memberId,
         members: saved.length,
-        downgrades: changes.length,
+        downgrades: decided.length,
       });
-      return { done: false, saved, changes };
+      return { done: false, saved, decided };
     });
   }
 
   async function execute(asOf: string, trigger: EvaluationTrigger) {
-    const started = await beginEvaluation(deps.pool, asOf, trigger);
+    const started = await beginEvaluation(deps.pool, asOf, trigger, deps.now());
     if (started.status === 'completed') return { ...started, alreadyCompleted: true };
+    // The thresholds of the rule set in force at `asOf`, read afresh from scoring's registry: an
+    // adopted rule set takes effect exactly at its evaluation, in scoring and here alike.
+    await deps.ruleSets.refresh();
+    const rules = deps.ruleSets.at(new Date(asOf));
     const timer = deps.metrics.evaluationDuration.startTimer({ trigger });
     log.info({ asOf, trigger, resumed: started.membersEvaluated > 0 }, 'evaluation running');
     for (;;) {
       if (stopping) throw new EvaluationStopped();
-      const page = await runPage(asOf);
-      for (const change of page.changes) reportTierChange(deps.metrics, log, change, { asOf });
-      if (page.changes.length > 0) deps.wakeRelay();
+      const page = await runPage(asOf, rules);
+      for (const { change } of page.decided) reportTierChange(deps.metrics, log, change, { asOf });
+      if (page.decided.length > 0) deps.wakeRelay();
       await deps.readModel.refresh(page.saved);
       if (page.done) break;
       const cursor = page.saved.at(-1)?.state.memberId;

@@ -8,6 +8,8 @@ import { listEvaluations, readEvaluation } from '../store/evaluations';
 
 const startBody = z.object({ asOf: isoTimeSchema }).strict();
 const evaluationParams = z.object({ asOf: isoTimeSchema });
+/** The latest evaluations, newest first: 24 by default (two years), up to 1000 (replay reads them all). */
+const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(24) });
 
 /**
  * Admin API (admin key). `POST /v1/admin/evaluations {asOf}` runs the monthly evaluation as of
@@ -39,9 +41,11 @@ export function registerAdminRoutes(
     return deps.evaluator.run(asOf, 'admin');
   });
 
-  app.get('/v1/admin/evaluations', { onRequest }, async () => ({
-    evaluations: await listEvaluations(deps.pool, 24),
-  }));
+  app.get('/v1/admin/evaluations', { onRequest }, async (request) => {
+    const query = listQuery.safeParse(request.query ?? {});
+    if (!query.success) throw Errors.validation(fieldErrorsFromZod(query.error.issues));
+    return { evaluations: await listEvaluations(deps.pool, query.data.limit) };
+  });
 
   app.get('/v1/admin/evaluations/:asOf', { onRequest }, async (request) => {
     const params = evaluationParams.safeParse(request.params);

@@ -1,43 +1,120 @@
-import { memberIdSchema, TIERS } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
-import { nextEvaluationAt, type RuleSet, tierTable, unseenMember } from '@taobi/rules';
+import { isoTimeSchema, memberIdSchema, TIERS } from '@taobi/contracts';
+import { AppError, Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import {
+  addMonths,
+  currentScore,
+  forecastEvaluations,
+  type MemberTier,
+  nextEvaluationAt,
+  type RuleSet,
+  shanghaiDayStart,
+  shanghaiMonth,
+  tierTable,
+  unseenMember,
+} from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { memberTierView } from '../domain/member-view';
 import type { TierMetrics } from '../metrics';
-import { tierDistribution } from '../store/members';
+import type { TierRuleSets } from '../rule-sets';
+import { listDecisions } from '../store/decisions';
+import { memberStateAt, tierDistribution } from '../store/members';
 import type { TierReadModel } from '../store/read-model';
 
 const memberParams = z.object({ id: memberIdSchema });
+const tierQuery = z.strictObject({ asOf: isoTimeSchema.optional() });
+const historyQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+});
 
 /**
- * The read API (read key): the tier table, one member's tier as a member centre shows it, and the
- * distribution of members per tier for operators.
+ * The history's cursor: the revision of the last decision of a page, as a JSON tuple in base64url.
+ * Only what this API could have issued decodes: the text must decode to exactly `[revision]`, a
+ * positive integer, and encode back to itself; anything else is 400 INVALID_CURSOR.
+ */
+const historyCursor = {
+  encode: (revision: number) => Buffer.from(JSON.stringify([revision])).toString('base64url'),
+  decode(text: string): number {
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    } catch {
+      value = undefined;
+    }
+    const revision = Array.isArray(value) && value.length === 1 ? value[0] : undefined;
+    if (
+      typeof revision !== 'number' ||
+      !Number.isSafeInteger(revision) ||
+      revision < 1 ||
+      historyCursor.encode(revision) !== text
+    ) {
+      throw new AppError('INVALID_CURSOR', 'cursor is not a cursor this API returned', 400, {
+        fields: [{ field: 'cursor', message: 'not a cursor this API returned' }],
+      });
+    }
+    return revision;
+  },
+};
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw Errors.validation(fieldErrorsFromZod(result.error.issues));
+  return result.data;
+}
+
+/** The next `count` evaluation instants after `after`, oldest first. */
+function evaluationsAfter(after: Date, count: number, dayOfMonth: number): Date[] {
+  const first = nextEvaluationAt(after, dayOfMonth);
+  return Array.from({ length: count }, (_, i) =>
+    shanghaiDayStart(addMonths(shanghaiMonth(first), i), dayOfMonth),
+  );
+}
+
+/**
+ * The read API (read key): the tier table, one member's tier as a member centre shows it (now, or
+ * as the service had it at `asOf`), the member's decisions, the forecast of the next three
+ * evaluations, and the distribution of members per tier for operators.
  */
 export function registerReadRoutes(
   app: FastifyInstance,
   deps: {
     readKeys: readonly string[];
-    ruleSet: RuleSet;
+    /** The evaluation calendar (every rule set keeps the configured one's). */
+    calendar: RuleSet['evaluation'];
+    ruleSets: TierRuleSets;
     readModel: TierReadModel;
     pool: Pool;
     metrics: TierMetrics;
     now: () => Date;
   },
 ): void {
-  const { ruleSet } = deps;
+  const { ruleSets, calendar } = deps;
   const onRequest = requireKey(deps.readKeys);
 
-  app.get('/v1/tiers', { onRequest }, async () => ({
-    ruleVersion: ruleSet.version,
-    tiers: tierTable(ruleSet.tiers.thresholds),
-    downgrade: ruleSet.tiers.downgrade,
-    evaluation: {
-      dayOfMonth: ruleSet.evaluation.dayOfMonth,
-      timeZone: 'Asia/Shanghai',
-      nextAt: nextEvaluationAt(deps.now(), ruleSet.evaluation.dayOfMonth).toISOString(),
-    },
-  }));
+  /** The member's current state, or a new member's. */
+  async function currentState(memberId: string, now: Date): Promise<{ state: MemberTier; seen: boolean }> {
+    const { member, source } = await deps.readModel.read(memberId);
+    deps.metrics.reads.labels(source).inc();
+    const state =
+      member?.state ?? unseenMember(memberId, ruleSets.at(now).score.baseScore, now.toISOString());
+    return { state, seen: member !== undefined };
+  }
+
+  app.get('/v1/tiers', { onRequest }, async () => {
+    const now = deps.now();
+    const ruleSet = ruleSets.at(now);
+    return {
+      ruleVersion: ruleSet.version,
+      tiers: tierTable(ruleSet.tiers.thresholds),
+      downgrade: ruleSet.tiers.downgrade,
+      evaluation: {
+        dayOfMonth: calendar.dayOfMonth,
+        timeZone: 'Asia/Shanghai',
+        nextAt: nextEvaluationAt(now, calendar.dayOfMonth).toISOString(),
+      },
+    };
+  });
 
   app.get('/v1/tiers/distribution', { onRequest }, async () => {
     const counts = await tierDistribution(deps.pool);
@@ -52,13 +129,68 @@ export function registerReadRoutes(
   });
 
   app.get('/v1/members/:id/tier', { onRequest }, async (request) => {
-    const params = memberParams.safeParse(request.params);
-    if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
-    const memberId = params.data.id;
-    const { member, source } = await deps.readModel.read(memberId);
-    deps.metrics.reads.labels(source).inc();
+    const memberId = parse(memberParams, request.params).id;
+    const query = parse(tierQuery, request.query);
     const now = deps.now();
-    const state = member?.state ?? unseenMember(memberId, ruleSet.score.baseScore, now.toISOString());
-    return memberTierView(state, { ruleSet, now, seen: member !== undefined });
+    if (query.asOf === undefined) {
+      const { state, seen } = await currentState(memberId, now);
+      return memberTierView(state, { ruleSet: ruleSets.at(now), now, seen });
+    }
+    // As of an instant: the state the service held then (processing time), or a new member's.
+    const asOf = new Date(query.asOf);
+    if (asOf.getTime() > now.getTime()) {
+      throw Errors.validation([
+        { field: 'asOf', message: `must not be in the future (now ${now.toISOString()})` },
+      ]);
+    }
+    const stored = await memberStateAt(deps.pool, memberId, asOf);
+    const ruleSet = ruleSets.at(asOf);
+    const state = stored?.state ?? unseenMember(memberId, ruleSet.score.baseScore, asOf.toISOString());
+    return {
+      ...memberTierView(state, { ruleSet, now: asOf, seen: stored !== undefined }),
+      asOf: asOf.toISOString(),
+    };
+  });
+
+  /** The member's tier decisions, newest first, kept forever. */
+  app.get('/v1/members/:id/tier/history', { onRequest }, async (request) => {
+    const memberId = parse(memberParams, request.params).id;
+    const query = parse(historyQuery, request.query);
+    const before = query.cursor === undefined ? null : historyCursor.decode(query.cursor);
+    const decisions = await listDecisions(deps.pool, memberId, {
+      beforeRevision: before,
+      limit: query.limit + 1,
+    });
+    const page = decisions.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      memberId,
+      decisions: page,
+      nextCursor: decisions.length > query.limit && last ? historyCursor.encode(last.revision) : null,
+    };
+  });
+
+  /**
+   * The next three evaluations without new activity: what expires, the projected score and tier,
+   * and the points to earn to keep the tier; the first that would move the member down.
+   */
+  app.get('/v1/members/:id/forecast', { onRequest }, async (request) => {
+    const memberId = parse(memberParams, request.params).id;
+    const now = deps.now();
+    const { state } = await currentState(memberId, now);
+    const after =
+      state.lastEvaluationAsOf && Date.parse(state.lastEvaluationAsOf) > now.getTime()
+        ? new Date(state.lastEvaluationAsOf)
+        : now;
+    const evaluations = evaluationsAfter(after, 3, calendar.dayOfMonth).map((at) => ({
+      at: at.toISOString(),
+      rules: ruleSets.at(at),
+    }));
+    return {
+      memberId,
+      tier: state.tier,
+      score: currentScore(state),
+      ...forecastEvaluations(state, evaluations),
+    };
   });
 }

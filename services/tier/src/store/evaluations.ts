@@ -40,13 +40,14 @@ export async function beginEvaluation(
   pool: Pool,
   asOf: string,
   trigger: EvaluationTrigger,
+  now: Date,
 ): Promise<EvaluationSummary> {
   const { rows } = await pool.query<EvaluationRow>(
     `WITH inserted AS (
-       INSERT INTO tier.evaluations (as_of, status, trigger) VALUES ($1, 'running', $2)
+       INSERT INTO tier.evaluations (as_of, status, trigger, started_at) VALUES ($1, 'running', $2, $3)
        ON CONFLICT (as_of) DO NOTHING RETURNING *)
      SELECT * FROM inserted UNION ALL SELECT * FROM tier.evaluations WHERE as_of = $1`,
-    [asOf, trigger],
+    [asOf, trigger, now],
   );
   return summary(rows[0] as EvaluationRow);
 }
@@ -77,11 +78,11 @@ export async function recordPage(
   );
 }
 
-export async function completeEvaluation(client: PoolClient, asOf: string): Promise<void> {
-  await client.query(
-    "UPDATE tier.evaluations SET status = 'completed', completed_at = now() WHERE as_of = $1",
-    [asOf],
-  );
+export async function completeEvaluation(client: PoolClient, asOf: string, now: Date): Promise<void> {
+  await client.query("UPDATE tier.evaluations SET status = 'completed', completed_at = $2 WHERE as_of = $1", [
+    asOf,
+    now,
+  ]);
 }
 
 export async function readEvaluation(pool: Pool, asOf: string): Promise<EvaluationSummary | undefined> {

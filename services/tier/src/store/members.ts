@@ -1,6 +1,6 @@
 import type { Tier } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
-import type { MemberTier } from '@taobi/rules';
+import type { MemberTier, MonthPoints } from '@taobi/rules';
 
 /** A member's tier state with the row revision (the version of its Redis read-model entry). */
 export interface StoredMember {
@@ -16,13 +16,14 @@ interface MemberRow {
   score_version: number;
   expiring_points: number | null;
   expiring_at: Date | null;
+  points_by_month: MonthPoints[] | null;
   downgrade_pending: boolean;
   last_evaluation_as_of: Date | null;
   revision: number;
 }
 
 const COLUMNS = `member_id, tier, since, score, score_version, expiring_points, expiring_at,
-  downgrade_pending, last_evaluation_as_of, revision`;
+  points_by_month, downgrade_pending, last_evaluation_as_of, revision`;
 
 function fromRow(row: MemberRow): StoredMember {
   return {
@@ -37,6 +38,7 @@ function fromRow(row: MemberRow): StoredMember {
         row.expiring_points !== null && row.expiring_at !== null
           ? { points: row.expiring_points, evaluationAt: row.expiring_at.toISOString() }
           : null,
+      months: row.points_by_month,
       downgradePending: row.downgrade_pending,
       lastEvaluationAsOf: row.last_evaluation_as_of?.toISOString() ?? null,
     },
@@ -72,20 +74,38 @@ export async function lockMemberPage(
   return rows.map(fromRow);
 }
 
-/** Inserts or updates members in one statement. */
-export async function saveMembers(client: PoolClient, members: readonly StoredMember[]): Promise<void> {
+/**
+ * Inserts or updates members in one statement, and appends each saved state to `member_states`
+ * (recorded at `now`, the service's clock) in the same statement: as-of reads answer from it.
+ */
+export async function saveMembers(
+  client: PoolClient,
+  members: readonly StoredMember[],
+  now: Date,
+): Promise<void> {
   if (members.length === 0) return;
   const column = <T>(pick: (m: MemberTier) => T) => members.map((m) => pick(m.state));
   await client.query(
-    `INSERT INTO tier.members (${COLUMNS}, updated_at)
-     SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
-       $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::bigint[])
-     ON CONFLICT (member_id) DO UPDATE SET
-       tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
-       score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
-       expiring_at = EXCLUDED.expiring_at, downgrade_pending = EXCLUDED.downgrade_pending,
-       last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
-       updated_at = EXCLUDED.updated_at`,
+    `WITH s AS (
+       SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
+         $7::timestamptz[], $8::json[], $9::boolean[], $10::timestamptz[], $11::bigint[])
+         AS s(member_id, tier, since, score, score_version, expiring_points, expiring_at, points_by_month,
+           downgrade_pending, last_evaluation_as_of, revision)
+     ), saved AS (
+       INSERT INTO tier.members (${COLUMNS}, updated_at)
+       SELECT *, $12 FROM s
+       ON CONFLICT (member_id) DO UPDATE SET
+         tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
+         score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
+         expiring_at = EXCLUDED.expiring_at, points_by_month = EXCLUDED.points_by_month,
+         downgrade_pending = EXCLUDED.downgrade_pending,
+         last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
+         updated_at = EXCLUDED.updated_at
+     )
+     INSERT INTO tier.member_states (member_id, revision, recorded_at, tier, since, score, score_version,
+       expiring_points, expiring_at, points_by_month, downgrade_pending, last_evaluation_as_of)
+     SELECT member_id, revision, $12, tier, since, score, score_version, expiring_points, expiring_at,
+       points_by_month, downgrade_pending, last_evaluation_as_of FROM s`,
     [
       column((m) => m.memberId),
       column((m) => m.tier),
@@ -94,11 +114,29 @@ export async function saveMembers(client: PoolClient, members: readonly StoredMe
       column((m) => m.scoreVersion),
       column((m) => m.expiring?.points ?? null),
       column((m) => m.expiring?.evaluationAt ?? null),
+      column((m) => (m.months ? JSON.stringify(m.months) : null)),
       column((m) => m.downgradePending),
       column((m) => m.lastEvaluationAsOf),
       members.map((m) => m.revision),
+      now,
     ],
   );
+}
+
+/** The member's state as the service held it at `asOf` (its clock), or undefined before the first. */
+export async function memberStateAt(
+  pool: Pool,
+  memberId: string,
+  asOf: Date,
+): Promise<StoredMember | undefined> {
+  const { rows } = await pool.query<MemberRow>(
+    `SELECT member_id, tier, since, score, score_version, expiring_points, expiring_at, points_by_month,
+       downgrade_pending, last_evaluation_as_of, revision
+     FROM tier.member_states WHERE member_id = $1 AND recorded_at <= $2
+     ORDER BY revision DESC LIMIT 1`,
+    [memberId, asOf],
+  );
+  return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
 export async function readMember(pool: Pool, memberId: string): Promise<StoredMember | undefined> {
