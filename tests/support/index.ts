@@ -1,4 +1,5 @@
 export * from './brokers';
+export * from './clock';
 export * from './console-session';
 export * from './ingest';
 export * from './kit';

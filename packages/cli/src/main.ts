@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util';
 import { consumerGroups } from '@taobi/contracts';
 import { loadDataFile } from '@taobi/platform';
 import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
-import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
+import { evaluate, inspectMember, periodicGrants, rebuild, refillRedis } from './commands/admin';
 import { demo } from './commands/demo';
+import { replayFromLog } from './commands/replay';
 import { runSimulation } from './commands/simulate';
 import { status } from './commands/status';
 import { endpointsFrom } from './endpoints';
@@ -27,7 +28,12 @@ const USAGE = `usage: pnpm taobi <command> [options]
       --stall-seconds N  give up when no event was answered for N seconds (default 60)
   member <memberId>              score and breakdown, contributions, tier, entitlements, 88VIP
   evaluate [--as-of T]           the monthly evaluation as of T (default now) on scoring and tier
-  replay                         recompute every score from the scoring ledger (current rule set)
+  replay --member <id> | --all   replay members from taobi.consumption.v1 (their partition, from the
+                                 earliest offset) with the pure rules, and compare with what scoring,
+                                 tier and entitlement store: prints identical or each difference,
+                                 exits 0 or 1 (--all: every member, a progress bar and a summary)
+  rebuild                        recompute every score from the scoring ledger (rule set in force;
+                                 what \`replay\` without options did before)
   refill-redis                   rewrite the scoring read model in Redis from Postgres
   periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
@@ -69,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       'as-of': { type: 'string' },
       period: { type: 'string' },
       'stall-seconds': { type: 'string' },
+      member: { type: 'string' },
+      all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -104,8 +112,23 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'evaluate':
       return evaluate(endpoints, values['as-of']);
-    case 'replay':
-      return replay(endpoints);
+    case 'replay': {
+      if ((values.member === undefined) === (values.all !== true)) {
+        console.error(
+          'usage: taobi replay --member <id> | --all (the rebuild from the ledger is now `taobi rebuild`)',
+        );
+        return 2;
+      }
+      return replayFromLog(endpoints, {
+        member: values.member,
+        all: values.all === true,
+        brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+        topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '',
+        stallMs,
+      });
+    }
+    case 'rebuild':
+      return rebuild(endpoints);
     case 'refill-redis':
       return refillRedis(endpoints);
     case 'periodic-grants':

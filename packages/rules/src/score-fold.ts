@@ -38,16 +38,24 @@ export interface MemberScore {
 
 const orderKey = (source: Source, orderId: string) => `${source}\u0000${orderId}`;
 
+/** A (member, month, source) bucket of a from-scratch fold, with its capped points. */
+export interface FoldedBucket {
+  memberId: string;
+  month: Month;
+  source: Source;
+  /** Capped points (`bucketPoints(...).points`). */
+  points: number;
+}
+
 /**
- * The score of every member computed from scratch from a set of events: the reference the
- * incremental fold (the service, `createMemoryLedger`) must agree with, and what a rebuild
- * recomputes. Duplicates (same eventId, same order, same refund) count once: the first wins.
+ * Every member's month buckets computed from scratch from a set of events, with their capped
+ * points, and every member the events name. Duplicates (same eventId, same order, same refund)
+ * count once: the first wins; a refund counts against its own member's order only.
  */
-export function foldScores(
+export function foldBuckets(
   rules: ScoreRules,
   events: Iterable<ScoreEvent>,
-  windowFrom: Month,
-): Map<string, MemberScore> {
+): { buckets: FoldedBucket[]; members: Set<string> } {
   const seen = new Set<string>();
   const orders = new Map<string, ScoreEvent>();
   const refunds = new Map<string, ScoreEvent>();
@@ -67,8 +75,7 @@ export function foldScores(
     const key = `${orderKey(refund.source, refund.orderId)}\u0000${refund.memberId}`;
     refunded.set(key, (refunded.get(key) ?? 0) + refund.amount);
   }
-  const buckets = new Map<string, BucketTotals & { memberId: string; month: Month; source: Source }>();
-  const result = new Map<string, MemberScore>();
+  const totals = new Map<string, BucketTotals & { memberId: string; month: Month; source: Source }>();
   for (const order of orders.values()) {
     const contribution = orderContribution(rules, {
       source: order.source,
@@ -78,7 +85,7 @@ export function foldScores(
     });
     const month = shanghaiMonth(new Date(order.occurredAt));
     const key = bucketKey(order.memberId, month, order.source);
-    const bucket = buckets.get(key) ?? {
+    const bucket = totals.get(key) ?? {
       memberId: order.memberId,
       month,
       source: order.source,
@@ -87,16 +94,35 @@ export function foldScores(
     };
     bucket.orderPoints += contribution.points;
     bucket.qualifyingOrders += Number(contribution.qualifies);
-    buckets.set(key, bucket);
+    totals.set(key, bucket);
   }
-  for (const event of [...orders.values(), ...refunds.values()]) {
-    if (!result.has(event.memberId))
-      result.set(event.memberId, { score: 0, breakdown: emptyBreakdown(rules) });
-  }
-  for (const bucket of buckets.values()) {
+  const members = new Set([...orders.values(), ...refunds.values()].map((event) => event.memberId));
+  const buckets = [...totals.values()].map((b) => ({
+    memberId: b.memberId,
+    month: b.month,
+    source: b.source,
+    points: bucketPoints(rules, b.source, b).points,
+  }));
+  return { buckets, members };
+}
+
+/**
+ * The score of every member computed from scratch from a set of events: the reference the
+ * incremental fold (the service, `createMemoryLedger`) must agree with, and what a rebuild
+ * recomputes. Duplicates (same eventId, same order, same refund) count once: the first wins.
+ */
+export function foldScores(
+  rules: ScoreRules,
+  events: Iterable<ScoreEvent>,
+  windowFrom: Month,
+): Map<string, MemberScore> {
+  const { buckets, members } = foldBuckets(rules, events);
+  const result = new Map<string, MemberScore>();
+  for (const memberId of members) result.set(memberId, { score: 0, breakdown: emptyBreakdown(rules) });
+  for (const bucket of buckets) {
     if (bucket.month < windowFrom) continue;
     const member = result.get(bucket.memberId) as MemberScore;
-    addPoints(member.breakdown, bucket.source, bucketPoints(rules, bucket.source, bucket).points);
+    addPoints(member.breakdown, bucket.source, bucket.points);
   }
   for (const member of result.values()) member.score = scoreOfBreakdown(member.breakdown);
   return result;

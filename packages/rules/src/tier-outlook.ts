@@ -22,15 +22,20 @@ import {
 const instant = (iso: string) => Date.parse(iso);
 
 /**
- * The months whose points the evaluation at `asOf` takes off the state's score: those of the
- * expiry scoring announced (`expiring`) when it falls at or before `asOf`, read from the state's
- * points per month (empty when the record did not carry them). Their sum is `expiring.points`.
+ * The months whose points left the score at the evaluation at `asOf`. When the last record was
+ * written before scoring's evaluation, they are those of its announced expiry (`expiring`, at or
+ * before `asOf`) in its points per month; when scoring's evaluation record came first, those it
+ * took out (`lastExpiry`, for this evaluation's window). Empty when the records did not carry
+ * points per month.
  */
 export function monthsExpiredAt(state: MemberTier, asOf: string, rules: RuleSet): MonthPoints[] {
-  const { expiring, months } = state;
-  if (!expiring || !months || instant(expiring.evaluationAt) > instant(asOf)) return [];
-  const windowFrom = windowStartAfter(new Date(expiring.evaluationAt), rules.evaluation);
-  return months.filter((m) => m.month < windowFrom);
+  const { expiring, months, lastExpiry } = state;
+  if (expiring && months && instant(expiring.evaluationAt) <= instant(asOf)) {
+    const windowFrom = windowStartAfter(new Date(expiring.evaluationAt), rules.evaluation);
+    return months.filter((m) => m.month < windowFrom);
+  }
+  const windowFrom = windowStartAfter(new Date(asOf), rules.evaluation);
+  return lastExpiry && lastExpiry.windowFrom === windowFrom ? lastExpiry.months : [];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { TIERS, type Tier, tierRank } from '@taobi/contracts';
+import type { Month } from './calendar';
 import type { RuleSet } from './rule-set';
 import type { MonthPoints } from './score-window';
 
@@ -102,6 +103,12 @@ export interface MemberTier {
    * expires and forecasts evaluations beyond the next.
    */
   months?: MonthPoints[] | null;
+  /**
+   * The months scoring's last evaluation record took out (those of the previous record's
+   * `pointsByMonth` before the new window start): when that record arrives before tier's own
+   * evaluation, the decision still names what expired.
+   */
+  lastExpiry?: { windowFrom: Month; months: MonthPoints[] } | null;
   /** The score no longer holds the tier; the next evaluation moves the member down. */
   downgradePending: boolean;
   /** The `asOf` of the last evaluation applied to this member; null before the first. */
@@ -144,6 +151,9 @@ export interface ScoreUpdate {
   occurredAt: string;
   expiringAtNextEvaluation: ExpiringPoints;
   pointsByMonth?: MonthPoints[] | undefined;
+  /** Why scoring wrote it, and the window it covers (what an evaluation record expired). */
+  reason?: string;
+  window?: { from: Month; to: Month };
 }
 
 export type ScoreOutcome =
@@ -185,6 +195,13 @@ export function applyScoreUpdate(
     scoreVersion: update.version,
     expiring: update.expiringAtNextEvaluation,
     months: update.pointsByMonth ?? null,
+    lastExpiry:
+      update.reason === 'monthly-evaluation' && update.window
+        ? {
+            windowFrom: update.window.from,
+            months: (state.months ?? []).filter((m) => m.month < (update.window?.from ?? m.month)),
+          }
+        : (state.lastExpiry ?? null),
   };
   if (tierRank(supported) > tierRank(state.tier)) {
     const change: TierChange = {

@@ -15,7 +15,14 @@ import {
   publish,
   type Service,
 } from '@taobi/platform';
-import { createServiceStage, TopicReader, testLogger, waitFor, waitUntilConsumed } from '@taobi/tests';
+import {
+  createServiceStage,
+  TestClock,
+  TopicReader,
+  testLogger,
+  waitFor,
+  waitUntilConsumed,
+} from '@taobi/tests';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildEntitlementService, type EntitlementOptions } from '../src/app';
 import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
@@ -23,22 +30,7 @@ import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
 export const READ = { authorization: 'Bearer dev-read-key' };
 export const ADMIN = { authorization: 'Bearer dev-admin-key' };
 
-/** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
-export class TestClock {
-  private frozen: Date | undefined;
-  private offsetMs = 0;
-  constructor(at: Date) {
-    this.frozen = new Date(at);
-  }
-  now = (): Date => (this.frozen ? new Date(this.frozen) : new Date(Date.now() + this.offsetMs));
-  set(at: string | Date): void {
-    this.frozen = new Date(at);
-  }
-  runFrom(at: string | Date): void {
-    this.frozen = undefined;
-    this.offsetMs = new Date(at).getTime() - Date.now();
-  }
-}
+export { TestClock };
 
 /**
  * One entitlement service in-process against the real Kafka and Postgres, with topics, database and

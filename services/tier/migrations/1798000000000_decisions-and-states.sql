@@ -2,7 +2,9 @@
 
 -- The points per month still counted, from the last applied score-changed record (pointsByMonth):
 -- what an evaluation expires, and the forecast of the evaluations after the next.
-ALTER TABLE tier.members ADD COLUMN points_by_month json;
+-- last_expiry: the months scoring's last evaluation record took out, so a decision made after it
+-- arrived still names them.
+ALTER TABLE tier.members ADD COLUMN points_by_month json, ADD COLUMN last_expiry json;
 
 -- Every tier decision, kept forever (docs/adr/0007): one row per change of a member's tier, written
 -- in the transaction that changes it and enqueues its tier-changed record. `revision` is the
@@ -43,6 +45,7 @@ CREATE TABLE tier.member_states (
   expiring_points integer,
   expiring_at timestamptz,
   points_by_month json,
+  last_expiry json,
   downgrade_pending boolean NOT NULL,
   last_evaluation_as_of timestamptz,
   PRIMARY KEY (member_id, revision)
@@ -58,4 +61,4 @@ FROM tier.members;
 -- Down Migration
 DROP TABLE tier.member_states;
 DROP TABLE tier.decisions;
-ALTER TABLE tier.members DROP COLUMN points_by_month;
+ALTER TABLE tier.members DROP COLUMN points_by_month, DROP COLUMN last_expiry;

@@ -34,8 +34,8 @@ export async function evaluate(endpoints: Endpoints, asOf: string | undefined): 
   return 0;
 }
 
-/** `taobi replay`: recompute every score from the scoring ledger with the current rule set. */
-export async function replay(endpoints: Endpoints): Promise<number> {
+/** `taobi rebuild`: recompute every score from the scoring ledger with the rule set in force. */
+export async function rebuild(endpoints: Endpoints): Promise<number> {
   print(
     'rebuild from the ledger (scoring)',
     await callApi(`${endpoints.url('scoring')}/v1/admin/rebuild`, {

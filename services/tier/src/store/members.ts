@@ -17,13 +17,14 @@ interface MemberRow {
   expiring_points: number | null;
   expiring_at: Date | null;
   points_by_month: MonthPoints[] | null;
+  last_expiry: MemberTier['lastExpiry'];
   downgrade_pending: boolean;
   last_evaluation_as_of: Date | null;
   revision: number;
 }
 
 const COLUMNS = `member_id, tier, since, score, score_version, expiring_points, expiring_at,
-  points_by_month, downgrade_pending, last_evaluation_as_of, revision`;
+  points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of, revision`;
 
 function fromRow(row: MemberRow): StoredMember {
   return {
@@ -39,6 +40,7 @@ function fromRow(row: MemberRow): StoredMember {
           ? { points: row.expiring_points, evaluationAt: row.expiring_at.toISOString() }
           : null,
       months: row.points_by_month,
+      lastExpiry: row.last_expiry,
       downgradePending: row.downgrade_pending,
       lastEvaluationAsOf: row.last_evaluation_as_of?.toISOString() ?? null,
     },
@@ -88,24 +90,25 @@ export async function saveMembers(
   await client.query(
     `WITH s AS (
        SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
-         $7::timestamptz[], $8::json[], $9::boolean[], $10::timestamptz[], $11::bigint[])
+         $7::timestamptz[], $8::json[], $9::json[], $10::boolean[], $11::timestamptz[], $12::bigint[])
          AS s(member_id, tier, since, score, score_version, expiring_points, expiring_at, points_by_month,
-           downgrade_pending, last_evaluation_as_of, revision)
+           last_expiry, downgrade_pending, last_evaluation_as_of, revision)
      ), saved AS (
        INSERT INTO tier.members (${COLUMNS}, updated_at)
-       SELECT *, $12 FROM s
+       SELECT *, $13 FROM s
        ON CONFLICT (member_id) DO UPDATE SET
          tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
          score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
          expiring_at = EXCLUDED.expiring_at, points_by_month = EXCLUDED.points_by_month,
+         last_expiry = EXCLUDED.last_expiry,
          downgrade_pending = EXCLUDED.downgrade_pending,
          last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
          updated_at = EXCLUDED.updated_at
      )
      INSERT INTO tier.member_states (member_id, revision, recorded_at, tier, since, score, score_version,
-       expiring_points, expiring_at, points_by_month, downgrade_pending, last_evaluation_as_of)
-     SELECT member_id, revision, $12, tier, since, score, score_version, expiring_points, expiring_at,
-       points_by_month, downgrade_pending, last_evaluation_as_of FROM s`,
+       expiring_points, expiring_at, points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of)
+     SELECT member_id, revision, $13, tier, since, score, score_version, expiring_points, expiring_at,
+       points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of FROM s`,
     [
       column((m) => m.memberId),
       column((m) => m.tier),
@@ -115,6 +118,7 @@ export async function saveMembers(
       column((m) => m.expiring?.points ?? null),
       column((m) => m.expiring?.evaluationAt ?? null),
       column((m) => (m.months ? JSON.stringify(m.months) : null)),
+      column((m) => (m.lastExpiry ? JSON.stringify(m.lastExpiry) : null)),
       column((m) => m.downgradePending),
       column((m) => m.lastEvaluationAsOf),
       members.map((m) => m.revision),
@@ -130,8 +134,7 @@ export async function memberStateAt(
   asOf: Date,
 ): Promise<StoredMember | undefined> {
   const { rows } = await pool.query<MemberRow>(
-    `SELECT member_id, tier, since, score, score_version, expiring_points, expiring_at, points_by_month,
-       downgrade_pending, last_evaluation_as_of, revision
+    `SELECT ${COLUMNS}
      FROM tier.member_states WHERE member_id = $1 AND recorded_at <= $2
      ORDER BY revision DESC LIMIT 1`,
     [memberId, asOf],
