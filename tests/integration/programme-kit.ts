@@ -3,6 +3,7 @@ import {
   consumerGroups,
   consumptionEventId,
   type Source,
+  type TierChanged,
   type TopicNames,
 } from '@taobi/contracts';
 import {
@@ -29,6 +30,7 @@ import {
   type TestClock,
   testEndpoints,
   testKafka,
+  TopicReader,
   testLogger,
   uniqueId,
   waitFor,
@@ -55,6 +57,7 @@ export class Programme {
     readonly databaseUrl: string,
     readonly pool: Pool,
     private readonly producer: Producer,
+    private readonly tierReader: TopicReader<TierChanged>,
     private readonly services: Record<'scoring' | 'tier' | 'entitlement', { service: Service; url: string }>,
     private readonly dropDatabase: () => Promise<void>,
   ) {}
@@ -124,6 +127,7 @@ export class Programme {
       database.url,
       pool,
       await connectProducer(kafka),
+      await TopicReader.start<TierChanged>(topics.tierChanged, kafka),
       { scoring, tier, entitlement },
       database.drop,
     );
@@ -140,6 +144,12 @@ export class Programme {
       TAOBI_TIER_URL: this.url('tier'),
       TAOBI_ENTITLEMENT_URL: this.url('entitlement'),
     };
+  }
+
+  /** The tier-changed records of a member on the topic, in order (once the programme settled). */
+  async tierChanges(memberId: string): Promise<TierChanged[]> {
+    await this.tierReader.waitUntilCaughtUp(30_000);
+    return this.tierReader.matching((r) => r.key === memberId).map((r) => r.value);
   }
 
   /** Puts consumption records on the topic, as the ingest services would. */
@@ -212,6 +222,7 @@ export class Programme {
       await service.stop();
     }
     await this.producer.disconnect();
+    await this.tierReader.close();
     await this.pool.end();
     await this.dropDatabase();
   }

@@ -184,7 +184,9 @@ export function replayMember(input: ReplayInput): ReplayResult {
     input.logStart === null || shanghaiDayStart(windowFrom, 1).getTime() >= input.logStart.getTime();
 
   // 1. Every stored score version, from the records folded by then.
-  const monthsOf = new Map<number, ReturnType<typeof scoreFromLog>['months']>();
+  // What the log gives for each version: the tier decisions are re-derived from these, not from
+  // what scoring stores (a tampered score version shows once, as itself).
+  const fromLog = new Map<number, ReturnType<typeof scoreFromLog>>();
   let checkedVersions = 0;
   versions.forEach((stored, index) => {
     const label = `score version ${stored.version} (${stored.reason}, ${stored.committedAt})`;
@@ -211,11 +213,11 @@ export function replayMember(input: ReplayInput): ReplayResult {
         : next === null || e.offset < offsetOf(next.firstOffset),
     );
     const expected = scoreFromLog(rules, folded, stored.windowFrom);
-    monthsOf.set(stored.version, expected.months);
     if (!covered(stored.windowFrom)) {
       skipped.push(`${label}: counts records older than the topic keeps`);
       return;
     }
+    fromLog.set(stored.version, expected);
     checkedVersions += 1;
     if (expected.score !== stored.score || !sameBreakdown(expected.breakdown, stored.breakdown)) {
       differences.push(
@@ -316,13 +318,13 @@ export function replayMember(input: ReplayInput): ReplayResult {
           before,
           {
             version: v.version,
-            score: v.score,
+            score: fromLog.get(v.version)?.score ?? v.score,
             occurredAt: v.committedAt,
             expiringAtNextEvaluation: v.expiringAtNextEvaluation ?? {
               points: 0,
               evaluationAt: v.committedAt,
             },
-            pointsByMonth: monthsOf.get(v.version),
+            pointsByMonth: fromLog.get(v.version)?.months,
             reason: v.reason,
             window: { from: v.windowFrom, to: v.windowFrom },
           },

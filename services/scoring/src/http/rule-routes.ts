@@ -73,7 +73,8 @@ export function registerRuleRoutes(
       'SELECT max(evaluation_at) AS latest FROM scoring.evaluations',
     );
     const latest = rows[0]?.latest;
-    if (latest && effectiveFrom.getTime() <= latest.getTime()) {
+    const future = requested.getTime() > now.getTime();
+    if (future && latest && effectiveFrom.getTime() <= latest.getTime()) {
       fields.push({
         field: 'effectiveFrom',
         message: `the evaluation of ${effectiveFrom.toISOString()} has already run: choose a later one`,
