@@ -6,11 +6,14 @@ import {
   connectProducer,
   createBatchConsumer,
   createProducerHandle,
+  alignTopicConfigs,
   ensureTopics,
   type Kafka,
+  partitionForKey,
   type Producer,
   publish,
 } from '@taobi/platform';
+import { ConfigResourceTypes } from 'kafkajs';
 import { z } from 'zod';
 import {
   createTestTopics,
@@ -247,5 +250,53 @@ describe('platform Kafka helpers against the real broker', () => {
       `Kafka topic ${topic} has 2 partitions where Taobi expects 3`,
     );
     expect(await ensureTopics(kafka, [{ topic, numPartitions: 1 }])).toEqual([]);
+  });
+
+  it('when a topic exists without the retention the contracts fix, then alignTopicConfigs applies it, keeps its other overrides, and a rerun changes nothing', async () => {
+    const topic = `${testTopicPrefix()}kept`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }],
+      });
+      const spec = {
+        topic,
+        numPartitions: 1,
+        configEntries: [{ name: 'retention.ms', value: '34560000000' }],
+      };
+      expect(await alignTopicConfigs(kafka, [spec])).toEqual([topic]);
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      });
+      const value = (name: string) =>
+        described.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
+      expect([value('retention.ms'), value('cleanup.policy')]).toEqual(['34560000000', 'delete']);
+      expect(await alignTopicConfigs(kafka, [spec])).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('when a keyed record is produced, then partitionForKey names the partition it landed on (murmur2, as the producers)', async () => {
+    // A topic of its own: the others here hold records that are not JSON, which a reader chokes on.
+    const topic = `${testTopicPrefix()}keyed`;
+    await ensureTopics(kafka, [{ topic, numPartitions: 6 }]);
+    const keys = Array.from({ length: 12 }, (_, i) => `m-partition-${i}`);
+    await publish(
+      producer,
+      keys.map((key) => ({ topic, key, value: { memberId: key } })),
+    );
+    const reader = await TopicReader.start(topic, kafka);
+    try {
+      const records = await reader.waitForCount(keys.length, (r) => keys.includes(r.key ?? ''));
+      for (const record of records) {
+        expect([record.key, record.partition]).toEqual([record.key, partitionForKey(record.key ?? '', 6)]);
+      }
+      expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1);
+    } finally {
+      await reader.close();
+    }
   });
 });

@@ -106,6 +106,8 @@ describe('pnpm taobi replay: a member, or every member, from the log against wha
   it('when replay is given neither --member nor --all, then it says how to use it and that the rebuild is now taobi rebuild', async () => {
     const bare = await replay();
     expect(bare.code).toBe(2);
-    expect(bare.output).toMatch(/usage: taobi replay --member <id> \| --all \(the rebuild from the ledger is now `taobi rebuild`\)/);
+    expect(bare.output).toMatch(
+      /usage: taobi replay --member <id> \| --all \(the rebuild from the ledger is now `taobi rebuild`\)/,
+    );
   });
 });

@@ -27,7 +27,7 @@ function candidate(): RuleSet {
 
 describe('rule versions: an adopted rule set takes effect at its evaluation, never before', () => {
   const clock = new TestClock(MAY_20);
-  const [shopper, traveller] = [uniqueId('m'), uniqueId('m')];
+  const [shopper, traveller, late] = [uniqueId('m'), uniqueId('m'), uniqueId('m')];
   let programme: Programme;
 
   beforeAll(async () => {
@@ -51,7 +51,10 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
   it('when a rule set is adopted for a date, then it is scheduled for the evaluation on or after it, with the backtest that justified it, and the rules endpoint answers each version on its side', async () => {
     clock.set(MAY_21);
     // 2,000 CNY of physical goods: 50 points and a frequency point under 2026.1, 100 and 1 under 2027.2.
-    await programme.produce([order(shopper, { amount: 200_000, occurredAt: '2027-05-10T12:00:00+08:00' })]);
+    await programme.produce([
+      order(shopper, { amount: 200_000, occurredAt: '2027-05-10T12:00:00+08:00' }),
+      order(late, { amount: 200_000, occurredAt: '2027-05-10T12:00:00+08:00' }),
+    ]);
     // Two 4,800 CNY hotels: 60 + 2 points each, the same under both: Silver under 2026.1 only.
     await programme.produce(
       [1, 2].map(() =>
@@ -118,6 +121,15 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
 
   it('when its evaluation runs, then scoring refolds every score under it and tier judges with its thresholds, and both answer as of either side', async () => {
     clock.set(JUN_8);
+    // Folded at the instant it takes effect, before the evaluation has run: the member's whole
+    // score is refolded under 2027.2 first (never half under one rule set, half under the other).
+    await programme.produce([order(late, { amount: 200_000, occurredAt: '2027-06-01T12:00:00+08:00' })]);
+    await programme.settle();
+    expect(await programme.read('scoring', `/v1/members/${late}/score`)).toMatchObject({
+      score: 502,
+      breakdown: { ecommerce: 202 },
+      ruleVersion: '2027.2',
+    });
     await programme.evaluate();
     // Two orders of 100 + 1 points under 2027.2: 502, Silver under 2027.2's 500.
     expect(await programme.read('scoring', `/v1/members/${shopper}/score`)).toMatchObject({
@@ -165,7 +177,12 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
     otherDay.version = '2027.4';
     otherDay.evaluation.dayOfMonth = 15;
     const cases: [unknown, number, string, string[]][] = [
-      [{ ruleSet: candidate(), effectiveFrom: '2027-06-01T00:00:00Z' }, 400, 'VALIDATION_FAILED', ['effectiveFrom']],
+      [
+        { ruleSet: candidate(), effectiveFrom: '2027-06-01T00:00:00Z' },
+        400,
+        'VALIDATION_FAILED',
+        ['effectiveFrom'],
+      ],
       [{ ruleSet: candidate(), effectiveFrom: 'next month' }, 400, 'VALIDATION_FAILED', ['effectiveFrom']],
       [{ effectiveFrom: '2027-09-01T00:00:00Z' }, 400, 'VALIDATION_FAILED', ['ruleSet']],
       [
@@ -197,11 +214,26 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
       ]);
       expect((response.body.error.fields ?? []).map((f: { field: string }) => f.field)).toEqual(fields);
     }
-    const read = await programme.call('scoring', 'POST', '/v1/admin/rule-sets', { ruleSet: candidate() }, READ);
+    const read = await programme.call(
+      'scoring',
+      'POST',
+      '/v1/admin/rule-sets',
+      { ruleSet: candidate() },
+      READ,
+    );
     expect(read.status).toBe(401);
     const badAsOf = await programme.call('scoring', 'GET', '/v1/rules?asOf=June', undefined, READ);
-    expect([badAsOf.status, badAsOf.body.error.fields]).toEqual([400, [expect.objectContaining({ field: 'asOf' })]]);
-    const beforeStart = await programme.call('scoring', 'GET', '/v1/rules?asOf=2020-01-01T00:00:00Z', undefined, READ);
+    expect([badAsOf.status, badAsOf.body.error.fields]).toEqual([
+      400,
+      [expect.objectContaining({ field: 'asOf' })],
+    ]);
+    const beforeStart = await programme.call(
+      'scoring',
+      'GET',
+      '/v1/rules?asOf=2020-01-01T00:00:00Z',
+      undefined,
+      READ,
+    );
     expect(beforeStart.status).toBe(404);
     const versions = await programme.read('scoring', '/v1/rules/versions');
     expect(versions.versions.map((v: { version: string }) => v.version)).toEqual(['2026.1', '2027.2']);

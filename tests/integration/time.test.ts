@@ -123,7 +123,9 @@ describe('time: what the services had assigned at any instant, why, and what com
     const history = await programme.read('tier', `/v1/members/${member}/tier/history`);
     expect(history.nextCursor).toBeNull();
     expect(
-      history.decisions.map((d: { from: string; to: string; reason: string }) => `${d.from}>${d.to}:${d.reason}`),
+      history.decisions.map(
+        (d: { from: string; to: string; reason: string }) => `${d.from}>${d.to}:${d.reason}`,
+      ),
     ).toEqual([
       'SILVER>BRONZE:monthly-evaluation',
       'GOLD>SILVER:monthly-evaluation',
@@ -144,16 +146,22 @@ describe('time: what the services had assigned at any instant, why, and what com
       windowTo: '2027-03',
       expiredMonths: [{ month: '2026-03', points: 101 }],
     });
-    expect(history.decisions[3]).toMatchObject({ direction: 'up', threshold: 400, score: 401, scoreVersion: 1 });
+    expect(history.decisions[3]).toMatchObject({
+      direction: 'up',
+      threshold: 400,
+      score: 401,
+      scoreVersion: 1,
+    });
 
     // Paged one at a time, newest first, each decision once.
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { decisions: { at: string; to: string }[]; nextCursor: string | null } = await programme.read(
-        'tier',
-        `/v1/members/${member}/tier/history?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const page: { decisions: { at: string; to: string }[]; nextCursor: string | null } =
+        await programme.read(
+          'tier',
+          `/v1/members/${member}/tier/history?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        );
       expect(page.decisions.length).toBeLessThanOrEqual(1);
       seen.push(...page.decisions.map((d) => `${d.at}>${d.to}`));
       cursor = page.nextCursor;
@@ -212,7 +220,9 @@ describe('time: what the services had assigned at any instant, why, and what com
       ['tier', `/v1/members/${member}/tier/history?cursor=${b64([1, 2])}`, 'INVALID_CURSOR', 'cursor'],
     ];
     for (const [service, path, code, field] of cases) {
-      const response = await programme.call(service, 'GET', path, undefined, { authorization: 'Bearer dev-read-key' });
+      const response = await programme.call(service, 'GET', path, undefined, {
+        authorization: 'Bearer dev-read-key',
+      });
       expect([path, response.status, response.body.error.code]).toEqual([path, 400, code]);
       expect(response.body.error.fields).toEqual([expect.objectContaining({ field })]);
     }

@@ -129,6 +129,56 @@ describe('derived records', () => {
     expect(scoreChangedSchema.safeParse(bad).success).toBe(false);
   });
 
+  it('when a score-changed record carries points per month (added to v1), then it is valid, and without them too; a month without points or of another shape is not', () => {
+    const months = [
+      { month: '2026-03', points: 101 },
+      { month: '2026-04', points: 303 },
+    ];
+    expect(scoreChangedSchema.safeParse({ ...scoreRecord, pointsByMonth: months }).success).toBe(true);
+    expect(
+      scoreChangedSchema.safeParse({ ...scoreRecord, pointsByMonth: [{ month: '2026-3', points: 1 }] })
+        .success,
+    ).toBe(false);
+    expect(
+      scoreChangedSchema.safeParse({ ...scoreRecord, pointsByMonth: [{ month: '2026-03', points: 0 }] })
+        .success,
+    ).toBe(false);
+  });
+
+  it('when a tier-changed record carries its decision (added to v1), then it is valid, and without it too; a decision missing a field is not', () => {
+    const record = {
+      eventId: 'tier:m-1:evaluation:2027-03-07T16:00:00.000Z',
+      schemaVersion: 1,
+      memberId: 'm-1',
+      occurredAt: '2027-03-07T16:00:00.000Z',
+      previousTier: 'GOLD',
+      tier: 'SILVER',
+      direction: 'down',
+      score: 603,
+      scoreVersion: 3,
+      reason: 'monthly-evaluation',
+    };
+    const decision = {
+      at: '2027-03-07T16:00:00.000Z',
+      from: 'GOLD',
+      to: 'SILVER',
+      direction: 'down',
+      reason: 'monthly-evaluation',
+      score: 603,
+      scoreVersion: 3,
+      threshold: 700,
+      ruleVersion: '2026.1',
+      evaluationAsOf: '2027-03-07T16:00:00.000Z',
+      windowFrom: '2026-04',
+      windowTo: '2027-03',
+      expiredMonths: [{ month: '2026-03', points: 101 }],
+    };
+    expect(tierChangedSchema.safeParse(record).success).toBe(true);
+    expect(tierChangedSchema.safeParse({ ...record, decision }).success).toBe(true);
+    const { threshold: _threshold, ...withoutThreshold } = decision;
+    expect(tierChangedSchema.safeParse({ ...record, decision: withoutThreshold }).success).toBe(false);
+  });
+
   it('when a breakdown carries a further source, then it is valid; when it lacks one of the four of v1, then not', () => {
     const record = {
       ...scoreRecord,

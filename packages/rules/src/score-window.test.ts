@@ -6,6 +6,7 @@ import {
   expiryEvaluationOf,
   expiryForecast,
   nextEvaluation,
+  pointsByMonth,
   reportedWindow,
   windowStartAfter,
 } from './score-window';
@@ -114,5 +115,25 @@ describe('the rolling window', () => {
         },
       ),
     );
+  });
+});
+
+describe('points per month', () => {
+  it('when buckets of several sources share a month, then they add up, months before the window and without points are left out, oldest first', () => {
+    expect(
+      pointsByMonth(
+        [
+          { month: '2026-05', points: 10 },
+          { month: '2026-03', points: 4 },
+          { month: '2026-05', points: 6 },
+          { month: '2026-01', points: 9 },
+          { month: '2026-04', points: 0 },
+        ],
+        '2026-02',
+      ),
+    ).toEqual([
+      { month: '2026-03', points: 4 },
+      { month: '2026-05', points: 16 },
+    ]);
   });
 });

@@ -21,7 +21,8 @@ export interface TierDecision {
   evaluationAsOf?: string | null;
   windowFrom?: string | null;
   windowTo?: string | null;
-  expiredMonths?: string[];
+  /** The months whose points left the score at an evaluation. */
+  expiredMonths?: { month: string; points: number }[];
 }
 
 export interface DecisionsAnswer {
@@ -37,7 +38,11 @@ function explanation(d: TierDecision): string {
   const parts = [d.reason];
   if (d.threshold !== undefined) parts.push(`threshold ${formatInteger(d.threshold)}`);
   if (d.windowFrom && d.windowTo) parts.push(`window ${d.windowFrom} to ${d.windowTo}`);
-  if (d.expiredMonths && d.expiredMonths.length > 0) parts.push(`expired ${d.expiredMonths.join(', ')}`);
+  if (d.expiredMonths && d.expiredMonths.length > 0) {
+    parts.push(
+      `expired ${d.expiredMonths.map((m) => `${m.month} (${formatInteger(m.points)} points)`).join(', ')}`,
+    );
+  }
   return parts.join(' · ');
 }
 
