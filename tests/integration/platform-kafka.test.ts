@@ -1,16 +1,16 @@
 import type { DeadLetter, TopicNames } from '@taobi/contracts';
 import {
+  alignTopicConfigs,
   type BatchConsumer,
   type BatchConsumerOptions,
   type ConsumedRecord,
   connectProducer,
   createBatchConsumer,
   createProducerHandle,
-  alignTopicConfigs,
   ensureTopics,
   type Kafka,
-  partitionForKey,
   type Producer,
+  partitionForKey,
   publish,
 } from '@taobi/platform';
 import { ConfigResourceTypes } from 'kafkajs';

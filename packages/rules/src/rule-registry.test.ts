@@ -1,8 +1,8 @@
 import {
   adoptionEvaluationAt,
   adoptionProblems,
-  ruleSetInForce,
   type RuleSetVersion,
+  ruleSetInForce,
   versionAt,
   withValidity,
 } from './rule-registry';
