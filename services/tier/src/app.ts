@@ -155,6 +155,7 @@ export function buildTierService(
         dir: join(__dirname, '..', 'migrations'),
         logger,
       });
+      ruleSets.start();
       // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
       redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
       await producer.get();

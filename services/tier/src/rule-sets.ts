@@ -25,6 +25,8 @@ export interface TierRuleSets {
   byVersion(version: string): Promise<RuleSet | undefined>;
   /** Fetches the registry now (an evaluation does, so it never runs on a stale copy). */
   refresh(): Promise<void>;
+  /** Starts keeping the copy fresh (a first fetch, then every `refreshMs`). */
+  start(): void;
   stop(): void;
 }
 
@@ -53,6 +55,7 @@ export function fileRuleSets(configured: RuleSet): TierRuleSets {
       return configured;
     },
     async refresh() {},
+    start() {},
     stop() {},
   };
 }
@@ -119,13 +122,7 @@ export function scoringRuleSets(options: {
     return inFlight;
   }
 
-  const timer = setInterval(() => {
-    refresh().catch((error: unknown) => log.warn({ err: error }, 'rule-set registry not refreshed'));
-  }, options.refreshMs);
-  timer.unref();
-  refresh().catch((error: unknown) =>
-    log.warn({ err: error }, 'rule-set registry not fetched at start; retrying'),
-  );
+  let timer: NodeJS.Timeout | undefined;
 
   const find = (version: string) => versions?.find((v) => v.ruleSet.version === version)?.ruleSet;
 
@@ -153,6 +150,15 @@ export function scoringRuleSets(options: {
       } catch (error) {
         throw Errors.unavailable("scoring's rule-set registry cannot be read", 5, error);
       }
+    },
+    start() {
+      refresh().catch((error: unknown) =>
+        log.warn({ err: error }, 'rule-set registry not fetched at start; retrying'),
+      );
+      timer = setInterval(() => {
+        refresh().catch((error: unknown) => log.warn({ err: error }, 'rule-set registry not refreshed'));
+      }, options.refreshMs);
+      timer.unref();
     },
     stop() {
       clearInterval(timer);
