@@ -23,7 +23,10 @@ export interface TierRuleSets {
    * registry does not have it either. Throws (503) when the registry cannot be read.
    */
   byVersion(version: string): Promise<RuleSet | undefined>;
-  /** Fetches the registry now (an evaluation does, so it never runs on a stale copy). */
+  /**
+   * Fetches the registry now (an evaluation does, so it never runs on a stale copy), trying for a
+   * while when scoring does not answer yet; then 503.
+   */
   refresh(): Promise<void>;
   /** Starts keeping the copy fresh (a first fetch, then every `refreshMs`). */
   start(): void;
@@ -84,6 +87,8 @@ export function scoringRuleSets(options: {
   configured: RuleSet;
   refreshMs: number;
   timeoutMs?: number;
+  /** How long `refresh` keeps trying before it gives up (503). */
+  waitMs?: number;
   logger: Logger;
 }): TierRuleSets {
   const log = options.logger.child({ component: 'rule-sets', from: options.url });
@@ -145,10 +150,17 @@ export function scoringRuleSets(options: {
       return find(version);
     },
     async refresh() {
-      try {
-        await refresh();
-      } catch (error) {
-        throw Errors.unavailable("scoring's rule-set registry cannot be read", 5, error);
+      // Services start together: an evaluation caught up at boot waits a little for scoring.
+      const deadline = Date.now() + (options.waitMs ?? 20_000);
+      for (;;) {
+        try {
+          return await refresh();
+        } catch (error) {
+          if (Date.now() >= deadline) {
+            throw Errors.unavailable("scoring's rule-set registry cannot be read", 5, error);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
       }
     },
     start() {
