@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** `memberId`, `orderId`, `refundId`: 1 to 64 of `[A-Za-z0-9_.:-]` (docs/design.md, "Record fields"). */
@@ -22,3 +23,15 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** A calendar month in Asia/Shanghai, e.g. `2026-11`. */
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+
+/**
+ * A name-based (version 5, SHA-1) UUID of `parts` under `namespace` (16 bytes). The parts are
+ * joined with NUL, which no id in Taobi contains, so distinct tuples never collide by concatenation.
+ */
+export function uuidV5(namespace: Buffer, parts: readonly string[]): string {
+  const bytes = createHash('sha1').update(namespace).update(parts.join('\u0000')).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -4,6 +4,7 @@ import {
   consumerGroups,
   consumptionEventId,
   consumptionEventSchema,
+  deadLetterEventId,
   jsonSchemas,
   scoreChangedSchema,
   TOPICS,
@@ -116,6 +117,30 @@ describe('derived records', () => {
     expect(scoreChangedSchema.safeParse(record).success).toBe(true);
     const bad = { ...record, breakdown: { ...record.breakdown, food: -1 } };
     expect(scoreChangedSchema.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('dead-letter ids', () => {
+  const origin = { topic: 'taobi.consumption.v1', partition: 2, offset: '41' };
+
+  it('when one group letters the same record twice, then the id is the same version-5 UUID', () => {
+    expect(deadLetterEventId('taobi-scoring', origin)).toBe(
+      deadLetterEventId('taobi-scoring', { ...origin }),
+    );
+    expect(deadLetterEventId('taobi-scoring', origin)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('when the group, topic, partition or offset differ, then the ids differ', () => {
+    const ids = new Set([
+      deadLetterEventId('taobi-scoring', origin),
+      deadLetterEventId('taobi-tier', origin),
+      deadLetterEventId('taobi-scoring', { ...origin, topic: 'taobi.score-changed.v1' }),
+      deadLetterEventId('taobi-scoring', { ...origin, partition: 24 }),
+      deadLetterEventId('taobi-scoring', { ...origin, offset: '1' }),
+    ]);
+    expect(ids.size).toBe(5);
   });
 });
 

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { DeadLetter } from '@taobi/contracts';
+import { type DeadLetter, deadLetterEventId } from '@taobi/contracts';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, RetryOptions } from 'kafkajs';
 import type { z } from 'zod';
 import { type FieldError, fieldErrorsFromZod } from './errors';
@@ -111,7 +110,7 @@ function deadLetter(input: {
   storedValue?: Record<string, unknown>;
 }): DeadLetter {
   return {
-    eventId: randomUUID(),
+    eventId: deadLetterEventId(input.groupId, input.origin),
     schemaVersion: 1,
     memberId: typeof input.memberId === 'string' ? input.memberId : null,
     occurredAt: new Date().toISOString(),
