@@ -6,6 +6,7 @@ import {
   connectProducer,
   createBatchConsumer,
   createProducerHandle,
+  createReadiness,
   ensureTopics,
   type Kafka,
   type Producer,
@@ -54,6 +55,7 @@ describe('platform Kafka helpers against the real broker', () => {
       schema: recordSchema,
       dlq: { producer: createProducerHandle(async () => producer), topic: topics.consumptionDlq },
       handle,
+      readiness: createReadiness(),
       ...extra,
     });
     consumers.push(batchConsumer);
@@ -116,6 +118,8 @@ describe('platform Kafka helpers against the real broker', () => {
     const firstRun: number[] = [];
     let crash = false;
     let crashed = false;
+    const readiness = createReadiness();
+    readiness.onFatal(() => (crashed = true));
     await consumer(
       groupId,
       async (records) => {
@@ -124,7 +128,7 @@ describe('platform Kafka helpers against the real broker', () => {
           firstRun.push(record.value.n);
         }
       },
-      { retry: { retries: 0, restartOnFailure: async () => false }, onFatal: () => (crashed = true) },
+      { retries: 0, readiness },
     ).start();
 
     await send(member, 1, 5);

@@ -1,4 +1,5 @@
 export * from './brokers';
+export * from './consumer-death';
 export * from './ingest';
 export * from './kit';
 export * from './processes';

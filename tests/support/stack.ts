@@ -66,6 +66,22 @@ export class TestStack {
     return `http://127.0.0.1:${entry.port}`;
   }
 
+  /** The consumer group of a service (its `KAFKA_GROUP_ID`). */
+  groupId(service: string): string {
+    return this.entry(service).env.KAFKA_GROUP_ID as string;
+  }
+
+  /** Resolves when the service's current process exits, with its exit code or signal. */
+  exited(service: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.entry(service).process.exited;
+  }
+
+  private entry(service: string): Running {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    return entry;
+  }
+
   /** Everything a service printed so far (for failure messages). */
   output(service: string): string {
     return this.running.get(service)?.process.output ?? '';

@@ -43,6 +43,8 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   /** How long a consumer group waits for a silent (crashed) member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /** Retries of a failing batch (back-off 300 ms doubling to 30 s) before a consumer is dead. */
+  KAFKA_CONSUMER_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -56,6 +56,29 @@ describe('createHttpApp', () => {
     expect(response.json()).toEqual({ status: 'ready', checks: { postgres: 'ok' } });
   });
 
+  it('when a component reports a state, then /readyz names it until it is ok; a dead one stays dead and its fatal listeners run', async () => {
+    const app = buildApp({ postgres: async () => 1 });
+    const fatal: string[] = [];
+    app.readiness.onFatal((component, error) => fatal.push(`${component}: ${error.message}`));
+    const readyz = async () => {
+      const response = await app.inject({ method: 'GET', url: '/readyz' });
+      return { status: response.statusCode, checks: response.json().checks };
+    };
+
+    app.readiness.set('consumer:g', 'joining');
+    expect(await readyz()).toEqual({ status: 503, checks: { postgres: 'ok', 'consumer:g': 'joining' } });
+    app.readiness.set('consumer:g', 'ok');
+    expect((await readyz()).status).toBe(200);
+
+    app.readiness.fatal('consumer:g', new Error('retries exhausted'));
+    app.readiness.set('consumer:g', 'stopped');
+    expect(await readyz()).toEqual({
+      status: 503,
+      checks: { postgres: 'ok', 'consumer:g': 'dead: retries exhausted' },
+    });
+    expect(fatal).toEqual(['consumer:g: retries exhausted']);
+  });
+
   it('when /metrics is scraped after a request, then the request histogram is there', async () => {
     const app = buildApp();
     await app.inject({ method: 'GET', url: '/healthz' });

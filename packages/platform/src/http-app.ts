@@ -8,9 +8,14 @@ import Fastify, {
 import { Histogram, type Registry } from 'prom-client';
 import { AppError, Errors } from './errors';
 import type { Logger } from './logger';
+import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
 
-/** A named dependency probe: resolves when the dependency answers, rejects otherwise. */
-export type ReadinessCheck = () => Promise<unknown>;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What `/readyz` answers from; consumers report their state here. */
+    readiness: Readiness;
+  }
+}
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -61,16 +66,9 @@ export function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
- * Builds a fastify app with what every Taobi service serves: `/healthz`, `/readyz`, `/metrics`,
+ * Builds a fastify app with what every Taobi service serves: `/healthz`, `/readyz` (from
+ * `app.readiness`: the dependency probes given here and the states components report), `/metrics`,
  * one error handler (stable codes, no internals leaked) and request metrics. It does not listen.
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
@@ -121,23 +119,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  const readiness = createReadiness(options.readiness);
+  app.decorate('readiness', readiness);
   app.get('/readyz', async (_request, reply) => {
-    const checks = Object.entries(options.readiness ?? {});
-    const timeoutMs = options.readinessTimeoutMs ?? 2000;
-    const results = await Promise.all(
-      checks.map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), timeoutMs);
-          return [name, 'ok'] as const;
-        } catch (error) {
-          return [name, `unavailable: ${(error as Error).message}`] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
 
   app.get('/metrics', async (_request, reply) =>

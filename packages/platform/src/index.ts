@@ -10,6 +10,7 @@ export * from './metrics';
 export * from './outbox';
 export * from './postgres';
 export * from './read-model';
+export * from './readiness';
 export * from './redis';
 export * from './schedule';
 export * from './service';

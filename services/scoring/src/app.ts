@@ -16,6 +16,7 @@ import {
   type Logger,
   migrate,
   type OutboxRelay,
+  once,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -129,15 +130,20 @@ export function buildScoringService(
     for (const evaluationAt of pending) await jobs.evaluate(evaluationAt);
   }
 
+  const prepare = once(() =>
+    migrate({
+      databaseUrl: config.DATABASE_URL,
+      schema: 'scoring',
+      dir: join(__dirname, '..', 'migrations'),
+      logger,
+    }),
+  );
+
   return {
     app,
+    prepare,
     async start() {
-      await migrate({
-        databaseUrl: config.DATABASE_URL,
-        schema: 'scoring',
-        dir: join(__dirname, '..', 'migrations'),
-        logger,
-      });
+      await prepare();
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -166,6 +172,8 @@ export function buildScoringService(
         maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
         maxBytes: config.CONSUMER_MAX_BYTES,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
         maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
         afterCommit,
       });
