@@ -1,5 +1,6 @@
 export * from './brokers';
 export * from './consumer-death';
+export * from './fuzz';
 export * from './ingest';
 export * from './kit';
 export * from './processes';

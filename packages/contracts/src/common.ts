@@ -8,8 +8,22 @@ export const externalIdSchema = z
 
 export const memberIdSchema = externalIdSchema;
 
-/** ISO-8601 with an explicit offset (`Z` or `+08:00`). */
-export const isoTimeSchema = z.iso.datetime({ offset: true });
+/** The instants every store and record can hold: years 0001 to 9999 in UTC (Postgres has no year 0). */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** ISO-8601 with an explicit offset (`Z` or `+08:00`), in years 0001 to 9999 once in UTC. */
+export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const at = Date.parse(value);
+    return at >= EARLIEST && at <= LATEST;
+  },
+  {
+    message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+    // Only a well-formed time is checked for range: a malformed one has its own single issue.
+    when: (payload) => payload.issues.length === 0,
+  },
+);
 
 /** Fields every record on every topic carries. */
 export const envelopeSchema = z.object({

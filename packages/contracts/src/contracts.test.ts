@@ -5,6 +5,7 @@ import {
   consumptionEventId,
   consumptionEventSchema,
   deadLetterEventId,
+  isoTimeSchema,
   jsonSchemas,
   scoreChangedSchema,
   TOPICS,
@@ -117,6 +118,21 @@ describe('derived records', () => {
     expect(scoreChangedSchema.safeParse(record).success).toBe(true);
     const bad = { ...record, breakdown: { ...record.breakdown, food: -1 } };
     expect(scoreChangedSchema.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('instants', () => {
+  it('when an instant falls outside years 0001-9999 in UTC, then it is refused with one issue; the bounds are accepted', () => {
+    for (const outside of ['0001-01-01T00:00:00+14:00', '0000-06-01T00:00:00Z']) {
+      const result = isoTimeSchema.safeParse(outside);
+      expect(result.error?.issues.map((i) => i.message)).toEqual([
+        'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+      ]);
+    }
+    expect(isoTimeSchema.safeParse('yesterday').error?.issues).toHaveLength(1);
+    for (const inside of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-11-29T12:00:00+08:00']) {
+      expect(isoTimeSchema.safeParse(inside).success).toBe(true);
+    }
   });
 });
 

@@ -55,6 +55,11 @@ export const Errors = {
   validation: (fields: FieldError[], message = 'request validation failed') =>
     new AppError('VALIDATION_FAILED', message, 400, { fields }),
   invalidJson: (message: string) => new AppError('INVALID_JSON', message, 400),
+  /** A paging cursor (`cursor`, `before`) that is not one this API returned. */
+  invalidCursor: (field: string) =>
+    new AppError('INVALID_CURSOR', `${field} is not a cursor this API returned`, 400, {
+      fields: [{ field, message: 'not a cursor this API returned' }],
+    }),
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 'a valid bearer key is required', 401, {
       headers: { 'www-authenticate': 'Bearer' },

@@ -2,6 +2,7 @@ export * from './auth';
 export * from './batch-consumer';
 export * from './config';
 export * from './consumer-lag';
+export * from './cursor';
 export * from './errors';
 export * from './http-app';
 export * from './kafka';
