@@ -65,9 +65,12 @@ export const Errors = {
       headers: { 'www-authenticate': 'Bearer' },
     }),
   forbidden: (message = 'this key may not perform this action') => new AppError('FORBIDDEN', message, 403),
+  invalidUrl: () =>
+    new AppError('INVALID_URL', 'the URL does not decode: a percent escape is not valid UTF-8', 400),
   notFound: (message = 'not found') => new AppError('NOT_FOUND', message, 404),
   conflict: (message: string) => new AppError('CONFLICT', message, 409),
   payloadTooLarge: (message = 'request body is too large') => new AppError('PAYLOAD_TOO_LARGE', message, 413),
+  uriTooLong: () => new AppError('URI_TOO_LONG', 'a path parameter is longer than 100 characters', 414),
   unsupportedMediaType: (message = 'send application/json') =>
     new AppError('UNSUPPORTED_MEDIA_TYPE', message, 415),
   rateLimited: (retryAfterSeconds: number) =>

@@ -5,6 +5,7 @@ export * from './consumer-lag';
 export * from './cursor';
 export * from './errors';
 export * from './http-app';
+export * from './http-errors';
 export * from './kafka';
 export * from './logger';
 export * from './metrics';
