@@ -121,7 +121,12 @@ export function buildTierService(
     async start() {
       await prepare();
       // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
-      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      // A read served before start (the app listens first) may have connected it already.
+      if (redis.status === 'wait') {
+        redis
+          .connect()
+          .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      }
       await producer.get();
       relay = createOutboxRelay({
         pool,
