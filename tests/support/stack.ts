@@ -1,4 +1,4 @@
-import type { TopicNames } from '@taobi/contracts';
+import { type ConsumingService, consumerGroupId, type TopicNames } from '@taobi/contracts';
 import { discoverServices, type ServiceInfo } from '@taobi/infra/services';
 import { createTestDatabase, createTestTopics, testEndpoints, uniqueId } from './kit';
 import { REPO_ROOT, ServiceProcess } from './processes';
@@ -66,9 +66,9 @@ export class TestStack {
     return `http://127.0.0.1:${entry.port}`;
   }
 
-  /** The consumer group of a service (its `KAFKA_GROUP_ID`). */
-  groupId(service: string): string {
-    return this.entry(service).env.KAFKA_GROUP_ID as string;
+  /** The consumer group of a consuming service: its `KAFKA_GROUP_ID`, else derived from the prefix. */
+  groupId(service: ConsumingService): string {
+    return this.entry(service).env.KAFKA_GROUP_ID ?? consumerGroupId(service, this.topicPrefix);
   }
 
   /** Resolves when the service's current process exits, with its exit code or signal. */
