@@ -59,7 +59,14 @@ describe('the error format and headers of every service', () => {
     code: string,
   ): Promise<void> {
     const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-    expect({ service, what, status: response.status, code: body.error?.code }).toEqual({
+    expect({
+      service,
+      what,
+      status: response.status,
+      code: body.error?.code,
+      message: body.error?.message,
+    }).toEqual({
+      message: expect.any(String),
       service,
       what,
       status,

@@ -194,7 +194,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function publishNext(): Promise<{ count: number; more: boolean }> {
-    if (!(await claim())) return { count: 0, more: false };
+    // An idle relay does not write its lease on every poll: it claims only when there is work.
+    const waiting = await options.pool.query(`SELECT 1 FROM ${outbox} WHERE published_at IS NULL LIMIT 1`);
+    if (waiting.rowCount === 0 || !(await claim())) return { count: 0, more: false };
     const { rows: pending } = await options.pool.query<Row>(
       `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload FROM ${outbox}
        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
