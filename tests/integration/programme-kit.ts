@@ -101,9 +101,6 @@ export class Programme {
         {
           now: clock.now,
           ...(options.rules ? { ruleSet: options.rules } : {}),
-          onFatal: (error) => {
-            throw error;
-          },
         },
       ),
     );

@@ -74,3 +74,11 @@ describe('Asia/Shanghai calendar', () => {
     );
   });
 });
+
+describe('months of early years', () => {
+  it('when an instant is in the first millennium (an asOf of year 1), then its month still has four digits', () => {
+    expect(shanghaiMonth(new Date('0001-03-01T00:00:00Z'))).toBe('0001-03');
+    expect(addMonths('0001-01', -1)).toBe('0000-12');
+    expect(addMonths('0999-12', 1)).toBe('1000-01');
+  });
+});

@@ -11,7 +11,7 @@ export type Month = string;
 /** The Asia/Shanghai calendar month an instant falls in. */
 export function shanghaiMonth(at: Date): Month {
   const local = new Date(at.getTime() + SHANGHAI_OFFSET_MS);
-  return `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, '0')}`;
+  return `${String(local.getUTCFullYear()).padStart(4, '0')}-${String(local.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 function parseMonth(month: Month): { year: number; index: number } {
@@ -24,7 +24,7 @@ function parseMonth(month: Month): { year: number; index: number } {
 export function addMonths(month: Month, count: number): Month {
   const { year, index } = parseMonth(month);
   const total = year * 12 + index + count;
-  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+  return `${String(Math.floor(total / 12)).padStart(4, '0')}-${String((total % 12) + 1).padStart(2, '0')}`;
 }
 
 /** Whole months from `from` to `to` (positive when `to` is later). */

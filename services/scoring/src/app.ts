@@ -19,6 +19,7 @@ import {
   loadDataFile,
   migrate,
   type OutboxRelay,
+  once,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -175,16 +176,22 @@ export function buildScoringService(
     for (const evaluationAt of pending) await jobs.evaluate(evaluationAt);
   }
 
+  // Migrations, then the rule-set registry: reads need both before the app listens.
+  const prepare = once(async () => {
+    await migrate({
+      databaseUrl: config.DATABASE_URL,
+      schema: 'scoring',
+      dir: join(__dirname, '..', 'migrations'),
+      logger,
+    });
+    registry = await openRuleRegistry(pool, rules, now());
+  });
+
   return {
     app,
+    prepare,
     async start() {
-      await migrate({
-        databaseUrl: config.DATABASE_URL,
-        schema: 'scoring',
-        dir: join(__dirname, '..', 'migrations'),
-        logger,
-      });
-      registry = await openRuleRegistry(pool, rules, now());
+      await prepare();
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -213,6 +220,8 @@ export function buildScoringService(
         maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
         maxBytes: config.CONSUMER_MAX_BYTES,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
         maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
         afterCommit,
       });

@@ -18,6 +18,7 @@ import {
   loadDataFile,
   migrate,
   type OutboxRelay,
+  once,
   type Service,
 } from '@taobi/platform';
 import { assertValidThresholds, DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
@@ -38,8 +39,6 @@ export interface TierServiceOptions {
   ruleSet?: RuleSet;
   /** Another source of rule sets than `RULE_SETS_FROM` says (tests). */
   ruleSets?: TierRuleSets;
-  /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
-  onFatal?: (error: Error) => void;
   /** Test hook, see EvaluatorDeps.afterPage. */
   afterEvaluationPage?: EvaluatorDeps['afterPage'];
 }
@@ -82,15 +81,6 @@ export function buildTierService(
           refreshMs: config.RULE_SETS_REFRESH_MS,
           logger,
         }));
-  const onFatal =
-    options.onFatal ??
-    ((error: Error) => {
-      logger.fatal(
-        { err: error },
-        'consumer stopped for good; exiting so the supervisor restarts the service',
-      );
-      process.exit(1);
-    });
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const registry = createMetricsRegistry('tier');
@@ -139,6 +129,16 @@ export function buildTierService(
   });
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
 
+  // Migrations, and the copy of scoring's rule-set registry starts filling: reads need both.
+  const prepare = once(async () => {
+    await migrate({
+      databaseUrl: config.DATABASE_URL,
+      schema: TIER_SCHEMA,
+      dir: join(__dirname, '..', 'migrations'),
+      logger,
+    });
+    ruleSets.start();
+  });
   let caughtUp: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | undefined;
 
@@ -148,16 +148,16 @@ export function buildTierService(
     get caughtUp() {
       return caughtUp;
     },
+    prepare,
     async start() {
-      await migrate({
-        databaseUrl: config.DATABASE_URL,
-        schema: TIER_SCHEMA,
-        dir: join(__dirname, '..', 'migrations'),
-        logger,
-      });
-      ruleSets.start();
+      await prepare();
       // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
-      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      // A read served before start (the app listens first) may have connected it already.
+      if (redis.status === 'wait') {
+        redis
+          .connect()
+          .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      }
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -178,7 +178,8 @@ export function buildTierService(
         dlq: { producer, topic: topics.consumptionDlq },
         handle: createScoreChangedHandler({ pool, ruleSets, readModel, metrics, logger, now, wakeRelay }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-        onFatal,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {

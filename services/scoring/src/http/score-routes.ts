@@ -4,7 +4,7 @@ import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from 
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ScoreView, type StoredScore, toView } from '../domain/score-view';
-import { decodeCursor, readHistory } from '../store/history';
+import { historyCursor, readHistory } from '../store/history';
 import { readMemberScore } from '../store/members';
 import type { RuleRegistry } from '../store/rule-sets';
 import type { ScoreCache } from '../store/score-cache';
@@ -25,7 +25,8 @@ const scoreQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().min(1).max(512).optional(),
+    /** Checked by the cursor's codec: anything it did not issue is INVALID_CURSOR. */
+    cursor: z.string().optional(),
   })
   .strict();
 const versionsQuerySchema = z.strictObject({
@@ -129,16 +130,9 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
   app.get('/v1/members/:id/score/history', { onRequest: guard }, async (request) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(historyQuerySchema, request.query, '');
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !cursor) {
-      throw Errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
-    }
-    return readHistory(
-      options.pool,
-      id,
-      { limit: query.limit, cursor },
-      options.registry().inForce(options.now()).ruleSet,
-    );
+    const rules = options.registry().inForce(options.now()).ruleSet;
+    const cursor = query.cursor === undefined ? undefined : historyCursor(rules).decode(query.cursor);
+    return readHistory(options.pool, id, { limit: query.limit, cursor }, rules);
   });
 
   /**

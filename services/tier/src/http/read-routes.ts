@@ -1,5 +1,5 @@
 import { isoTimeSchema, memberIdSchema, TIERS } from '@taobi/contracts';
-import { AppError, Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { cursorCodec, Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
 import {
   addMonths,
   currentScore,
@@ -25,37 +25,16 @@ const memberParams = z.object({ id: memberIdSchema });
 const tierQuery = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(200).optional(),
+  /** Checked by the cursor's codec: anything it did not issue is INVALID_CURSOR. */
+  cursor: z.string().optional(),
 });
 
 /**
- * The history's cursor: the revision of the last decision of a page, as a JSON tuple in base64url.
- * Only what this API could have issued decodes: the text must decode to exactly `[revision]`, a
- * positive integer, and encode back to itself; anything else is 400 INVALID_CURSOR.
+ * The history's cursor: the revision of a page's last decision, `[revision]` in base64url. Only
+ * what this API could have issued decodes (a positive safe integer that encodes back to the same
+ * text); anything else is 400 INVALID_CURSOR.
  */
-const historyCursor = {
-  encode: (revision: number) => Buffer.from(JSON.stringify([revision])).toString('base64url'),
-  decode(text: string): number {
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    } catch {
-      value = undefined;
-    }
-    const revision = Array.isArray(value) && value.length === 1 ? value[0] : undefined;
-    if (
-      typeof revision !== 'number' ||
-      !Number.isSafeInteger(revision) ||
-      revision < 1 ||
-      historyCursor.encode(revision) !== text
-    ) {
-      throw new AppError('INVALID_CURSOR', 'cursor is not a cursor this API returned', 400, {
-        fields: [{ field: 'cursor', message: 'not a cursor this API returned' }],
-      });
-    }
-    return revision;
-  },
-};
+const historyCursor = cursorCodec(z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]));
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});
@@ -156,7 +135,7 @@ export function registerReadRoutes(
   app.get('/v1/members/:id/tier/history', { onRequest }, async (request) => {
     const memberId = parse(memberParams, request.params).id;
     const query = parse(historyQuery, request.query);
-    const before = query.cursor === undefined ? null : historyCursor.decode(query.cursor);
+    const before = query.cursor === undefined ? null : historyCursor.decode(query.cursor)[0];
     const decisions = await listDecisions(deps.pool, memberId, {
       beforeRevision: before,
       limit: query.limit + 1,
@@ -166,7 +145,7 @@ export function registerReadRoutes(
     return {
       memberId,
       decisions: page,
-      nextCursor: decisions.length > query.limit && last ? historyCursor.encode(last.revision) : null,
+      nextCursor: decisions.length > query.limit && last ? historyCursor.encode([last.revision]) : null,
     };
   });
 
