@@ -15,7 +15,11 @@ export interface ReadRecord<T = unknown> {
  */
 export class TopicReader<T = unknown> {
   readonly records: ReadRecord<T>[] = [];
-  private constructor(private readonly consumer: Consumer) {}
+  private constructor(
+    private readonly consumer: Consumer,
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {}
 
   static async start<T = unknown>(topic: string, kafka: Kafka = testKafka()): Promise<TopicReader<T>> {
     const consumer = kafka.consumer({
@@ -23,7 +27,7 @@ export class TopicReader<T = unknown> {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
     });
-    const reader = new TopicReader<T>(consumer);
+    const reader = new TopicReader<T>(consumer, kafka, topic);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
@@ -57,6 +61,26 @@ export class TopicReader<T = unknown> {
       },
       { timeoutMs, description: `${count} record(s) (have ${this.matching(predicate).length})` },
     );
+  }
+
+  /**
+   * Waits until every record on the topic now has been read, so a test can assert that something
+   * was published exactly once (or never) rather than only that it arrived.
+   */
+  async waitUntilCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    const behind = () =>
+      ends.filter(
+        ({ partition, high }) =>
+          Number(high) > 0 &&
+          !this.records.some((r) => r.partition === partition && Number(r.offset) >= Number(high) - 1),
+      );
+    await waitFor(() => behind().length === 0, {
+      timeoutMs,
+      description: `reader to reach the end of ${this.topic}`,
+    });
   }
 
   async close(): Promise<void> {

@@ -22,5 +22,11 @@ export const deadLetterSchema = z.object({
   errors: z.array(z.object({ field: z.string(), message: z.string() })),
   /** The original record value, base64-encoded (it may not even be UTF-8). */
   originalValue: z.string().nullable(),
+  /**
+   * With reason `conflicting-duplicate`: the version the consumer kept for this eventId, as it
+   * stored it (JSON). `originalValue` is the refused version and `errors` names each field where
+   * the two differ. Absent for every other reason.
+   */
+  storedValue: z.record(z.string(), z.unknown()).optional(),
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;

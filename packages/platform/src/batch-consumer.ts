@@ -27,6 +27,8 @@ export interface RejectedRecord<T> {
   record: ConsumedRecord<T>;
   reason: string;
   errors?: FieldError[];
+  /** The version the handler kept instead, when the record conflicts with it (`storedValue`). */
+  storedValue?: Record<string, unknown>;
 }
 
 /** What a handler may report back: records to send to the DLQ before the offsets are committed. */
@@ -106,6 +108,7 @@ function deadLetter(input: {
   reason: string;
   errors: DeadLetter['errors'];
   originalValue: Buffer | null;
+  storedValue?: Record<string, unknown>;
 }): DeadLetter {
   return {
     eventId: randomUUID(),
@@ -117,6 +120,7 @@ function deadLetter(input: {
     reason: input.reason,
     errors: input.errors,
     originalValue: input.originalValue?.toString('base64') ?? null,
+    ...(input.storedValue ? { storedValue: input.storedValue } : {}),
   };
 }
 
@@ -176,7 +180,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
         heartbeat,
       });
       const messages = new Map(batch.messages.map((m) => [m.offset, m.value]));
-      for (const { record, reason, errors } of outcome?.rejected ?? []) {
+      for (const { record, reason, errors, storedValue } of outcome?.rejected ?? []) {
         dead.push(
           deadLetter({
             groupId: options.groupId,
@@ -190,6 +194,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
             reason,
             errors: errors ?? [],
             originalValue: messages.get(record.offset) ?? null,
+            storedValue,
           }),
         );
       }

@@ -12,6 +12,9 @@ export interface AppErrorOptions {
   retriable?: boolean;
   fields?: FieldError[];
   headers?: Record<string, string>;
+  /** Extra members of the error body that tell the client what it ran into, e.g. the id of what
+   *  already exists (never `code`, `message` or `fields`). */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -19,6 +22,7 @@ export class AppError extends Error {
   readonly retriable: boolean;
   readonly fields: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  readonly details: Record<string, unknown>;
 
   constructor(
     readonly code: string,
@@ -31,13 +35,15 @@ export class AppError extends Error {
     this.retriable = options.retriable ?? false;
     this.fields = options.fields;
     this.headers = options.headers ?? {};
+    this.details = options.details ?? {};
   }
 
-  toJSON(): { error: { code: string; message: string; fields?: FieldError[] } } {
+  toJSON(): { error: { code: string; message: string; fields?: FieldError[]; [detail: string]: unknown } } {
     return {
       error: {
         code: this.code,
         message: this.message,
+        ...this.details,
         ...(this.fields ? { fields: this.fields } : {}),
       },
     };

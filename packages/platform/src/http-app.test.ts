@@ -138,6 +138,11 @@ describe('createHttpApp', () => {
     expect(right.statusCode).toBe(200);
   });
 
+  it('when an AppError has details, then they are members of its error body', () => {
+    const error = new AppError('X', 'y', 409, { details: { existingId: 'e-1' } });
+    expect(error.toJSON()).toEqual({ error: { code: 'X', message: 'y', existingId: 'e-1' } });
+  });
+
   it('when an AppError is serialised, then it carries code, message and fields only', () => {
     const error = new AppError('X', 'y', 422, {
       fields: [{ field: 'a', message: 'b' }],

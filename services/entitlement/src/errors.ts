@@ -2,11 +2,13 @@ import { AppError, type FieldError } from '@taobi/platform';
 
 /** The entitlement service's own client-visible errors (the platform's `Errors` cover the rest). */
 export const EntitlementErrors = {
-  vip88AlreadyActive: (expiresAt: string) =>
+  /** The member holds a term overlapping the one asked for; the body names it (id, dates). */
+  vip88AlreadyActive: (held: { id: string; startsAt: string; expiresAt: string }) =>
     new AppError(
       'VIP88_ALREADY_ACTIVE',
-      `88VIP is already active until ${expiresAt}; a new term can start once it expires`,
+      `88VIP term ${held.id} runs until ${held.expiresAt}; a new term can start once it expires`,
       409,
+      { details: { activationId: held.id, startsAt: held.startsAt, expiresAt: held.expiresAt } },
     ),
   idempotencyKeyRequired: (fields: FieldError[]) =>
     new AppError(

@@ -15,7 +15,7 @@ import {
   publish,
   type Service,
 } from '@taobi/platform';
-import { createServiceStage, TopicReader, testLogger, waitUntilConsumed } from '@taobi/tests';
+import { createServiceStage, TopicReader, testLogger, waitFor, waitUntilConsumed } from '@taobi/tests';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildEntitlementService, type EntitlementOptions } from '../src/app';
 import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
@@ -122,6 +122,25 @@ export class Harness {
     await waitUntilConsumed(this.kafka, groupId, this.topics.tierChanged, timeoutMs);
   }
 
+  /** Waits until the outbox has published every row and the reader has read all of it. */
+  async waitUntilPublished(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const { rows } = await this.pool.query(
+          'SELECT count(*)::int AS n FROM entitlement.outbox WHERE published_at IS NULL',
+        );
+        return rows[0].n === 0;
+      },
+      { timeoutMs, description: 'the entitlement outbox to be published' },
+    );
+    await this.reader.waitUntilCaughtUp(timeoutMs);
+  }
+
+  /** Serves the app over real HTTP on a free port (closed by `close`); returns its base URL. */
+  async listen(): Promise<string> {
+    return this.service.app.listen({ port: 0, host: '127.0.0.1' });
+  }
+
   inject(options: InjectOptions): Promise<LightMyRequestResponse> {
     return this.service.app.inject(options);
   }
@@ -147,6 +166,7 @@ export class Harness {
   }
 
   async close(): Promise<void> {
+    await this.service.app.close().catch(() => undefined);
     await this.service.stop().catch(() => undefined);
     await this.reader.close();
     await this.pool.end();

@@ -137,6 +137,74 @@ describe('88VIP (real Kafka and Postgres)', () => {
     }
   });
 
+  it('when 50 activations with distinct keys race over HTTP on a running clock, then one is created, 49 are refused naming it and one record is published', async () => {
+    const m = uniqueId('m');
+    await h.produce([tierChange(m, 'BRONZE', 'PLATINUM', 1)]);
+    await reachTier(m, 'PLATINUM');
+    const base = await h.listen();
+    const post = async (key: string) => {
+      const response = await fetch(`${base}/v1/members/${m}/vip88/activations`, {
+        method: 'POST',
+        headers: { ...ADMIN, 'idempotency-key': key },
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: a JSON body the assertions below look into
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    h.clock.runFrom('2026-11-18T04:00:00Z');
+    try {
+      const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => post(`race-${i}`)));
+      const created = responses.filter((r) => r.status === 201);
+      expect(created).toHaveLength(1);
+      const winner = created[0]?.body;
+      const refused = responses.filter((r) => r.status === 409);
+      expect(refused).toHaveLength(49);
+      for (const response of refused) {
+        expect(response.body.error).toMatchObject({
+          code: 'VIP88_ALREADY_ACTIVE',
+          activationId: winner.id,
+          expiresAt: winner.expiresAt,
+        });
+      }
+      // The winner's key replays its activation; a loser's key retried is refused again.
+      const winnerIndex = responses.findIndex((r) => r.status === 201);
+      expect(await post(`race-${winnerIndex}`)).toEqual({ status: 200, body: winner });
+      expect((await post(`race-${winnerIndex === 0 ? 1 : 0}`)).status).toBe(409);
+    } finally {
+      h.clock.set('2026-11-18T04:00:00Z');
+    }
+    const rows = await h.pool.query('SELECT id FROM entitlement.vip88_activations WHERE member_id = $1', [m]);
+    expect(rows.rows).toHaveLength(1);
+    await h.waitUntilPublished();
+    expect(h.published(m, 'activated').map((r) => r.details)).toEqual([
+      expect.objectContaining({ id: rows.rows[0].id }),
+    ]);
+  });
+
+  it('when an instance whose clock lags activates during a term that starts later, then Postgres refuses the overlap with a 409 naming the term', async () => {
+    const m = uniqueId('m');
+    const first = await activate(m, 'ahead');
+    expect(first.statusCode).toBe(201);
+    h.clock.set('2026-11-18T03:59:00Z');
+    try {
+      const behind = await activate(m, 'behind');
+      expect(behind.statusCode).toBe(409);
+      expect(behind.json().error).toMatchObject({
+        code: 'VIP88_ALREADY_ACTIVE',
+        activationId: first.json().id,
+      });
+    } finally {
+      h.clock.set('2026-11-18T04:00:00Z');
+    }
+    await expect(
+      h.pool.query(
+        `INSERT INTO entitlement.vip88_activations
+           (member_id, idempotency_key, tier, price_fen, currency, starts_at, expires_at, catalogue_version)
+         VALUES ($1, 'by-hand', 'BRONZE', 88800, 'CNY', '2027-03-01Z', '2028-03-01Z', '2026.1')`,
+        [m],
+      ),
+    ).rejects.toMatchObject({ code: '23P01' });
+  });
+
   it('when the Idempotency-Key is missing or the key is not an admin key, then nothing is activated', async () => {
     const m = uniqueId('m');
     const missing = await activate(m);

@@ -1,7 +1,8 @@
 import { type DeadLetter, scoreChangedSchema } from '@taobi/contracts';
-import type { Service } from '@taobi/platform';
+import { type Service, withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
-import { TopicReader, uniqueId, waitFor } from '@taobi/tests';
+import { metricValue, TopicReader, uniqueId, waitFor } from '@taobi/tests';
+import { foldBatch } from '../src/store/ledger';
 import {
   createStage,
   order,
@@ -176,6 +177,91 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     } finally {
       await dlq.close();
     }
+  });
+
+  it('when an order or a refund is re-sent with its eventId but other fields, then the first is kept and the other is dead-lettered with both versions and counted', async () => {
+    const dlq = await TopicReader.start<DeadLetter>(stage.topics.consumptionDlq, stage.kafka);
+    try {
+      const [member, other] = [uniqueId('m'), uniqueId('m')];
+      const kept = order({ memberId: member, amount: 40_000 });
+      const keptRefund = refund(kept, 10_000);
+      await produce(stage, [kept, keptRefund]);
+      await waitForLedger(stage, [kept.eventId, keptRefund.eventId]);
+      const outcomes = async () => {
+        const text = (await service.app.inject({ url: '/metrics' })).body;
+        return {
+          duplicate: metricValue(text, 'scoring_events_total', { outcome: 'duplicate' }) ?? 0,
+          conflicting: metricValue(text, 'scoring_events_total', { outcome: 'conflicting-duplicate' }) ?? 0,
+        };
+      };
+      const before = await outcomes();
+
+      const resent = <T extends object>(event: T): T => ({ ...event, receivedAt: new Date().toISOString() });
+      const fresh = order({ memberId: member, source: 'food', amount: 5_000 });
+      const conflicts = [
+        { ...resent(kept), amount: 90_000 },
+        { ...resent(kept), memberId: other },
+        { ...resent(keptRefund), amount: 20_000 },
+        // Right behind its first version on the same partition: usually in the same batch.
+        { ...resent(fresh), category: 'grocery' },
+      ];
+      // Exact copies (only receivedAt differs) stay silent duplicates.
+      await produce(stage, [resent(kept), resent(keptRefund), fresh, ...conflicts]);
+      await waitForLedger(stage, [kept.eventId, keptRefund.eventId, fresh.eventId]);
+      await waitForDrained(stage);
+      await dlq.waitUntilCaughtUp();
+
+      const letters = dlq
+        .matching((r) => [member, other].includes(r.value.memberId ?? ''))
+        .map((r) => r.value);
+      expect(letters.map((l) => l.reason)).toEqual(conflicts.map(() => 'conflicting-duplicate'));
+      const byRefused = new Map(
+        letters.map((l) => [Buffer.from(l.originalValue ?? '', 'base64').toString(), l]),
+      );
+      const expected = [
+        { refused: conflicts[0], stored: kept, fields: ['amount'] },
+        { refused: conflicts[1], stored: kept, fields: ['memberId'] },
+        { refused: conflicts[2], stored: keptRefund, fields: ['amount'] },
+        { refused: conflicts[3], stored: fresh, fields: ['category'] },
+      ];
+      for (const { refused, stored, fields } of expected) {
+        const letter = byRefused.get(JSON.stringify(refused));
+        expect(letter?.storedValue).toEqual(stored);
+        expect(letter?.errors.map((e) => e.field)).toEqual(fields);
+      }
+
+      // The first versions count, nothing of the others: 400 CNY less 100 refunded, 7 + 1; the meal 1 + 1.
+      expect(await score(member)).toMatchObject({
+        score: 310,
+        breakdown: { base: 300, ecommerce: 8, food: 2, travel: 0, mobility: 0 },
+      });
+      expect((await score(other)).score).toBe(300);
+      const after = await outcomes();
+      expect(after.conflicting - before.conflicting).toBe(4);
+      expect(after.duplicate - before.duplicate).toBe(2);
+    } finally {
+      await dlq.close();
+    }
+  });
+
+  it('when one batch holds two versions of an eventId, then the first is folded and the second refused naming it', async () => {
+    const member = uniqueId('m');
+    const first = order({ memberId: member, amount: 12_000 });
+    const copy = { ...first, receivedAt: new Date().toISOString() };
+    const second = { ...first, amount: 1_000_000 };
+    const result = await withTransaction(stage.db, (client) =>
+      foldBatch(client, [first, copy, second], { rules: DEFAULT_RULE_SET, now: new Date() }),
+    );
+    expect(result.inserted).toEqual([first.eventId]);
+    expect(result.rejected).toEqual([
+      {
+        event: second,
+        reason: 'conflicting-duplicate',
+        errors: [{ field: 'amount', message: 'stored 12000, received 1000000' }],
+        storedValue: first,
+      },
+    ]);
+    expect(result.changes.map((c) => c.score)).toEqual([304]);
   });
 
   it('when a random history arrives shuffled, duplicated and in several sends, then every score equals the reference fold', async () => {

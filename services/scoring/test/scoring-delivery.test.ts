@@ -1,5 +1,5 @@
 import type { Service } from '@taobi/platform';
-import { freePort, ServiceProcess, uniqueId, waitFor } from '@taobi/tests';
+import { freePort, metricValue, ServiceProcess, uniqueId, waitFor } from '@taobi/tests';
 import {
   createStage,
   order,
@@ -30,10 +30,8 @@ async function committedOffsets(stage: Stage): Promise<Map<number, bigint>> {
   }
 }
 
-function countedMetric(metrics: string, outcome: string): number {
-  const match = new RegExp(`^scoring_events_total\\{outcome="${outcome}"[^}]*\\} (\\d+)`, 'm').exec(metrics);
-  return Number(match?.[1] ?? 0);
-}
+const countedMetric = (metrics: string, outcome: string): number =>
+  metricValue(metrics, 'scoring_events_total', { outcome }) ?? 0;
 
 describe('delivery: nothing counted twice', () => {
   it('when the consumer is killed between the Postgres commit and the offset commit, then the restarted one does not double count', async () => {

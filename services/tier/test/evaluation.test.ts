@@ -1,11 +1,10 @@
 import { DEFAULT_RULE_SET } from '@taobi/rules';
-import { testLogger, uniqueId } from '@taobi/tests';
+import { metricValue, testLogger, uniqueId } from '@taobi/tests';
 import { buildTierService, type TierService } from '../src/app';
 import {
   admin,
   changesOf,
   createTierEnvironment,
-  metricValue,
   NEXT_EVALUATION,
   read,
   scoreChanged,

@@ -1,10 +1,9 @@
 import { createRedis, createVersionedStore } from '@taobi/platform';
-import { TcpProxy, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
+import { metricValue, TcpProxy, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
 import type { TierService } from '../src/app';
 import {
   admin,
   createTierEnvironment,
-  metricValue,
   read,
   scoreChanged,
   sendScoreChanges,

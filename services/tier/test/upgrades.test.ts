@@ -1,11 +1,10 @@
 import { deadLetterSchema } from '@taobi/contracts';
 import { createRedis, createVersionedStore, publish } from '@taobi/platform';
-import { TopicReader, testLogger, uniqueId, waitFor } from '@taobi/tests';
+import { metricValue, TopicReader, testLogger, uniqueId, waitFor } from '@taobi/tests';
 import type { TierService } from '../src/app';
 import {
   changesOf,
   createTierEnvironment,
-  metricValue,
   read,
   scoreChanged,
   sendScoreChanges,

@@ -4,7 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
 import { EntitlementErrors } from '../errors';
 import { lockMember, readMember } from '../store/members';
-import { activeActivation, findActivationByKey, insertActivation } from '../store/vip88';
+import {
+  activeActivation,
+  findActivationByKey,
+  insertActivation,
+  overlappingActivation,
+} from '../store/vip88';
 import { emptyBodySchema, idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
 
 export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
@@ -21,10 +26,12 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
 
   /**
    * Activates a 12-month term at the price the member qualifies for now, charged once: the same
-   * Idempotency-Key returns the same activation (201 the first time, 200 after, same body); another
-   * key while a term runs is a 409 VIP88_ALREADY_ACTIVE. The member row is locked for the decision,
-   * so concurrent calls are serialised. The price is locked for the term: a later downgrade only
-   * changes what the *next* activation costs.
+   * Idempotency-Key returns the same activation (201 the first time, 200 after, same body). A member
+   * never holds two overlapping terms: Postgres refuses the second (an exclusion constraint), and
+   * the caller gets 409 VIP88_ALREADY_ACTIVE naming the term it holds, whatever the concurrency and
+   * whatever this instance's clock says. The member row is locked so same-key retries and the price
+   * are decided once; the clock is read under that lock. The price is locked for the term: a later
+   * downgrade only changes what the *next* activation costs.
    */
   app.post('/v1/members/:id/vip88/activations', { onRequest: ctx.adminKey }, async (request, reply) => {
     const memberId = memberIdOf(request);
@@ -36,13 +43,12 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
     }
     parseOr400(emptyBodySchema, request.body, ['body']);
     const idempotencyKey = keyHeader.data;
-    const now = ctx.clock();
     const { row, created } = await withTransaction(ctx.pool, async (client) => {
       const member = await lockMember(client, memberId);
       const existing = await findActivationByKey(client, memberId, idempotencyKey);
       if (existing) return { row: existing, created: false };
-      const active = await activeActivation(client, memberId, now);
-      if (active) throw EntitlementErrors.vip88AlreadyActive(active.expires_at.toISOString());
+      const now = ctx.clock();
+      const expiresAt = vip88TermEnd(ctx.catalogue.vip88, now);
       const quote = vip88Quote(ctx.catalogue.vip88, member.tier);
       const inserted = await insertActivation(client, {
         memberId,
@@ -51,9 +57,15 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
         priceFen: quote.price.amount,
         currency: quote.price.currency,
         startsAt: now,
-        expiresAt: vip88TermEnd(ctx.catalogue.vip88, now),
+        expiresAt,
         catalogueVersion: ctx.catalogue.version,
       });
+      if (!inserted) {
+        const held = await overlappingActivation(client, memberId, now, expiresAt);
+        // The term it collided with cannot vanish: terms are never deleted by the service.
+        if (!held) throw new Error(`88VIP insert for ${memberId} refused but no overlapping term found`);
+        throw EntitlementErrors.vip88AlreadyActive(activationView(held));
+      }
       await enqueueOutbox(client, 'entitlement', [activatedRecord(inserted, ctx.catalogue.vip88.benefitId)]);
       return { row: inserted, created: true };
     });

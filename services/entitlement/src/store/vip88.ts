@@ -41,6 +41,11 @@ export async function activeActivation(
   return rows[0];
 }
 
+/**
+ * Inserts a term unless it overlaps one the member already holds (the exclusion constraint
+ * `vip88_one_term_at_a_time` decides, so concurrent or clock-skewed callers cannot both win);
+ * `undefined` when it does.
+ */
 export async function insertActivation(
   client: PoolClient,
   activation: {
@@ -53,11 +58,13 @@ export async function insertActivation(
     expiresAt: Date;
     catalogueVersion: string;
   },
-): Promise<Vip88ActivationRow> {
+): Promise<Vip88ActivationRow | undefined> {
   const { rows } = await client.query<Vip88ActivationRow>(
     `INSERT INTO entitlement.vip88_activations
        (member_id, idempotency_key, tier, price_fen, currency, starts_at, expires_at, catalogue_version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT ON CONSTRAINT vip88_one_term_at_a_time DO NOTHING
+     RETURNING *`,
     [
       activation.memberId,
       activation.idempotencyKey,
@@ -69,5 +76,21 @@ export async function insertActivation(
       activation.catalogueVersion,
     ],
   );
-  return rows[0] as Vip88ActivationRow;
+  return rows[0];
+}
+
+/** The member's term overlapping [startsAt, expiresAt), the one an insert collided with. */
+export async function overlappingActivation(
+  client: PoolClient,
+  memberId: string,
+  startsAt: Date,
+  expiresAt: Date,
+): Promise<Vip88ActivationRow | undefined> {
+  const { rows } = await client.query<Vip88ActivationRow>(
+    `SELECT * FROM entitlement.vip88_activations
+     WHERE member_id = $1 AND tstzrange(starts_at, expires_at) && tstzrange($2, $3)
+     ORDER BY starts_at LIMIT 1`,
+    [memberId, startsAt, expiresAt],
+  );
+  return rows[0];
 }

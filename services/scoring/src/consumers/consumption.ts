@@ -14,7 +14,7 @@ import {
   withTransaction,
 } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
-import { distinctEvents, rejectionReason } from '../domain/consumption-check';
+import { CONFLICTING_DUPLICATE, rejectionReason } from '../domain/consumption-check';
 import { type FoldResult, foldBatch } from '../store/ledger';
 import { isRetriableTransactionError } from '../store/sql';
 
@@ -51,7 +51,7 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
   const log = options.logger.child({ component: 'consumption-consumer', topic: options.topic });
   const events = new Counter({
     name: 'scoring_events_total',
-    help: 'Consumption events by outcome: counted (new to the ledger), duplicate, rejected (DLQ)',
+    help: 'Consumption events by outcome: counted (new to the ledger), duplicate (an exact copy), conflicting-duplicate (a known eventId with other fields: DLQ), rejected (DLQ)',
     labelNames: ['outcome'],
     registers: [options.metrics],
   });
@@ -93,21 +93,23 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
       if (reason) rejected.push({ record, reason });
       else accepted.push(record.value);
     }
-    const batch = distinctEvents(accepted);
     const result =
-      batch.length > 0 ? await fold(batch, context) : { inserted: [], rejected: [], changes: [] };
+      accepted.length > 0 ? await fold(accepted, context) : { inserted: [], rejected: [], changes: [] };
     options.afterCommit?.(result);
 
     if (result.rejected.length > 0) {
-      const byEventId = new Map(records.map((r) => [r.value.eventId, r]));
-      for (const { event, reason } of result.rejected) {
-        const record = byEventId.get(event.eventId);
-        if (record) rejected.push({ record, reason });
+      // By the event itself: a batch may hold several records of one eventId.
+      const byEvent = new Map(records.map((r) => [r.value, r]));
+      for (const { event, reason, errors, storedValue } of result.rejected) {
+        const record = byEvent.get(event);
+        if (record) rejected.push({ record, reason, errors, storedValue });
       }
     }
+    const conflicting = rejected.filter((r) => r.reason === CONFLICTING_DUPLICATE).length;
     events.labels('counted').inc(result.inserted.length);
     events.labels('duplicate').inc(records.length - rejected.length - result.inserted.length);
-    events.labels('rejected').inc(rejected.length);
+    events.labels('conflicting-duplicate').inc(conflicting);
+    events.labels('rejected').inc(rejected.length - conflicting);
     changes.inc(result.changes.length);
     const seconds = stop();
     log.debug(

@@ -1,5 +1,5 @@
 import { type ConsumptionEvent, consumptionEventId } from '@taobi/contracts';
-import { distinctEvents, rejectionReason } from './consumption-check';
+import { conflictingFields, rejectionReason, splitRepeats } from './consumption-check';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const order: ConsumptionEvent = {
@@ -43,8 +43,52 @@ describe('checks beyond the schema', () => {
     expect(rejectionReason({ ...order, occurredAt: '2026-11-23T12:00:59Z' }, now, 60_000)).toBeUndefined();
   });
 
-  it('when a batch repeats an eventId, then the first one is kept', () => {
+  it('when a batch repeats an eventId, then the first one is kept and the copies are set apart', () => {
     const again = { ...order, receivedAt: '2026-11-23T11:05:00.000Z' };
-    expect(distinctEvents([order, again])).toEqual([order]);
+    expect(splitRepeats([order, again])).toEqual({ distinct: [order], repeats: [again] });
+  });
+});
+
+describe('conflicting duplicates', () => {
+  it('when a copy differs only in receivedAt or in how occurredAt is written, then it is an exact duplicate', () => {
+    expect(
+      conflictingFields(order, {
+        ...order,
+        receivedAt: '2026-11-24T00:00:00.000Z',
+        occurredAt: '2026-11-23T19:00:00+08:00',
+      }),
+    ).toEqual([]);
+  });
+
+  it('when a copy has another amount, member, date, channel, category or merchant, then each field is named', () => {
+    const other = {
+      ...order,
+      amount: 9_900,
+      memberId: 'm-2',
+      occurredAt: '2026-10-01T00:00:00.000Z',
+      category: 'grocery',
+      merchantId: 'shop-9',
+    } as ConsumptionEvent;
+    expect(conflictingFields(order, other)).toEqual([
+      { field: 'memberId', message: 'stored "m-1", received "m-2"' },
+      { field: 'amount', message: 'stored 3500, received 9900' },
+      {
+        field: 'occurredAt',
+        message: 'stored "2026-11-23T11:00:00.000Z", received "2026-10-01T00:00:00.000Z"',
+      },
+      { field: 'category', message: 'stored "meal", received "grocery"' },
+      { field: 'merchantId', message: 'stored nothing, received "shop-9"' },
+    ]);
+  });
+
+  it('when a refund names another order, then that conflicts; its channel does not matter', () => {
+    const refund: ConsumptionEvent = {
+      ...order,
+      kind: 'refunded',
+      refundId: 'r-1',
+      eventId: consumptionEventId('food', 'refunded', 'r-1'),
+    };
+    expect(conflictingFields(refund, { ...refund, channel: 'flash-sale' })).toEqual([]);
+    expect(conflictingFields(refund, { ...refund, orderId: 'o-2' }).map((e) => e.field)).toEqual(['orderId']);
   });
 });

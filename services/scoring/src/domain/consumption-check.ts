@@ -1,4 +1,4 @@
-import { type ConsumptionEvent, consumptionEventId } from '@taobi/contracts';
+import { type ConsumptionEvent, consumptionEventId, type DeadLetter } from '@taobi/contracts';
 
 /**
  * Checks a schema-valid consumption event further than its schema can: the eventId must be the
@@ -20,14 +20,56 @@ export function rejectionReason(
   return undefined;
 }
 
-/** Keeps the first of each eventId, so one batch never inserts or counts an event twice. */
-export function distinctEvents<T extends { eventId: string }>(events: readonly T[]): T[] {
+/** The DLQ reason of an event whose eventId the ledger holds with other fields. */
+export const CONFLICTING_DUPLICATE = 'conflicting-duplicate';
+
+/**
+ * Splits a batch into the first event of each eventId and the later copies, so one batch never
+ * inserts or counts an event twice; the copies are checked against what was kept.
+ */
+export function splitRepeats<T extends { eventId: string }>(
+  events: readonly T[],
+): { distinct: T[]; repeats: T[] } {
   const seen = new Set<string>();
   const distinct: T[] = [];
+  const repeats: T[] = [];
   for (const event of events) {
-    if (seen.has(event.eventId)) continue;
+    if (seen.has(event.eventId)) {
+      repeats.push(event);
+      continue;
+    }
     seen.add(event.eventId);
     distinct.push(event);
   }
-  return distinct;
+  return { distinct, repeats };
+}
+
+/**
+ * The fields that make an order or a refund what it is (currency is always CNY; `receivedAt` is when
+ * ingest saw it, which a platform's retry changes; a refund's optional channel and category are
+ * not used).
+ */
+const FIELDS_THAT_MATTER = {
+  completed: ['memberId', 'amount', 'occurredAt', 'channel', 'category', 'merchantId'],
+  refunded: ['memberId', 'orderId', 'amount', 'occurredAt'],
+} as const;
+
+/**
+ * Where `incoming` differs from the `stored` version of the same eventId (so of the same kind: the
+ * eventId names it), one entry per field that matters; empty for an exact duplicate (a retry).
+ */
+export function conflictingFields(
+  stored: ConsumptionEvent,
+  incoming: ConsumptionEvent,
+): DeadLetter['errors'] {
+  const fields: readonly string[] = FIELDS_THAT_MATTER[incoming.kind];
+  const value = (event: ConsumptionEvent, field: string) => (event as Record<string, unknown>)[field];
+  const same = (field: string, a: unknown, b: unknown) =>
+    field === 'occurredAt' ? Date.parse(String(a)) === Date.parse(String(b)) : a === b;
+  return fields
+    .filter((field) => !same(field, value(stored, field), value(incoming, field)))
+    .map((field) => ({
+      field,
+      message: `stored ${JSON.stringify(value(stored, field)) ?? 'nothing'}, received ${JSON.stringify(value(incoming, field)) ?? 'nothing'}`,
+    }));
 }

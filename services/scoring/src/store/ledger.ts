@@ -1,4 +1,10 @@
-import type { ConsumptionEvent, OrderCompleted, OrderRefunded, ScoreChanged } from '@taobi/contracts';
+import type {
+  ConsumptionEvent,
+  DeadLetter,
+  OrderCompleted,
+  OrderRefunded,
+  ScoreChanged,
+} from '@taobi/contracts';
 import { enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
   bucketKey,
@@ -8,6 +14,7 @@ import {
   type RuleSet,
   shanghaiMonth,
 } from '@taobi/rules';
+import { CONFLICTING_DUPLICATE, conflictingFields, splitRepeats } from '../domain/consumption-check';
 import { scoreChangedRecord } from '../domain/score-view';
 import { asJson, breakdownOf, expiryForecasts, incrementBuckets, lockMembers, updateMembers } from './sql';
 import { readWindowState } from './window-state';
@@ -15,8 +22,17 @@ import { readWindowState } from './window-state';
 export interface FoldResult {
   /** Events the ledger did not hold before this batch. */
   inserted: string[];
-  /** Refunds naming another member than their order's: not stored, for the DLQ. */
-  rejected: { event: ConsumptionEvent; reason: string }[];
+  /**
+   * For the DLQ, not stored: refunds naming another member than their order's, and conflicting
+   * duplicates (an eventId the ledger holds with other fields: `errors` names them, `storedValue`
+   * is the version kept).
+   */
+  rejected: {
+    event: ConsumptionEvent;
+    reason: string;
+    errors?: DeadLetter['errors'];
+    storedValue?: ConsumptionEvent;
+  }[];
   /** The score-changed records enqueued (one per member whose score moved). */
   changes: ScoreChanged[];
 }
@@ -36,17 +52,19 @@ interface OrderRow {
 }
 
 /**
- * Folds one batch of distinct, checked consumption events inside the caller's transaction, with a
- * fixed number of set-based statements whatever the batch size:
+ * Folds one batch of checked consumption events inside the caller's transaction, with a fixed
+ * number of set-based statements whatever the batch size:
  *
  * 1. new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund naming
  *    another member than its known order is refused;
  * 2. the batch's orders get their contribution from their refunds so far (held refunds included)
- *    and enter the ledger with it (unique on eventId and on (source, orderId)); what the ledger
- *    already held is a duplicate and stops here;
- * 3. existing orders reached by new refunds are re-credited;
- * 4. the contribution differences are added to the month buckets atomically;
- * 5. the members concerned are locked (in id order), `planMembers` gives their new breakdowns, and
+ *    and enter the ledger with it (unique on eventId and on (source, orderId));
+ * 3. what the ledger already held, and the batch's later copies of an eventId, are compared with
+ *    the stored version in one statement: an exact copy is a duplicate and stops here, one that
+ *    differs in a field that matters is refused as a conflicting duplicate (the first one stays);
+ * 4. existing orders reached by new refunds are re-credited;
+ * 5. the contribution differences are added to the month buckets atomically;
+ * 6. the members concerned are locked (in id order), `planMembers` gives their new breakdowns, and
  *    each changed member is written with the next version and one score-changed outbox row.
  */
 export async function foldBatch(
@@ -55,11 +73,12 @@ export async function foldBatch(
   context: { rules: RuleSet; now: Date },
 ): Promise<FoldResult> {
   const { rules, now } = context;
-  const orders = events.filter((e): e is OrderCompleted => e.kind === 'completed');
+  const { distinct, repeats } = splitRepeats(events);
+  const orders = distinct.filter((e): e is OrderCompleted => e.kind === 'completed');
   const { refunds, rejected } = await refusedRefunds(
     client,
     orders,
-    events.filter((e): e is OrderRefunded => e.kind === 'refunded'),
+    distinct.filter((e): e is OrderRefunded => e.kind === 'refunded'),
   );
   const inserted: string[] = [];
 
@@ -84,15 +103,21 @@ export async function foldBatch(
   ).orders;
   const newOrders = await insertOrders(client, orders, credited);
   inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
+
+  // 3. Duplicates: exact copies or conflicting ones.
+  const kept = new Set([...inserted, ...rejected.map((r) => r.event.eventId)]);
+  rejected.push(
+    ...(await conflictingDuplicates(client, [...distinct.filter((e) => !kept.has(e.eventId)), ...repeats])),
+  );
   if (inserted.length === 0) return { inserted, rejected, changes: [] };
 
-  // 3. Existing orders a new refund reaches.
+  // 4. Existing orders a new refund reaches.
   const reached = [...new Map(newRefunds.map((r) => [key(r.source, r.orderId), r])).values()].filter(
     (r) => !newOrders.has(key(r.source, r.orderId)),
   );
   const existing = await recreditOrders(client, reached, rules);
 
-  // 4. Bucket deltas: new orders from nothing, re-credited ones from what they had.
+  // 5. Bucket deltas: new orders from nothing, re-credited ones from what they had.
   const { deltas } = planOrders(rules.score, [
     ...credited
       .filter((o) => newOrders.has(key(o.source, o.orderId)))
@@ -103,7 +128,7 @@ export async function foldBatch(
   if (after.length === 0) return { inserted, rejected, changes: [] };
   const deltaOf = new Map(deltas.map((d) => [bucketKey(d.memberId, d.month, d.source), d]));
 
-  // 5. Members.
+  // 6. Members.
   const window = await readWindowState(client, now, rules);
   const members = await lockMembers(
     client,
@@ -203,6 +228,73 @@ async function refusedRefunds(
     return false;
   });
   return { refunds: accepted, rejected };
+}
+
+interface StoredEventRow {
+  kind: 'completed' | 'refunded';
+  event_id: string;
+  source: ConsumptionEvent['source'];
+  external_id: string;
+  order_id: string;
+  member_id: string;
+  /** NOT NULL on orders; NULL on refunds, which do not read them. */
+  channel: OrderCompleted['channel'];
+  category: OrderCompleted['category'];
+  merchant_id: string | null;
+  amount: number;
+  occurred_at: Date;
+  received_at: Date;
+}
+
+/** A ledger row as the consumption event it stores (a refund's channel and category are not kept). */
+function storedEvent(row: StoredEventRow): ConsumptionEvent {
+  const common = {
+    eventId: row.event_id,
+    schemaVersion: 1 as const,
+    source: row.source,
+    orderId: row.order_id,
+    memberId: row.member_id,
+    amount: row.amount,
+    currency: 'CNY' as const,
+    ...(row.merchant_id === null ? {} : { merchantId: row.merchant_id }),
+    occurredAt: row.occurred_at.toISOString(),
+    receivedAt: row.received_at.toISOString(),
+  };
+  if (row.kind === 'refunded') return { ...common, kind: 'refunded', refundId: row.external_id };
+  return { ...common, kind: 'completed', channel: row.channel, category: row.category };
+}
+
+/**
+ * Compares events whose eventId the ledger holds (inserted earlier, or by this batch) with the
+ * stored versions, read in one statement, and returns those that differ for the DLQ.
+ */
+async function conflictingDuplicates(
+  client: PoolClient,
+  candidates: readonly ConsumptionEvent[],
+): Promise<FoldResult['rejected']> {
+  if (candidates.length === 0) return [];
+  const ids = JSON.stringify([...new Set(candidates.map((e) => e.eventId))]);
+  const { rows } = await client.query<StoredEventRow>(
+    `WITH ids AS (SELECT e::uuid AS event_id FROM json_array_elements_text($1::json) AS e)
+     SELECT 'completed' AS kind, event_id::text, source, order_id AS external_id, order_id, member_id, channel,
+            category, merchant_id, amount, occurred_at, received_at
+     FROM scoring.orders WHERE event_id IN (SELECT event_id FROM ids)
+     UNION ALL
+     SELECT 'refunded', event_id::text, source, refund_id, order_id, member_id, NULL, NULL, NULL, amount,
+            occurred_at, received_at
+     FROM scoring.refunds WHERE event_id IN (SELECT event_id FROM ids)`,
+    [ids],
+  );
+  const stored = new Map(rows.map((row) => [row.event_id, storedEvent(row)]));
+  return candidates.flatMap((event) => {
+    const version = stored.get(event.eventId);
+    // Not held: a copy of a refund refused above (another member), which has its letter already.
+    if (!version) return [];
+    const errors = conflictingFields(version, event);
+    return errors.length === 0
+      ? []
+      : [{ event, reason: CONFLICTING_DUPLICATE, errors, storedValue: version }];
+  });
 }
 
 async function insertRefunds(
