@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { type Catalogue, DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
 import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   ConfigError,
   Counter,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createBatchConsumer,
   createHttpApp,
   createKafka,
@@ -20,7 +20,6 @@ import {
   type Logger,
   migrate,
   type OutboxRelay,
-  requireKey,
   type Service,
 } from '@taobi/platform';
 import type { EntitlementConfig } from './config';
@@ -67,10 +66,7 @@ export function buildEntitlementService(
   logger: Logger,
   options: EntitlementOptions = {},
 ): Service {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const catalogue = loadCatalogue(config.BENEFIT_CATALOGUE_FILE);
   const clock = options.clock ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -123,8 +119,7 @@ export function buildEntitlementService(
     pool,
     catalogue,
     clock,
-    readKey: requireKey(config.READ_API_KEYS),
-    adminKey: requireKey(config.ADMIN_API_KEYS),
+    access,
     wake,
     newSeed: options.newSeed ?? newSeed,
     issuer,

@@ -1,4 +1,4 @@
-import { accessKeysConfigSchema, baseConfigSchema, port } from '@taobi/platform';
+import { accessKeysConfigSchema, baseConfigSchema, commerceKeysConfigSchema, port } from '@taobi/platform';
 import { z } from 'zod';
 
 const flag = z
@@ -7,19 +7,22 @@ const flag = z
   .transform((value) => value === 'true');
 
 /** The entitlement service's environment, parsed once in main.ts. */
-export const entitlementConfigSchema = baseConfigSchema.extend(accessKeysConfigSchema.shape).extend({
-  PORT: port(8087),
-  KAFKA_GROUP_ID: z.string().min(1).default('taobi-entitlement'),
-  /**
-   * A catalogue JSON file replacing the one shipped in @taobi/benefits (a new version without a new
-   * build); it is validated at boot and the service refuses to start if it does not parse.
-   */
-  BENEFIT_CATALOGUE_FILE: z.string().min(1).optional(),
-  /** Issue weekly and monthly benefits on schedule (Monday / the 1st, 00:00 Asia/Shanghai). */
-  PERIODIC_SCHEDULE_ENABLED: flag,
-  /** Members per transaction in the periodic issue. */
-  PERIODIC_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
-});
+export const entitlementConfigSchema = baseConfigSchema
+  .extend(accessKeysConfigSchema.shape)
+  .extend(commerceKeysConfigSchema.shape)
+  .extend({
+    PORT: port(8087),
+    KAFKA_GROUP_ID: z.string().min(1).default('taobi-entitlement'),
+    /**
+     * A catalogue JSON file replacing the one shipped in @taobi/benefits (a new version without a new
+     * build); it is validated at boot and the service refuses to start if it does not parse.
+     */
+    BENEFIT_CATALOGUE_FILE: z.string().min(1).optional(),
+    /** Issue weekly and monthly benefits on schedule (Monday / the 1st, 00:00 Asia/Shanghai). */
+    PERIODIC_SCHEDULE_ENABLED: flag,
+    /** Members per transaction in the periodic issue. */
+    PERIODIC_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  });
 
 export type EntitlementConfig = z.infer<typeof entitlementConfigSchema>;

@@ -22,6 +22,10 @@ import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
 
 export const READ = { authorization: 'Bearer dev-read-key' };
 export const ADMIN = { authorization: 'Bearer dev-admin-key' };
+export const CHECKOUT = { authorization: 'Bearer dev-checkout-key' };
+/** Bound to merchant `dev-merchant` (resp. `dev-merchant-2`). */
+export const MERCHANT = { authorization: 'Bearer dev-merchant-key' };
+export const MERCHANT_2 = { authorization: 'Bearer dev-merchant-2-key' };
 
 /** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
 export class TestClock {

@@ -60,7 +60,7 @@ describe('merchant offers (real Postgres)', () => {
 
   it('when a request bears no key or a read key, then offers cannot be created', async () => {
     expect((await create(offer(), {})).statusCode).toBe(401);
-    expect((await create(offer(), READ)).statusCode).toBe(401);
+    expect((await create(offer(), READ)).statusCode).toBe(403);
   });
 
   it('when offers target Diamond and Gold, then a Diamond member sees both, a Gold member only the Gold one, and withdrawn or future offers are hidden', async () => {

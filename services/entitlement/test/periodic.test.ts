@@ -111,7 +111,7 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
         headers: { authorization: 'Bearer dev-read-key' },
         payload: {},
       });
-      expect(response.statusCode).toBe(401);
+      expect(response.statusCode).toBe(403);
     });
   });
 

@@ -1,7 +1,7 @@
 import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange } from '@taobi/benefits';
 import { type Tier, tierRank } from '@taobi/contracts';
 import { uniqueId, waitFor } from '@taobi/tests';
-import { ADMIN, Harness, tierChange } from './harness';
+import { CHECKOUT, Harness, tierChange } from './harness';
 
 const catalogue = DEFAULT_CATALOGUE;
 /** What a member at `tier` holds after tier changes: every grantable benefit up to the tier. */
@@ -75,7 +75,7 @@ describe('entitlements from tier changes (real Kafka and Postgres)', () => {
       const used = await h.inject({
         method: 'POST',
         url: `/v1/members/${m}/entitlements/${id}/use`,
-        headers: ADMIN,
+        headers: CHECKOUT,
       });
       expect(used.statusCode).toBe(200);
       expect(used.json()).toMatchObject({ status: 'used' });

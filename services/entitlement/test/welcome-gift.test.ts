@@ -119,6 +119,6 @@ describe('the welcome-gift lottery (real Kafka and Postgres)', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.fields).toEqual([{ field: 'memberId', message: expect.any(String) }]);
     const read = await h.inject({ method: 'POST', url: '/v1/members/m-1/welcome-gift/draw', headers: READ });
-    expect(read.statusCode).toBe(401);
+    expect(read.statusCode).toBe(403);
   });
 });

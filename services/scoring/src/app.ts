@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createHttpApp,
   createKafka,
   createKafkaProbe,
@@ -56,10 +56,7 @@ export function buildScoringService(
   logger: Logger,
   dependencies: ScoringDependencies = {},
 ): Service {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const now = dependencies.clock ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -97,8 +94,8 @@ export function buildScoringService(
     logger,
     onOutboxWritten: () => relay?.wake(),
   });
-  registerScoreRoutes(app, { readKeys: config.READ_API_KEYS, pool, cache, rules, now, logger });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
+  registerScoreRoutes(app, { access, pool, cache, rules, now, logger });
+  registerAdminRoutes(app, { access, jobs, pool, now });
 
   let stopping = false;
   let commits = 0;

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { scoreChangedSchema, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createBatchConsumer,
   createHttpApp,
   createKafka,
@@ -55,10 +55,7 @@ export function buildTierService(
   logger: Logger,
   options: TierServiceOptions = {},
 ): TierService {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const ruleSet = options.ruleSet ?? DEFAULT_RULE_SET;
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
@@ -107,8 +104,8 @@ export function buildTierService(
       redis: () => redis.ping(),
     },
   });
-  registerReadRoutes(app, { readKeys: config.READ_API_KEYS, ruleSet, readModel, pool, metrics, now });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
+  registerReadRoutes(app, { access, ruleSet, readModel, pool, metrics, now });
+  registerAdminRoutes(app, { access, evaluator, pool, ruleSet, now });
 
   let caughtUp: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | undefined;

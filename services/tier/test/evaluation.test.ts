@@ -209,7 +209,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     const before = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
 
     expect((await post({ asOf: nextAsOf() }, {})).statusCode).toBe(401);
-    expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(401);
+    expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(403);
     const missing = await post({});
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.fields).toEqual([expect.objectContaining({ field: 'asOf' })]);

@@ -27,7 +27,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * grants. Idempotent per (member, benefit, period); an unfinished run resumes from its cursor, a
    * finished one is scanned again (granting only what is missing).
    */
-  app.post('/v1/admin/periodic-grants', { onRequest: ctx.adminKey }, async (request) => {
+  app.post('/v1/admin/periodic-grants', { onRequest: ctx.access.require('admin') }, async (request) => {
     const body = parseOr400(periodicSchema, request.body ?? {}, []);
     const periods = body.period
       ? [body.period]

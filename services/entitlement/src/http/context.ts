@@ -1,20 +1,17 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { PeriodicIssuer } from '../jobs/periodic-issue';
-
-type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /** What every route module needs; built once in app.ts. */
 export interface RouteContext {
   pool: Pool;
   catalogue: Catalogue;
   clock: () => Date;
-  /** onRequest hooks: 401 unless the request bears a read (resp. admin) key. */
-  readKey: Hook;
-  adminKey: Hook;
+  /** Which keys may call a route: `onRequest: ctx.access.require('read')`. */
+  access: AccessControl;
   /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
   wake: () => void;
   newSeed: () => string;

@@ -66,7 +66,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * With an Idempotency-Key, a retried create returns the first offer (200); the same key with a
    * different offer is a 422.
    */
-  app.post('/v1/offers', { onRequest: ctx.adminKey }, async (request, reply) => {
+  app.post('/v1/offers', { onRequest: ctx.access.require('admin') }, async (request, reply) => {
     const body = parseOr400(newOfferSchema, request.body ?? {}, []);
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey =
@@ -104,7 +104,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   });
 
   /** Withdraws an offer: members stop seeing it at once (the row is kept). */
-  app.delete('/v1/offers/:offerId', { onRequest: ctx.adminKey }, async (request) => {
+  app.delete('/v1/offers/:offerId', { onRequest: ctx.access.require('admin') }, async (request) => {
     const { offerId } = parseOr400(z.object({ offerId: z.uuid() }), request.params, []);
     const row = await withdrawOffer(ctx.pool, offerId, ctx.clock());
     if (!row) throw Errors.notFound(`no offer ${offerId}`);
@@ -112,7 +112,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   });
 
   /** What the member qualifies for now: programme offers from the catalogue, then merchants' offers. */
-  app.get('/v1/members/:id/offers', { onRequest: ctx.readKey }, async (request) => {
+  app.get('/v1/members/:id/offers', { onRequest: ctx.access.require('read') }, async (request) => {
     const memberId = memberIdOf(request);
     const query = parseOr400(
       z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),

@@ -14,7 +14,7 @@ import { emptyBodySchema, idempotencyKeySchema, memberIdOf, parseOr400, type Rou
 
 export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
   /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
-  app.get('/v1/members/:id/vip88', { onRequest: ctx.readKey }, async (request) => {
+  app.get('/v1/members/:id/vip88', { onRequest: ctx.access.require('read') }, async (request) => {
     const memberId = memberIdOf(request);
     const now = ctx.clock();
     const [member, active] = await Promise.all([
@@ -33,49 +33,60 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
    * are decided once; the clock is read under that lock. The price is locked for the term: a later
    * downgrade only changes what the *next* activation costs.
    */
-  app.post('/v1/members/:id/vip88/activations', { onRequest: ctx.adminKey }, async (request, reply) => {
-    const memberId = memberIdOf(request);
-    const keyHeader = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
-    if (!keyHeader.success) {
-      throw EntitlementErrors.idempotencyKeyRequired([
-        { field: 'headers.idempotency-key', message: keyHeader.error.issues[0]?.message ?? 'required' },
-      ]);
-    }
-    parseOr400(emptyBodySchema, request.body, ['body']);
-    const idempotencyKey = keyHeader.data;
-    const { row, created } = await withTransaction(ctx.pool, async (client) => {
-      const member = await lockMember(client, memberId);
-      const existing = await findActivationByKey(client, memberId, idempotencyKey);
-      if (existing) return { row: existing, created: false };
-      const now = ctx.clock();
-      const expiresAt = vip88TermEnd(ctx.catalogue.vip88, now);
-      const quote = vip88Quote(ctx.catalogue.vip88, member.tier);
-      const inserted = await insertActivation(client, {
-        memberId,
-        idempotencyKey,
-        tier: member.tier,
-        priceFen: quote.price.amount,
-        currency: quote.price.currency,
-        startsAt: now,
-        expiresAt,
-        catalogueVersion: ctx.catalogue.version,
-      });
-      if (!inserted) {
-        const held = await overlappingActivation(client, memberId, now, expiresAt);
-        // The term it collided with cannot vanish: terms are never deleted by the service.
-        if (!held) throw new Error(`88VIP insert for ${memberId} refused but no overlapping term found`);
-        throw EntitlementErrors.vip88AlreadyActive(activationView(held));
+  app.post(
+    '/v1/members/:id/vip88/activations',
+    { onRequest: ctx.access.require('checkout') },
+    async (request, reply) => {
+      const memberId = memberIdOf(request);
+      const keyHeader = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+      if (!keyHeader.success) {
+        throw EntitlementErrors.idempotencyKeyRequired([
+          { field: 'headers.idempotency-key', message: keyHeader.error.issues[0]?.message ?? 'required' },
+        ]);
       }
-      await enqueueOutbox(client, 'entitlement', [activatedRecord(inserted, ctx.catalogue.vip88.benefitId)]);
-      return { row: inserted, created: true };
-    });
-    if (created) {
-      ctx.wake();
-      request.log.info(
-        { memberId, activationId: row.id, priceFen: row.price_fen, expiresAt: row.expires_at.toISOString() },
-        '88VIP activated',
-      );
-    }
-    return reply.status(created ? 201 : 200).send(activationView(row));
-  });
+      parseOr400(emptyBodySchema, request.body, ['body']);
+      const idempotencyKey = keyHeader.data;
+      const { row, created } = await withTransaction(ctx.pool, async (client) => {
+        const member = await lockMember(client, memberId);
+        const existing = await findActivationByKey(client, memberId, idempotencyKey);
+        if (existing) return { row: existing, created: false };
+        const now = ctx.clock();
+        const expiresAt = vip88TermEnd(ctx.catalogue.vip88, now);
+        const quote = vip88Quote(ctx.catalogue.vip88, member.tier);
+        const inserted = await insertActivation(client, {
+          memberId,
+          idempotencyKey,
+          tier: member.tier,
+          priceFen: quote.price.amount,
+          currency: quote.price.currency,
+          startsAt: now,
+          expiresAt,
+          catalogueVersion: ctx.catalogue.version,
+        });
+        if (!inserted) {
+          const held = await overlappingActivation(client, memberId, now, expiresAt);
+          // The term it collided with cannot vanish: terms are never deleted by the service.
+          if (!held) throw new Error(`88VIP insert for ${memberId} refused but no overlapping term found`);
+          throw EntitlementErrors.vip88AlreadyActive(activationView(held));
+        }
+        await enqueueOutbox(client, 'entitlement', [
+          activatedRecord(inserted, ctx.catalogue.vip88.benefitId),
+        ]);
+        return { row: inserted, created: true };
+      });
+      if (created) {
+        ctx.wake();
+        request.log.info(
+          {
+            memberId,
+            activationId: row.id,
+            priceFen: row.price_fen,
+            expiresAt: row.expires_at.toISOString(),
+          },
+          '88VIP activated',
+        );
+      }
+      return reply.status(created ? 201 : 200).send(activationView(row));
+    },
+  );
 }

@@ -37,7 +37,7 @@ export function registerWelcomeGiftRoutes(app: FastifyInstance, ctx: RouteContex
   const lottery = welcomeGift(ctx.catalogue);
 
   /** The member's draw with everything needed to re-derive it, or the odds they would draw at now. */
-  app.get('/v1/members/:id/welcome-gift', { onRequest: ctx.readKey }, async (request) => {
+  app.get('/v1/members/:id/welcome-gift', { onRequest: ctx.access.require('read') }, async (request) => {
     const memberId = memberIdOf(request);
     const draw = await findDraw(ctx.pool, memberId);
     if (draw) return drawView(draw, lottery.fulfilment.prize);
@@ -56,64 +56,68 @@ export function registerWelcomeGiftRoutes(app: FastifyInstance, ctx: RouteContex
    * CSPRNG and recorded with the odds, the value and the outcome; a win grants the voucher (one-time,
    * valid `voucherValidDays`). Drawing again returns the recorded draw (200), never a second one.
    */
-  app.post('/v1/members/:id/welcome-gift/draw', { onRequest: ctx.adminKey }, async (request, reply) => {
-    const memberId = memberIdOf(request);
-    parseOr400(emptyBodySchema, request.body, ['body']);
-    const now = ctx.clock();
-    const { row, created } = await withTransaction(ctx.pool, async (client) => {
-      const member = await lockMember(client, memberId);
-      const existing = await findDraw(client, memberId);
-      if (existing) return { row: existing, created: false };
-      const seed = ctx.newSeed();
-      const outcome = drawWelcomeGift({
-        seed,
-        memberId,
-        tier: member.tier,
-        odds: lottery.fulfilment.odds,
-        catalogueVersion: ctx.catalogue.version,
+  app.post(
+    '/v1/members/:id/welcome-gift/draw',
+    { onRequest: ctx.access.require('admin') },
+    async (request, reply) => {
+      const memberId = memberIdOf(request);
+      parseOr400(emptyBodySchema, request.body, ['body']);
+      const now = ctx.clock();
+      const { row, created } = await withTransaction(ctx.pool, async (client) => {
+        const member = await lockMember(client, memberId);
+        const existing = await findDraw(client, memberId);
+        if (existing) return { row: existing, created: false };
+        const seed = ctx.newSeed();
+        const outcome = drawWelcomeGift({
+          seed,
+          memberId,
+          tier: member.tier,
+          odds: lottery.fulfilment.odds,
+          catalogueVersion: ctx.catalogue.version,
+        });
+        const [grant] = outcome.won
+          ? await insertGrants(client, [
+              {
+                memberId,
+                benefitId: lottery.id,
+                kind: 'one-time',
+                grantKey: ONCE,
+                period: null,
+                tier: member.tier,
+                catalogueVersion: ctx.catalogue.version,
+                cause: 'welcome-gift-draw',
+                causeId: `welcome-gift:${memberId}`,
+                details: { prize: lottery.fulfilment.prize, seed, value: outcome.value },
+                grantedAt: now,
+                expiresAt: new Date(now.getTime() + lottery.fulfilment.voucherValidDays * DAY_MS),
+              },
+            ])
+          : [];
+        const draw = await insertDraw(client, {
+          member_id: memberId,
+          seed,
+          algorithm: LOTTERY_ALGORITHM,
+          catalogue_version: ctx.catalogue.version,
+          tier: member.tier,
+          probability: outcome.probability,
+          value: outcome.value,
+          won: outcome.won,
+          grant_id: grant?.id ?? null,
+          drawn_at: now,
+        });
+        if (grant) {
+          await enqueueOutbox(client, 'entitlement', [
+            grantRecord(ctx.catalogue, grant, 'granted', member.tier, now),
+          ]);
+          ctx.entitlements.labels('granted', 'one-time').inc();
+        }
+        return { row: draw, created: true };
       });
-      const [grant] = outcome.won
-        ? await insertGrants(client, [
-            {
-              memberId,
-              benefitId: lottery.id,
-              kind: 'one-time',
-              grantKey: ONCE,
-              period: null,
-              tier: member.tier,
-              catalogueVersion: ctx.catalogue.version,
-              cause: 'welcome-gift-draw',
-              causeId: `welcome-gift:${memberId}`,
-              details: { prize: lottery.fulfilment.prize, seed, value: outcome.value },
-              grantedAt: now,
-              expiresAt: new Date(now.getTime() + lottery.fulfilment.voucherValidDays * DAY_MS),
-            },
-          ])
-        : [];
-      const draw = await insertDraw(client, {
-        member_id: memberId,
-        seed,
-        algorithm: LOTTERY_ALGORITHM,
-        catalogue_version: ctx.catalogue.version,
-        tier: member.tier,
-        probability: outcome.probability,
-        value: outcome.value,
-        won: outcome.won,
-        grant_id: grant?.id ?? null,
-        drawn_at: now,
-      });
-      if (grant) {
-        await enqueueOutbox(client, 'entitlement', [
-          grantRecord(ctx.catalogue, grant, 'granted', member.tier, now),
-        ]);
-        ctx.entitlements.labels('granted', 'one-time').inc();
+      if (created) {
+        ctx.wake();
+        request.log.info({ memberId, tier: row.tier, won: row.won }, 'welcome gift drawn');
       }
-      return { row: draw, created: true };
-    });
-    if (created) {
-      ctx.wake();
-      request.log.info({ memberId, tier: row.tier, won: row.won }, 'welcome gift drawn');
-    }
-    return reply.status(created ? 201 : 200).send(drawView(row, lottery.fulfilment.prize));
-  });
+      return reply.status(created ? 201 : 200).send(drawView(row, lottery.fulfilment.prize));
+    },
+  );
 }
