@@ -77,11 +77,21 @@ const lottery = z.strictObject({
   odds: tierOddsSchema,
 });
 
+/**
+ * Who holds a benefit: every member from a tier up (`{ minTier }`), or the holders of a running
+ * 88VIP term (`{ vip88: true }`, the 88VIP bundle: granted for the term, revoked at its end).
+ */
+export const audienceSchema = z.union([
+  z.strictObject({ minTier: tierSchema }),
+  z.strictObject({ vip88: z.literal(true) }),
+]);
+export type Audience = z.infer<typeof audienceSchema>;
+
 const base = {
   id: benefitIdSchema,
   name: text,
   description: z.string().max(500),
-  minTier: tierSchema,
+  audience: audienceSchema,
 };
 
 /**
@@ -90,6 +100,9 @@ const base = {
  * - `one-time`: granted once per member, ever (a voucher, or the welcome-gift lottery's single draw).
  * - `periodic`: one grant per member per period (ISO week or calendar month, Asia/Shanghai).
  * - `offer`: a targeted offer; nothing is granted, a member sees it while their tier qualifies.
+ *
+ * With the 88VIP audience, "while in tier" reads "while the term runs": status benefits and
+ * vouchers are granted once per term, periodic ones once per period of the term.
  */
 export const benefitSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -160,6 +173,15 @@ export const catalogueSchema = z
         message: `must hold exactly one lottery benefit (the welcome gift), found ${lotteries.length}`,
       });
     }
+    catalogue.benefits.forEach((benefit, index) => {
+      if (benefit.fulfilment.type === 'lottery' && !('minTier' in benefit.audience)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['benefits', index, 'audience'],
+          message: 'the welcome-gift lottery is for every tier: give it { minTier }',
+        });
+      }
+    });
   });
 export type Catalogue = z.infer<typeof catalogueSchema>;
 
@@ -183,4 +205,14 @@ export function parseCatalogue(raw: unknown): Catalogue {
 /** True when a member at `tier` qualifies for a benefit that starts at `minTier`. */
 export function qualifies(tier: Tier, minTier: Tier): boolean {
   return tierRank(tier) >= tierRank(minTier);
+}
+
+/** The lowest tier holding a tier benefit; null for an 88VIP-bundle benefit. */
+export function minTierOf(benefit: Pick<Benefit, 'audience'>): Tier | null {
+  return 'minTier' in benefit.audience ? benefit.audience.minTier : null;
+}
+
+/** True for a benefit of the 88VIP bundle (held while a term runs, whatever the tier). */
+export function inVip88Bundle(benefit: Pick<Benefit, 'audience'>): boolean {
+  return 'vip88' in benefit.audience;
 }

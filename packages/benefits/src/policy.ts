@@ -1,6 +1,6 @@
 import { type Tier, tierRank } from '@taobi/contracts';
-import { grantedOnTierChange } from './catalogue';
-import type { Benefit, Catalogue, GrantKind } from './catalogue-schema';
+import { grantedOnTierChange, vip88Bundle } from './catalogue';
+import { type Benefit, type Catalogue, type GrantKind, minTierOf } from './catalogue-schema';
 import { type Period, parsePeriod, periodOf } from './periods';
 import { crossesVip88Threshold, type Vip88Quote, vip88Quote } from './vip88';
 
@@ -37,6 +37,8 @@ export interface PlannedGrant {
   /** The period carried on the published record: a periodic benefit's period, null otherwise. */
   period: string | null;
   expiresAt: Date | null;
+  /** 88VIP bundle only: the grant ends with the term (revoked by the term-end job, not expired). */
+  endsWithTerm?: boolean;
 }
 
 export interface TierChangePlan {
@@ -91,7 +93,7 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
   const revocations: string[] = [];
   for (const benefit of catalogue.benefits) {
     if (!grantedOnTierChange(benefit)) continue;
-    if (tierRank(benefit.minTier) <= rank) {
+    if (tierRank(minTierOf(benefit) as Tier) <= rank) {
       const grant = plannedGrant(benefit, transition, now);
       if (grant) grants.push(grant);
     } else if (benefit.kind === 'status') {
@@ -111,16 +113,84 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
 
 export interface PeriodicIssue {
   period: Period;
-  /** The periodic benefits of the period's cadence, with the lowest tier rank that gets each. */
+  /** The tier benefits of the period's cadence, with the lowest tier rank that gets each. */
   benefits: { benefitId: string; minTierRank: number }[];
+  /** The 88VIP-bundle benefits of the period's cadence: every member whose term runs gets each. */
+  vip88Benefits: string[];
 }
 
 /** What the periodic job issues for one period (`2026-W47` or `2026-11`); undefined if malformed. */
 export function planPeriodicIssue(catalogue: Catalogue, periodKey: string): PeriodicIssue | undefined {
   const period = parsePeriod(periodKey);
   if (!period) return undefined;
-  const benefits = catalogue.benefits
-    .filter((b) => b.kind === 'periodic' && b.cadence === period.cadence)
-    .map((b) => ({ benefitId: b.id, minTierRank: tierRank(b.minTier) }));
-  return { period, benefits };
+  const periodic = catalogue.benefits.filter((b) => b.kind === 'periodic' && b.cadence === period.cadence);
+  const benefits = periodic.flatMap((b) => {
+    const minTier = minTierOf(b);
+    return minTier === null ? [] : [{ benefitId: b.id, minTierRank: tierRank(minTier) }];
+  });
+  const vip88Benefits = periodic.filter((b) => minTierOf(b) === null).map((b) => b.id);
+  return { period, benefits, vip88Benefits };
+}
+
+/** A running 88VIP term, as the bundle's grants need it. */
+export interface Vip88Term {
+  activationId: string;
+  startsAt: Date;
+  expiresAt: Date;
+}
+
+/** The key of a bundle grant: one per term, and for periodic benefits one per period of the term. */
+export function vip88GrantKey(activationId: string, periodKey?: string): string {
+  return periodKey ? `${periodKey}@term:${activationId}` : `term:${activationId}`;
+}
+
+/**
+ * What an 88VIP activation grants (the bundle), processed at `now`: status benefits and vouchers for
+ * the term (expiry = the term's end, or a voucher's own validity when shorter), and the current
+ * period of each periodic benefit (later periods come from the periodic job). Everything that
+ * expires with the term is revoked at its end by the term-end job.
+ */
+export function planVip88Grants(catalogue: Catalogue, term: Vip88Term, now: Date): PlannedGrant[] {
+  const termEnd = term.expiresAt;
+  return vip88Bundle(catalogue).flatMap((benefit): PlannedGrant[] => {
+    const key = vip88GrantKey(term.activationId);
+    switch (benefit.kind) {
+      case 'status':
+        return [
+          {
+            benefitId: benefit.id,
+            kind: 'status',
+            grantKey: key,
+            period: null,
+            expiresAt: termEnd,
+            endsWithTerm: true,
+          },
+        ];
+      case 'one-time': {
+        if (benefit.fulfilment.type !== 'voucher') return [];
+        const own = new Date(now.getTime() + benefit.fulfilment.validDays * DAY_MS);
+        const endsWithTerm = own.getTime() >= termEnd.getTime();
+        const expiresAt = endsWithTerm ? termEnd : own;
+        return [
+          { benefitId: benefit.id, kind: 'one-time', grantKey: key, period: null, expiresAt, endsWithTerm },
+        ];
+      }
+      case 'periodic': {
+        const period = periodOf(benefit.cadence, now);
+        const endsWithTerm = termEnd.getTime() <= period.end.getTime();
+        return [
+          {
+            benefitId: benefit.id,
+            kind: 'periodic',
+            grantKey: vip88GrantKey(term.activationId, period.key),
+            period: period.key,
+            expiresAt: endsWithTerm ? termEnd : period.end,
+            endsWithTerm,
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  });
 }

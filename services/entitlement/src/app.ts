@@ -32,6 +32,7 @@ import { registerOfferRoutes } from './http/offer-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { registerWelcomeGiftRoutes } from './http/welcome-gift-routes';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
 const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
@@ -97,7 +98,7 @@ export function buildEntitlementService(
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
-  let schedule: { stop: () => Promise<void> } | undefined;
+  let schedules: { stop: () => Promise<void> }[] = [];
   const wake = () => relay?.wake();
 
   const issuer = createPeriodicIssuer({
@@ -106,6 +107,17 @@ export function buildEntitlementService(
     clock,
     logger,
     pageSize: config.PERIODIC_PAGE_SIZE,
+    entitlements: counters.entitlements,
+    onCommitted: wake,
+  });
+
+  const termEnder = createVip88TermEnder({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    pageSize: config.PERIODIC_PAGE_SIZE,
+    intervalMs: config.VIP88_TERM_END_INTERVAL_MS,
     entitlements: counters.entitlements,
     onCommitted: wake,
   });
@@ -123,6 +135,7 @@ export function buildEntitlementService(
     wake,
     newSeed: options.newSeed ?? newSeed,
     issuer,
+    termEnder,
     entitlements: counters.entitlements,
   };
   registerCatalogueRoutes(app, context);
@@ -166,7 +179,7 @@ export function buildEntitlementService(
           }),
       });
       await consumer.start();
-      if (config.PERIODIC_SCHEDULE_ENABLED) schedule = issuer.schedule();
+      if (config.PERIODIC_SCHEDULE_ENABLED) schedules = [issuer.schedule(), termEnder.schedule()];
       logger.info(
         {
           catalogueVersion: catalogue.version,
@@ -178,7 +191,7 @@ export function buildEntitlementService(
     },
     async stop() {
       await closeInOrder(logger, [
-        ['schedule', async () => schedule?.stop()],
+        ['schedules', async () => Promise.all(schedules.map((s) => s.stop()))],
         ['consumer', async () => consumer?.stop()],
         ['outbox relay', async () => relay?.stop()],
         ['producer', () => producer.close()],

@@ -1,4 +1,4 @@
-import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange } from '@taobi/benefits';
+import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange, minTierOf } from '@taobi/benefits';
 import { type Tier, tierRank } from '@taobi/contracts';
 import { uniqueId, waitFor } from '@taobi/tests';
 import { CHECKOUT, Harness, tierChange } from './harness';
@@ -12,7 +12,7 @@ const grantableAt = (tier: Tier) =>
     .sort();
 const statusIdsAbove = (tier: Tier) =>
   catalogue.benefits
-    .filter((b) => b.kind === 'status' && tierRank(b.minTier) > tierRank(tier))
+    .filter((b) => b.kind === 'status' && tierRank(minTierOf(b) ?? 'BRONZE') > tierRank(tier))
     .map((b) => b.id)
     .sort();
 

@@ -36,6 +36,7 @@ describe('88VIP (real Kafka and Postgres)', () => {
       active: false,
       expiresAt: null,
       activation: null,
+      bundle: [],
     });
     await h.produce([tierChange(m, 'BRONZE', 'GOLD', 1)]);
     await reachTier(m, 'GOLD');

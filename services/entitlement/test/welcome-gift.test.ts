@@ -54,7 +54,7 @@ describe('the welcome-gift lottery (real Kafka and Postgres)', () => {
       tier: 'PLATINUM',
       probability: odds.PLATINUM,
       won: true,
-      catalogueVersion: '2026.1',
+      catalogueVersion: DEFAULT_CATALOGUE.version,
     });
 
     // Anyone re-derives the outcome from the audit record alone.
@@ -99,7 +99,7 @@ describe('the welcome-gift lottery (real Kafka and Postgres)', () => {
       memberId: m,
       tier: 'BRONZE',
       odds,
-      catalogueVersion: '2026.1',
+      catalogueVersion: DEFAULT_CATALOGUE.version,
     });
     expect(rederived).toMatchObject({ value: recorded.value, won: false });
     const rows = await h.pool.query(

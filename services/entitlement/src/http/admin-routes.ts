@@ -2,7 +2,7 @@ import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, type RouteContext } from './context';
+import { emptyBodySchema, parseOr400, type RouteContext } from './context';
 
 const periodicSchema = z
   .strictObject({
@@ -38,5 +38,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     }
     const expired = await ctx.issuer.expire();
     return { runs, expired };
+  });
+
+  /**
+   * Closes the 88VIP terms that have ended now (what the schedule does every minute): revokes and
+   * publishes their bundle grants. A closed term is never closed again: safe to repeat.
+   */
+  app.post('/v1/admin/vip88-term-ends', { onRequest: ctx.access.require('admin') }, async (request) => {
+    parseOr400(emptyBodySchema, request.body, ['body']);
+    return ctx.termEnder.run();
   });
 }

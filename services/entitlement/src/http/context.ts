@@ -4,6 +4,7 @@ import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { PeriodicIssuer } from '../jobs/periodic-issue';
+import type { Vip88TermEnder } from '../jobs/vip88-term-end';
 
 /** What every route module needs; built once in app.ts. */
 export interface RouteContext {
@@ -16,6 +17,7 @@ export interface RouteContext {
   wake: () => void;
   newSeed: () => string;
   issuer: PeriodicIssuer;
+  termEnder: Vip88TermEnder;
   entitlements: Counter<'action' | 'kind'>;
 }
 

@@ -13,6 +13,7 @@ import {
   type OfferRow,
   withdrawOffer,
 } from '../store/offers';
+import { activeActivation } from '../store/vip88';
 import { idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
 
 const newOfferSchema = z
@@ -120,15 +121,18 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
       ['query'],
     );
     const now = ctx.clock();
-    const member = await readMember(ctx.pool, memberId);
-    const programme = benefitsAt(ctx.catalogue, member.tier)
+    const [member, vip88] = await Promise.all([
+      readMember(ctx.pool, memberId),
+      activeActivation(ctx.pool, memberId, now),
+    ]);
+    const programme = benefitsAt(ctx.catalogue, member.tier, { vip88: vip88 !== undefined })
       .filter((benefit) => benefit.kind === 'offer')
       .map((benefit) => ({
         id: benefit.id,
         source: 'programme' as const,
         title: benefit.name,
         description: benefit.description,
-        minTier: benefit.minTier,
+        audience: benefit.audience,
         discount: { percentOff: benefit.fulfilment.percentOff },
         channel: benefit.fulfilment.channel,
       }));
