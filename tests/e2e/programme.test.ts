@@ -128,7 +128,7 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
     expect(score.score).toBeGreaterThanOrEqual(rules.tiers.thresholds.BLACK_DIAMOND);
     await tierChanges.waitForCount(5, (r) => r.value.memberId === member);
     expect(steps(changesOf(member))).toEqual([
-      'BRONZE>SILVER:up:score-increase',
+      'null>SILVER:initial:first-score',
       'SILVER>GOLD:up:score-increase',
       'GOLD>PLATINUM:up:score-increase',
       'PLATINUM>DIAMOND:up:score-increase',
@@ -214,7 +214,30 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
       return ids.length >= expectedGrants.length ? ids : undefined;
     });
     expect(granted).toEqual(expectedGrants);
-    expect(steps(changesOf(member))).toEqual(['BRONZE>GOLD:up:score-increase']);
+    expect(steps(changesOf(member))).toEqual(['null>GOLD:initial:first-score']);
+  });
+
+  it('when a member’s only order leaves them Bronze, then tier announces them once and they get Bronze’s periodic coupons', async () => {
+    const member = uniqueId('m');
+    const only = order(member, 'food', 'meal', 30);
+    await client.ingestOrders([only]);
+    await expectScore(member, [scoreEvent(only)]);
+    const [first] = await tierChanges.waitForCount(1, (r) => r.value.memberId === member);
+    expect(first?.value).toMatchObject({
+      previousTier: null,
+      tier: 'BRONZE',
+      direction: 'initial',
+      reason: 'first-score',
+    });
+    const expected = plannedGrants('BRONZE');
+    const granted = await waitFor(() => {
+      const ids = grantsOf(member, 'granted').sort();
+      return ids.length >= expected.length ? ids : undefined;
+    });
+    expect(granted).toEqual(expected);
+    expect(granted).toEqual(
+      expect.arrayContaining(['flash-sale-weekly-coupon', 'daily-check-in-red-packet']),
+    );
   });
 
   it('when a refund reaches ingest before its order, then the score ends as if it came after', async () => {

@@ -87,6 +87,9 @@ export const audienceSchema = z.union([
 ]);
 export type Audience = z.infer<typeof audienceSchema>;
 
+/** How often a periodic benefit recurs: calendar days, ISO weeks, calendar months (Asia/Shanghai). */
+export const CADENCES = ['daily', 'weekly', 'monthly'] as const;
+
 const base = {
   id: benefitIdSchema,
   name: text,
@@ -98,7 +101,7 @@ const base = {
  * - `status`: held while the member is in the tier (or above); revoked when they leave it, unless
  *   already used (e.g. a partner status already claimed at the partner).
  * - `one-time`: granted once per member, ever (a voucher, or the welcome-gift lottery's single draw).
- * - `periodic`: one grant per member per period (ISO week or calendar month, Asia/Shanghai).
+ * - `periodic`: one grant per member per period (day, ISO week or calendar month, Asia/Shanghai).
  * - `offer`: a targeted offer; nothing is granted, a member sees it while their tier qualifies.
  *
  * With the 88VIP audience, "while in tier" reads "while the term runs": status benefits and
@@ -118,7 +121,7 @@ export const benefitSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('periodic'),
-    cadence: z.enum(['weekly', 'monthly']),
+    cadence: z.enum(CADENCES),
     fulfilment: z.discriminatedUnion('type', [coupon, pass]),
   }),
   z.strictObject({ ...base, kind: z.literal('offer'), fulfilment: discount }),

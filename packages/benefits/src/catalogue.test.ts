@@ -98,7 +98,8 @@ describe('the benefit catalogue', () => {
     [
       'a status benefit with a coupon',
       (c: ReturnType<typeof clone>) =>
-        ((c.benefits[3] as { fulfilment: unknown }).fulfilment = c.benefits[1]?.fulfilment),
+        ((c.benefits.find((b) => b.kind === 'status') as { fulfilment: unknown }).fulfilment =
+          c.benefits.find((b) => b.kind === 'periodic')?.fulfilment),
     ],
     [
       'a nominal price above the standard one',

@@ -26,7 +26,7 @@ const USAGE = `usage: pnpm taobi <command> [options]
   evaluate [--as-of T]           the monthly evaluation as of T (default now) on scoring and tier
   replay                         recompute every score from the scoring ledger (current rule set)
   refill-redis                   rewrite the scoring read model in Redis from Postgres
-  periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-W48, 2026-11)
+  periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-11-23, 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
                                  evaluation, and a report read back through the APIs and topics
 

@@ -22,7 +22,7 @@ export const TOPICS = {
     partitions: 6,
     producers: 'tier (outbox)',
     consumers: 'entitlement, downstream apps',
-    record: 'a member changed tier: from, to, direction, reason, score',
+    record: 'a member was placed in a tier (first score) or changed tier: from, to, direction, reason, score',
   },
   entitlementChanged: {
     name: 'taobi.entitlement-changed.v1',

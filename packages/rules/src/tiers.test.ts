@@ -96,25 +96,55 @@ describe('the tier table', () => {
 });
 
 describe('upgrades on score changes', () => {
+  it('when a member’s first score arrives, then one initial change places them, at Bronze or straight at the tier it reaches', () => {
+    for (const [score, tier] of [
+      [300, 'BRONZE'],
+      [399, 'BRONZE'],
+      [1200, 'PLATINUM'],
+    ] as const) {
+      const { changes, state } = run([update(4, score)]);
+      expect(changes).toEqual([
+        {
+          memberId: 'm-1',
+          previousTier: null,
+          tier,
+          direction: 'initial',
+          reason: 'first-score',
+          score,
+          scoreVersion: 4,
+          occurredAt: update(4, score).occurredAt,
+          cause: { kind: 'score', version: 4 },
+        },
+      ]);
+      expect(state).toMatchObject({ tier, since: update(4, score).occurredAt, scoreVersion: 4 });
+    }
+  });
+
   it('when a score crosses 400, 700, 1000, 2500, 5000 in steps, then one change per crossing, in order', () => {
     const scores = [350, 400, 450, 699, 700, 720, 1000, 1200, 2600, 4999, 5000, 6000];
     const { changes, state } = run(scores.map((score, i) => update(i + 1, score)));
     expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.score])).toEqual([
+      [null, 'BRONZE', 'initial', 350],
       ['BRONZE', 'SILVER', 'up', 400],
       ['SILVER', 'GOLD', 'up', 700],
       ['GOLD', 'PLATINUM', 'up', 1000],
       ['PLATINUM', 'DIAMOND', 'up', 2600],
       ['DIAMOND', 'BLACK_DIAMOND', 'up', 5000],
     ]);
-    expect(changes.every((c) => c.reason === 'score-increase')).toBe(true);
+    expect(changes.slice(1).every((c) => c.reason === 'score-increase')).toBe(true);
     expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', scoreVersion: 12, downgradePending: false });
   });
 
   it('when one change jumps across two thresholds, then it is one change straight to the higher tier', () => {
     const { changes } = run([update(1, 350), update(2, 800)]);
-    expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ previousTier: 'BRONZE', tier: 'GOLD', scoreVersion: 2 });
-    expect(changes[0]?.cause).toEqual({ kind: 'score', version: 2 });
+    expect(changes).toHaveLength(2);
+    expect(changes[1]).toMatchObject({
+      previousTier: 'BRONZE',
+      tier: 'GOLD',
+      direction: 'up',
+      scoreVersion: 2,
+    });
+    expect(changes[1]?.cause).toEqual({ kind: 'score', version: 2 });
   });
 
   it('when a record arrives twice or after a newer one, then it is ignored', () => {
@@ -137,7 +167,7 @@ describe('upgrades on score changes', () => {
           const { changes, state } = run(delivered);
           const ranks = changes.map((c) => tierRank(c.tier));
           for (let i = 1; i < ranks.length; i += 1) expect(ranks[i]).toBeGreaterThan(ranks[i - 1] as number);
-          expect(changes.every((c) => c.direction === 'up')).toBe(true);
+          expect(changes.map((c) => c.direction)).toEqual(['initial', ...changes.slice(1).map(() => 'up')]);
           expect(new Set(changes.map((c) => c.scoreVersion)).size).toBe(changes.length);
           // In order, the tier ends at the highest tier any score reached.
           const highest = Math.max(...scores.map((s) => tierRank(tierForScore(s, T))));
@@ -171,7 +201,7 @@ describe('upgrades on score changes', () => {
           }
           expect(state.scoreVersion).toBe(newest);
           expect(tierRank(state.tier)).toBe(highest);
-          expect(changes.every((c) => c.direction === 'up')).toBe(true);
+          expect(changes.map((c) => c.direction)).toEqual(['initial', ...changes.slice(1).map(() => 'up')]);
           expect(new Set(changes.map((c) => c.tier)).size).toBe(changes.length);
         },
       ),

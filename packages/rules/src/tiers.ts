@@ -119,10 +119,11 @@ export type TierChangeCause = { kind: 'score'; version: number } | { kind: 'eval
 
 export interface TierChange {
   memberId: string;
-  previousTier: Tier;
+  /** Null for a member's first assignment (direction `initial`). */
+  previousTier: Tier | null;
   tier: Tier;
-  direction: 'up' | 'down';
-  reason: 'score-increase' | 'monthly-evaluation';
+  direction: 'initial' | 'up' | 'down';
+  reason: 'first-score' | 'score-increase' | 'monthly-evaluation';
   /** The score the decision was made on (the effective score, see `effectiveScore`). */
   score: number;
   scoreVersion: number;
@@ -154,8 +155,10 @@ function later(a: string | null, b: string | null): string | null {
 
 /**
  * Applies one score change. A version at or below the one applied is late or repeated and changes
- * nothing. A score supporting a higher tier upgrades at once (one change, however many thresholds it
- * crosses); a score below the tier's threshold only marks the downgrade pending.
+ * nothing. The member's first score change (none applied yet) places them: one `initial` change to
+ * the tier the score supports, Bronze included, so every member is announced once. After that, a
+ * score supporting a higher tier upgrades at once (one change, however many thresholds it crosses);
+ * a score below the tier's threshold only marks the downgrade pending.
  *
  * `evaluationStartedAsOf` is the latest evaluation the service has started: a record written by
  * scoring before that evaluation still counts the points it expires, so they are taken off (a late
@@ -177,13 +180,14 @@ export function applyScoreUpdate(
     scoreVersion: update.version,
     expiring: update.expiringAtNextEvaluation,
   };
-  if (tierRank(supported) > tierRank(state.tier)) {
+  const first = state.scoreVersion === 0;
+  if (first || tierRank(supported) > tierRank(state.tier)) {
     const change: TierChange = {
       memberId: state.memberId,
-      previousTier: state.tier,
+      previousTier: first ? null : state.tier,
       tier: supported,
-      direction: 'up',
-      reason: 'score-increase',
+      direction: first ? 'initial' : 'up',
+      reason: first ? 'first-score' : 'score-increase',
       score,
       scoreVersion: update.version,
       occurredAt: update.occurredAt,

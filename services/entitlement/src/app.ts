@@ -87,6 +87,12 @@ export function buildEntitlementService(
       labelNames: ['outcome'] as const,
       registers: [metrics],
     }),
+    membersScanned: new Counter({
+      name: 'entitlement_periodic_members_scanned_total',
+      help: 'Members the periodic issue has scanned, by cadence (its progress; one page at a time)',
+      labelNames: ['cadence'] as const,
+      registers: [metrics],
+    }),
     entitlements: new Counter({
       name: 'entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
@@ -108,6 +114,7 @@ export function buildEntitlementService(
     logger,
     pageSize: config.PERIODIC_PAGE_SIZE,
     entitlements: counters.entitlements,
+    membersScanned: counters.membersScanned,
     onCommitted: wake,
   });
 

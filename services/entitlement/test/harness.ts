@@ -178,6 +178,29 @@ export class Harness {
   }
 }
 
+/** A member's first assignment as the tier service writes it (direction `initial`, no previous tier). */
+export function firstAssignment(
+  memberId: string,
+  tier: Tier,
+  options: { scoreVersion?: number; occurredAt?: string; score?: number } = {},
+): TierChanged {
+  const scoreVersion = options.scoreVersion ?? 1;
+  return {
+    eventId: `tier:${memberId}:score:${scoreVersion}`,
+    schemaVersion: 1,
+    memberId,
+    occurredAt:
+      options.occurredAt ??
+      new Date(Date.parse('2026-11-18T03:00:00Z') + scoreVersion * 60_000).toISOString(),
+    previousTier: null,
+    tier,
+    direction: 'initial',
+    score: options.score ?? [300, 400, 700, 1000, 2500, 5000][tierRank(tier)] ?? 0,
+    scoreVersion,
+    reason: 'first-score',
+  };
+}
+
 /**
  * A tier-changed record as the tier service writes it: a stable eventId from member and score
  * version (and the tier, since evaluations may lower a tier twice on one score version).

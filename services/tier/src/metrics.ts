@@ -60,7 +60,7 @@ export function reportTierChange(
   change: TierChange,
   context: Record<string, unknown>,
 ): void {
-  metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
+  metrics.changes.labels(change.previousTier ?? 'none', change.tier, change.direction).inc();
   log.info(
     {
       memberId: change.memberId,
@@ -70,6 +70,6 @@ export function reportTierChange(
       score: change.score,
       ...context,
     },
-    change.direction === 'up' ? 'tier upgraded' : 'tier downgraded',
+    { initial: 'tier assigned', up: 'tier upgraded', down: 'tier downgraded' }[change.direction],
   );
 }

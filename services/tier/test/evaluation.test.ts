@@ -80,7 +80,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     await waitUntilSettled(environment);
 
     expect(changesOf(environment, member)).toEqual([
-      expect.objectContaining({ previousTier: 'BRONZE', tier: 'GOLD', direction: 'up' }),
+      expect.objectContaining({ previousTier: null, tier: 'GOLD', direction: 'initial' }),
       {
         eventId: `tier:${member}:evaluation:${asOf}`,
         schemaVersion: 1,
@@ -143,7 +143,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     for (const member of [tierFirst, scoringFirst]) {
       const changes = changesOf(environment, member);
       expect(changes.map((c) => [c.previousTier, c.tier, c.direction])).toEqual([
-        ['BRONZE', 'PLATINUM', 'up'],
+        [null, 'PLATINUM', 'initial'],
         ['PLATINUM', 'GOLD', 'down'],
       ]);
       expect(changes[1]?.score).toBe(950);
@@ -261,7 +261,7 @@ describe('the monthly evaluation under the "one tier at a time" rule set', () =>
     await environment.tierChanges.waitForCount(4, (r) => r.key === member);
     await waitUntilSettled(environment);
     expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.occurredAt])).toEqual([
-      ['BRONZE', 'DIAMOND', expect.any(String)],
+      [null, 'DIAMOND', expect.any(String)],
       ['DIAMOND', 'PLATINUM', asOfs[0]],
       ['PLATINUM', 'GOLD', asOfs[1]],
       ['GOLD', 'SILVER', asOfs[2]],

@@ -221,7 +221,7 @@ async function report(
     breakdownsAddUp &&= sum === score.score;
     const history = tierChanges
       .filter((r) => r.value.memberId === id)
-      .map((r) => `${r.value.previousTier}→${r.value.tier} (${r.value.reason}, ${r.value.score})`);
+      .map((r) => `${r.value.previousTier ?? 'first'}→${r.value.tier} (${r.value.reason}, ${r.value.score})`);
     const { entitlements } = await read<{ entitlements: { benefitId: string; status: string }[] }>(
       `${endpoints.url('entitlement')}/v1/members/${id}/entitlements?limit=100`,
     );
@@ -257,9 +257,9 @@ async function report(
       `at 888 CNY: ${vip88.filter((v) => !v.eligibleForNominalPrice).length}`,
   );
 
-  // Latency: from the 202 of the newest event that caused an upgrade to the tier-changed record.
+  // Latency: from the 202 of the newest event that placed or upgraded a member to the tier-changed record.
   const latencies = tierChanges
-    .filter((r) => r.value.direction === 'up')
+    .filter((r) => r.value.direction !== 'down')
     .map((r) => {
       const ids = causes.get(`${r.value.memberId}:${r.value.scoreVersion}`) ?? [];
       const accepted = Math.max(...ids.map((id) => acceptedAt.get(id) ?? 0));

@@ -6,12 +6,15 @@ import { emptyBodySchema, parseOr400, type RouteContext } from './context';
 
 const periodicSchema = z
   .strictObject({
-    /** One period: `2026-W47` (weekly benefits) or `2026-11` (monthly benefits). */
+    /** One period: `2026-11-23` (daily benefits), `2026-W47` (weekly) or `2026-11` (monthly). */
     period: z
       .string()
-      .refine((key) => parsePeriod(key) !== undefined, 'must be a period such as 2026-11 or 2026-W47')
+      .refine(
+        (key) => parsePeriod(key) !== undefined,
+        'must be a period such as 2026-11-23, 2026-W47 or 2026-11',
+      )
       .optional(),
-    /** Or an instant: the weekly and the monthly period holding it. Neither: now. */
+    /** Or an instant: the daily, weekly and monthly periods holding it. Neither: now. */
     asOf: isoTimeSchema.optional(),
     /** Stop after this many pages (a bounded run; calling again resumes). */
     maxPages: z.number().int().min(1).max(1_000_000).optional(),
