@@ -29,7 +29,8 @@ export const TOPICS = {
     partitions: 6,
     producers: 'entitlement (outbox)',
     consumers: 'downstream apps',
-    record: 'a benefit was granted, revoked, used or expired; 88VIP eligibility changed or activated',
+    record:
+      'a benefit was granted, revoked, used or expired; 88VIP eligibility changed or activated; a merchant offer published, withdrawn or redeemed',
   },
   consumptionDlq: {
     name: 'taobi.consumption.dlq.v1',

@@ -29,6 +29,7 @@ import { registerCatalogueRoutes } from './http/catalogue-routes';
 import type { RouteContext } from './http/context';
 import { registerEntitlementRoutes } from './http/entitlement-routes';
 import { registerOfferRoutes } from './http/offer-routes';
+import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { registerWelcomeGiftRoutes } from './http/welcome-gift-routes';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
@@ -150,6 +151,7 @@ export function buildEntitlementService(
   registerVip88Routes(app, context);
   registerWelcomeGiftRoutes(app, context);
   registerOfferRoutes(app, context);
+  registerRedemptionRoutes(app, context);
   registerAdminRoutes(app, context);
 
   const handle = createTierChangeHandler({ pool, catalogue, clock, logger, counters, onCommitted: wake });

@@ -242,8 +242,8 @@ async function report(
   }
 
   const entitlementChanges = watch
-    .of<{ memberId: string; action: string }>(topics.entitlementChanged)
-    .filter((r) => mine(r.value.memberId));
+    .of<{ memberId: string | null; action: string }>(topics.entitlementChanged)
+    .filter((r) => r.value.memberId !== null && mine(r.value.memberId));
   const count = (action: string) => entitlementChanges.filter((r) => r.value.action === action).length;
   const vip88 = await mapLimit(memberIds, 16, (id) =>
     read<{ eligibleForNominalPrice: boolean }>(`${endpoints.url('entitlement')}/v1/members/${id}/vip88`),

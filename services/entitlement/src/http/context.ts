@@ -3,6 +3,7 @@ import { memberIdSchema } from '@taobi/contracts';
 import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { EntitlementErrors } from '../errors';
 import type { PeriodicIssuer } from '../jobs/periodic-issue';
 import type { Vip88TermEnder } from '../jobs/vip88-term-end';
 
@@ -47,3 +48,18 @@ export const idempotencyKeySchema = z
 
 /** A POST that takes no fields: no body, or an empty JSON object. */
 export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);
+
+/**
+ * A checkout call (88VIP activation, offer redemption): its required Idempotency-Key (400
+ * IDEMPOTENCY_KEY_REQUIRED naming the header otherwise), and no body.
+ */
+export function checkoutCall(request: FastifyRequest): string {
+  const key = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+  if (!key.success) {
+    throw EntitlementErrors.idempotencyKeyRequired([
+      { field: 'headers.idempotency-key', message: key.error.issues[0]?.message ?? 'required' },
+    ]);
+  }
+  parseOr400(emptyBodySchema, request.body, ['body']);
+  return key.data;
+}

@@ -13,7 +13,7 @@ import {
   insertActivation,
   overlappingActivation,
 } from '../store/vip88';
-import { emptyBodySchema, idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
+import { checkoutCall, memberIdOf, type RouteContext } from './context';
 
 export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
   /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
@@ -47,14 +47,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
     { onRequest: ctx.access.require('checkout') },
     async (request, reply) => {
       const memberId = memberIdOf(request);
-      const keyHeader = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
-      if (!keyHeader.success) {
-        throw EntitlementErrors.idempotencyKeyRequired([
-          { field: 'headers.idempotency-key', message: keyHeader.error.issues[0]?.message ?? 'required' },
-        ]);
-      }
-      parseOr400(emptyBodySchema, request.body, ['body']);
-      const idempotencyKey = keyHeader.data;
+      const idempotencyKey = checkoutCall(request);
       const { row, created } = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
         const existing = await findActivationByKey(client, memberId, idempotencyKey);
