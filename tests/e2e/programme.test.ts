@@ -3,7 +3,7 @@
  * teams and downstream apps use it — POSTs to the four ingest APIs, the read and admin APIs, and
  * consumers of the tier-changed and entitlement-changed topics.
  */
-import { DEFAULT_CATALOGUE, planTierChange } from '@taobi/benefits';
+import { DEFAULT_CATALOGUE, planTierChange, welcomeGift } from '@taobi/benefits';
 import type { EntitlementChanged, Tier, TierChanged } from '@taobi/contracts';
 import { DEFAULT_RULE_SET, foldScores, nextEvaluationAt, type ScoreEvent } from '@taobi/rules';
 import { type ReadRecord, ServiceProcess, TestStack, TopicReader, uniqueId, waitFor } from '../support';
@@ -47,11 +47,15 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
   const changesOf = (memberId: string) => tierChanges.matching((r) => r.value.memberId === memberId);
   const steps = (records: ReadRecord<TierChanged>[]) =>
     records.map((r) => `${r.value.previousTier}>${r.value.tier}:${r.value.direction}:${r.value.reason}`);
+  /** What the member's tier granted or revoked (not 88VIP records, not the lottery's random vouchers). */
   const grantsOf = (memberId: string, action: string) =>
     entitlementChanges
       .matching(
         (r) =>
-          r.value.memberId === memberId && r.value.action === action && r.value.benefitKind !== 'membership',
+          r.value.memberId === memberId &&
+          r.value.action === action &&
+          r.value.benefitKind !== 'membership' &&
+          r.value.benefitId !== welcomeGift(DEFAULT_CATALOGUE).id,
       )
       .map((r) => r.value.benefitId);
   const plannedGrants = (to: Tier) =>

@@ -13,6 +13,9 @@ export const benefitIdSchema = z
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case: a-z, 0-9 and single dashes')
   .max(48);
 
+/** How often a periodic benefit recurs: calendar days, ISO weeks, calendar months (Asia/Shanghai). */
+export const CADENCES = ['daily', 'weekly', 'monthly'] as const;
+
 const text = z.string().min(1).max(200);
 const channel = z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a lower-case channel name');
 const fen = z.number().int().positive().max(100_000_000);
@@ -75,6 +78,8 @@ const lottery = z.strictObject({
   prize: z.strictObject({ name: text, channel, valueFen: fen }),
   voucherValidDays: z.number().int().min(1).max(366),
   odds: tierOddsSchema,
+  /** The campaign period: one committed seed per period, revealed when it ends. */
+  campaignCadence: z.enum(CADENCES),
 });
 
 /**
@@ -86,9 +91,6 @@ export const audienceSchema = z.union([
   z.strictObject({ vip88: z.literal(true) }),
 ]);
 export type Audience = z.infer<typeof audienceSchema>;
-
-/** How often a periodic benefit recurs: calendar days, ISO weeks, calendar months (Asia/Shanghai). */
-export const CADENCES = ['daily', 'weekly', 'monthly'] as const;
 
 const base = {
   id: benefitIdSchema,

@@ -28,10 +28,11 @@ import { registerAdminRoutes } from './http/admin-routes';
 import { registerCatalogueRoutes } from './http/catalogue-routes';
 import type { RouteContext } from './http/context';
 import { registerEntitlementRoutes } from './http/entitlement-routes';
+import { registerLotteryRoutes } from './http/lottery-routes';
 import { registerOfferRoutes } from './http/offer-routes';
 import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
-import { registerWelcomeGiftRoutes } from './http/welcome-gift-routes';
+import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
@@ -94,6 +95,12 @@ export function buildEntitlementService(
       labelNames: ['cadence'] as const,
       registers: [metrics],
     }),
+    lotteryDraws: new Counter({
+      name: 'entitlement_lottery_draws_total',
+      help: 'Welcome-gift lottery draws, by the tier drawn at and outcome (won, lost)',
+      labelNames: ['tier', 'outcome'] as const,
+      registers: [metrics],
+    }),
     entitlements: new Counter({
       name: 'entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
@@ -130,6 +137,16 @@ export function buildEntitlementService(
     onCommitted: wake,
   });
 
+  const lottery = createLottery({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    newSeed: options.newSeed ?? newSeed,
+    draws: counters.lotteryDraws,
+    entitlements: counters.entitlements,
+  });
+
   const app = createHttpApp({
     logger,
     metrics,
@@ -141,7 +158,7 @@ export function buildEntitlementService(
     clock,
     access,
     wake,
-    newSeed: options.newSeed ?? newSeed,
+    lottery,
     issuer,
     termEnder,
     entitlements: counters.entitlements,
@@ -149,17 +166,26 @@ export function buildEntitlementService(
   registerCatalogueRoutes(app, context);
   registerEntitlementRoutes(app, context);
   registerVip88Routes(app, context);
-  registerWelcomeGiftRoutes(app, context);
+  registerLotteryRoutes(app, context);
   registerOfferRoutes(app, context);
   registerRedemptionRoutes(app, context);
   registerAdminRoutes(app, context);
 
-  const handle = createTierChangeHandler({ pool, catalogue, clock, logger, counters, onCommitted: wake });
+  const handle = createTierChangeHandler({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    counters,
+    lottery,
+    onCommitted: wake,
+  });
 
   return {
     app,
     async start() {
       await migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger });
+      await lottery.ensureAhead(clock());
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -188,7 +214,9 @@ export function buildEntitlementService(
           }),
       });
       await consumer.start();
-      if (config.PERIODIC_SCHEDULE_ENABLED) schedules = [issuer.schedule(), termEnder.schedule()];
+      if (config.PERIODIC_SCHEDULE_ENABLED) {
+        schedules = [issuer.schedule(), termEnder.schedule(), lottery.schedule()];
+      }
       logger.info(
         {
           catalogueVersion: catalogue.version,

@@ -4,6 +4,7 @@ import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { EntitlementErrors } from '../errors';
+import type { Lottery } from '../jobs/lottery';
 import type { PeriodicIssuer } from '../jobs/periodic-issue';
 import type { Vip88TermEnder } from '../jobs/vip88-term-end';
 
@@ -16,7 +17,7 @@ export interface RouteContext {
   access: AccessControl;
   /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
   wake: () => void;
-  newSeed: () => string;
+  lottery: Lottery;
   issuer: PeriodicIssuer;
   termEnder: Vip88TermEnder;
   entitlements: Counter<'action' | 'kind'>;
