@@ -166,6 +166,47 @@ describe('the tier-change policy', () => {
   });
 });
 
+describe('refund clawbacks', () => {
+  it('when a refund takes a member back to Silver, then the vouchers, coupons and lottery vouchers of the tiers above are planned for revocation, nothing of Silver and below', () => {
+    const plan = planTierChange(
+      catalogue,
+      { ...move('BLACK_DIAMOND', 'SILVER'), reason: 'refund-clawback' },
+      now,
+    );
+    const ids = plan.clawbacks.map((c) => `${c.benefitId}${c.grantKey ? `@${c.grantKey}` : ''}`).sort();
+    expect(ids).toEqual(
+      [
+        'gold-arrival-gift',
+        'tmall-monthly-coupon',
+        'ride-hailing-weekly-coupon',
+        'platinum-arrival-gift',
+        'fliggy-monthly-travel-coupon',
+        'diamond-arrival-gift',
+        'airport-lounge-monthly-pass',
+        'black-diamond-arrival-gift',
+        'black-diamond-monthly-coupon-pack',
+        ...['GOLD', 'PLATINUM', 'DIAMOND', 'BLACK_DIAMOND'].map((t) => `welcome-gift-milk-tea@draw:${t}`),
+      ].sort(),
+    );
+    // Status benefits go as on any downgrade; the plan still grants what Silver holds.
+    expect(plan.revocations).toContain('concierge-customer-service');
+    expect(plan.grants.map((g) => g.benefitId)).toContain('silver-arrival-gift');
+  });
+
+  it('when a downgrade is not a clawback, then nothing beyond status benefits is taken back', () => {
+    fc.assert(
+      fc.property(
+        tier,
+        tier,
+        fc.constantFrom('monthly-evaluation', 'score-increase', undefined),
+        (from, to, reason) => {
+          expect(planTierChange(catalogue, { ...move(from, to), reason }, now).clawbacks).toEqual([]);
+        },
+      ),
+    );
+  });
+});
+
 describe('88VIP pricing', () => {
   it.each([
     ['BRONZE', 88800],

@@ -1,5 +1,5 @@
-import { type Tier, tierRank } from '@taobi/contracts';
-import { grantedOnTierChange, vip88Bundle } from './catalogue';
+import { TIERS, type Tier, type TierChangeReason, tierRank } from '@taobi/contracts';
+import { grantedOnTierChange, vip88Bundle, welcomeGift } from './catalogue';
 import { type Benefit, type Catalogue, type GrantKind, minTierOf } from './catalogue-schema';
 import { type Period, parsePeriod, periodOf } from './periods';
 import { crossesVip88Threshold, type Vip88Quote, vip88Quote } from './vip88';
@@ -27,6 +27,8 @@ export interface TierTransition {
   occurredAt: Date;
   /** Identifies this stay in the tier, derived from the causing record (stable on replay). */
   stint: string;
+  /** Why the tier changed; `refund-clawback` also takes back what the reverted upgrade gave. */
+  reason?: TierChangeReason;
 }
 
 export interface PlannedGrant {
@@ -41,10 +43,22 @@ export interface PlannedGrant {
   endsWithTerm?: boolean;
 }
 
+/** A grant to take back: of this benefit, under this key only when given. */
+export interface Clawback {
+  benefitId: string;
+  grantKey: string | null;
+}
+
 export interface TierChangePlan {
   grants: PlannedGrant[];
   /** Status benefits not held at the new tier: the store revokes those held and not yet used. */
   revocations: string[];
+  /**
+   * On a `refund-clawback` only: the unused one-time and current periodic grants of the tiers above
+   * the new one (their welcome vouchers and coupons), and the lottery vouchers won at those tiers.
+   * The store revokes the live ones; used or expired ones stay as they are.
+   */
+  clawbacks: Clawback[];
   vip88: { thresholdCrossed: boolean; quote: Vip88Quote; previousQuote: Vip88Quote };
 }
 
@@ -103,12 +117,26 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
   return {
     grants,
     revocations,
+    clawbacks: transition.reason === 'refund-clawback' ? clawbacksAbove(catalogue, transition.to) : [],
     vip88: {
       thresholdCrossed: crossesVip88Threshold(catalogue.vip88, transition.from, transition.to),
       quote: vip88Quote(catalogue.vip88, transition.to),
       previousQuote: vip88Quote(catalogue.vip88, transition.from),
     },
   };
+}
+
+/** What a refund clawback to `tier` takes back: see `TierChangePlan.clawbacks`. */
+export function clawbacksAbove(catalogue: Catalogue, tier: Tier): Clawback[] {
+  const above = (t: Tier) => tierRank(t) > tierRank(tier);
+  const lottery = welcomeGift(catalogue);
+  const benefits = catalogue.benefits.flatMap((benefit) => {
+    const minTier = minTierOf(benefit);
+    const kept = benefit.kind === 'status' || benefit.kind === 'offer' || benefit.id === lottery.id;
+    return minTier !== null && !kept && above(minTier) ? [{ benefitId: benefit.id, grantKey: null }] : [];
+  });
+  const vouchers = TIERS.filter(above).map((t) => ({ benefitId: lottery.id, grantKey: `draw:${t}` }));
+  return [...benefits, ...vouchers];
 }
 
 export interface PeriodicIssue {

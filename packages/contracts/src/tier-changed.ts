@@ -6,9 +6,16 @@ import { tierSchema } from './tiers';
  * Why a member's tier was set:
  * - `first-score`: the member's first score placed them (direction `initial`);
  * - `score-increase`: a score change reached a higher tier (direction `up`);
- * - `monthly-evaluation`: the evaluation moved them down (direction `down`).
+ * - `monthly-evaluation`: the evaluation moved them down (direction `down`);
+ * - `refund-clawback`: a refund took away the points a recent upgrade stood on, so the tier went back
+ *   at once to the one the remaining points support (direction `down`).
  */
-export const tierChangeReasonSchema = z.enum(['first-score', 'score-increase', 'monthly-evaluation']);
+export const tierChangeReasonSchema = z.enum([
+  'first-score',
+  'score-increase',
+  'monthly-evaluation',
+  'refund-clawback',
+]);
 
 /**
  * `taobi.tier-changed.v1`: a member was placed in a tier for the first time, or changed tier

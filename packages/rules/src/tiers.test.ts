@@ -218,6 +218,78 @@ describe('upgrades on score changes', () => {
   });
 });
 
+describe('refund clawbacks', () => {
+  const at = (days: number) => new Date(Date.parse('2026-11-20T10:00:00Z') + days * 86_400_000).toISOString();
+  const refund = (version: number, score: number, days: number): ScoreUpdate => ({
+    ...update(version, score),
+    occurredAt: at(days),
+    refundEventIds: [`rf-${version}`],
+  });
+  /** Bought Black Diamond on day 0 (after being placed at Bronze), then the given records. */
+  function afterPurchase(records: ScoreUpdate[], clawbackDays = 30) {
+    let state = unseenMember('m-1', 300, 'x');
+    const changes: TierChange[] = [];
+    for (const u of [
+      { ...update(1, 350), occurredAt: at(-40) },
+      { ...update(2, 5200), occurredAt: at(0) },
+      ...records,
+    ]) {
+      const outcome = applyScoreUpdate(state, u, RULES, null, clawbackDays);
+      state = outcome.state;
+      if (outcome.applied && outcome.change) changes.push(outcome.change);
+    }
+    return { state, changes };
+  }
+
+  it('when a refund within the window takes the score below the tier, then the tier goes back at once to what the rest supports', () => {
+    const { state, changes } = afterPurchase([refund(3, 800, 12)]);
+    expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.reason])).toEqual([
+      [null, 'BRONZE', 'initial', 'first-score'],
+      ['BRONZE', 'BLACK_DIAMOND', 'up', 'score-increase'],
+      ['BLACK_DIAMOND', 'GOLD', 'down', 'refund-clawback'],
+    ]);
+    expect(changes[2]).toMatchObject({
+      score: 800,
+      scoreVersion: 3,
+      occurredAt: at(12),
+      cause: { kind: 'score', version: 3 },
+    });
+    expect(state).toMatchObject({ tier: 'GOLD', since: at(12), downgradePending: false });
+    // The evaluation that follows finds the tier held: nothing moves.
+    expect(evaluateMember(state, DEC_EVALUATION, RULES)).toMatchObject({ evaluated: true, change: null });
+  });
+
+  it('when a first score placed the member high and a refund then takes it away, then the placement is taken back too', () => {
+    let state = unseenMember('m-1', 300, 'x');
+    state = applyScoreUpdate(state, { ...update(1, 5200), occurredAt: at(0) }, RULES, null, 30).state;
+    const outcome = applyScoreUpdate(state, refund(2, 300, 1), RULES, null, 30);
+    expect(outcome.applied && outcome.change).toMatchObject({
+      previousTier: 'BLACK_DIAMOND',
+      tier: 'BRONZE',
+      reason: 'refund-clawback',
+    });
+  });
+
+  it.each([
+    ['a dip that is not a refund (an expiry, a rebuild)', [{ ...update(3, 800), occurredAt: at(12) }], 30],
+    ['a refund after the window', [refund(3, 800, 31)], 30],
+    ['a refund with clawbacks turned off', [refund(3, 800, 1)], 0],
+  ] as const)(
+    'when the score dips through %s, then the tier waits for the evaluation with a downgrade pending',
+    (_name, records, days) => {
+      const { state, changes } = afterPurchase([...records], days);
+      expect(changes.at(-1)?.reason).toBe('score-increase');
+      expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', downgradePending: true });
+    },
+  );
+
+  it('when a refund leaves the tier reached, then nothing changes', () => {
+    const { state, changes } = afterPurchase([refund(3, 5050, 2)]);
+    expect(changes).toHaveLength(2);
+    expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', downgradePending: false });
+  });
+});
+
 describe('the monthly evaluation', () => {
   function atScore(score: number, tier: Tier, expiring = 0, evaluationAt = DEC_EVALUATION): MemberTier {
     return {

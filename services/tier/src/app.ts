@@ -143,7 +143,15 @@ export function buildTierService(
         logger,
         schema: scoreChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
-        handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
+        handle: createScoreChangedHandler({
+          pool,
+          ruleSet,
+          readModel,
+          metrics,
+          logger,
+          wakeRelay,
+          clawbackDays: config.CLAWBACK_DAYS,
+        }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         onFatal,
       });

@@ -14,7 +14,7 @@ import { grantRecord } from '../domain/grants';
 import { compareOrderingKeys, orderingKeyOf, stintOf } from '../domain/ordering';
 import { eligibilityChangedRecord } from '../domain/vip88';
 import type { Lottery } from '../jobs/lottery';
-import { insertGrants, type NewGrant, revokeStatusGrants } from '../store/grants';
+import { insertGrants, type NewGrant, revokeLiveGrants } from '../store/grants';
 import { lockMembers, type MemberState, saveMemberTiers } from '../store/members';
 import { logTierChanges, type TierChangeLogEntry } from '../store/tier-changes';
 
@@ -43,7 +43,8 @@ interface Transition {
  *    newer than the member's current one (duplicate, replay, out of order) changes nothing;
  * 2. apply the remaining records in rounds (round k holds each member's k-th record, so one member's
  *    changes apply in order while each round is a few set-based statements for all members):
- *    revoke the status benefits the new tier does not hold, insert the grants it holds (the store's
+ *    revoke the status benefits the new tier does not hold (and, when a refund took an upgrade back,
+ *    the unused vouchers and current coupons of the tiers above), insert the grants it holds (the store's
  *    unique keys drop what is already granted, so a welcome gift is granted once per member, ever),
  *    draw the welcome-gift lottery for a tier reached for the first time (placed or raised to it),
  *    publish `eligibility-changed` when 88VIP's price moves;
@@ -65,18 +66,17 @@ export function createTierChangeHandler(deps: TierChangeHandlerDeps) {
           to: t.to.tier,
           occurredAt: new Date(t.to.key.occurredAtMs),
           stint: stintOf(t.to.key),
+          reason: t.record.value.reason,
         },
         now,
       ),
     }));
-    const revoked = await revokeStatusGrants(
+    const revoked = await revokeLiveGrants(
       client,
       plans.flatMap(({ t, plan }) =>
-        plan.revocations.map((benefitId) => ({
-          memberId: t.to.memberId,
-          benefitId,
-          causeId: t.to.key.eventId,
-        })),
+        [...plan.revocations.map((benefitId) => ({ benefitId, grantKey: null })), ...plan.clawbacks].map(
+          (revocation) => ({ ...revocation, memberId: t.to.memberId, causeId: t.to.key.eventId }),
+        ),
       ),
       now,
     );

@@ -87,24 +87,28 @@ export async function insertGrants(client: PoolClient, grants: readonly NewGrant
 }
 
 /**
- * Revokes the live (`granted`) status grants named; used, expired and already revoked rows are left
- * as they are. Returns the rows revoked.
+ * Revokes the member's live grants named (of a benefit, under one key when `grantKey` is given):
+ * `granted` and not past their validity. Used, expired and already revoked rows are left as they
+ * are, and so are 88VIP-bundle grants (their term ends them). Returns the rows revoked.
  */
-export async function revokeStatusGrants(
+export async function revokeLiveGrants(
   client: PoolClient,
-  revocations: readonly { memberId: string; benefitId: string; causeId: string }[],
+  revocations: readonly { memberId: string; benefitId: string; grantKey: string | null; causeId: string }[],
   now: Date,
 ): Promise<GrantRow[]> {
   if (revocations.length === 0) return [];
   const { rows } = await client.query<GrantRow>(
     `UPDATE entitlement.grants g
-     SET status = 'revoked', revoked_at = $4, revoked_cause_id = r.cause_id
-     FROM UNNEST($1::text[], $2::text[], $3::text[]) AS r(member_id, benefit_id, cause_id)
-     WHERE g.member_id = r.member_id AND g.benefit_id = r.benefit_id AND g.kind = 'status' AND g.status = 'granted'
+     SET status = 'revoked', revoked_at = $5, revoked_cause_id = r.cause_id
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS r(member_id, benefit_id, grant_key, cause_id)
+     WHERE g.member_id = r.member_id AND g.benefit_id = r.benefit_id
+       AND (r.grant_key IS NULL OR g.grant_key = r.grant_key)
+       AND g.status = 'granted' AND (g.expires_at IS NULL OR g.expires_at > $5) AND g.vip88_activation_id IS NULL
      RETURNING g.*`,
     [
       revocations.map((r) => r.memberId),
       revocations.map((r) => r.benefitId),
+      revocations.map((r) => r.grantKey),
       revocations.map((r) => r.causeId),
       now,
     ],
