@@ -3,7 +3,8 @@ import { DEVELOPMENT_KEYS } from '@taobi/platform';
 
 /**
  * Where the CLI finds each service and which keys it presents: the local stack's defaults unless the
- * environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY).
+ * environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY,
+ * TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY).
  */
 export const SERVICE_PORTS = {
   'ingest-ecommerce': 8081,
@@ -22,6 +23,9 @@ export interface Endpoints {
   ingest: Record<Source, { url: string; key: string }>;
   readKey: string;
   adminKey: string;
+  checkoutKey: string;
+  /** A merchant key (its merchant is the one the key is bound to). */
+  merchantKey: string;
 }
 
 export function endpointsFrom(env: Record<string, string | undefined> = process.env): Endpoints {
@@ -42,19 +46,28 @@ export function endpointsFrom(env: Record<string, string | undefined> = process.
     },
     readKey: env.TAOBI_READ_KEY ?? DEVELOPMENT_KEYS.read,
     adminKey: env.TAOBI_ADMIN_KEY ?? DEVELOPMENT_KEYS.admin,
+    checkoutKey: env.TAOBI_CHECKOUT_KEY ?? DEVELOPMENT_KEYS.checkout,
+    merchantKey: env.TAOBI_MERCHANT_KEY ?? DEVELOPMENT_KEYS.merchant,
   };
 }
 
 /** Calls a Taobi API and returns its JSON; a non-2xx answer becomes an error quoting the body. */
 export async function callApi<T>(
   url: string,
-  options: { method?: string; key?: string; body?: unknown; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    key?: string;
+    body?: unknown;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<T> {
   const response = await fetch(url, {
     method: options.method ?? 'GET',
     headers: {
       ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
     },
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
     signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),

@@ -32,7 +32,7 @@ const USAGE = `usage: pnpm taobi <command> [options]
 
 Service URLs default to the local stack (http://127.0.0.1:8081..8087); override with
 TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development keys; override
-with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY.`;
+with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY.`;
 
 function number(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;

@@ -3,7 +3,8 @@ import { consumerGroupLag } from '@taobi/platform';
 import { nextEvaluationAt } from '@taobi/rules';
 import { callApi, type Endpoints } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
-import { barChart, percentile, table } from '../report';
+import { barChart, mapLimit, percentile, table } from '../report';
+import { programmeReport } from './demo-programme';
 import { runSimulation } from './simulate';
 
 export interface DemoOptions {
@@ -21,21 +22,6 @@ interface ScoreView {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index] as T);
-      }
-    }),
-  );
-  return results;
-}
 
 /**
  * `taobi demo`: a few thousand synthetic members' year of spending through the ingest APIs, the
@@ -281,9 +267,18 @@ async function report(
     ]),
   );
 
+  const programme = await programmeReport({
+    endpoints,
+    watch,
+    topics,
+    memberIds,
+    tiers: tiers.map((t) => t.tier),
+  });
+
   const populated = [...histogram.values()].every((n) => n > 0);
   say(
-    `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}`,
+    `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}; ` +
+      `every member has periodic grants, every 88VIP term its bundle, no offer over budget: ${programme ? 'yes' : 'no'}`,
   );
-  return populated && breakdownsAddUp ? 0 : 1;
+  return populated && breakdownsAddUp && programme ? 0 : 1;
 }
