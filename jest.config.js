@@ -5,8 +5,9 @@
  * sources through the "source" export condition.
  */
 // Dependencies that ship only ES modules (Node 20 loads them through require(esm); jest's module
-// runtime cannot), so swc compiles them to CommonJS like our own sources.
-const ESM_ONLY = ['cookie'];
+// runtime cannot), or load one with a dynamic import() (@fastify/cookie), so swc compiles them to
+// CommonJS like our own sources.
+const ESM_ONLY = ['cookie', 'content-disposition', '@fastify[+/]cookie'];
 
 /** @type {import('jest').Config} */
 module.exports = {

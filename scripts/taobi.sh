@@ -53,6 +53,7 @@ case "$cmd" in
   test)
     ensure_pnpm; ensure_deps; infra_env
     bash infra/bin/up.sh >/dev/null
+    bash infra/bin/chromium.sh
     exec pnpm --silent exec jest "$@"
     ;;
   demo)

@@ -6,14 +6,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { DEVELOPMENT_KEYS, developmentIngestKey } from '@taobi/platform';
 import { formatLogLine } from './log-format';
 import { discoverServices, type ServiceInfo } from './services';
 
 const ROOT = resolve(__dirname, '..', '..');
 /**
  * A second stack beside the usual one (e.g. in a test) moves every port by TAOBI_PORT_OFFSET; with a
- * KAFKA_TOPIC_PREFIX, its consumer groups are prefixed too, so the two never share a group.
+ * KAFKA_TOPIC_PREFIX, the services prefix their consumer groups too (`consumerGroupId` in
+ * @taobi/contracts, their KAFKA_GROUP_ID default), so the two never share a group and the CLI finds
+ * them under the same names.
  */
 const PORT_OFFSET = Number(process.env.TAOBI_PORT_OFFSET ?? 0);
 const portOf = (service: ServiceInfo) => service.port + PORT_OFFSET;
@@ -55,9 +57,6 @@ function launch(entry: Running): void {
       TAOBI_ENV: 'development',
       ...process.env,
       PORT: String(portOf(service)),
-      ...(process.env.KAFKA_TOPIC_PREFIX
-        ? { KAFKA_GROUP_ID: `${process.env.KAFKA_TOPIC_PREFIX}taobi-${service.name}` }
-        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,11 +112,22 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
     );
   }
   say('Every service serves /healthz, /readyz and /metrics.');
+  // One ingest key per ingest-<source> service found, then the read and admin keys.
+  const ingestKeys = entries
+    .map((e) => /^ingest-(.+)$/.exec(e.service.name)?.[1])
+    .filter((source): source is string => source !== undefined)
+    .map((source) => [source, developmentIngestKey(source)]);
   say(
-    `Development keys: ${Object.entries(DEVELOPMENT_KEYS)
+    `Development keys: ${[...ingestKeys, ...Object.entries(DEVELOPMENT_KEYS)]
       .map(([k, v]) => `${k}=${v}`)
       .join('  ')}`,
   );
+  const consoleEntry = entries.find((e) => e.service.name === 'console');
+  if (consoleEntry) {
+    say(
+      `Web console: http://127.0.0.1:${portOf(consoleEntry.service)}  (sign in with ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
+    );
+  }
   say('Press Ctrl-C to stop everything this command started.');
   return true;
 }

@@ -1,6 +1,6 @@
 import { consumptionEventId, type Source } from '@taobi/contracts';
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
-import { addMonths, type ScoreEvent, shanghaiDayStart, shanghaiMonth } from '@taobi/rules';
+import { DEVELOPMENT_KEYS, developmentIngestKey } from '@taobi/platform';
+import { addMonths, DEFAULT_RULE_SET, type ScoreEvent, shanghaiDayStart, shanghaiMonth } from '@taobi/rules';
 import type { TestStack } from '../support';
 
 /**
@@ -17,12 +17,12 @@ export interface Order {
   occurredAt: string;
 }
 
-const CHANNEL: Record<Source, string> = {
-  ecommerce: 'tmall',
-  food: 'eleme',
-  travel: 'fliggy',
-  mobility: 'ride-hailing',
-};
+/** A source's first channel in the shipped rule set (what the stack under test runs). */
+function channelOf(source: Source): string {
+  const channel = DEFAULT_RULE_SET.score.sources[source]?.channels[0];
+  if (!channel) throw new Error(`the shipped rule set has no source ${source}`);
+  return channel;
+}
 
 let sequence = 0;
 
@@ -43,7 +43,7 @@ export function order(
     memberId,
     amount: Math.round(yuan * 100),
     category,
-    channel: CHANNEL[source],
+    channel: channelOf(source),
     occurredAt: new Date(at).toISOString(),
   };
 }
@@ -111,7 +111,10 @@ export class Client {
   async ingest(source: Source, bodies: unknown[]): Promise<string[]> {
     const response = await fetch(`${this.stack.url(`ingest-${source}`)}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVELOPMENT_KEYS[source]}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${developmentIngestKey(source)}`,
+      },
       body: JSON.stringify({ events: bodies }),
     });
     const text = await response.text();

@@ -352,19 +352,7 @@ describe('the taobi CLI against a running stack', () => {
   });
 
   async function taobi(...args: string[]): Promise<{ code: number | null; output: string }> {
-    const env: Record<string, string> = {};
-    for (const service of [
-      'ingest-ecommerce',
-      'ingest-food',
-      'ingest-travel',
-      'ingest-mobility',
-      'scoring',
-      'tier',
-      'entitlement',
-    ]) {
-      env[`TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`] = stack.url(service);
-    }
-    const cli = ServiceProcess.start('packages/cli/src/main.ts', env, args);
+    const cli = ServiceProcess.start('packages/cli/src/main.ts', stack.urlEnv, args);
     const { code } = await cli.exited;
     return { code, output: cli.output };
   }
@@ -377,7 +365,7 @@ describe('the taobi CLI against a running stack', () => {
 
     const status = await taobi('status');
     expect(status.code).toBe(0);
-    expect(status.output.match(/ ready /g)).toHaveLength(7);
+    expect(status.output.match(/ ready /g)).toHaveLength(8);
 
     // Most simulated members are light shoppers: inspect one whose spending has been scored.
     const runId = /run (sim[0-9a-f]+)\)/.exec(simulated.output)?.[1];
@@ -412,5 +400,19 @@ describe('the taobi CLI against a running stack', () => {
     const unknown = await taobi('frobnicate');
     expect(unknown.code).toBe(2);
     expect(unknown.output).toContain('unknown command: frobnicate');
+  });
+
+  it('when the demo runs (a small year), then its report ends by pointing to the web console', async () => {
+    // The CLI derives the consumer groups from KAFKA_TOPIC_PREFIX, as the services do.
+    const cli = ServiceProcess.start(
+      'packages/cli/src/main.ts',
+      { ...stack.urlEnv, KAFKA_TOPIC_PREFIX: stack.topicPrefix },
+      ['demo', '--members', '12', '--seed', '3'],
+    );
+    await cli.exited;
+    const consoleUrl = stack.url('console');
+    expect(cli.output).toMatch(
+      new RegExp(`See it in the web console: ${consoleUrl}/programme and ${consoleUrl}/members\\?id=\\S+\\n`),
+    );
   });
 });

@@ -1,9 +1,17 @@
 /**
  * `npm start`'s supervisor (infra/src/stack.ts) as an operator meets it: every service up and
  * announced, a crashed service restarted and reported, Ctrl-C stopping everything it started.
- * It runs beside any other stack: ports moved by TAOBI_PORT_OFFSET, topics and groups prefixed.
+ * It runs beside any other stack: ports moved by TAOBI_PORT_OFFSET, topics and groups prefixed, and
+ * `npm run demo` given the same two variables runs against it.
  */
-import { createTestDatabase, createTestTopics, ServiceProcess, uniqueId, waitFor } from '../support';
+import {
+  ConsoleSession,
+  createTestDatabase,
+  createTestTopics,
+  ServiceProcess,
+  uniqueId,
+  waitFor,
+} from '../support';
 
 const alive = (pid: number) => {
   try {
@@ -15,18 +23,19 @@ const alive = (pid: number) => {
 };
 
 describe('the npm start supervisor', () => {
-  it('when a service is killed, then it is restarted and reported; when Ctrl-C comes, then every service stops and the supervisor exits 0', async () => {
+  it('when the demo runs against it, then it completes; when a service is killed, then it is restarted and reported; when Ctrl-C comes, then every service stops and the supervisor exits 0', async () => {
     const { prefix } = await createTestTopics();
     const database = await createTestDatabase();
     const offset = 20_000 + Math.floor(Math.random() * 400) * 10;
+    const side = { TAOBI_PORT_OFFSET: String(offset), KAFKA_TOPIC_PREFIX: prefix };
     const supervisor = ServiceProcess.start('infra/src/stack.ts', {
-      TAOBI_PORT_OFFSET: String(offset),
-      KAFKA_TOPIC_PREFIX: prefix,
+      ...side,
       DATABASE_URL: database.url,
       REDIS_KEY_PREFIX: `${uniqueId('stack')}:`,
       TAOBI_STARTED_INFRA: '',
       LOG_LEVEL: 'warn',
     });
+    let demo: ServiceProcess | undefined;
     try {
       await waitFor(() => supervisor.output.includes('Taobi is up'), {
         timeoutMs: 120_000,
@@ -39,6 +48,7 @@ describe('the npm start supervisor', () => {
         map.map(([, name, port, pid]) => [name as string, { port: Number(port), pid: Number(pid) }]),
       );
       expect([...services.keys()].sort()).toEqual([
+        'console',
         'entitlement',
         'ingest-ecommerce',
         'ingest-food',
@@ -49,6 +59,23 @@ describe('the npm start supervisor', () => {
       ]);
       expect(services.get('scoring')?.port).toBe(8085 + offset);
       expect(supervisor.output).toContain('Development keys: ecommerce=dev-ecommerce-key');
+      // The console is announced, and finds every other service at the moved ports.
+      const consoleUrl = `http://127.0.0.1:${8088 + offset}`;
+      expect(supervisor.output).toContain(`Web console: ${consoleUrl}  (sign in with dev-read-key`);
+      const operator = await ConsoleSession.signIn(consoleUrl, 'dev-read-key');
+      expect((await operator.get('/programme/live')).text).toContain('7 of 7 ready');
+
+      // `npm run demo` with the side stack's environment: it finds the moved ports and waits on the
+      // prefixed consumer groups, so every wait completes (it used to wait on unprefixed groups).
+      demo = ServiceProcess.start('packages/cli/src/main.ts', side, ['demo', '--members', '40']);
+      const { code: demoCode } = await demo.exited;
+      // 40 members cannot fill all six tiers, so the verdict may be 1; anything else is a failure.
+      if (demoCode !== 0 && demoCode !== 1)
+        throw new Error(`the demo exited ${demoCode}:\n${demo.output.slice(-3000)}`);
+      expect(demo.output).not.toContain('no progress for');
+      expect(demo.output).toMatch(/lag 0 records/);
+      expect(demo.output).toContain('8. End-to-end latency');
+      expect(demo.output).toMatch(/sample breakdowns add up: yes/);
 
       const scoring = services.get('scoring') as { port: number; pid: number };
       process.kill(scoring.pid, 'SIGKILL');
@@ -70,8 +97,11 @@ describe('the npm start supervisor', () => {
       }
       for (const { pid } of services.values()) expect(alive(pid)).toBe(false);
     } finally {
+      await demo?.stop('SIGKILL');
       await supervisor.stop('SIGKILL');
       await database.drop();
     }
-  });
+    // Eight services booting at once, a restart, then a small demo: longer than jest's default on a
+    // busy machine (the service map alone may take up to the 2 minutes waited for above).
+  }, 300_000);
 });

@@ -153,13 +153,36 @@ describe('the outbox relay with large records', () => {
 });
 
 describe('the versioned Redis read model', () => {
+  it('when an entry is written, then it expires after the TTL, and a refused older write does not keep it alive', async () => {
+    const redis = createRedis({
+      url: testEndpoints().redisUrl,
+      keyPrefix: `${uniqueId('t')}:`,
+      logger: testLogger(),
+    });
+    const store = createVersionedStore<{ score: number }>(redis, 'score', { ttlMs: 1000 });
+    try {
+      await store.writeIfNewer([{ id: 'm-1', version: 2, value: { score: 500 } }]);
+      const ttl = await redis.pttl('score:m-1');
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(1000);
+      expect(await store.writeIfNewer([{ id: 'm-1', version: 1, value: { score: 400 } }])).toBe(0);
+      expect(await redis.pttl('score:m-1')).toBeLessThanOrEqual(ttl);
+      await waitFor(async () => (await store.read('m-1')) === undefined, {
+        timeoutMs: 5000,
+        description: 'the entry to expire',
+      });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('when an older version arrives after a newer one, then the newer value stays', async () => {
     const redis = createRedis({
       url: testEndpoints().redisUrl,
       keyPrefix: `${uniqueId('t')}:`,
       logger: testLogger(),
     });
-    const store = createVersionedStore<{ score: number }>(redis, 'score');
+    const store = createVersionedStore<{ score: number }>(redis, 'score', { ttlMs: 60_000 });
     try {
       await store.writeIfNewer([{ id: 'm-1', version: 2, value: { score: 500 } }]);
       await store.writeIfNewer([

@@ -1,5 +1,6 @@
 import type { TopicNames } from '@taobi/contracts';
 import { discoverServices, type ServiceInfo } from '@taobi/infra/services';
+import { type ServiceName, serviceUrlVariable } from '@taobi/platform';
 import { createTestDatabase, createTestTopics, testEndpoints, uniqueId } from './kit';
 import { REPO_ROOT, ServiceProcess } from './processes';
 import { freePort } from './tcp-proxy';
@@ -13,12 +14,14 @@ interface Running {
 
 /**
  * Every service of the repository (or the named ones) as real processes, wired to the run's Kafka,
- * Postgres and Redis under names of this stack's own: a topic prefix, a database, a Redis key prefix
- * and consumer group ids. End-to-end tests drive it only through HTTP and Kafka.
+ * Postgres and Redis under names of this stack's own: a topic prefix (which prefixes the services'
+ * consumer groups too), a database and a Redis key prefix. End-to-end tests drive it only through HTTP and Kafka.
  */
 export class TestStack {
   private constructor(
     private readonly running: Map<string, Running>,
+    /** `TAOBI_<SERVICE>_URL` of every service of this stack, for a client such as the CLI. */
+    readonly urlEnv: Record<string, string>,
     readonly topics: TopicNames,
     readonly topicPrefix: string,
     private readonly dropDatabase: () => Promise<void>,
@@ -36,13 +39,22 @@ export class TestStack {
     const database = await createTestDatabase();
     const redisPrefix = `${uniqueId('stack')}:`;
     const running = new Map<string, Running>();
+    const ports = new Map<string, number>();
+    for (const info of wanted) ports.set(info.name, await freePort());
+    // Every process learns where the others listen (the console reads them all; others ignore it).
+    const urls = Object.fromEntries(
+      wanted.map((info) => [
+        serviceUrlVariable(info.name as ServiceName),
+        `http://127.0.0.1:${ports.get(info.name)}`,
+      ]),
+    );
     for (const info of wanted) {
-      const port = await freePort();
+      const port = ports.get(info.name) as number;
       const env = {
+        ...urls,
         PORT: String(port),
         KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: prefix,
-        KAFKA_GROUP_ID: `${prefix}${info.name}`,
         DATABASE_URL: database.url,
         REDIS_URL: testEndpoints().redisUrl,
         REDIS_KEY_PREFIX: redisPrefix,
@@ -51,7 +63,7 @@ export class TestStack {
       };
       running.set(info.name, { info, port, env, process: ServiceProcess.start(info.main, env) });
     }
-    const stack = new TestStack(running, topics, prefix, database.drop);
+    const stack = new TestStack(running, urls, topics, prefix, database.drop);
     try {
       await Promise.all([...running.keys()].map((name) => stack.waitUntilReady(name)));
     } catch (error) {

@@ -1,25 +1,20 @@
 import type { Source } from '@taobi/contracts';
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import {
+  DEVELOPMENT_KEYS,
+  developmentIngestKey,
+  SERVICE_PORTS,
+  type ServiceName,
+  serviceUrl,
+} from '@taobi/platform';
 
 /**
- * Where the CLI finds each service and which keys it presents: the local stack's defaults unless the
- * environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY,
- * TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY).
+ * Where the CLI finds each service and which keys it presents: the local stack's defaults (moved by
+ * TAOBI_PORT_OFFSET) unless the environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY,
+ * TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY).
  */
-export const SERVICE_PORTS = {
-  'ingest-ecommerce': 8081,
-  'ingest-food': 8082,
-  'ingest-travel': 8083,
-  'ingest-mobility': 8084,
-  scoring: 8085,
-  tier: 8086,
-  entitlement: 8087,
-} as const;
-
-export type ServiceName = keyof typeof SERVICE_PORTS;
-
 export interface Endpoints {
   url(service: ServiceName): string;
+  /** The ingest API of each source of the rule set whose URL is known (a port above, or TAOBI_INGEST_<SOURCE>_URL). */
   ingest: Record<Source, { url: string; key: string }>;
   readKey: string;
   adminKey: string;
@@ -28,27 +23,38 @@ export interface Endpoints {
   merchantKey: string;
 }
 
-export function endpointsFrom(env: Record<string, string | undefined> = process.env): Endpoints {
-  const url = (service: ServiceName) =>
-    env[`TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`] ??
-    `http://127.0.0.1:${SERVICE_PORTS[service]}`;
-  const ingest = (source: Source) => ({
-    url: url(`ingest-${source}` as ServiceName),
-    key: env[`TAOBI_${source.toUpperCase()}_KEY`] ?? DEVELOPMENT_KEYS[source],
+export function endpointsFrom(
+  env: Record<string, string | undefined>,
+  sources: readonly Source[],
+): Endpoints {
+  const variable = (service: string) => `TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`;
+  /** A known service's URL (moved by TAOBI_PORT_OFFSET), or a further source's from its variable. */
+  const urlOf = (service: string): string | undefined =>
+    service in SERVICE_PORTS ? serviceUrl(service as ServiceName, env) : env[variable(service)];
+  const ingest = sources.flatMap((source) => {
+    const url = urlOf(`ingest-${source}`);
+    const key = env[`TAOBI_${source.toUpperCase().replaceAll('-', '_')}_KEY`] ?? developmentIngestKey(source);
+    return url === undefined ? [] : [[source, { url, key }] as const];
   });
   return {
-    url,
-    ingest: {
-      ecommerce: ingest('ecommerce'),
-      food: ingest('food'),
-      travel: ingest('travel'),
-      mobility: ingest('mobility'),
-    },
+    url: (service) => serviceUrl(service, env),
+    ingest: Object.fromEntries(ingest),
     readKey: env.TAOBI_READ_KEY ?? DEVELOPMENT_KEYS.read,
     adminKey: env.TAOBI_ADMIN_KEY ?? DEVELOPMENT_KEYS.admin,
     checkoutKey: env.TAOBI_CHECKOUT_KEY ?? DEVELOPMENT_KEYS.checkout,
     merchantKey: env.TAOBI_MERCHANT_KEY ?? DEVELOPMENT_KEYS.merchant,
   };
+}
+
+/** A source's ingest API, or an error saying how to name it. */
+export function ingestEndpoint(endpoints: Endpoints, source: Source): { url: string; key: string } {
+  const endpoint = endpoints.ingest[source];
+  if (!endpoint) {
+    throw new Error(
+      `no ingest API for the ${source} source: it is not in the rule set, or set TAOBI_INGEST_${source.toUpperCase().replaceAll('-', '_')}_URL`,
+    );
+  }
+  return endpoint;
 }
 
 /** Calls a Taobi API and returns its JSON; a non-2xx answer becomes an error quoting the body. */

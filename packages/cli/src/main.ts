@@ -4,7 +4,9 @@
  * their databases.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { consumerGroups } from '@taobi/contracts';
+import { loadDataFile } from '@taobi/platform';
+import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
 import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
@@ -22,17 +24,24 @@ const USAGE = `usage: pnpm taobi <command> [options]
       --duration S     stop posting after S seconds
       --batch-size B   events per POST, at most 500 (default 200)
       --concurrency C  POSTs in flight (default 8)
+      --stall-seconds N  give up when no event was answered for N seconds (default 60)
   member <memberId>              score and breakdown, contributions, tier, entitlements, 88VIP
   evaluate [--as-of T]           the monthly evaluation as of T (default now) on scoring and tier
   replay                         recompute every score from the scoring ledger (current rule set)
   refill-redis                   rewrite the scoring read model in Redis from Postgres
   periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-11-23, 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
-                                 evaluation, and a report read back through the APIs and topics
+       [--stall-seconds N]       evaluation, and a report read back through the APIs and topics;
+                                 every wait fails, saying what is stuck, after N seconds (default
+                                 60) without progress
 
-Service URLs default to the local stack (http://127.0.0.1:8081..8087); override with
-TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development keys; override
-with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY.`;
+Service URLs default to the local stack (http://127.0.0.1:8081..8088, moved by TAOBI_PORT_OFFSET);
+override with TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development
+keys; override with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY,
+TAOBI_MERCHANT_KEY. The demo reads the topics
+and consumer groups under KAFKA_TOPIC_PREFIX (as the services name them); override a group with
+TAOBI_SCORING_GROUP, TAOBI_TIER_GROUP, TAOBI_ENTITLEMENT_GROUP. The sources and the evaluation day
+are the rule set's: RULE_SET_FILE, as given to the services (default: the shipped rule set).`;
 
 function number(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -44,7 +53,9 @@ function number(value: string | undefined, fallback: number, name: string): numb
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const endpoints = endpointsFrom();
+  // The rule set the services run (RULE_SET_FILE): its sources and its evaluation day.
+  const rules = loadDataFile('RULE_SET_FILE', process.env.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const endpoints = endpointsFrom(process.env, sourceIds(rules.score));
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -58,9 +69,12 @@ async function main(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       'as-of': { type: 'string' },
       period: { type: 'string' },
+      'stall-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  const stallMs = number(values['stall-seconds'], 60, 'stall-seconds') * 1000;
+  if (stallMs < 5000) throw new Error('--stall-seconds must be at least 5');
   if (!command || values.help || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -69,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return status(endpoints);
     case 'simulate': {
-      const { result } = await runSimulation(endpoints, {
+      const { result } = await runSimulation(endpoints, rules, {
         members: number(values.members, 1000, 'members'),
         months: number(values.months, 12, 'months'),
         seed: number(values.seed, 1, 'seed'),
@@ -77,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
         duration: values.duration ? number(values.duration, 0, 'duration') : undefined,
         batchSize: number(values['batch-size'], 200, 'batch-size'),
         concurrency: number(values.concurrency, 8, 'concurrency'),
+        stallMs,
       });
       console.log(
         `done: ${result.accepted} accepted, ${result.rejected} rejected, ${result.retries} retries in ${(result.elapsedMs / 1000).toFixed(1)} s`,
@@ -96,19 +111,21 @@ async function main(argv: string[]): Promise<number> {
       return refillRedis(endpoints);
     case 'periodic-grants':
       return periodicGrants(endpoints, values.period);
-    case 'demo':
+    case 'demo': {
+      const topicPrefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
       return demo(endpoints, {
         members: number(values.members, 3000, 'members'),
         seed: number(values.seed, 2026, 'seed'),
         brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-        topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '',
-        groups: {
-          scoring: process.env.TAOBI_SCORING_GROUP ?? 'taobi-scoring',
-          tier: process.env.TAOBI_TIER_GROUP ?? 'taobi-tier',
-          entitlement: process.env.TAOBI_ENTITLEMENT_GROUP ?? 'taobi-entitlement',
-        },
-        evaluationDay: DEFAULT_RULE_SET.evaluation.dayOfMonth,
+        topicPrefix,
+        groups: consumerGroups(topicPrefix).map((group) => ({
+          ...group,
+          groupId: process.env[`TAOBI_${group.service.toUpperCase()}_GROUP`] ?? group.groupId,
+        })),
+        rules,
+        stallMs,
       });
+    }
     default:
       console.error(`unknown command: ${command} ${positionals.join(' ')}\n\n${USAGE}`);
       return 2;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  consumerGroups,
   consumptionEventId,
   consumptionEventSchema,
   entitlementChangedSchema,
@@ -52,10 +53,19 @@ describe('consumption events', () => {
     expect(consumptionEventSchema.safeParse(completed).success).toBe(true);
   });
 
-  it('when a channel belongs to another source, then the channel is named as invalid', () => {
-    const result = consumptionEventSchema.safeParse({ ...completed, channel: 'eleme' });
+  it('when a source no contract names arrives well-formed, then it parses: which sources exist is the rule set', () => {
+    const cinema = { ...completed, source: 'cinema', channel: 'maoyan', category: 'screening' };
+    expect(consumptionEventSchema.safeParse(cinema).success).toBe(true);
+  });
+
+  it('when source, channel or category is not a kebab-case name, then that field is named as invalid', () => {
+    const result = consumptionEventSchema.safeParse({
+      ...completed,
+      source: 'E-Commerce',
+      channel: 'tmall mall',
+    });
     expect(result.success).toBe(false);
-    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['channel']);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['source', 'channel']);
   });
 
   it('when a refund has no refundId, then it is invalid', () => {
@@ -137,25 +147,41 @@ describe('derived records', () => {
     expect(entitlementChangedSchema.safeParse({ ...redeemed, memberId: null }).success).toBe(false);
   });
 
+  const scoreRecord = {
+    eventId: 'score:m-1:1',
+    schemaVersion: 1,
+    memberId: 'm-1',
+    occurredAt: '2026-11-20T02:00:01.000Z',
+    version: 1,
+    previousScore: 300,
+    score: 320,
+    breakdown: { base: 300, ecommerce: 20, food: 0, travel: 0, mobility: 0 },
+    reason: 'consumption',
+    causeEventIds: ['e-1'],
+    ruleVersion: '2026.1',
+    window: { from: '2025-12', to: '2026-11' },
+    expiringAtNextEvaluation: { points: 0, evaluationAt: '2026-12-07T16:00:00.000Z' },
+  };
+
   it('when a score-changed record has a negative bucket, then it is invalid', () => {
-    const record = {
-      eventId: 'score:m-1:1',
-      schemaVersion: 1,
-      memberId: 'm-1',
-      occurredAt: '2026-11-20T02:00:01.000Z',
-      version: 1,
-      previousScore: 300,
-      score: 320,
-      breakdown: { base: 300, ecommerce: 20, food: 0, travel: 0, mobility: 0 },
-      reason: 'consumption',
-      causeEventIds: ['e-1'],
-      ruleVersion: '2026.1',
-      window: { from: '2025-12', to: '2026-11' },
-      expiringAtNextEvaluation: { points: 0, evaluationAt: '2026-12-07T16:00:00.000Z' },
-    };
+    const record = scoreRecord;
     expect(scoreChangedSchema.safeParse(record).success).toBe(true);
     const bad = { ...record, breakdown: { ...record.breakdown, food: -1 } };
     expect(scoreChangedSchema.safeParse(bad).success).toBe(false);
+  });
+
+  it('when a breakdown carries a further source, then it is valid; when it lacks one of the four of v1, then not', () => {
+    const record = {
+      ...scoreRecord,
+      score: 332,
+      breakdown: { base: 300, ecommerce: 20, food: 0, travel: 0, mobility: 0, cinema: 12 },
+    };
+    expect(scoreChangedSchema.safeParse(record).success).toBe(true);
+    expect(
+      scoreChangedSchema.safeParse({ ...record, breakdown: { ...record.breakdown, cinema: -1 } }).success,
+    ).toBe(false);
+    const { mobility: _dropped, ...withoutMobility } = record.breakdown;
+    expect(scoreChangedSchema.safeParse({ ...record, breakdown: withoutMobility }).success).toBe(false);
   });
 });
 
@@ -165,6 +191,23 @@ describe('topics', () => {
     expect(names.consumption).toBe('x.taobi.consumption.v1');
     expect(topicSpecs('x.')).toContainEqual({ topic: 'x.taobi.tier-changed.v1', numPartitions: 6 });
     expect(Object.keys(names)).toEqual(Object.keys(TOPICS));
+  });
+
+  it('when a prefix is given, then each consuming service has its group under it, with the topic it consumes', () => {
+    expect(consumerGroups('rehearsal.')).toEqual([
+      { service: 'scoring', groupId: 'rehearsal.taobi-scoring', topic: 'rehearsal.taobi.consumption.v1' },
+      { service: 'tier', groupId: 'rehearsal.taobi-tier', topic: 'rehearsal.taobi.score-changed.v1' },
+      {
+        service: 'entitlement',
+        groupId: 'rehearsal.taobi-entitlement',
+        topic: 'rehearsal.taobi.tier-changed.v1',
+      },
+    ]);
+    expect(consumerGroups().map((g) => g.groupId)).toEqual([
+      'taobi-scoring',
+      'taobi-tier',
+      'taobi-entitlement',
+    ]);
   });
 });
 

@@ -3,14 +3,29 @@ import { envelopeSchema, isoTimeSchema, monthSchema } from './common';
 
 const points = z.number().int();
 
-/** Where a member's points come from: the base score plus one bucket per business line. */
-export const scoreBreakdownSchema = z.object({
-  base: points.nonnegative(),
-  ecommerce: points.nonnegative(),
-  food: points.nonnegative(),
-  travel: points.nonnegative(),
-  mobility: points.nonnegative(),
-});
+/**
+ * The sources `taobi.score-changed.v1` was first published with. Consumers of v1 read these keys,
+ * so every breakdown carries them (0 when the member has no points there, or when a rule set no
+ * longer has the source); this list is that promise, not the list of sources (the rule set's).
+ */
+export const SCORE_BREAKDOWN_V1_SOURCES = ['ecommerce', 'food', 'travel', 'mobility'] as const;
+
+/**
+ * Where a member's points come from: the base score plus one entry per source, keyed by the source
+ * id. Any source of the rule set in force beyond the four of v1 is a further key
+ * (`additionalProperties` in the JSON Schema).
+ */
+export const scoreBreakdownSchema = z
+  .object({
+    base: points.nonnegative(),
+    ...(Object.fromEntries(
+      SCORE_BREAKDOWN_V1_SOURCES.map((source) => [source, points.nonnegative()]),
+    ) as Record<(typeof SCORE_BREAKDOWN_V1_SOURCES)[number], z.ZodNumber>),
+  })
+  .catchall(points.nonnegative())
+  .describe(
+    'Points by origin: `base`, then one key per source (source id → points). ecommerce, food, travel and mobility are always present; further sources of the rule set in force appear as further keys.',
+  );
 export type ScoreBreakdown = z.infer<typeof scoreBreakdownSchema>;
 
 export const scoreChangeReasonSchema = z.enum(['consumption', 'monthly-evaluation', 'rebuild']);

@@ -1,30 +1,28 @@
 import { z } from 'zod';
 
 /**
- * The four business lines and, for each, the channels (platforms) and categories it may report.
- * An ingest service accepts only its own source's channels and categories.
+ * Business lines (sources), their channels (platforms) and categories are data, not code: the rule
+ * set in force (`packages/rules`, README "Rule set") lists every source with the channels and
+ * categories it may report and what each is worth. A record names them by these ids; which ids
+ * exist is the rule set's to say, so the topics carry any well-formed one.
  */
-export const SOURCE_CATALOGUE = {
-  ecommerce: { channels: ['taobao', 'tmall', 'flash-sale'], categories: ['physical', 'virtual'] },
-  food: { channels: ['eleme', 'flash-sale'], categories: ['meal', 'grocery'] },
-  travel: { channels: ['fliggy'], categories: ['flight', 'hotel', 'train', 'ticket'] },
-  mobility: { channels: ['ride-hailing'], categories: ['ride'] },
-} as const;
+const name = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, `must be a kebab-case ${what}: a-z, 0-9 and single dashes`)
+    .max(32);
 
-export type Source = keyof typeof SOURCE_CATALOGUE;
-export const SOURCES = Object.keys(SOURCE_CATALOGUE) as Source[];
-export const sourceSchema = z.enum(['ecommerce', 'food', 'travel', 'mobility']);
+export const sourceSchema = name('source id').describe(
+  'The business line: a source of the rule set in force (ecommerce, food, travel, mobility in 2026.1); further sources may appear.',
+);
+export const channelSchema = name('channel name').describe(
+  "The platform the order was placed on: one of its source's channels in the rule set in force.",
+);
+export const categorySchema = name('category name').describe(
+  "What was bought: one of its source's categories in the rule set in force.",
+);
 
-export type Channel = (typeof SOURCE_CATALOGUE)[Source]['channels'][number];
-export type Category = (typeof SOURCE_CATALOGUE)[Source]['categories'][number];
-
-export const CHANNELS = [...new Set(SOURCES.flatMap((s) => SOURCE_CATALOGUE[s].channels))] as [
-  Channel,
-  ...Channel[],
-];
-export const CATEGORIES = [...new Set(SOURCES.flatMap((s) => SOURCE_CATALOGUE[s].categories))] as [
-  Category,
-  ...Category[],
-];
-export const channelSchema = z.enum(CHANNELS);
-export const categorySchema = z.enum(CATEGORIES);
+/** A source id, e.g. `ecommerce`: one of the rule set's sources. */
+export type Source = string;
+export type Channel = string;
+export type Category = string;

@@ -6,7 +6,7 @@ export const TOPICS = {
   consumption: {
     name: 'taobi.consumption.v1',
     partitions: 6,
-    producers: 'ingest-ecommerce, ingest-food, ingest-travel, ingest-mobility',
+    producers: 'the ingest services (`ingest-<source>`, one per source)',
     consumers: 'scoring',
     record: 'one canonical consumption event: an order completed or refunded',
   },
@@ -52,6 +52,36 @@ export function topicNames(prefix = ''): TopicNames {
   return Object.fromEntries(
     Object.entries(TOPICS).map(([key, topic]) => [key, `${prefix}${topic.name}`]),
   ) as TopicNames;
+}
+
+/**
+ * The consumer group of each service that consumes a Taobi topic, and the topic it consumes. One
+ * place for the services' default `KAFKA_GROUP_ID`, the `npm start` supervisor and the CLI.
+ */
+export const CONSUMER_GROUPS = {
+  scoring: { name: 'taobi-scoring', topic: 'consumption' },
+  tier: { name: 'taobi-tier', topic: 'scoreChanged' },
+  entitlement: { name: 'taobi-entitlement', topic: 'tierChanged' },
+} as const satisfies Record<string, { name: string; topic: TopicKey }>;
+
+export type ConsumingService = keyof typeof CONSUMER_GROUPS;
+
+/**
+ * A service's consumer group under the stack's prefix, like its topics: a side stack
+ * (KAFKA_TOPIC_PREFIX) never shares a group with another stack on the same broker.
+ */
+export function consumerGroupId(service: ConsumingService, prefix = ''): string {
+  return `${prefix}${CONSUMER_GROUPS[service].name}`;
+}
+
+/** Every consuming service's group and the topic it consumes, under `prefix`. */
+export function consumerGroups(prefix = ''): { service: ConsumingService; groupId: string; topic: string }[] {
+  const topics = topicNames(prefix);
+  return (Object.keys(CONSUMER_GROUPS) as ConsumingService[]).map((service) => ({
+    service,
+    groupId: consumerGroupId(service, prefix),
+    topic: topics[CONSUMER_GROUPS[service].topic],
+  }));
 }
 
 /** What a topic-creation tool needs: each topic's full name and partition count. */

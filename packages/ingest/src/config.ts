@@ -1,6 +1,6 @@
 import { baseConfigSchema, port } from '@taobi/platform';
 import { z } from 'zod';
-import { DEVELOPMENT_INGEST_KEYS, ingestKeysSchema } from './keys';
+import { ingestKeysSchema } from './keys';
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -12,8 +12,11 @@ const int = (min: number, max: number, fallback: number) =>
 export function ingestConfigSchema(defaultPort: number) {
   return baseConfigSchema.extend({
     PORT: port(defaultPort),
-    /** `<source>:<key>,...`; defaults to the development keys, which production refuses. */
-    INGEST_API_KEYS: ingestKeysSchema.prefault(DEVELOPMENT_INGEST_KEYS),
+    /**
+     * `<source>:<key>,...`; unset: the development keys of every source of the rule set
+     * (`developmentIngestKeys`), which production refuses.
+     */
+    INGEST_API_KEYS: ingestKeysSchema.optional(),
     /** Longest a request waits for Kafka before a 503 (drives kafkajs' timeouts and retries). */
     PUBLISH_TIMEOUT_MS: int(1000, 120_000, 10_000),
     /** How long the first request of an idle publisher waits for others to share its sendBatch. */

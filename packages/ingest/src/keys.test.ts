@@ -1,12 +1,13 @@
+import { DEFAULT_RULE_SET, sourceIds } from '@taobi/rules';
 import type { FastifyRequest } from 'fastify';
-import { DEVELOPMENT_INGEST_KEYS, ingestKeysSchema, SourceKeys } from './keys';
+import { developmentIngestKeys, ingestKeysSchema, keySourceProblems, SourceKeys } from './keys';
 
 const request = (authorization?: string) =>
   ({ headers: authorization ? { authorization } : {} }) as unknown as FastifyRequest;
 
 describe('INGEST_API_KEYS', () => {
-  it('when unset, then the development keys bind each source to its own key', () => {
-    expect(ingestKeysSchema.parse(DEVELOPMENT_INGEST_KEYS)).toEqual([
+  it('when unset, then the development keys bind each source of the rule set to its own key', () => {
+    expect(developmentIngestKeys(sourceIds(DEFAULT_RULE_SET.score))).toEqual([
       { source: 'ecommerce', key: 'dev-ecommerce-key' },
       { source: 'food', key: 'dev-food-key' },
       { source: 'travel', key: 'dev-travel-key' },
@@ -19,7 +20,7 @@ describe('INGEST_API_KEYS', () => {
   });
 
   it.each([
-    ['an unknown source', 'grocery:long-enough-key'],
+    ['a source that is not an id', 'Grocery Store:long-enough-key'],
     ['no source', 'long-enough-key'],
     ['a short key', 'food:short'],
     ['one key for two sources', 'food:shared-key-123,travel:shared-key-123'],
@@ -27,6 +28,18 @@ describe('INGEST_API_KEYS', () => {
     const result = ingestKeysSchema.safeParse(value);
     expect(result.success).toBe(false);
     expect(JSON.stringify(result.error?.issues)).not.toMatch(/long-enough-key|short|shared-key-123/);
+  });
+
+  it('when a key names a source the rule set does not have, or the own source has none, then each is a problem', () => {
+    const sources = sourceIds(DEFAULT_RULE_SET.score);
+    const keys = ingestKeysSchema.parse('grocery:long-enough-key,food:food-key-aaaa');
+    expect(keySourceProblems(keys, sources, 'food')).toEqual([
+      'a key for grocery, which is not a source of the rule set',
+    ]);
+    expect(keySourceProblems(keys, [...sources, 'grocery'], 'travel')).toEqual([
+      'no key for the travel source',
+    ]);
+    expect(JSON.stringify(keySourceProblems(keys, sources, 'travel'))).not.toMatch(/long-enough-key|aaaa/);
   });
 });
 

@@ -1,5 +1,5 @@
-import { SOURCES, type Source } from '@taobi/contracts';
-import { bearerToken, DEVELOPMENT_KEYS, Errors, KeySet } from '@taobi/platform';
+import { type Source, sourceSchema } from '@taobi/contracts';
+import { bearerToken, developmentIngestKey, Errors, KeySet } from '@taobi/platform';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IngestErrors } from './errors';
@@ -15,15 +15,16 @@ export interface SourceKeyEntry {
   key: string;
 }
 
-/** `ecommerce:dev-ecommerce-key,food:dev-food-key,...`: the development keys, one per source. */
-export const DEVELOPMENT_INGEST_KEYS = SOURCES.map((source) => `${source}:${DEVELOPMENT_KEYS[source]}`).join(
-  ',',
-);
+/** The development keys, one per source: `<source>:dev-<source>-key` (what INGEST_API_KEYS defaults to). */
+export function developmentIngestKeys(sources: readonly Source[]): SourceKeyEntry[] {
+  return sources.map((source) => ({ source, key: developmentIngestKey(source) }));
+}
 
 /**
  * `INGEST_API_KEYS`: comma-separated `<source>:<key>` pairs. A source may have several keys (to
  * rotate one without downtime); a key belongs to exactly one source. Every ingest service is given
- * every source's keys, so that a known key of another source is a 403, not a 401.
+ * every source's keys, so that a known key of another source is a 403, not a 401. Which sources
+ * exist is the rule set's to say: `keySourceProblems` checks the entries against it.
  */
 export const ingestKeysSchema = z
   .string()
@@ -35,12 +36,12 @@ export const ingestKeysSchema = z
       const pair = raw.trim();
       if (!pair) continue;
       const colon = pair.indexOf(':');
-      const source = pair.slice(0, Math.max(colon, 0)) as Source;
+      const source = pair.slice(0, Math.max(colon, 0));
       const key = pair.slice(colon + 1).trim();
       // Never echo the key itself in a configuration error: it would end up in a log.
       const where = `entry ${index + 1}`;
-      if (colon < 1 || !SOURCES.includes(source)) {
-        ctx.addIssue({ code: 'custom', message: `${where}: expected <${SOURCES.join('|')}>:<key>` });
+      if (colon < 1 || !sourceSchema.safeParse(source).success) {
+        ctx.addIssue({ code: 'custom', message: `${where}: expected <source>:<key>` });
       } else if (key.length < 8) {
         ctx.addIssue({ code: 'custom', message: `${where}: keys must be at least 8 characters` });
       } else if (owner.has(key) && owner.get(key) !== source) {
@@ -53,6 +54,23 @@ export const ingestKeysSchema = z
     if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no keys given' });
     return entries;
   });
+
+/**
+ * What is wrong with the keys for a service of `own` source, given the sources of the rule set in
+ * force: a key for a source the rule set does not have (a typo, or a retired line), or no key for
+ * the service's own source. Empty when nothing is.
+ */
+export function keySourceProblems(
+  entries: readonly SourceKeyEntry[],
+  sources: readonly Source[],
+  own: Source,
+): string[] {
+  const unknown = [...new Set(entries.map((e) => e.source).filter((source) => !sources.includes(source)))];
+  return [
+    ...unknown.map((source) => `a key for ${source}, which is not a source of the rule set`),
+    ...(entries.some((entry) => entry.source === own) ? [] : [`no key for the ${own} source`]),
+  ];
+}
 
 /** Source-bound bearer keys, compared in constant time (`KeySet`). */
 export class SourceKeys {

@@ -1,12 +1,18 @@
 import { ingestOpenApiDocument } from './openapi';
 import { ingestSchemas } from './request-schema';
-import { rideDefinition, shopDefinition } from './test-definitions';
+import type { IngestSourceDefinition } from './source-definition';
+import { catalogueOf, rideDefinition, shopDefinition } from './test-definitions';
 
-describe('ingestOpenApiDocument', () => {
-  const document = ingestOpenApiDocument(shopDefinition, ingestSchemas(shopDefinition), {
+/** The document of a test definition, over the shipped rule set. */
+const documentOf = (definition: IngestSourceDefinition) =>
+  ingestOpenApiDocument(definition, ingestSchemas(definition, catalogueOf(definition)), {
+    catalogue: catalogueOf(definition),
     maxFutureSeconds: 300,
     bodyLimitBytes: 1048576,
-  }) as {
+  });
+
+describe('ingestOpenApiDocument', () => {
+  const document = documentOf(shopDefinition) as {
     components: {
       schemas: Record<string, { properties?: Record<string, { enum?: string[] }>; required?: string[] }>;
     };
@@ -40,15 +46,12 @@ describe('ingestOpenApiDocument', () => {
   });
 
   it('when a source has defaults, then those fields are optional in its schema', () => {
-    const ride = ingestOpenApiDocument(rideDefinition, ingestSchemas(rideDefinition), {
-      maxFutureSeconds: 300,
-      bodyLimitBytes: 1048576,
-    }) as typeof document;
+    const ride = documentOf(rideDefinition) as typeof document;
     expect(ride.components.schemas.OrderCompleted?.required).not.toContain('channel');
   });
 
   it("when the definition's examples are validated, then they pass the schemas the document is made from", () => {
-    const { event } = ingestSchemas(shopDefinition);
+    const { event } = ingestSchemas(shopDefinition, catalogueOf(shopDefinition));
     expect(event.safeParse(shopDefinition.examples.completed).success).toBe(true);
     expect(event.safeParse(shopDefinition.examples.refunded).success).toBe(true);
   });

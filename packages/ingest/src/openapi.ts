@@ -1,7 +1,6 @@
-import { SOURCE_CATALOGUE } from '@taobi/contracts';
 import { z } from 'zod';
 import { type IngestSchemas, MAX_BATCH_EVENTS } from './request-schema';
-import { type IngestSourceDefinition, ingestServiceName } from './source-definition';
+import { type IngestSourceDefinition, ingestServiceName, type SourceCatalogue } from './source-definition';
 
 /** A zod schema as an OpenAPI 3.1 (JSON Schema 2020-12) component, without the `$schema` key. */
 function component(schema: z.ZodType): Record<string, unknown> {
@@ -26,10 +25,10 @@ const retryAfter = {
 export function ingestOpenApiDocument(
   definition: IngestSourceDefinition,
   schemas: IngestSchemas,
-  options: { maxFutureSeconds: number; bodyLimitBytes: number },
+  options: { catalogue: SourceCatalogue; maxFutureSeconds: number; bodyLimitBytes: number },
 ): Record<string, unknown> {
   const name = ingestServiceName(definition);
-  const { channels, categories } = SOURCE_CATALOGUE[definition.source];
+  const { channels, categories } = options.catalogue;
   return {
     openapi: '3.1.0',
     info: {

@@ -1,6 +1,6 @@
-import { externalIdSchema, isoTimeSchema, MAX_AMOUNT_FEN, SOURCE_CATALOGUE } from '@taobi/contracts';
+import { externalIdSchema, isoTimeSchema, MAX_AMOUNT_FEN } from '@taobi/contracts';
 import { z } from 'zod';
-import type { IngestSourceDefinition } from './source-definition';
+import type { IngestSourceDefinition, SourceCatalogue } from './source-definition';
 
 /** A batch carries at most this many events (docs/design.md, "APIs"). */
 export const MAX_BATCH_EVENTS = 500;
@@ -38,17 +38,17 @@ export interface IngestSchemas {
 }
 
 /**
- * The request schemas of one source's ingest API. Objects are strict: an unknown field is a 400
+ * The request schemas of one source's ingest API, its channels and categories from `catalogue`
+ * (the rule set's data for the source, `sourceCatalogue`). Objects are strict: an unknown field is a 400
  * naming it, so a misspelt optional field (say `merchantID`) never silently drops data.
  * Refinements that JSON Schema cannot express (time window, duplicates) live in `validate.ts`.
  */
-export function ingestSchemas(definition: IngestSourceDefinition): IngestSchemas {
-  const catalogue = SOURCE_CATALOGUE[definition.source];
+export function ingestSchemas(definition: IngestSourceDefinition, catalogue: SourceCatalogue): IngestSchemas {
   const channel = z
-    .enum(catalogue.channels as readonly string[] as [string, ...string[]], { error: requiredOrDefault })
+    .enum(catalogue.channels as [string, ...string[]], { error: requiredOrDefault })
     .describe(`The ${definition.source} platform the order was placed on.`);
   const category = z
-    .enum(catalogue.categories as readonly string[] as [string, ...string[]], { error: requiredOrDefault })
+    .enum(catalogue.categories as [string, ...string[]], { error: requiredOrDefault })
     .describe(`What was bought, among the ${definition.source} categories.`);
   const defaults = definition.defaults ?? {};
 

@@ -1,4 +1,5 @@
 import { Errors, type Logger, toAppError } from '@taobi/platform';
+import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BatchingPublisher } from './batching-publisher';
 import { ingestEventId, toCanonicalEvent } from './canonical';
@@ -21,6 +22,8 @@ export interface IngestRouteOptions {
   /** The consumption topic (with the configured prefix). */
   topic: string;
   now: () => Date;
+  /** The rule set in force: its evaluation day and window bound `occurredAt`. */
+  rules: RuleSet;
   maxFutureMs: number;
   retryAfterSeconds: number;
   openApiDocument: Record<string, unknown>;
@@ -78,7 +81,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       const result = validateIngestBody(request.body, {
         definition,
         schemas: options.schemas,
-        range: occurredAtRange(now, options.maxFutureMs),
+        range: occurredAtRange(now, options.maxFutureMs, options.rules),
         maxFutureMs: options.maxFutureMs,
         eventIdOf: (event) => ingestEventId(definition, event),
       });

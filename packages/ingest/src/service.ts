@@ -9,18 +9,25 @@ import {
   createKafkaProbe,
   createMetricsRegistry,
   type Logger,
+  loadDataFile,
   type Service,
 } from '@taobi/platform';
+import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { createBatchingPublisher } from './batching-publisher';
 import type { IngestConfig } from './config';
 import { kafkaTimingsFor } from './kafka-timings';
-import { SourceKeys } from './keys';
+import { developmentIngestKeys, keySourceProblems, SourceKeys } from './keys';
 import { createIngestMetrics } from './metrics';
 import { ingestOpenApiDocument } from './openapi';
 import { createRateLimiter } from './rate-limiter';
 import { ingestSchemas } from './request-schema';
 import { registerIngestRoutes } from './route';
-import { type IngestSourceDefinition, ingestServiceName } from './source-definition';
+import {
+  type IngestSourceDefinition,
+  ingestServiceName,
+  type SourceCatalogue,
+  sourceCatalogue,
+} from './source-definition';
 
 export interface IngestServiceOptions {
   /** The service clock (receivedAt, the occurredAt range, rate limiting). */
@@ -28,9 +35,11 @@ export interface IngestServiceOptions {
 }
 
 /**
- * Builds one source's ingest service from its definition: the whole of a services/ingest-*
- * `app.ts`. Refuses (ConfigError, exit 2) to build in production with a development key, or
- * without a key for its own source.
+ * Builds one source's ingest service from its definition and the rule set in force
+ * (`RULE_SET_FILE`, else the shipped one), which gives its channels and categories: the whole of a
+ * services/ingest-* `app.ts`. Refuses (ConfigError, exit 2) to build when the rule set lacks its
+ * source, in production with a development key, without a key for its own source, or with a key
+ * for a source the rule set does not have.
  */
 export function createIngestService(
   definition: IngestSourceDefinition,
@@ -39,11 +48,18 @@ export function createIngestService(
   options: IngestServiceOptions = {},
 ): Service {
   const name = ingestServiceName(definition);
-  assertNoDevelopmentKeys(config.TAOBI_ENV, { INGEST_API_KEYS: config.INGEST_API_KEYS.map((e) => e.key) });
-  if (!config.INGEST_API_KEYS.some((entry) => entry.source === definition.source)) {
-    throw new ConfigError([
-      { variable: 'INGEST_API_KEYS', message: `no key for the ${definition.source} source` },
-    ]);
+  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  let catalogue: SourceCatalogue;
+  try {
+    catalogue = sourceCatalogue(definition, rules);
+  } catch (error) {
+    throw new ConfigError([{ variable: 'RULE_SET_FILE', message: (error as Error).message }]);
+  }
+  const keys = config.INGEST_API_KEYS ?? developmentIngestKeys(sourceIds(rules.score));
+  assertNoDevelopmentKeys(config.TAOBI_ENV, { INGEST_API_KEYS: keys.map((e) => e.key) });
+  const problems = keySourceProblems(keys, sourceIds(rules.score), definition.source);
+  if (problems.length > 0) {
+    throw new ConfigError(problems.map((message) => ({ variable: 'INGEST_API_KEYS', message })));
   }
   const now = options.now ?? (() => new Date());
   const timings = kafkaTimingsFor(config.PUBLISH_TIMEOUT_MS);
@@ -59,7 +75,7 @@ export function createIngestService(
     logger,
     onSend: metrics.sent,
   });
-  const schemas = ingestSchemas(definition);
+  const schemas = ingestSchemas(definition, catalogue);
   const app = createHttpApp({
     logger,
     metrics: registry,
@@ -69,7 +85,7 @@ export function createIngestService(
   registerIngestRoutes(app, {
     definition,
     schemas,
-    keys: new SourceKeys(config.INGEST_API_KEYS),
+    keys: new SourceKeys(keys),
     rateLimiter: createRateLimiter({
       ratePerSecond: config.INGEST_RATE_LIMIT_PER_SECOND,
       burst: config.INGEST_RATE_LIMIT_BURST,
@@ -79,9 +95,11 @@ export function createIngestService(
     metrics,
     topic: topicNames(config.KAFKA_TOPIC_PREFIX).consumption,
     now,
+    rules,
     maxFutureMs: config.INGEST_MAX_FUTURE_MS,
     retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
     openApiDocument: ingestOpenApiDocument(definition, schemas, {
+      catalogue,
       maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
       bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
     }),

@@ -1,5 +1,6 @@
 import type { Category, Channel, ConsumptionEvent, Source } from '@taobi/contracts';
 import type { FieldError } from '@taobi/platform';
+import { type RuleSet, sourceRules } from '@taobi/rules';
 import type { z } from 'zod';
 
 /** An ingest event after validation: the common fields, typed, plus the source's own fields. */
@@ -20,9 +21,9 @@ export type IngestEvent = {
 export type CanonicalOverrides = Partial<Pick<ConsumptionEvent, 'merchantId'>>;
 
 /**
- * Everything that makes one business line's ingest service different from the others. The
- * channels and categories it accepts are those of its source in `SOURCE_CATALOGUE`
- * (packages/contracts), so the canonical contract and the ingest API cannot drift apart.
+ * Everything that makes one business line's ingest service different from the others, besides
+ * data. The channels and categories it accepts are those of its source in the rule set in force
+ * (`sourceCatalogue`), the same data scoring checks and scores by, so the two cannot drift apart.
  */
 export interface IngestSourceDefinition {
   source: Source;
@@ -30,7 +31,7 @@ export interface IngestSourceDefinition {
   title: string;
   /**
    * Values a completed order may leave out because the source has only one choice (the
-   * mobility app knows one channel and one category). Without a default the field is required.
+   * ride-hailing app knows one channel and one category). Without a default the field is required.
    */
   defaults?: { channel?: Channel; category?: Category };
   /** Fields only this source sends; validated (and documented) like the common ones. */
@@ -51,4 +52,31 @@ export function defineIngestSource(definition: IngestSourceDefinition): IngestSo
 /** The service name of a source's ingest service: `ingest-<source>`. */
 export function ingestServiceName(definition: IngestSourceDefinition): string {
   return `ingest-${definition.source}`;
+}
+
+/** What a source may report: its channels and categories in the rule set in force. */
+export interface SourceCatalogue {
+  channels: readonly Channel[];
+  categories: readonly Category[];
+}
+
+/**
+ * The catalogue of a definition's source in `rules`. Throws (a RangeError naming the problem) when
+ * the rule set has no such source, or a default of the definition is not among its channels or
+ * categories: the service cannot be built for it.
+ */
+export function sourceCatalogue(definition: IngestSourceDefinition, rules: RuleSet): SourceCatalogue {
+  if (!Object.hasOwn(rules.score.sources, definition.source)) {
+    throw new RangeError(`rule set ${rules.version} has no source ${definition.source}`);
+  }
+  const entry = sourceRules(rules.score, definition.source);
+  const catalogue = { channels: entry.channels, categories: Object.keys(entry.categories) };
+  const { channel, category } = definition.defaults ?? {};
+  if (channel !== undefined && !catalogue.channels.includes(channel)) {
+    throw new RangeError(`the default channel ${channel} is not a ${definition.source} channel`);
+  }
+  if (category !== undefined && !catalogue.categories.includes(category)) {
+    throw new RangeError(`the default category ${category} is not a ${definition.source} category`);
+  }
+  return catalogue;
 }

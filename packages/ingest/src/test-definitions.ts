@@ -3,7 +3,8 @@
  * which a package must not import). Not exported from the package.
  */
 import { externalIdSchema } from '@taobi/contracts';
-import { defineIngestSource } from './source-definition';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { defineIngestSource, type IngestSourceDefinition, sourceCatalogue } from './source-definition';
 
 const completed = {
   type: 'order.completed',
@@ -55,3 +56,7 @@ export const storeDefinition = defineIngestSource({
 
 export const COMPLETED = completed;
 export const REFUNDED = refunded;
+
+/** A test definition's channels and categories in the shipped rule set. */
+export const catalogueOf = (definition: IngestSourceDefinition) =>
+  sourceCatalogue(definition, DEFAULT_RULE_SET);

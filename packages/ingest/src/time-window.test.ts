@@ -13,13 +13,22 @@ function stillCounts(occurredAt: Date, now: Date): boolean {
 
 describe('occurredAtRange', () => {
   it('when on 2026-12-03 (before the evaluation on the 8th), then December 2025 still counts', () => {
-    const range = occurredAtRange(new Date('2026-12-03T00:00:00Z'), SKEW);
+    const range = occurredAtRange(new Date('2026-12-03T00:00:00Z'), SKEW, DEFAULT_RULE_SET);
     expect(range.earliest.toISOString()).toBe('2025-11-30T16:00:00.000Z');
   });
 
   it('when on 2026-12-08 after 00:00 Shanghai, then the window has moved on to January 2026', () => {
-    const range = occurredAtRange(new Date('2026-12-07T16:00:00Z'), SKEW);
+    const range = occurredAtRange(new Date('2026-12-07T16:00:00Z'), SKEW, DEFAULT_RULE_SET);
     expect(range.earliest.toISOString()).toBe('2025-12-31T16:00:00.000Z');
+  });
+
+  it("when the rule set's evaluation day is another, then the window moves on that day, not the 8th", () => {
+    const on15th = { evaluation: { ...DEFAULT_RULE_SET.evaluation, dayOfMonth: 15 } };
+    const december10 = new Date('2026-12-10T00:00:00Z');
+    expect(occurredAtRange(december10, SKEW, DEFAULT_RULE_SET).earliest.toISOString()).toBe(
+      '2025-12-31T16:00:00.000Z',
+    );
+    expect(occurredAtRange(december10, SKEW, on15th).earliest.toISOString()).toBe('2025-11-30T16:00:00.000Z');
   });
 
   it('when any instant is checked, then it is accepted exactly if it still counts and is not too far ahead', () => {
@@ -31,7 +40,8 @@ describe('occurredAtRange', () => {
     fc.assert(
       fc.property(instant, fc.integer({ min: -500 * 86_400_000, max: 10 * 60_000 }), (now, offset) => {
         const occurredAt = new Date(now.getTime() + offset);
-        const accepted = outsideRange(occurredAt, occurredAtRange(now, SKEW), SKEW) === undefined;
+        const accepted =
+          outsideRange(occurredAt, occurredAtRange(now, SKEW, DEFAULT_RULE_SET), SKEW) === undefined;
         const expected = stillCounts(occurredAt, now) && offset <= SKEW;
         return accepted === expected;
       }),

@@ -1,4 +1,4 @@
-import { DEFAULT_RULE_SET, lastEvaluationAt, type RuleSet, shanghaiDayStart, windowOf } from '@taobi/rules';
+import { lastEvaluationAt, type RuleSet, shanghaiDayStart, windowOf } from '@taobi/rules';
 
 export interface OccurredAtRange {
   /** The oldest instant that can still count towards a score. */
@@ -10,10 +10,11 @@ export interface OccurredAtRange {
 /**
  * Which `occurredAt` values ingest accepts at `now`.
  *
- * Too old: contributions expire only at the monthly evaluation (the 8th), so until then the
- * window of the *last* evaluation still counts. The earliest accepted instant is therefore the
- * first day of that window's first month (Asia/Shanghai): anything older can never count again,
- * and everything that still counts is accepted, whatever day of the month it is.
+ * Too old: contributions expire only at the monthly evaluation (the rule set's day, the 8th by
+ * default: the same rule set scoring runs), so until then the window of the *last* evaluation
+ * still counts. The earliest accepted instant is therefore the first day of that window's first
+ * month (Asia/Shanghai): anything older can never count again, and everything that still counts
+ * is accepted, whatever day of the month it is.
  *
  * Too new: at most `maxFutureMs` ahead of the service clock (platform clocks drift a little; an
  * order from tomorrow is a bug).
@@ -21,7 +22,7 @@ export interface OccurredAtRange {
 export function occurredAtRange(
   now: Date,
   maxFutureMs: number,
-  ruleSet: Pick<RuleSet, 'evaluation'> = DEFAULT_RULE_SET,
+  ruleSet: Pick<RuleSet, 'evaluation'>,
 ): OccurredAtRange {
   const { dayOfMonth, windowMonths } = ruleSet.evaluation;
   const window = windowOf(lastEvaluationAt(now, dayOfMonth), windowMonths);

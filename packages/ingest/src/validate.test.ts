@@ -1,7 +1,15 @@
+import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { ingestEventId } from './canonical';
 import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
-import { COMPLETED, REFUNDED, rideDefinition, shopDefinition, storeDefinition } from './test-definitions';
+import {
+  COMPLETED,
+  catalogueOf,
+  REFUNDED,
+  rideDefinition,
+  shopDefinition,
+  storeDefinition,
+} from './test-definitions';
 import { occurredAtRange } from './time-window';
 import { type ValidationResult, validateIngestBody } from './validate';
 
@@ -11,8 +19,8 @@ const FIVE_MINUTES = 5 * 60_000;
 function validate(body: unknown, definition: IngestSourceDefinition = shopDefinition): ValidationResult {
   return validateIngestBody(body, {
     definition,
-    schemas: ingestSchemas(definition),
-    range: occurredAtRange(NOW, FIVE_MINUTES),
+    schemas: ingestSchemas(definition, catalogueOf(definition)),
+    range: occurredAtRange(NOW, FIVE_MINUTES, DEFAULT_RULE_SET),
     maxFutureMs: FIVE_MINUTES,
     eventIdOf: (event) => ingestEventId(definition, event),
   });

@@ -1,4 +1,4 @@
-import { SOURCE_CATALOGUE } from '@taobi/contracts';
+import { DEFAULT_RULE_SET, sourceFieldsProblem } from '@taobi/rules';
 import { simulate } from './model';
 import { toBatches } from './poster';
 import { Random } from './random';
@@ -14,22 +14,18 @@ describe('the synthetic spending model', () => {
     );
   });
 
-  it('when a year is simulated, then every event is valid for its source and inside the period', () => {
+  it('when a year is simulated, then every event is valid for its source in the shipped rule set and inside the period', () => {
     // Collected, then asserted once: tens of thousands of expect() calls would dominate the run.
     const problems = events.flatMap(({ source, body, at }) => {
       const found: string[] = [];
       if (at < YEAR.from || at >= YEAR.to) found.push(`${body.orderId}: outside the period`);
       if (!Number.isInteger(body.amount) || body.amount <= 0)
         found.push(`${body.orderId}: amount ${body.amount}`);
-      if (body.type === 'order.completed') {
-        const allowed = SOURCE_CATALOGUE[source] as {
-          channels: readonly string[];
-          categories: readonly string[];
-        };
-        if (!allowed.channels.includes(body.channel)) found.push(`${body.orderId}: channel ${body.channel}`);
-        if (!allowed.categories.includes(body.category))
-          found.push(`${body.orderId}: category ${body.category}`);
-      }
+      const unknown =
+        body.type === 'order.completed'
+          ? sourceFieldsProblem(DEFAULT_RULE_SET, { source, channel: body.channel, category: body.category })
+          : sourceFieldsProblem(DEFAULT_RULE_SET, { source });
+      if (unknown) found.push(`${body.orderId}: ${unknown}`);
       return found;
     });
     expect(problems).toEqual([]);

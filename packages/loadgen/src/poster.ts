@@ -101,6 +101,7 @@ export async function postEvents(
 
   async function post(batch: Batch): Promise<void> {
     const endpoint = options.endpoints[batch.source];
+    if (!endpoint) throw new Error(`no ingest endpoint for the ${batch.source} source`);
     const body = JSON.stringify({ events: batch.events.map((e) => e.body) });
     for (let attempt = 1; ; attempt += 1) {
       let response: Response;

@@ -5,6 +5,7 @@ import {
   commerceKeysConfigSchema,
   createAccessControl,
   DEVELOPMENT_KEYS,
+  developmentIngestKey,
   KeySet,
 } from './auth';
 import { ConfigError, loadConfig } from './config';
@@ -41,6 +42,15 @@ describe('assertNoDevelopmentKeys', () => {
     expect(() => assertNoDevelopmentKeys('production', { READ_API_KEYS: [DEVELOPMENT_KEYS.read] })).toThrow(
       /READ_API_KEYS/,
     );
+  });
+
+  it("when production holds any source's development ingest key, a source no list names included, then boot is refused", () => {
+    for (const source of ['food', 'cinema']) {
+      expect(() =>
+        assertNoDevelopmentKeys('production', { INGEST_API_KEYS: [developmentIngestKey(source)] }),
+      ).toThrow(/INGEST_API_KEYS: development keys are refused in production/);
+    }
+    expect(developmentIngestKey('cinema')).toBe('dev-cinema-key');
   });
 
   it('when development holds development keys, or production holds real ones, then boot goes on', () => {

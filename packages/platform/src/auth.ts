@@ -5,14 +5,11 @@ import { ConfigError } from './config';
 import { Errors } from './errors';
 
 /**
- * The development keys of the local stack and docker-compose (docs/design.md, "Keys and roles"). A production process
- * refuses to start while any of them is configured.
+ * The development keys of the local stack and docker-compose (docs/design.md, "Keys and roles"): the read,
+ * admin, checkout and merchant keys, and `dev-<source>-key` for each source's ingest API
+ * (`developmentIngestKey`). A production process refuses to start while any of them is configured.
  */
 export const DEVELOPMENT_KEYS = {
-  ecommerce: 'dev-ecommerce-key',
-  food: 'dev-food-key',
-  travel: 'dev-travel-key',
-  mobility: 'dev-mobility-key',
   read: 'dev-read-key',
   admin: 'dev-admin-key',
   checkout: 'dev-checkout-key',
@@ -27,6 +24,19 @@ export const DEVELOPMENT_MERCHANT_KEYS = [
   { merchantId: 'dev-merchant', key: DEVELOPMENT_KEYS.merchant },
   { merchantId: 'dev-merchant-2', key: DEVELOPMENT_KEYS.merchant2 },
 ] as const;
+
+/** The development key of a source's ingest API: `dev-<source>-key` (sources are data). */
+export function developmentIngestKey(source: string): string {
+  return `dev-${source}-key`;
+}
+
+/**
+ * A key of the development stack: one of `DEVELOPMENT_KEYS` (read, admin, checkout, the merchants'),
+ * or any `dev-<source>-key`.
+ */
+export function isDevelopmentKey(key: string): boolean {
+  return (Object.values(DEVELOPMENT_KEYS) as string[]).includes(key) || /^dev-[a-z0-9-]+-key$/.test(key);
+}
 
 const keyList = z
   .string()
@@ -233,9 +243,8 @@ export function assertNoDevelopmentKeys(
   configured: Record<string, readonly string[]>,
 ): void {
   if (environment !== 'production') return;
-  const known = new Set<string>(Object.values(DEVELOPMENT_KEYS));
   const problems = Object.entries(configured)
-    .filter(([, keys]) => keys.some((key) => known.has(key)))
+    .filter(([, keys]) => keys.some(isDevelopmentKey))
     .map(([variable]) => ({ variable, message: 'development keys are refused in production' }));
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -1,5 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig, port } from './config';
+import {
+  baseConfigSchema,
+  ConfigError,
+  consumerGroupIdSchema,
+  loadConfig,
+  loadDataFile,
+  port,
+  withConsumerGroup,
+} from './config';
 
 const schema = baseConfigSchema.extend({ PORT: port(8081) });
 
@@ -38,5 +49,46 @@ describe('loadConfig', () => {
   it('when a service extends the schema, then its own variables are validated too', () => {
     const extended = schema.extend({ BATCH_SIZE: z.coerce.number().int().positive().default(10) });
     expect(() => loadConfig(extended, { BATCH_SIZE: '-1' })).toThrow(/BATCH_SIZE/);
+  });
+
+  it('when a consuming service sets no group, then it is its group under the topic prefix; a set one wins', () => {
+    const consuming = schema
+      .extend({ KAFKA_GROUP_ID: consumerGroupIdSchema })
+      .transform(withConsumerGroup('tier'));
+    expect(loadConfig(consuming, {}).KAFKA_GROUP_ID).toBe('taobi-tier');
+    expect(loadConfig(consuming, { KAFKA_TOPIC_PREFIX: 'rehearsal.' }).KAFKA_GROUP_ID).toBe(
+      'rehearsal.taobi-tier',
+    );
+    expect(
+      loadConfig(consuming, { KAFKA_TOPIC_PREFIX: 'rehearsal.', KAFKA_GROUP_ID: 'mine' }).KAFKA_GROUP_ID,
+    ).toBe('mine');
+  });
+});
+
+describe('loadDataFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taobi-data-file-'));
+  const parse = (raw: unknown) => z.strictObject({ day: z.number().int().max(28) }).parse(raw);
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when no file is named, then the shipped data is used; when one is, then its parsed content', () => {
+    expect(loadDataFile('RULE_SET_FILE', undefined, parse, { day: 8 })).toEqual({ day: 8 });
+    expect(loadDataFile('RULE_SET_FILE', file('ok.json', '{"day":15}'), parse, { day: 8 })).toEqual({
+      day: 15,
+    });
+  });
+
+  it.each([
+    ['missing', join(dir, 'nowhere.json')],
+    ['not JSON', file('bad.json', '{day: 15')],
+    ['refused by the parser', file('invalid.json', '{"day":31}')],
+  ])('when the file is %s, then boot is refused naming the variable', (_what, path) => {
+    expect(() => loadDataFile('RULE_SET_FILE', path, parse, { day: 8 })).toThrow(ConfigError);
+    expect(() => loadDataFile('RULE_SET_FILE', path, parse, { day: 8 })).toThrow(
+      /^invalid configuration: RULE_SET_FILE: /,
+    );
   });
 });

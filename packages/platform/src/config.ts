@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
 import { z } from 'zod';
 
 /** Thrown at boot when the environment does not parse; names every bad variable. */
@@ -34,12 +36,38 @@ export const baseConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/taobi'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('taobi:'),
+  /**
+   * Longest life of a Redis read-model entry: the bound on how long a read can serve a value older
+   * than Postgres when a write to Redis was lost (see read-model.ts).
+   */
+  READ_MODEL_TTL_MS: z.coerce.number().int().min(100).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   /** How long a consumer group waits for a silent (crashed) member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /**
+   * A rule set JSON file (sources, score, tiers, evaluation day) replacing the one shipped in
+   * @taobi/rules; every service and the CLI must be given the same one. Read with `loadDataFile`.
+   */
+  RULE_SET_FILE: z.string().min(1).optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** A consuming service's `KAFKA_GROUP_ID`: unset means its group under KAFKA_TOPIC_PREFIX. */
+export const consumerGroupIdSchema = z.string().min(1).optional();
+
+/**
+ * The transform a consuming service's config schema ends with: an unset KAFKA_GROUP_ID becomes
+ * `consumerGroupId(service, KAFKA_TOPIC_PREFIX)`, the name the supervisor and the CLI derive too.
+ */
+export function withConsumerGroup(service: ConsumingService) {
+  return <C extends { KAFKA_TOPIC_PREFIX: string; KAFKA_GROUP_ID?: string | undefined }>(
+    config: C,
+  ): C & { KAFKA_GROUP_ID: string } => ({
+    ...config,
+    KAFKA_GROUP_ID: config.KAFKA_GROUP_ID ?? consumerGroupId(service, config.KAFKA_TOPIC_PREFIX),
+  });
+}
 
 /**
  * Parses the environment once. Unset and empty variables both mean "use the default", so a
@@ -58,4 +86,24 @@ export function loadConfig<S extends z.ZodType>(
       message: issue.message,
     })),
   );
+}
+
+/**
+ * Data a variable may name a file for (a rule set, a benefit catalogue): the file's JSON parsed
+ * with `parse`, or `fallback` (the data shipped with the build) when no file is named. Anything
+ * wrong with the file (unreadable, not JSON, refused by `parse`) is bad configuration: a
+ * ConfigError naming the variable, so the boot is refused (exit 2).
+ */
+export function loadDataFile<T>(
+  variable: string,
+  file: string | undefined,
+  parse: (raw: unknown) => T,
+  fallback: T,
+): T {
+  if (!file) return fallback;
+  try {
+    return parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    throw new ConfigError([{ variable, message: (error as Error).message }]);
+  }
 }

@@ -19,6 +19,8 @@ export interface HttpAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   readinessTimeoutMs?: number;
   bodyLimit?: number;
+  /** Behind a reverse proxy: take the client's address and protocol from its X-Forwarded-* headers. */
+  trustProxy?: boolean;
 }
 
 /** Fastify's own client errors, mapped onto our stable codes. */
@@ -83,6 +85,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
   });
 
   const duration = new Histogram({

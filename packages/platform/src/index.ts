@@ -1,6 +1,7 @@
 export * from './auth';
 export * from './batch-consumer';
 export * from './config';
+export * from './consumer-lag';
 export * from './errors';
 export * from './http-app';
 export * from './kafka';
@@ -12,4 +13,5 @@ export * from './read-model';
 export * from './redis';
 export * from './schedule';
 export * from './service';
+export * from './service-map';
 export * from './shutdown';

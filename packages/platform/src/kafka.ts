@@ -267,32 +267,3 @@ export function createProducerHandle(connect: () => Promise<Producer>): Producer
   };
   return handle;
 }
-
-/**
- * Records on `topic` that consumer group `groupId` has not committed yet, summed over partitions
- * and over the pairs given (a partition the group has not committed counts from the log start). Zero means
- * the group has handled everything produced so far.
- */
-export async function consumerGroupLag(
-  kafka: Kafka,
-  groups: readonly { groupId: string; topic: string }[],
-): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    let lag = 0;
-    for (const { groupId, topic } of groups) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      for (const end of ends) {
-        const at = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-        // Negative: nothing committed (-1), or a reset to the earliest offset not yet consumed (-2).
-        const done = at < 0 ? Number(end.low) : at;
-        lag += Math.max(0, Number(end.high) - done);
-      }
-    }
-    return lag;
-  } finally {
-    await admin.disconnect();
-  }
-}

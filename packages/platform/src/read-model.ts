@@ -4,15 +4,23 @@ import type { Redis } from 'ioredis';
  * A Redis read model whose writes carry a version: a write with a version not newer than the
  * stored one is ignored, atomically, so a late or replayed write never overwrites newer state.
  * Each entry is a hash `{ version, value }` under `<namespace>:<id>` (plus the client's prefix).
+ *
+ * Every entry lives at most `ttlMs` after it was written. That is what bounds staleness: a write
+ * that never reached Redis (Redis down or unreachable, a process killed between its Postgres commit
+ * and its Redis write, an invalidation that failed) leaves an older entry behind, and no repair
+ * list kept by one process can reach it for certain, but the entry expires and the next read goes
+ * to Postgres, the system of record, and writes the entry again. A write refused as not newer does
+ * not extend the entry's life.
  */
 const WRITE_IF_NEWER = `
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'value', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
 type WithWriteIfNewer = Redis & {
-  taobiWriteIfNewer(key: string, version: number, value: string): Promise<number>;
+  taobiWriteIfNewer(key: string, version: number, value: string, ttlMs: number): Promise<number>;
 };
 
 export interface VersionedEntry<T> {
@@ -32,7 +40,11 @@ export interface VersionedStore<T> {
   remove(...ids: string[]): Promise<void>;
 }
 
-export function createVersionedStore<T>(redis: Redis, namespace: string): VersionedStore<T> {
+export function createVersionedStore<T>(
+  redis: Redis,
+  namespace: string,
+  options: { ttlMs: number },
+): VersionedStore<T> {
   const client = redis as WithWriteIfNewer;
   if (typeof client.taobiWriteIfNewer !== 'function') {
     redis.defineCommand('taobiWriteIfNewer', { numberOfKeys: 1, lua: WRITE_IF_NEWER });
@@ -42,10 +54,10 @@ export function createVersionedStore<T>(redis: Redis, namespace: string): Versio
     async writeIfNewer(entries) {
       if (entries.length === 0) return 0;
       const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & {
-        taobiWriteIfNewer(key: string, version: number, value: string): unknown;
+        taobiWriteIfNewer(key: string, version: number, value: string, ttlMs: number): unknown;
       };
       for (const entry of entries)
-        pipeline.taobiWriteIfNewer(key(entry.id), entry.version, JSON.stringify(entry.value));
+        pipeline.taobiWriteIfNewer(key(entry.id), entry.version, JSON.stringify(entry.value), options.ttlMs);
       const results = await pipeline.exec();
       const failed = results?.find(([error]) => error);
       if (failed?.[0]) throw failed[0];

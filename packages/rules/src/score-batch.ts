@@ -1,6 +1,13 @@
 import type { Category, ScoreBreakdown, Source } from '@taobi/contracts';
 import type { Month } from './calendar';
-import { type BucketTotals, bucketPoints, orderContribution, sameBreakdown, scoreOfBreakdown } from './score';
+import {
+  addPoints,
+  type BucketTotals,
+  bucketPoints,
+  orderContribution,
+  sameBreakdown,
+  scoreOfBreakdown,
+} from './score';
 import type { ScoreRules } from './score-rules';
 
 /**
@@ -114,8 +121,11 @@ export function planMembers(
       orderPoints: after.orderPoints - delta.orderPoints,
       qualifyingOrders: after.qualifyingOrders - delta.qualifyingOrders,
     };
-    breakdown[after.source] +=
-      bucketPoints(rules, after.source, after).points - bucketPoints(rules, after.source, before).points;
+    addPoints(
+      breakdown,
+      after.source,
+      bucketPoints(rules, after.source, after).points - bucketPoints(rules, after.source, before).points,
+    );
   }
   return input.members.map((member) => {
     const breakdown = breakdowns.get(member.memberId) as ScoreBreakdown;

@@ -1,6 +1,7 @@
 import type { Category, ConsumptionKind, ScoreBreakdown, Source } from '@taobi/contracts';
 import { type Month, shanghaiMonth } from './calendar';
 import {
+  addPoints,
   type BucketTotals,
   bucketPoints,
   emptyBreakdown,
@@ -95,7 +96,7 @@ export function foldScores(
   for (const bucket of buckets.values()) {
     if (bucket.month < windowFrom) continue;
     const member = result.get(bucket.memberId) as MemberScore;
-    member.breakdown[bucket.source] += bucketPoints(rules, bucket.source, bucket).points;
+    addPoints(member.breakdown, bucket.source, bucketPoints(rules, bucket.source, bucket).points);
   }
   for (const member of result.values()) member.score = scoreOfBreakdown(member.breakdown);
   return result;

@@ -1,9 +1,11 @@
-import type { Category, ScoreBreakdown, Source } from '@taobi/contracts';
+import {
+  type Category,
+  SCORE_BREAKDOWN_V1_SOURCES,
+  type ScoreBreakdown,
+  type Source,
+} from '@taobi/contracts';
 import type { Month } from './calendar';
-import type { CategoryWeight, ScoreRules } from './score-rules';
-
-/** The four sources in breakdown order. */
-export const SCORE_SOURCES: readonly Source[] = ['ecommerce', 'food', 'travel', 'mobility'];
+import { type CategoryWeight, type ScoreRules, sourceIds, sourceRules } from './score-rules';
 
 /** What an order is worth before any monthly cap. */
 export interface OrderContribution {
@@ -23,7 +25,8 @@ export interface OrderFacts {
 }
 
 function weightOf(rules: ScoreRules, source: Source, category: Category): CategoryWeight {
-  const weight = (rules.sources[source].categories as Record<string, CategoryWeight | undefined>)[category];
+  const { categories } = sourceRules(rules, source);
+  const weight = Object.hasOwn(categories, category) ? categories[category] : undefined;
   if (!weight) throw new RangeError(`no score weight for ${source}/${category}`);
   return weight;
 }
@@ -34,7 +37,7 @@ export function orderContribution(rules: ScoreRules, order: OrderFacts): OrderCo
   const weight = weightOf(rules, order.source, order.category);
   return {
     points: Math.min(weight.orderCap, Math.floor(net / weight.fenPerPoint)),
-    qualifies: net >= rules.sources[order.source].frequency.minNetAmount,
+    qualifies: net >= sourceRules(rules, order.source).frequency.minNetAmount,
   };
 }
 
@@ -53,7 +56,7 @@ export interface BucketPoints {
 
 /** A bucket's points with the monthly caps of its source applied. */
 export function bucketPoints(rules: ScoreRules, source: Source, totals: BucketTotals): BucketPoints {
-  const rule = rules.sources[source];
+  const rule = sourceRules(rules, source);
   const amountPoints = Math.min(rule.monthlyCap, Math.max(0, totals.orderPoints));
   const frequencyPoints = Math.min(
     rule.frequency.monthlyCap,
@@ -62,22 +65,34 @@ export function bucketPoints(rules: ScoreRules, source: Source, totals: BucketTo
   return { amountPoints, frequencyPoints, points: amountPoints + frequencyPoints };
 }
 
+/**
+ * A breakdown with no points: the base, and 0 for every source of the rules and every source
+ * `taobi.score-changed.v1` promises its consumers (`SCORE_BREAKDOWN_V1_SOURCES`).
+ */
 export function emptyBreakdown(rules: ScoreRules): ScoreBreakdown {
-  return { base: rules.baseScore, ecommerce: 0, food: 0, travel: 0, mobility: 0 };
+  const breakdown: Record<string, number> = { base: rules.baseScore };
+  for (const source of SCORE_BREAKDOWN_V1_SOURCES) breakdown[source] = 0;
+  for (const source of sourceIds(rules)) breakdown[source] = 0;
+  return breakdown as ScoreBreakdown;
 }
 
+/** Adds a source's points to a breakdown (in place). */
+export function addPoints(breakdown: ScoreBreakdown, source: Source, points: number): void {
+  breakdown[source] = (breakdown[source] ?? 0) + points;
+}
+
+/** The base plus every source's points. */
 export function scoreOfBreakdown(breakdown: ScoreBreakdown): number {
-  return breakdown.base + breakdown.ecommerce + breakdown.food + breakdown.travel + breakdown.mobility;
+  let score = 0;
+  for (const points of Object.values(breakdown)) score += points;
+  return score;
 }
 
+/** Same points for the base and every source (a source missing on one side counts as 0). */
 export function sameBreakdown(a: ScoreBreakdown, b: ScoreBreakdown): boolean {
-  return (
-    a.base === b.base &&
-    a.ecommerce === b.ecommerce &&
-    a.food === b.food &&
-    a.travel === b.travel &&
-    a.mobility === b.mobility
-  );
+  for (const key of Object.keys(a)) if (a[key] !== (b[key] ?? 0)) return false;
+  for (const key of Object.keys(b)) if (!Object.hasOwn(a, key) && b[key] !== 0) return false;
+  return true;
 }
 
 export interface MonthBucket {
@@ -95,7 +110,7 @@ export function scoreFromBuckets(
 ): { score: number; breakdown: ScoreBreakdown } {
   const breakdown = emptyBreakdown(rules);
   for (const bucket of buckets) {
-    if (bucket.month >= windowFrom) breakdown[bucket.source] += bucket.points;
+    if (bucket.month >= windowFrom) addPoints(breakdown, bucket.source, bucket.points);
   }
   return { score: scoreOfBreakdown(breakdown), breakdown };
 }

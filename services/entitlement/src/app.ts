@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Catalogue, DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
+import { DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
 import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
-  ConfigError,
   Counter,
   closeInOrder,
   connectProducer,
@@ -18,6 +16,7 @@ import {
   createPool,
   createProducerHandle,
   type Logger,
+  loadDataFile,
   migrate,
   type OutboxRelay,
   type Service,
@@ -48,17 +47,6 @@ export interface EntitlementOptions {
   onFatal?: (error: Error) => void;
 }
 
-/** The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one. */
-export function loadCatalogue(file: string | undefined): Catalogue {
-  if (!file) return DEFAULT_CATALOGUE;
-  try {
-    return parseCatalogue(JSON.parse(readFileSync(file, 'utf8')));
-  } catch (error) {
-    // A bad catalogue is bad configuration: the boot is refused (exit 2) naming the variable.
-    throw new ConfigError([{ variable: 'BENEFIT_CATALOGUE_FILE', message: (error as Error).message }]);
-  }
-}
-
 /**
  * The entitlement service: consumes tier changes into grants and revocations, issues periodic
  * benefits on schedule, serves 88VIP, the welcome-gift lottery, merchant offers and the read APIs,
@@ -70,7 +58,13 @@ export function buildEntitlementService(
   options: EntitlementOptions = {},
 ): Service {
   const access = createAccessControl(config.TAOBI_ENV, config);
-  const catalogue = loadCatalogue(config.BENEFIT_CATALOGUE_FILE);
+  // The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one.
+  const catalogue = loadDataFile(
+    'BENEFIT_CATALOGUE_FILE',
+    config.BENEFIT_CATALOGUE_FILE,
+    parseCatalogue,
+    DEFAULT_CATALOGUE,
+  );
   const clock = options.clock ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');

@@ -1,4 +1,11 @@
-import { accessKeysConfigSchema, baseConfigSchema, commerceKeysConfigSchema, port } from '@taobi/platform';
+import {
+  accessKeysConfigSchema,
+  baseConfigSchema,
+  commerceKeysConfigSchema,
+  consumerGroupIdSchema,
+  port,
+  withConsumerGroup,
+} from '@taobi/platform';
 import { z } from 'zod';
 
 const flag = z
@@ -12,7 +19,7 @@ export const entitlementConfigSchema = baseConfigSchema
   .extend(commerceKeysConfigSchema.shape)
   .extend({
     PORT: port(8087),
-    KAFKA_GROUP_ID: z.string().min(1).default('taobi-entitlement'),
+    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /**
      * A catalogue JSON file replacing the one shipped in @taobi/benefits (a new version without a new
      * build); it is validated at boot and the service refuses to start if it does not parse.
@@ -29,6 +36,7 @@ export const entitlementConfigSchema = baseConfigSchema
     /** Members per transaction in the periodic issue. */
     PERIODIC_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
-  });
+  })
+  .transform(withConsumerGroup('entitlement'));
 
 export type EntitlementConfig = z.infer<typeof entitlementConfigSchema>;

@@ -1,5 +1,6 @@
 import { consumptionEventId, consumptionEventSchema } from '@taobi/contracts';
-import { ingestSchemas } from '@taobi/ingest';
+import { ingestSchemas, sourceCatalogue } from '@taobi/ingest';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { type IngestBed, ingestOrder, ingestRefund, startIngestBed, uniqueId } from '@taobi/tests';
 import { buildService } from '../src/app';
 import { configSchema } from '../src/config';
@@ -65,7 +66,7 @@ describe('ingest-food against the real broker', () => {
   });
 
   it("when the food platform's examples are validated, then they pass its schemas", () => {
-    const { event } = ingestSchemas(foodSource);
+    const { event } = ingestSchemas(foodSource, sourceCatalogue(foodSource, DEFAULT_RULE_SET));
     expect(event.safeParse(foodSource.examples.completed).success).toBe(true);
     expect(event.safeParse(foodSource.examples.refunded).success).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { consumptionEventId, consumptionEventSchema } from '@taobi/contracts';
-import { ingestSchemas } from '@taobi/ingest';
+import { ingestSchemas, sourceCatalogue } from '@taobi/ingest';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { type IngestBed, ingestOrder, ingestRefund, startIngestBed } from '@taobi/tests';
 import { buildService } from '../src/app';
 import { configSchema } from '../src/config';
@@ -52,7 +53,7 @@ describe('ingest-mobility against the real broker', () => {
   });
 
   it("when the ride-hailing app's examples are validated, then they pass its schemas", () => {
-    const { event } = ingestSchemas(mobilitySource);
+    const { event } = ingestSchemas(mobilitySource, sourceCatalogue(mobilitySource, DEFAULT_RULE_SET));
     expect(event.safeParse(mobilitySource.examples.completed).success).toBe(true);
     expect(event.safeParse(mobilitySource.examples.refunded).success).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { consumptionEventId, consumptionEventSchema } from '@taobi/contracts';
-import { ingestSchemas } from '@taobi/ingest';
+import { ingestSchemas, sourceCatalogue } from '@taobi/ingest';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { type IngestBed, ingestOrder, ingestRefund, startIngestBed, uniqueId } from '@taobi/tests';
 import { buildService } from '../src/app';
 import { configSchema } from '../src/config';
@@ -60,7 +61,7 @@ describe('ingest-travel against the real broker', () => {
   });
 
   it("when Fliggy's examples are validated, then they pass its schemas", () => {
-    const { event } = ingestSchemas(travelSource);
+    const { event } = ingestSchemas(travelSource, sourceCatalogue(travelSource, DEFAULT_RULE_SET));
     expect(event.safeParse(travelSource.examples.completed).success).toBe(true);
     expect(event.safeParse(travelSource.examples.refunded).success).toBe(true);
   });

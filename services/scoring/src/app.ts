@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
+  ConfigError,
   closeInOrder,
   connectProducer,
   createAccessControl,
@@ -14,13 +15,20 @@ import {
   createProducerHandle,
   createRedis,
   type Logger,
+  loadDataFile,
   migrate,
   type OutboxRelay,
   type Schedule,
   type Service,
   scheduleRecurring,
 } from '@taobi/platform';
-import { DEFAULT_RULE_SET, evaluationDueAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import {
+  DEFAULT_RULE_SET,
+  evaluationDueAt,
+  nextEvaluationAt,
+  parseRuleSet,
+  type RuleSet,
+} from '@taobi/rules';
 import type { ScoringConfig } from './config';
 import { createConsumptionConsumer } from './consumers/consumption';
 import { fromScoreChanged } from './domain/score-view';
@@ -35,16 +43,27 @@ export interface ScoringDependencies {
   clock?: () => Date;
   /** Runs after each batch transaction commits, before its offsets are committed (tests). */
   afterCommit?: (result: FoldResult) => void;
-  /** Another rule set than the configured one (tests of a rule change and rebuild). */
+  /** Another rule set than the configured one (`RULE_SET_FILE`), for tests of a rule change and rebuild. */
   rules?: RuleSet;
 }
 
-/** The rule set in force: the default one, with the evaluation day the configuration names. */
+/**
+ * The rule set in force: `RULE_SET_FILE`, else the shipped one. The deprecated
+ * `EVALUATION_DAY_OF_MONTH` may only repeat the rule set's day: a deployment that set another day
+ * is refused (exit 2) rather than silently evaluated on the rule set's, or apart from tier's.
+ */
 export function ruleSetFor(config: ScoringConfig): RuleSet {
-  return {
-    ...DEFAULT_RULE_SET,
-    evaluation: { ...DEFAULT_RULE_SET.evaluation, dayOfMonth: config.EVALUATION_DAY_OF_MONTH },
-  };
+  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const day = config.EVALUATION_DAY_OF_MONTH;
+  if (day !== undefined && day !== rules.evaluation.dayOfMonth) {
+    throw new ConfigError([
+      {
+        variable: 'EVALUATION_DAY_OF_MONTH',
+        message: `deprecated, and ${day} is not the evaluation day of rule set ${rules.version} (${rules.evaluation.dayOfMonth}): set evaluation.dayOfMonth in a rule set file (RULE_SET_FILE) given to every service, and unset this`,
+      },
+    ]);
+  }
+  return rules;
 }
 
 /**
@@ -69,7 +88,7 @@ export function buildScoringService(
     max: config.PG_POOL_MAX,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const cache = createScoreCache(redis);
+  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS);
   const metrics = createMetricsRegistry('scoring');
   const app = createHttpApp({
     logger,

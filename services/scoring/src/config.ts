@@ -1,5 +1,10 @@
-import { accessKeysConfigSchema, baseConfigSchema, port } from '@taobi/platform';
-import { DEFAULT_RULE_SET } from '@taobi/rules';
+import {
+  accessKeysConfigSchema,
+  baseConfigSchema,
+  consumerGroupIdSchema,
+  port,
+  withConsumerGroup,
+} from '@taobi/platform';
 import { z } from 'zod';
 
 const flag = z
@@ -10,7 +15,7 @@ export const scoringConfigSchema = baseConfigSchema
   .extend(accessKeysConfigSchema.shape)
   .extend({
     PORT: port(8085),
-    KAFKA_GROUP_ID: z.string().min(1).default('taobi-scoring'),
+    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /** Partitions folded at once, each in its own transaction (the topic has 6). */
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
     /**
@@ -23,13 +28,12 @@ export const scoringConfigSchema = baseConfigSchema
     OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
     /** Runs the monthly evaluation on its day (and a missed one at start). Off: admin calls only. */
     EVALUATION_SCHEDULE: flag.default(true),
-    /** Day of the month (00:00 Asia/Shanghai) of the evaluation; the rule set's by default. */
-    EVALUATION_DAY_OF_MONTH: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(28)
-      .default(DEFAULT_RULE_SET.evaluation.dayOfMonth),
+    /**
+     * Deprecated: the evaluation day is the rule set's (`evaluation.dayOfMonth`), which every
+     * service and the CLI read. Still parsed so that a deployment that sets it is not silently
+     * changed: a value other than the rule set's refuses the boot (`ruleSetFor`).
+     */
+    EVALUATION_DAY_OF_MONTH: z.coerce.number().int().min(1).max(28).optional(),
     EVALUATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     /** A consumption event dated further ahead of the clock than this goes to the DLQ. */
     MAX_FUTURE_SKEW_MS: z.coerce
@@ -47,6 +51,7 @@ export const scoringConfigSchema = baseConfigSchema
     if (config.TAOBI_ENV === 'production' && config.FAULT_KILL_AFTER_COMMITS > 0) {
       ctx.addIssue({ code: 'custom', path: ['FAULT_KILL_AFTER_COMMITS'], message: 'refused in production' });
     }
-  });
+  })
+  .transform(withConsumerGroup('scoring'));
 
 export type ScoringConfig = z.infer<typeof scoringConfigSchema>;

@@ -144,7 +144,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(scoreRecordsOf(stage, early).map((r) => r.score)).toEqual([310]);
   });
 
-  it('when records are invalid or a refund names another member, then they go to the DLQ with the reason', async () => {
+  it('when records are invalid, name a source or channel the rule set does not have, or a refund names another member, then they go to the DLQ with the reason', async () => {
     const dlq = await TopicReader.start<DeadLetter>(stage.topics.consumptionDlq, stage.kafka);
     try {
       const [owner, other] = [uniqueId('m'), uniqueId('m')];
@@ -155,14 +155,24 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       const wrongId = { ...order({ memberId: other, amount: 10_000 }), eventId: 'made-up-id' };
       const future = order({ memberId: other, amount: 10_000, occurredAt: '2099-01-01T00:00:00+08:00' });
       const negative = { ...order({ memberId: other, amount: 10_000 }), amount: -5 };
-      await produce(stage, [foreign, wrongId, future, negative]);
+      const unknownSource = order({
+        memberId: other,
+        amount: 10_000,
+        source: 'cinema',
+        channel: 'maoyan',
+        category: 'screening',
+      });
+      const wrongChannel = order({ memberId: other, amount: 10_000, source: 'food', channel: 'tmall' });
+      await produce(stage, [foreign, wrongId, future, negative, unknownSource, wrongChannel]);
 
-      const letters = await dlq.waitForCount(4, (r) => r.value.memberId === other);
+      const letters = await dlq.waitForCount(6, (r) => r.value.memberId === other);
       expect(letters.map((l) => l.value.reason).sort()).toEqual([
+        'channel tmall is not a food channel in rule set 2026.1',
         'eventId is not consumptionEventId(source, kind, orderId or refundId)',
         'occurredAt is in the future',
         'record does not match its schema',
         'refund names another member than its order',
+        'source cinema is not in rule set 2026.1 (ecommerce, food, travel, mobility)',
       ]);
       expect(letters.find((l) => l.value.reason.startsWith('record'))?.value.errors[0]?.field).toBe('amount');
       const refundLetter = letters.find((l) => l.value.reason.startsWith('refund'))?.value;

@@ -156,7 +156,9 @@ describe('the Redis read model, rebuild and the APIs', () => {
     await service.stop();
     const doubled: RuleSet = structuredClone(DEFAULT_RULE_SET);
     doubled.version = '2026.1-test-double-physical';
-    doubled.score.sources.ecommerce.categories.physical.fenPerPoint = 2_000;
+    const physical = doubled.score.sources.ecommerce?.categories.physical;
+    if (!physical) throw new Error('the shipped rule set has ecommerce / physical');
+    physical.fenPerPoint = 2_000;
     service = await startScoring(stage, { rules: doubled });
     const before = await Promise.all(members.map(async (m) => (await read(m)).json().score));
     const rebuild = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: ADMIN });

@@ -15,11 +15,12 @@ import {
   createProducerHandle,
   createRedis,
   type Logger,
+  loadDataFile,
   migrate,
   type OutboxRelay,
   type Service,
 } from '@taobi/platform';
-import { assertValidThresholds, DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
+import { assertValidThresholds, DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
 import { TIER_SCHEMA, type TierConfig } from './config';
 import { createScoreChangedHandler } from './consumers/score-changed';
 import { createEvaluator, type EvaluatorDeps } from './evaluation/evaluator';
@@ -32,6 +33,7 @@ import { createTierReadModel } from './store/read-model';
 export interface TierServiceOptions {
   /** The clock (schedule, catch-up, read views); tests move it. */
   now?: () => Date;
+  /** Another rule set than the configured one (`RULE_SET_FILE`), for tests. */
   ruleSet?: RuleSet;
   /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
   onFatal?: (error: Error) => void;
@@ -56,7 +58,9 @@ export function buildTierService(
   options: TierServiceOptions = {},
 ): TierService {
   const access = createAccessControl(config.TAOBI_ENV, config);
-  const ruleSet = options.ruleSet ?? DEFAULT_RULE_SET;
+  // The rule set every service reads (RULE_SET_FILE, else the shipped one): scoring's evaluation day is ours.
+  const ruleSet =
+    options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
   const onFatal =
@@ -76,7 +80,7 @@ export function buildTierService(
   const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const metrics = createTierMetrics(registry, pool, logger);
-  const readModel = createTierReadModel({ redis, pool, logger });
+  const readModel = createTierReadModel({ redis, pool, logger, ttlMs: config.READ_MODEL_TTL_MS });
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;

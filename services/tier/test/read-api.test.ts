@@ -134,7 +134,9 @@ describe('the read API', () => {
       keyPrefix: environment.config.REDIS_KEY_PREFIX,
       logger: testLogger(),
     });
-    const store = createVersionedStore<{ tier: string; score: number }>(direct, 'tier:member');
+    const store = createVersionedStore<{ tier: string; score: number }>(direct, 'tier:member', {
+      ttlMs: 60_000,
+    });
     try {
       expect((await store.read(member))?.value.tier).toBe('GOLD');
       const readsBefore =

@@ -156,7 +156,7 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
       logger: testLogger(),
     });
     try {
-      const store = createVersionedStore<{ tier: string }>(redis, 'tier:member');
+      const store = createVersionedStore<{ tier: string }>(redis, 'tier:member', { ttlMs: 60_000 });
       await waitFor(async () => (await store.read(member))?.value.tier === 'SILVER', {
         description: 'the read model to hold the member',
       });

@@ -1,9 +1,18 @@
-import { type ScoreChanged, TIERS, type Tier, type TierChanged, topicNames } from '@taobi/contracts';
-import { consumerGroupLag } from '@taobi/platform';
-import { nextEvaluationAt } from '@taobi/rules';
-import { callApi, type Endpoints } from '../endpoints';
+import {
+  type ConsumingService,
+  type ScoreBreakdown,
+  type ScoreChanged,
+  TIERS,
+  type Tier,
+  type TierChanged,
+  topicNames,
+} from '@taobi/contracts';
+import { consumerGroupLags, DEVELOPMENT_KEYS, type GroupLag } from '@taobi/platform';
+import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
+import { callApi, type Endpoints, ingestEndpoint } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
 import { barChart, mapLimit, percentile, table } from '../report';
+import { waitForProgress } from '../stall';
 import { programmeReport } from './demo-programme';
 import { runSimulation } from './simulate';
 
@@ -12,16 +21,18 @@ export interface DemoOptions {
   seed: number;
   brokers: string[];
   topicPrefix: string;
-  groups: { scoring: string; tier: string; entitlement: string };
-  evaluationDay: number;
+  /** The consumer groups to wait for (`consumerGroups(topicPrefix)` unless overridden). */
+  groups: { service: ConsumingService; groupId: string; topic: string }[];
+  /** The rule set the services run: its sources and its evaluation day. */
+  rules: RuleSet;
+  /** Every wait fails, saying what is stuck, when nothing moved for this long. */
+  stallMs: number;
 }
 
 interface ScoreView {
   score: number;
-  breakdown: Record<'base' | 'ecommerce' | 'food' | 'travel' | 'mobility', number>;
+  breakdown: ScoreBreakdown;
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `taobi demo`: a few thousand synthetic members' year of spending through the ingest APIs, the
@@ -46,20 +57,21 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
   ]);
   try {
     say(`\n1. A simulated year: ${options.members} members spending through the four ingest APIs`);
-    const { result, runId } = await runSimulation(endpoints, {
+    const { result, runId } = await runSimulation(endpoints, options.rules, {
       members: options.members,
       months: 12,
       seed: options.seed,
       batchSize: 250,
       concurrency: 8,
+      stallMs: options.stallMs,
     });
     if (result.rejected > 0) throw new Error(`${result.rejected} events were rejected by ingest`);
     const mine = (memberId: string) => memberId.startsWith(`${runId}-`);
 
     say('\n2. Waiting for scoring, tier and entitlement to catch up (consumer-group lag on each topic)...');
-    await settle(watch, options, topics);
+    await settle(watch, options);
 
-    const asOf = nextEvaluationAt(new Date(), options.evaluationDay);
+    const asOf = nextEvaluationAt(new Date(), options.rules.evaluation.dayOfMonth);
     say(
       `\n3. The monthly evaluation as of ${asOf.toISOString()} (scoring expires old months, tier downgrades)`,
     );
@@ -82,10 +94,10 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
       say('   (this evaluation had already run, by an earlier demo or the schedule: it is never run twice,');
       say("    so this run's members keep their scores and tiers until the next one)");
     }
-    await settle(watch, options, topics);
+    await settle(watch, options);
 
     say('\n4. Latency probes on the quiet stack: 40 new members, one qualifying order each');
-    const idle = await probeLatency(endpoints, watch, topics, runId);
+    const idle = await probeLatency(endpoints, watch, topics, runId, options.stallMs);
     const memberIds = Array.from({ length: options.members }, (_, i) => `${runId}-m${i}`);
     return await report(endpoints, watch, topics, memberIds, mine, result.acceptedAt, idle);
   } finally {
@@ -102,12 +114,14 @@ async function probeLatency(
   watch: TopicWatch,
   topics: ReturnType<typeof topicNames>,
   runId: string,
+  stallMs: number,
 ): Promise<number[]> {
   const probes = Array.from({ length: 40 }, (_, i) => `${runId}-probe${i}`);
+  const shop = ingestEndpoint(endpoints, 'ecommerce');
   return mapLimit(probes, 4, async (memberId) => {
-    await callApi(`${endpoints.ingest.ecommerce.url}/v1/events`, {
+    await callApi(`${shop.url}/v1/events`, {
       method: 'POST',
-      key: endpoints.ingest.ecommerce.key,
+      key: shop.key,
       body: {
         type: 'order.completed',
         orderId: `${memberId}-o1`,
@@ -120,46 +134,63 @@ async function probeLatency(
       },
     });
     const accepted = Date.now();
-    const deadline = accepted + 60_000;
-    for (;;) {
-      const seen = watch.of<TierChanged>(topics.tierChanged).find((r) => r.value.memberId === memberId);
-      if (seen) return seen.seenAt - accepted;
-      if (Date.now() > deadline) throw new Error(`no tier change for probe ${memberId} within 60 s`);
-      await pause(5);
-    }
+    const seen = await waitForProgress({
+      what: `the tier change of latency probe ${memberId}`,
+      stallMs,
+      intervalMs: 5,
+      poll: async () => watch.of<TierChanged>(topics.tierChanged).find((r) => r.value.memberId === memberId),
+      done: (record) => record !== undefined,
+      progress: () => 0,
+      stuck: () =>
+        `ingest-ecommerce accepted its 4,000 CNY order but no tier-changed record arrived ` +
+        '(is scoring or tier down or stuck? `pnpm taobi status`, and their logs)',
+    });
+    return (seen?.seenAt ?? accepted) - accepted;
   });
 }
 
-async function settle(
-  watch: TopicWatch,
-  options: DemoOptions,
-  topics: ReturnType<typeof topicNames>,
-): Promise<void> {
-  const groups = [
-    { groupId: options.groups.scoring, topic: topics.consumption },
-    { groupId: options.groups.tier, topic: topics.scoreChanged },
-    { groupId: options.groups.entitlement, topic: topics.tierChanged },
-  ];
-  const started = Date.now();
-  let quietSince = 0;
-  let lastSeen = -1;
-  for (;;) {
-    const lag = await consumerGroupLag(watch.kafka, groups);
-    const seen = [...watch.records.values()].reduce((n, list) => n + list.length, 0);
-    if (lag === 0 && seen === lastSeen) {
-      quietSince ||= Date.now();
-      if (Date.now() - quietSince >= 2000) break;
-    } else {
-      quietSince = 0;
-    }
-    lastSeen = seen;
-    console.log(
-      `   lag ${lag} records; ${seen} derived records seen (${Math.round((Date.now() - started) / 1000)} s)`,
+/** Says which groups are behind, and which have committed nothing (not running, or another group). */
+function describeLags(lags: readonly GroupLag[], groups: DemoOptions['groups']): string {
+  const behind = lags
+    .map((lag, i) => ({ ...lag, service: groups[i]?.service }))
+    .filter((lag) => lag.lag > 0)
+    .map(
+      (lag) =>
+        `${lag.service} (consumer group ${lag.groupId}) is ${lag.lag} records behind on ${lag.topic}` +
+        (lag.committed
+          ? ''
+          : `, and the group has committed nothing there: is ${lag.service} running, with this group ` +
+            '(the same KAFKA_TOPIC_PREFIX as the stack)?'),
     );
-    if (Date.now() - started > 15 * 60_000)
-      throw new Error('the services did not catch up within 15 minutes');
-    await pause(1000);
-  }
+  return behind.join('; ') || 'every group has caught up';
+}
+
+/**
+ * Waits until every group has consumed everything and no derived record arrived for 2 s. Progress is
+ * a group committing or a record arriving; none for `stallMs` fails the demo, naming the groups behind.
+ */
+async function settle(watch: TopicWatch, options: DemoOptions): Promise<void> {
+  let quietSince: number | undefined;
+  let lastSeen = -1;
+  await waitForProgress({
+    what: 'scoring, tier and entitlement to catch up',
+    stallMs: options.stallMs,
+    poll: async () => {
+      const lags = await consumerGroupLags(watch.kafka, options.groups);
+      const lag = lags.reduce((sum, group) => sum + group.lag, 0);
+      const seen = [...watch.records.values()].reduce((n, list) => n + list.length, 0);
+      quietSince = lag === 0 && seen === lastSeen ? (quietSince ?? Date.now()) : undefined;
+      lastSeen = seen;
+      return { lags, lag, seen, quiet: quietSince !== undefined && Date.now() - quietSince >= 2000 };
+    },
+    done: (state) => state.quiet,
+    progress: (state) => [state.lags.map((group) => group.position), state.seen],
+    stuck: (state) => describeLags(state.lags, options.groups),
+    onPoll: (state, elapsedMs) =>
+      console.log(
+        `   lag ${state.lag} records; ${state.seen} derived records seen (${Math.round(elapsedMs / 1000)} s)`,
+      ),
+  });
 }
 
 async function report(
@@ -279,6 +310,13 @@ async function report(
   say(
     `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}; ` +
       `every member has periodic grants, every 88VIP term its bundle, no offer over budget: ${programme ? 'yes' : 'no'}`,
+  );
+  // The same programme, to look at: the console's programme view and the top member's page.
+  const top = memberIds[tiers.reduce((best, t, i) => (t.score > (tiers[best]?.score ?? -1) ? i : best), 0)];
+  const consoleUrl = endpoints.url('console');
+  say(`\nSee it in the web console: ${consoleUrl}/programme and ${consoleUrl}/members?id=${top}`);
+  say(
+    `(sign in with a read or admin key; on the local stack ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
   );
   return populated && breakdownsAddUp && programme ? 0 : 1;
 }

@@ -1,9 +1,10 @@
-import { type Endpoints, SERVICE_PORTS, type ServiceName } from '../endpoints';
+import { SERVICE_NAMES } from '@taobi/platform';
+import type { Endpoints } from '../endpoints';
 
 /** `taobi status`: each service's /readyz, one line each. Exit code 1 if any is not ready. */
 export async function status(endpoints: Endpoints): Promise<number> {
   let ready = true;
-  for (const service of Object.keys(SERVICE_PORTS) as ServiceName[]) {
+  for (const service of SERVICE_NAMES) {
     const url = `${endpoints.url(service)}/readyz`;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(3000) });

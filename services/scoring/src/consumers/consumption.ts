@@ -89,7 +89,11 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     const rejected: RejectedRecord<ConsumptionEvent>[] = [];
     const accepted: ConsumptionEvent[] = [];
     for (const record of records) {
-      const reason = rejectionReason(record.value, now, options.maxFutureSkewMs);
+      const reason = rejectionReason(record.value, {
+        rules: options.rules,
+        now,
+        maxFutureSkewMs: options.maxFutureSkewMs,
+      });
       if (reason) rejected.push({ record, reason });
       else accepted.push(record.value);
     }

@@ -1,20 +1,24 @@
 import { type ConsumptionEvent, consumptionEventId, type DeadLetter } from '@taobi/contracts';
+import { type RuleSet, sourceFieldsProblem } from '@taobi/rules';
 
 /**
- * Checks a schema-valid consumption event further than its schema can: the eventId must be the
- * deterministic one (otherwise the ledger's two uniqueness rules could disagree), and the event
- * must not be dated in the future. Returns the reason to dead-letter it, or undefined.
+ * Checks a schema-valid consumption event further than its schema can: its source, channel and
+ * category must be the rule set's (sources are data: one the rule set in force does not know
+ * cannot be scored), the eventId must be the deterministic one (otherwise the ledger's two
+ * uniqueness rules could disagree), and the event must not be dated in the future. Returns the
+ * reason to dead-letter it, or undefined.
  */
 export function rejectionReason(
   event: ConsumptionEvent,
-  now: Date,
-  maxFutureSkewMs: number,
+  context: { rules: RuleSet; now: Date; maxFutureSkewMs: number },
 ): string | undefined {
+  const unknown = sourceFieldsProblem(context.rules, event);
+  if (unknown) return unknown;
   const externalId = event.kind === 'completed' ? event.orderId : event.refundId;
   if (event.eventId !== consumptionEventId(event.source, event.kind, externalId)) {
     return 'eventId is not consumptionEventId(source, kind, orderId or refundId)';
   }
-  if (Date.parse(event.occurredAt) > now.getTime() + maxFutureSkewMs) {
+  if (Date.parse(event.occurredAt) > context.now.getTime() + context.maxFutureSkewMs) {
     return 'occurredAt is in the future';
   }
   return undefined;

@@ -1,6 +1,6 @@
 import { memberIdSchema } from '@taobi/contracts';
 import { type AccessControl, Errors, fieldErrorsFromZod, type Logger, type Pool } from '@taobi/platform';
-import type { RuleSet } from '@taobi/rules';
+import { emptyBreakdown, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ScoreView, type StoredScore, toView } from '../domain/score-view';
@@ -50,7 +50,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
       return undefined;
     });
     if (cached) return { view: toView(cached, now, options.rules), source: 'redis' };
-    const stored = await readMemberScore(options.pool, memberId);
+    const stored = await readMemberScore(options.pool, memberId, options.rules);
     if (stored) {
       await options.cache.write([stored]).catch((error: unknown) => {
         log.warn({ err: error, memberId }, 'could not repair the Redis read model');
@@ -62,7 +62,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
       memberId,
       version: 0,
       score: options.rules.score.baseScore,
-      breakdown: { base: options.rules.score.baseScore, ecommerce: 0, food: 0, travel: 0, mobility: 0 },
+      breakdown: emptyBreakdown(options.rules.score),
       windowFrom: window.windowFrom,
       ruleVersion: options.rules.version,
       updatedAt: now.toISOString(),

@@ -30,8 +30,15 @@ export function createScoringJobs(options: {
 }): ScoringJobs {
   const { pool, cache, rules, now, chunkSize, logger } = options;
   // Rows an evaluation or rebuild changed without a new version (their window start or forecast
-  // moved): their cached entry is dropped, so the next read repairs it from Postgres.
-  const onUnversionedChange = (memberIds: string[]) => cache.invalidate(memberIds);
+  // moved): their cached entry is dropped, so the next read repairs it from Postgres. When Redis
+  // cannot be reached the entries stay until they expire (READ_MODEL_TTL_MS), and the log says so.
+  const onUnversionedChange = (memberIds: string[]) =>
+    cache.invalidate(memberIds).catch((error: unknown) => {
+      logger.warn(
+        { err: error, members: memberIds.length },
+        'stale Redis entries could not be dropped; they expire within READ_MODEL_TTL_MS',
+      );
+    });
   return {
     async evaluate(asOf) {
       const summary = await runEvaluation(asOf, { pool, rules, now, chunkSize, logger, onUnversionedChange });
@@ -50,7 +57,7 @@ export function createScoringJobs(options: {
         const rows = await memberPage(pool, after, 1000);
         const last = rows.at(-1);
         if (!last) break;
-        report.written += await cache.write(rows.map(storedScoreOf));
+        report.written += await cache.write(rows.map((row) => storedScoreOf(row, rules)));
         report.membersScanned += rows.length;
         after = last.member_id;
       }

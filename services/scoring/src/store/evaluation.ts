@@ -1,6 +1,7 @@
 import type { ScoreBreakdown } from '@taobi/contracts';
 import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
 import {
+  addPoints,
   emptyBreakdown,
   evaluationDueAt,
   expiryForecast,
@@ -40,7 +41,10 @@ export interface EvaluationOptions {
   now: () => Date;
   chunkSize: number;
   logger: Logger;
-  /** Called with the members of each committed chunk whose row changed without a new version. */
+  /**
+   * Called with the members of each committed chunk whose row changed without a new version; it
+   * handles its own errors (the chunk is committed whatever it does).
+   */
   onUnversionedChange?: (memberIds: string[]) => Promise<void>;
 }
 
@@ -87,8 +91,7 @@ export async function runEvaluation(asOf: Date, options: EvaluationOptions): Pro
     totals.evaluated += chunk.evaluated;
     totals.changed += chunk.changed;
     totals.expired += chunk.expired;
-    if (chunk.unversioned.length > 0)
-      await options.onUnversionedChange?.(chunk.unversioned).catch(() => undefined);
+    if (chunk.unversioned.length > 0) await options.onUnversionedChange?.(chunk.unversioned);
   };
 
   // One pass in member order, then whatever it skipped (locked by a consumer or another run).
@@ -166,7 +169,7 @@ async function evaluateChunk(
         expired: 0,
         forecast: { points: 0, evaluationAt: next },
       };
-      const before = breakdownOf(row);
+      const before = breakdownOf(row, rules.score);
       const changed = !sameBreakdown(before, sum.kept);
       const update: MemberUpdate = {
         memberId: row.member_id,
@@ -235,7 +238,7 @@ async function bucketSums(
     };
     if (bucket.month < target.windowFrom) entry.expired += bucket.points;
     else {
-      entry.kept[bucket.source] += bucket.points;
+      addPoints(entry.kept, bucket.source, bucket.points);
       entry.keptBuckets.push(bucket);
     }
     result.set(bucket.memberId, entry);

@@ -146,7 +146,7 @@ export async function foldBatch(
     members: members.map((row) => ({
       memberId: row.member_id,
       windowFrom: row.window_from,
-      breakdown: breakdownOf(row),
+      breakdown: breakdownOf(row, rules.score),
       version: row.version,
     })),
   });

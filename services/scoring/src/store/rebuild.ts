@@ -39,6 +39,7 @@ export interface RebuildOptions {
   now: () => Date;
   chunkSize: number;
   logger: Logger;
+  /** As in `runEvaluation`: the members changed without a new version; handles its own errors. */
   onUnversionedChange?: (memberIds: string[]) => Promise<void>;
 }
 
@@ -163,7 +164,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       for (const row of members.rows) {
         const buckets = byMember.get(row.member_id) ?? [];
         const { score, breakdown } = scoreFromBuckets(rules.score, buckets, row.window_from);
-        const changed = !sameBreakdown(breakdownOf(row), breakdown);
+        const changed = !sameBreakdown(breakdownOf(row, rules.score), breakdown);
         const forecast = expiryForecast(buckets, row.window_from, window.nextEvaluationAt, rules.evaluation);
         if (!changed && row.rule_version === rules.version) continue;
         const update: MemberUpdate = {
@@ -221,8 +222,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
     report.ordersChanged += result.ordersChanged;
     report.bucketsChanged += result.bucketsChanged;
     report.changes.push(...result.changes.slice(0, 100 - report.changes.length));
-    if (result.unversioned.length > 0)
-      await options.onUnversionedChange?.(result.unversioned).catch(() => undefined);
+    if (result.unversioned.length > 0) await options.onUnversionedChange?.(result.unversioned);
   }
   log.info({ ...report, changes: report.changes.length }, 'rebuild finished');
   return report;

@@ -3,8 +3,9 @@ import type { StoredScore } from '../domain/score-view';
 
 /**
  * The Redis read model of members' scores: one versioned entry per member (`scoring:score:<id>`
- * under the service's key prefix). A write never replaces a newer version; Postgres stays the
- * system of record, so a flushed or unreachable Redis only costs a fallback read.
+ * under the service's key prefix), living `ttlMs` at most. A write never replaces a newer version;
+ * Postgres stays the system of record, so a flushed or unreachable Redis only costs a fallback
+ * read, and an entry a lost write left behind is gone within `ttlMs`.
  */
 export interface ScoreCache {
   /** Writes what is newer than the cache holds; resolves to how many entries were written. */
@@ -14,8 +15,8 @@ export interface ScoreCache {
   invalidate(memberIds: readonly string[]): Promise<void>;
 }
 
-export function createScoreCache(redis: Redis): ScoreCache {
-  const store = createVersionedStore<StoredScore>(redis, 'scoring:score');
+export function createScoreCache(redis: Redis, ttlMs: number): ScoreCache {
+  const store = createVersionedStore<StoredScore>(redis, 'scoring:score', { ttlMs });
   return {
     write: (scores) =>
       store.writeIfNewer(scores.map((s) => ({ id: s.memberId, version: s.version, value: s }))),

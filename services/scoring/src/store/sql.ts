@@ -2,6 +2,7 @@ import type { ScoreBreakdown, Source } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
 import {
   bucketPoints,
+  emptyBreakdown,
   expiryForecast,
   type LedgerBucket,
   type Month,
@@ -31,10 +32,8 @@ export interface MemberRow {
   version: number;
   score: number;
   base: number;
-  ecommerce: number;
-  food: number;
-  travel: number;
-  mobility: number;
+  /** Points by source, for the sources with points (json; a source missing from it has 0). */
+  source_points: Record<Source, number>;
   expiring_points: number;
   expiring_at: Date | null;
   rule_version: string;
@@ -42,16 +41,20 @@ export interface MemberRow {
 }
 
 export const MEMBER_COLUMNS =
-  'member_id, window_from, version, score, base, ecommerce, food, travel, mobility, expiring_points, expiring_at, rule_version, updated_at';
+  'member_id, window_from, version, score, base, source_points, expiring_points, expiring_at, rule_version, updated_at';
 
-export function breakdownOf(row: MemberRow): ScoreBreakdown {
-  return {
-    base: row.base,
-    ecommerce: row.ecommerce,
-    food: row.food,
-    travel: row.travel,
-    mobility: row.mobility,
-  };
+/** A row's breakdown: the base, and every source of `rules` (0 when it has no points) and of the row. */
+export function breakdownOf(row: MemberRow, rules: ScoreRules): ScoreBreakdown {
+  return { ...emptyBreakdown(rules), ...row.source_points, base: row.base };
+}
+
+/** What `source_points` stores of a breakdown: the sources with points. */
+function sourcePointsOf(breakdown: ScoreBreakdown): Record<Source, number> {
+  const points: Record<Source, number> = {};
+  for (const [source, value] of Object.entries(breakdown)) {
+    if (source !== 'base' && value !== 0) points[source] = value;
+  }
+  return points;
 }
 
 /** Creates the members that do not exist yet, then locks all of them (in id order) and reads them. */
@@ -96,13 +99,11 @@ export async function updateMembers(
   if (updates.length === 0) return;
   await db.query(
     `UPDATE scoring.members m SET
-       version = u.version, score = u.score, base = u.base, ecommerce = u.ecommerce, food = u.food,
-       travel = u.travel, mobility = u.mobility, window_from = u.window_from,
-       expiring_points = u.expiring_points, expiring_at = u.expiring_at, rule_version = u.rule_version,
-       updated_at = $2
-     FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int, ecommerce int,
-       food int, travel int, mobility int, window_from text, expiring_points int, expiring_at timestamptz,
-       rule_version text)
+       version = u.version, score = u.score, base = u.base, source_points = u.source_points,
+       window_from = u.window_from, expiring_points = u.expiring_points, expiring_at = u.expiring_at,
+       rule_version = u.rule_version, updated_at = $2
+     FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int,
+       source_points json, window_from text, expiring_points int, expiring_at timestamptz, rule_version text)
      WHERE m.member_id = u.member_id`,
     [
       asJson(
@@ -110,7 +111,8 @@ export async function updateMembers(
           member_id: u.memberId,
           version: u.version,
           score: u.score,
-          ...u.breakdown,
+          base: u.breakdown.base,
+          source_points: sourcePointsOf(u.breakdown),
           window_from: u.windowFrom,
           expiring_points: u.expiringPoints,
           expiring_at: u.expiringAt,

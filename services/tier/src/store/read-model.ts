@@ -23,14 +23,22 @@ const RESYNC_PAGE = 1000;
  *
  * ioredis queues commands while it reconnects, so a command sent during an outage waits through its
  * reconnection attempts (seconds). Reads and writes therefore go to Redis only while the client is
- * connected, and straight to Postgres otherwise. Writes missed meanwhile would leave older entries
- * in Redis, so when the client is ready again every member changed since the first missed write is
- * written again (version-checked, so nothing newer is overwritten).
+ * connected, and straight to Postgres otherwise. A write missed meanwhile leaves an older entry in
+ * Redis for at most `ttlMs` (every entry expires; that is the guarantee, and it survives restarts
+ * and other instances). To converge sooner, this process remembers its first missed write and,
+ * when the client is ready again, writes every member changed since then again (version-checked,
+ * so nothing newer is overwritten).
  */
-export function createTierReadModel(options: { redis: Redis; pool: Pool; logger: Logger }): TierReadModel {
+export function createTierReadModel(options: {
+  redis: Redis;
+  pool: Pool;
+  logger: Logger;
+  /** Longest life of an entry: how long a lost write can leave an older state readable. */
+  ttlMs: number;
+}): TierReadModel {
   const { redis, pool } = options;
   const log = options.logger.child({ component: 'read-model' });
-  const store = createVersionedStore<MemberTier>(redis, 'tier:member');
+  const store = createVersionedStore<MemberTier>(redis, 'tier:member', { ttlMs: options.ttlMs });
   let missedSince: number | null = null;
   let resyncing: Promise<void> = Promise.resolve();
 

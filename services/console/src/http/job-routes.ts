@@ -1,0 +1,166 @@
+import { Errors } from '@taobi/platform';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Operator } from '../auth/session';
+import type { ApiResult, Upstream } from '../upstream/api';
+import { formatDateTime, formatInteger } from '../views/format';
+import { html, type SafeHtml } from '../views/html';
+import { sendFragmentOrPage } from './render';
+
+/** `datetime-local` gives wall-clock time without an offset: the programme's clock is Shanghai's. */
+const asOfSchema = z
+  .string()
+  .trim()
+  .transform((local, ctx) => {
+    if (local === '') return undefined;
+    const date = new Date(`${local.length === 16 ? `${local}:00` : local}+08:00`);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) || Number.isNaN(date.getTime())) {
+      ctx.addIssue({ code: 'custom', message: 'must be a date and time (YYYY-MM-DDTHH:MM)' });
+      return z.NEVER;
+    }
+    return date;
+  });
+const evaluationBody = z.object({ asOf: asOfSchema.optional() });
+const grantsBody = z.object({
+  period: z
+    .string()
+    .trim()
+    .regex(/^(\d{4}-W\d{2}|\d{4}-\d{2})?$/, 'must be an ISO week (2026-W49) or a month (2026-12)')
+    .optional(),
+});
+
+function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw Errors.validation(
+    [{ field: issue?.path.join('.') ?? '', message: issue?.message ?? 'invalid' }],
+    `${issue?.path.join('.')}: ${issue?.message}`,
+  );
+}
+
+/** Only an admin's session carries an admin key; anyone else is refused (403), whatever they post. */
+function adminKeyOf(request: FastifyRequest): string {
+  const operator = request.session.operator as Operator;
+  if (operator.role !== 'admin' || !operator.adminKey) {
+    throw Errors.forbidden('admin jobs need the admin key: this session is read-only');
+  }
+  return operator.adminKey;
+}
+
+type Failed = Extract<ApiResult<unknown>, { ok: false }>;
+
+function failureLine(service: string, result: Failed): SafeHtml {
+  return html`${service}: ${result.message}`;
+}
+
+/** A service's 4xx is passed on (the job was refused as asked); anything else is a bad gateway. */
+function statusOf(failure: Failed | undefined): number {
+  if (!failure) return 200;
+  return failure.status !== undefined && failure.status >= 400 && failure.status < 500 ? failure.status : 502;
+}
+
+interface ScoringRun {
+  evaluationAt: string;
+  alreadyCompleted: boolean;
+  membersEvaluated: number;
+  membersChanged: number;
+  pointsExpired: number;
+}
+interface TierRun {
+  asOf: string;
+  status: string;
+  alreadyCompleted: boolean;
+  membersEvaluated: number;
+  downgrades: number;
+}
+
+interface GrantsRun {
+  runs: { period: string; membersScanned: number; granted: number; finished: boolean }[];
+  expired: number;
+}
+
+/** The admin jobs, run with the operator's own admin key (the console holds none of its own). */
+export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstream }): void {
+  const { upstream } = deps;
+  /** The job's outcome: in place for htmx, as a page with a way back otherwise. */
+  function respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    title: string,
+    lines: SafeHtml[],
+    failure?: Failed,
+  ) {
+    const notice = html`<div class="notice ${failure ? 'notice-error' : 'notice-success'}" data-state="${failure ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
+    const body =
+      request.headers['hx-request'] === 'true'
+        ? notice
+        : html`<h1 class="page-title">Admin job</h1>${notice}<p><a href="/programme">Back to the programme</a></p>`;
+    return sendFragmentOrPage(
+      request,
+      reply,
+      body,
+      { title: 'Admin job', section: 'programme' },
+      statusOf(failure),
+    );
+  }
+
+  app.post('/jobs/evaluation', async (request, reply) => {
+    const key = adminKeyOf(request);
+    const { asOf } = parseForm(evaluationBody, request.body);
+    const body = { asOf: (asOf ?? new Date()).toISOString() };
+    // Scoring first, then tier, as `pnpm taobi evaluate` does: each decides on its own data.
+    const scoring = await upstream.call<ScoringRun>('scoring', '/v1/admin/evaluations', {
+      method: 'POST',
+      key,
+      body,
+    });
+    if (!scoring.ok) {
+      return respond(
+        request,
+        reply,
+        'The evaluation did not run',
+        [failureLine('scoring', scoring)],
+        scoring,
+      );
+    }
+    const tier = await upstream.call<TierRun>('tier', '/v1/admin/evaluations', { method: 'POST', key, body });
+    const s = scoring.data;
+    const lines = [
+      html`Scoring: evaluation of ${formatDateTime(s.evaluationAt)}${s.alreadyCompleted ? ' had already run' : ''}: ${formatInteger(s.membersChanged)} of ${formatInteger(s.membersEvaluated)} members changed, ${formatInteger(s.pointsExpired)} points expired.`,
+      tier.ok
+        ? html`Tier: evaluation of ${formatDateTime(tier.data.asOf)} ${tier.data.alreadyCompleted ? 'had already run' : tier.data.status}: ${formatInteger(tier.data.downgrades)} downgrades of ${formatInteger(tier.data.membersEvaluated)} members.`
+        : failureLine('tier', tier),
+    ];
+    request.log.info({ asOf: body.asOf, tier: tier.ok }, 'evaluation run from the console');
+    const title = tier.ok ? 'Evaluation done' : 'Evaluation done on scoring only';
+    return respond(request, reply, title, lines, tier.ok ? undefined : tier);
+  });
+
+  app.post('/jobs/periodic-grants', async (request, reply) => {
+    const key = adminKeyOf(request);
+    const { period } = parseForm(grantsBody, request.body);
+    const result = await upstream.call<GrantsRun>('entitlement', '/v1/admin/periodic-grants', {
+      method: 'POST',
+      key,
+      body: period ? { period } : {},
+    });
+    if (!result.ok) {
+      return respond(
+        request,
+        reply,
+        'The periodic grants did not run',
+        [failureLine('entitlement', result)],
+        result,
+      );
+    }
+    request.log.info({ period }, 'periodic grants run from the console');
+    return respond(request, reply, 'Periodic grants done', [
+      ...result.data.runs.map(
+        (run) =>
+          html`${run.period}: ${formatInteger(run.granted)} granted to ${formatInteger(run.membersScanned)} members scanned${run.finished ? '' : ' (not finished: run it again to resume)'}.`,
+      ),
+      html`${formatInteger(result.data.expired)} grants past their validity marked expired.`,
+    ]);
+  });
+}

@@ -1,0 +1,56 @@
+import type { ApiResult } from '../upstream/api';
+import { html, type SafeHtml } from './html';
+
+/** One panel of a page: a titled section, labelled by its heading. */
+export function card(options: {
+  id: string;
+  title: string;
+  body: SafeHtml | SafeHtml[];
+  /** Spans the whole row of the grid, or two columns of it on a wide screen. */
+  wide?: boolean | 'two-columns';
+  subtitle?: string | SafeHtml;
+}): SafeHtml {
+  return html`<section class="card${options.wide === 'two-columns' ? ' card-span-2' : options.wide ? ' card-wide' : ''}" id="${options.id}" aria-labelledby="${options.id}-title">
+  <header class="card-header"><h2 id="${options.id}-title">${options.title}</h2>${
+    options.subtitle ? html`<p class="card-subtitle">${options.subtitle}</p>` : ''
+  }</header>
+  ${options.body}
+</section>`;
+}
+
+/** What a panel shows instead of data when its service gave none. */
+export function failureNotice(result: Extract<ApiResult<unknown>, { ok: false }>, what: string): SafeHtml {
+  switch (result.failure) {
+    case 'not-available':
+      return html`<p class="notice notice-upcoming" data-state="not-available">${what}: not available on this stack yet.</p>`;
+    case 'refused':
+      return html`<p class="notice notice-warning" data-state="refused">${what}: the service refused the key (${result.status}).</p>`;
+    default:
+      return html`<p class="notice notice-error" data-state="failed" role="status">${what}: ${result.message}</p>`;
+  }
+}
+
+/** A table that scrolls sideways on a narrow screen, reachable by keyboard. */
+export function scrollTable(label: string, table: SafeHtml): SafeHtml {
+  return html`<div class="table-scroll" role="region" aria-label="${label}" tabindex="0">${table}</div>`;
+}
+
+/** A Chart.js chart drawn by /assets/console.js from its data attribute, with its data as a table. */
+export function chart(options: {
+  id: string;
+  label: string;
+  type: 'bar' | 'doughnut' | 'line';
+  labels: string[];
+  datasets: { label: string; data: number[] }[];
+  /** One CSS custom property per label (`--tier-gold`): the stylesheet holds every colour. */
+  colors: string[];
+  small?: boolean;
+}): SafeHtml {
+  const spec = {
+    type: options.type,
+    labels: options.labels,
+    datasets: options.datasets,
+    colors: options.colors,
+  };
+  return html`<div class="chart${options.small ? ' chart-small' : ''}"><canvas id="${options.id}" role="img" aria-label="${options.label}" data-chart="${JSON.stringify(spec)}"></canvas></div>`;
+}

@@ -1,0 +1,63 @@
+/** How the console writes numbers, money, dates and names. The programme runs on Shanghai time. */
+const dateTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Shanghai',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+const dateOnly = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Shanghai',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
+const integer = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+/** "8 Dec 2026, 00:00" in Asia/Shanghai, or a dash. */
+export function formatDateTime(iso: string | null | undefined): string {
+  return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  return iso ? dateOnly.format(new Date(iso)) : '—';
+}
+
+export function formatInteger(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : integer.format(value);
+}
+
+export function formatRate(perSecond: number | undefined): string {
+  return perSecond === undefined ? '—' : `${decimal.format(perSecond)}/s`;
+}
+
+/** Fen as yuan: 8800 → "88.00 CNY". */
+export function formatMoney(money: { amount: number; currency: string } | null | undefined): string {
+  if (!money) return '—';
+  return `${(money.amount / 100).toFixed(2)} ${money.currency}`;
+}
+
+/** BLACK_DIAMOND → "Black Diamond". */
+export function tierName(tier: string | null | undefined): string {
+  if (!tier) return '—';
+  return tier
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+/** A CSS class per tier for its colour: `tier-black-diamond`. */
+export function tierClass(tier: string | null | undefined): string {
+  return `tier-${(tier ?? 'unknown').toLowerCase().replaceAll('_', '-')}`;
+}
+
+export const LINE_NAMES: Record<string, string> = {
+  base: 'Base',
+  ecommerce: 'E-commerce',
+  food: 'Food',
+  travel: 'Travel',
+  mobility: 'Mobility',
+};
