@@ -21,6 +21,7 @@ import {
   type OutboxRelay,
   type Service,
 } from '@taobi/platform';
+import { categoryNames, DEFAULT_RULE_SET, parseRuleSet } from '@taobi/rules';
 import type { EntitlementConfig } from './config';
 import { createTierChangeHandler } from './consumers/tier-changed';
 import { registerAdminRoutes } from './http/admin-routes';
@@ -65,6 +66,9 @@ export function buildEntitlementService(
     parseCatalogue,
     DEFAULT_CATALOGUE,
   );
+  // The rule set every service reads (RULE_SET_FILE, else the shipped one): its product categories
+  // are what a merchant offer may target.
+  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   const clock = options.clock ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');
@@ -149,6 +153,7 @@ export function buildEntitlementService(
   const context: RouteContext = {
     pool,
     catalogue,
+    categories: categoryNames(rules.score),
     clock,
     access,
     wake,

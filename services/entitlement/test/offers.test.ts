@@ -1,4 +1,5 @@
-import { uniqueId, waitFor } from '@taobi/tests';
+import { DEFAULT_RULE_SET } from '@taobi/rules';
+import { uniqueId, waitFor, writeRuleSetFile } from '@taobi/tests';
 import { ADMIN, CHECKOUT, firstAssignment, Harness, MERCHANT, MERCHANT_2, READ } from './harness';
 
 const offer = (overrides: Record<string, unknown> = {}) => ({
@@ -250,5 +251,50 @@ describe('merchant offers (real Kafka and Postgres)', () => {
     );
     expect(redeemed).toHaveLength(10);
     expect((await offersOf(members[0] as string)).offers.map((o) => o.id)).not.toContain(limited.id);
+  });
+});
+
+describe('merchant offers under a rule set with a fifth source (sources are data)', () => {
+  it("when the rule set adds a source, then an offer may target its categories and a member's offers narrow to one; a category no source has is still refused", async () => {
+    const cinema = {
+      channels: ['maoyan'],
+      categories: { screening: { fenPerPoint: 2_000, orderCap: 15 } },
+      monthlyCap: 30,
+      frequency: { pointsPerOrder: 1, minNetAmount: 3_000, monthlyCap: 4 },
+    };
+    const file = writeRuleSetFile({
+      ...DEFAULT_RULE_SET,
+      version: '2026.1-cinema',
+      score: { ...DEFAULT_RULE_SET.score, sources: { ...DEFAULT_RULE_SET.score.sources, cinema } },
+    });
+    const h = await Harness.start({ env: { RULE_SET_FILE: file.path } });
+    try {
+      const create = (body: unknown) =>
+        h.inject({ method: 'POST', url: '/v1/offers', headers: MERCHANT, payload: body as object });
+      const screenings = await create(offer({ audience: { categories: ['screening'] } }));
+      expect(screenings.statusCode).toBe(201);
+      const unknown = await create(offer({ audience: { categories: ['jewellery'] } }));
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().error.fields).toEqual([
+        expect.objectContaining({
+          field: 'audience.categories.0',
+          message: expect.stringContaining('screening'),
+        }),
+      ]);
+
+      const member = uniqueId('m');
+      await h.produce([firstAssignment(member, 'DIAMOND')]);
+      const offersOf = async (query: string) =>
+        h.inject({ method: 'GET', url: `/v1/members/${member}/offers${query}`, headers: READ });
+      await waitFor(async () => (await offersOf('')).json().tier === 'DIAMOND', {
+        description: 'the tier applied',
+      });
+      const listed = (await offersOf('?category=screening')).json().offers.map((o: { id: string }) => o.id);
+      expect(listed).toContain(screenings.json().id);
+      expect((await offersOf('?category=jewellery')).statusCode).toBe(400);
+    } finally {
+      await h.close();
+      file.remove();
+    }
   });
 });

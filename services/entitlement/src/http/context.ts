@@ -12,6 +12,8 @@ import type { Vip88TermEnder } from '../jobs/vip88-term-end';
 export interface RouteContext {
   pool: Pool;
   catalogue: Catalogue;
+  /** The rule set's product categories (every source's): what an offer's audience may name. */
+  categories: readonly string[];
   clock: () => Date;
   /** Which keys may call a route: `onRequest: ctx.access.require('read')`. */
   access: AccessControl;

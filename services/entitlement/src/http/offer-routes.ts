@@ -25,32 +25,44 @@ const distinct = <T extends z.ZodType>(item: T) =>
     .min(1)
     .refine((items) => new Set(items).size === items.length, 'must not repeat an entry');
 
-const newOfferSchema = z
-  .strictObject({
-    /** Optional, for clients of the earlier API: when given it must be the key's own merchant. */
-    merchantId: merchantIdSchema.optional(),
-    /** One shop of the merchant; absent: all of them. */
-    shopId: merchantIdSchema.optional(),
-    title: z.string().trim().min(1).max(120),
-    description: z.string().max(500).default(''),
-    percentOff: z.number().int().min(1).max(90),
-    /** Who may redeem it; every part optional (absent: no restriction), all given parts must hold. */
-    audience: z
-      .strictObject({
-        tiers: distinct(tierSchema).optional(),
-        categories: distinct(categorySchema).optional(),
-        vip88: z.boolean().optional(),
-      })
-      .default({}),
-    validFrom: isoTimeSchema,
-    validTo: isoTimeSchema,
-    /** The most redemptions the offer may ever have. */
-    budget: z.number().int().min(1).max(10_000_000),
-  })
-  .refine((offer) => Date.parse(offer.validFrom) < Date.parse(offer.validTo), {
-    path: ['validTo'],
-    message: 'must be after validFrom',
+/**
+ * A product category of the rule set in force (sources are data: the categories are every source's
+ * there), so an offer never targets a category no order can have.
+ */
+function ruleSetCategory(categories: readonly string[]) {
+  return categorySchema.refine((category) => categories.includes(category), {
+    message: `must be a category of the rule set (${categories.join(', ')})`,
   });
+}
+
+function newOfferSchema(categories: readonly string[]) {
+  return z
+    .strictObject({
+      /** Optional, for clients of the earlier API: when given it must be the key's own merchant. */
+      merchantId: merchantIdSchema.optional(),
+      /** One shop of the merchant; absent: all of them. */
+      shopId: merchantIdSchema.optional(),
+      title: z.string().trim().min(1).max(120),
+      description: z.string().max(500).default(''),
+      percentOff: z.number().int().min(1).max(90),
+      /** Who may redeem it; every part optional (absent: no restriction), all given parts must hold. */
+      audience: z
+        .strictObject({
+          tiers: distinct(tierSchema).optional(),
+          categories: distinct(ruleSetCategory(categories)).optional(),
+          vip88: z.boolean().optional(),
+        })
+        .default({}),
+      validFrom: isoTimeSchema,
+      validTo: isoTimeSchema,
+      /** The most redemptions the offer may ever have. */
+      budget: z.number().int().min(1).max(10_000_000),
+    })
+    .refine((offer) => Date.parse(offer.validFrom) < Date.parse(offer.validTo), {
+      path: ['validTo'],
+      message: 'must be after validFrom',
+    });
+}
 
 const offerParamsSchema = z.object({ offerId: z.uuid() });
 
@@ -75,6 +87,8 @@ function merchantOf(request: FastifyRequest): string {
 
 export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const merchantKey = ctx.access.require('merchant');
+  const offerSchema = newOfferSchema(ctx.categories);
+  const category = ruleSetCategory(ctx.categories);
 
   /**
    * A merchant targets members: any combination of tiers, product categories and 88VIP holders,
@@ -84,7 +98,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    */
   app.post('/v1/offers', { onRequest: merchantKey }, async (request, reply) => {
     const merchantId = merchantOf(request);
-    const body = parseOr400(newOfferSchema, request.body ?? {}, []);
+    const body = parseOr400(offerSchema, request.body ?? {}, []);
     if (body.merchantId !== undefined && body.merchantId !== merchantId) {
       throw Errors.forbidden(`this key creates offers for merchant ${merchantId} only`);
     }
@@ -173,7 +187,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const query = parseOr400(
       z.strictObject({
         limit: z.coerce.number().int().min(1).max(500).default(100),
-        category: categorySchema.optional(),
+        category: category.optional(),
         merchantId: merchantIdSchema.optional(),
       }),
       request.query,
