@@ -2,6 +2,7 @@ import { TIERS, type Tier, type TopicNames } from '@taobi/contracts';
 import { callApi, type Endpoints } from '../endpoints';
 import type { TopicWatch } from '../kafka-watch';
 import { mapLimit, table } from '../report';
+import { waitForProgress } from '../stall';
 
 /** What the programme part of the demo report needs from the run. */
 export interface ProgrammeRun {
@@ -11,6 +12,8 @@ export interface ProgrammeRun {
   memberIds: string[];
   /** Each member's tier, in `memberIds` order. */
   tiers: Tier[];
+  /** A wait fails, saying what is stuck, when nothing moved for this long. */
+  stallMs: number;
 }
 
 interface Granted {
@@ -21,7 +24,6 @@ interface Granted {
   details: Record<string, unknown>;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pct = (n: number, of: number) => (of === 0 ? '   -' : `${((n * 100) / of).toFixed(1).padStart(4)}%`);
 const row = (cells: (string | number)[], widths: number[]) =>
   cells.map((cell, i) => String(cell).padStart(widths[i] ?? 8)).join(' ');
@@ -94,7 +96,17 @@ export async function programmeReport(run: ProgrammeRun): Promise<boolean> {
   const bundleRecords = () =>
     records().filter((r) => r.action === 'granted' && r.details.vip88ActivationId !== undefined).length;
   const expectedBundle = terms.reduce((n, t) => n + t.bundle.length, 0);
-  for (let waited = 0; bundleRecords() < expectedBundle && waited < 10_000; waited += 250) await pause(250);
+  await waitForProgress({
+    what: "the 88VIP bundles' grants on the entitlement topic",
+    stallMs: run.stallMs,
+    intervalMs: 250,
+    poll: async () => bundleRecords(),
+    done: (seen) => seen >= expectedBundle,
+    progress: (seen) => seen,
+    stuck: (seen) =>
+      `${seen} of ${expectedBundle} bundle grants seen on ${run.topics.entitlementChanged} ` +
+      "(is entitlement's outbox relay publishing? its log and `pnpm taobi status`)",
+  });
   ok &&= terms.every((t) => t.bundle.length > 0) && bundleRecords() >= expectedBundle;
   say('\n10. 88VIP bundles (POST /v1/members/:id/vip88/activations with the checkout key)');
   say(

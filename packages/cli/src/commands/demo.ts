@@ -99,7 +99,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
     say('\n4. Latency probes on the quiet stack: 40 new members, one qualifying order each');
     const idle = await probeLatency(endpoints, watch, topics, runId, options.stallMs);
     const memberIds = Array.from({ length: options.members }, (_, i) => `${runId}-m${i}`);
-    return await report(endpoints, watch, topics, memberIds, mine, result.acceptedAt, idle);
+    return await report(endpoints, watch, topics, memberIds, mine, result.acceptedAt, idle, options.stallMs);
   } finally {
     await watch.close();
   }
@@ -201,6 +201,7 @@ async function report(
   mine: (memberId: string) => boolean,
   acceptedAt: Map<string, number>,
   idle: number[],
+  stallMs: number,
 ): Promise<number> {
   const say = (line = '') => console.log(line);
   const read = <T>(url: string) => callApi<T>(url, { key: endpoints.readKey });
@@ -304,6 +305,7 @@ async function report(
     topics,
     memberIds,
     tiers: tiers.map((t) => t.tier),
+    stallMs,
   });
 
   const populated = [...histogram.values()].every((n) => n > 0);
