@@ -81,7 +81,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
   app.get('/v1/members/:id/score/history', { onRequest: guard }, async (request) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(historyQuerySchema, request.query, '');
-    const cursor = query.cursor === undefined ? undefined : historyCursor.decode(query.cursor);
+    const cursor = query.cursor === undefined ? undefined : historyCursor(options.rules).decode(query.cursor);
     return readHistory(options.pool, id, { limit: query.limit, cursor }, options.rules);
   });
 }

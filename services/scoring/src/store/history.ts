@@ -1,6 +1,13 @@
-import { externalIdSchema, isoTimeSchema, type Source, sourceSchema } from '@taobi/contracts';
+import { externalIdSchema, isoTimeSchema, type Source } from '@taobi/contracts';
 import { cursorCodec } from '@taobi/platform';
-import { addMonths, bucketPoints, expiryEvaluationOf, type Month, type RuleSet } from '@taobi/rules';
+import {
+  addMonths,
+  bucketPoints,
+  expiryEvaluationOf,
+  type Month,
+  type RuleSet,
+  sourceIds,
+} from '@taobi/rules';
 import { z } from 'zod';
 import type { Queryable } from './sql';
 
@@ -65,10 +72,14 @@ export interface History {
 
 /**
  * The history's keyset: the last contribution of a page, as (occurredAt, source, orderId). Only
- * what the ledger can hold decodes: an instant of years 0001-9999, a known source, an external id.
+ * what the ledger can hold decodes: an instant of years 0001-9999, a source of the rule set in
+ * force (sources are data), an external id.
  */
-export const historyCursor = cursorCodec(z.tuple([isoTimeSchema, sourceSchema, externalIdSchema]));
-type Cursor = ReturnType<typeof historyCursor.decode>;
+export function historyCursor(rules: RuleSet) {
+  const source = z.string().refine((id) => sourceIds(rules.score).includes(id));
+  return cursorCodec(z.tuple([isoTimeSchema, source, externalIdSchema]));
+}
+type Cursor = ReturnType<ReturnType<typeof historyCursor>['decode']>;
 
 export async function readHistory(
   db: Queryable,
@@ -192,7 +203,7 @@ export async function readHistory(
     })),
     nextCursor:
       hasMore && lastRow
-        ? historyCursor.encode([lastRow.occurred_at.toISOString(), lastRow.source, lastRow.order_id])
+        ? historyCursor(rules).encode([lastRow.occurred_at.toISOString(), lastRow.source, lastRow.order_id])
         : null,
   };
 }
