@@ -1,8 +1,6 @@
-import { clawbacksAbove, DEFAULT_CATALOGUE, vip88Bundle, welcomeGift } from '@taobi/benefits';
+import { clawbacksAbove, DEFAULT_CATALOGUE, vip88Bundle } from '@taobi/benefits';
 import { uniqueId, waitFor } from '@taobi/tests';
-import { CHECKOUT, firstAssignment, Harness, READ, tierChange } from './harness';
-
-const LOTTERY = welcomeGift(DEFAULT_CATALOGUE).id;
+import { CHECKOUT, firstAssignment, Harness, LOTTERY, READ, tierChange } from './harness';
 
 describe('a refund clawback (real Kafka and Postgres)', () => {
   let h: Harness;

@@ -1,3 +1,4 @@
+import { DEFAULT_CATALOGUE, welcomeGift } from '@taobi/benefits';
 import {
   type EntitlementChanged,
   type Tier,
@@ -26,6 +27,12 @@ export const CHECKOUT = { authorization: 'Bearer dev-checkout-key' };
 /** Bound to merchant `dev-merchant` (resp. `dev-merchant-2`). */
 export const MERCHANT = { authorization: 'Bearer dev-merchant-key' };
 export const MERCHANT_2 = { authorization: 'Bearer dev-merchant-2-key' };
+
+/**
+ * The welcome-gift lottery's benefit: a member placed or raised in a tier may win its voucher (5% at
+ * Bronze), so tests of what a tier grants leave it out.
+ */
+export const LOTTERY = welcomeGift(DEFAULT_CATALOGUE).id;
 
 /** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
 export class TestClock {

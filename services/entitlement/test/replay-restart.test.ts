@@ -1,4 +1,4 @@
-import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange, welcomeGift } from '@taobi/benefits';
+import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange } from '@taobi/benefits';
 import type { EntitlementChanged, TierChanged } from '@taobi/contracts';
 import { createPool } from '@taobi/platform';
 import {
@@ -13,13 +13,12 @@ import {
   uniqueId,
   waitFor,
 } from '@taobi/tests';
-import { Harness, tierChange } from './harness';
+import { Harness, LOTTERY, tierChange } from './harness';
 
 const GRANTABLE_AT_BLACK_DIAMOND = benefitsAt(DEFAULT_CATALOGUE, 'BLACK_DIAMOND').filter(
   grantedOnTierChange,
 ).length;
 /** The lottery's voucher: granted per winning draw, not by the tier (counted from the draws). */
-const LOTTERY = welcomeGift(DEFAULT_CATALOGUE).id;
 
 async function snapshot(h: Harness, memberId: string) {
   const grants = await h.pool.query(

@@ -1,7 +1,7 @@
-import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange, minTierOf, welcomeGift } from '@taobi/benefits';
+import { benefitsAt, DEFAULT_CATALOGUE, grantedOnTierChange, minTierOf } from '@taobi/benefits';
 import { type Tier, tierRank } from '@taobi/contracts';
 import { uniqueId, waitFor } from '@taobi/tests';
-import { CHECKOUT, Harness, tierChange } from './harness';
+import { CHECKOUT, Harness, LOTTERY, tierChange } from './harness';
 
 const catalogue = DEFAULT_CATALOGUE;
 /** What a member at `tier` holds after tier changes: every grantable benefit up to the tier. */
@@ -17,7 +17,6 @@ const statusIdsAbove = (tier: Tier) =>
     .sort();
 
 /** The lottery's voucher comes from winning draws, not from the tier: left out where tiers are compared. */
-const LOTTERY = welcomeGift(catalogue).id;
 const fromTier = <T extends { benefitId: string }>(list: T[]) => list.filter((e) => e.benefitId !== LOTTERY);
 
 describe('entitlements from tier changes (real Kafka and Postgres)', () => {
