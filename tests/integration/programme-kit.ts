@@ -250,3 +250,22 @@ export function order(
     receivedAt: new Date(input.occurredAt).toISOString(),
   } as ConsumptionEvent;
 }
+
+/** A canonical full refund of `of`, as an ingest service puts it on the topic. */
+export function refund(of: ConsumptionEvent, occurredAt: string): ConsumptionEvent {
+  sequence += 1;
+  const refundId = `${of.orderId}-r${sequence}`;
+  return {
+    eventId: consumptionEventId(of.source, 'refunded', refundId),
+    schemaVersion: 1,
+    kind: 'refunded',
+    source: of.source,
+    memberId: of.memberId,
+    orderId: of.orderId,
+    refundId,
+    amount: of.amount,
+    currency: 'CNY',
+    occurredAt: new Date(occurredAt).toISOString(),
+    receivedAt: new Date(occurredAt).toISOString(),
+  } as ConsumptionEvent;
+}

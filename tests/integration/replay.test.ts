@@ -6,7 +6,7 @@
  * test's own database.
  */
 import { ServiceProcess, TestClock, testEndpoints, uniqueId } from '../support';
-import { order, Programme } from './programme-kit';
+import { order, Programme, refund } from './programme-kit';
 
 const JAN_20 = '2027-01-20T04:00:00.000Z';
 const JAN_21 = '2027-01-21T04:00:00.000Z';
@@ -17,23 +17,32 @@ const MAR_10 = '2027-03-10T04:00:00.000Z';
 
 describe('pnpm taobi replay: a member, or every member, from the log against what the services store', () => {
   const clock = new TestClock(JAN_20);
-  const [member, other] = [uniqueId('m'), uniqueId('m')];
+  const [member, other, refunder] = [uniqueId('m'), uniqueId('m'), uniqueId('m')];
   let programme: Programme;
 
   beforeAll(async () => {
     programme = await Programme.start(clock);
     // Silver in January, Gold a few days later, Silver again when March 2026 expires in March 2027.
+    // The refunder is placed in Silver, then a refund of that order takes it back (a clawback).
+    const bought = order(refunder, { amount: 400_000, occurredAt: '2027-01-10T12:00:00+08:00' });
     clock.set(JAN_21);
     await programme.produce([
       order(member, { amount: 400_000, occurredAt: '2026-03-15T12:00:00+08:00' }),
       order(other, { amount: 60_000, occurredAt: '2027-01-02T12:00:00+08:00' }),
+      bought,
     ]);
     await programme.settle();
     clock.set(JAN_25);
-    await programme.produce(
-      [1, 2, 3].map(() => order(member, { amount: 400_000, occurredAt: '2026-04-15T12:00:00+08:00' })),
-    );
+    await programme.produce([
+      ...[1, 2, 3].map(() => order(member, { amount: 400_000, occurredAt: '2026-04-15T12:00:00+08:00' })),
+      refund(bought, '2027-01-24T12:00:00+08:00'),
+    ]);
     await programme.settle();
+    const clawback = await programme.read('tier', `/v1/members/${refunder}/tier/history`);
+    expect(clawback.decisions.map((d: { reason: string }) => d.reason)).toEqual([
+      'refund-clawback',
+      'first-score',
+    ]);
     for (const at of [FEB_8, MAR_8]) {
       clock.set(at);
       await programme.evaluate();
@@ -68,8 +77,8 @@ describe('pnpm taobi replay: a member, or every member, from the log against wha
     expect(one.code).toBe(0);
 
     const all = await replay('--all');
-    expect(all.output).toMatch(/replaying \[█+\] 2\/2 members, 0 with differences/);
-    expect(all.output).toMatch(/^identical: 2 members replayed from 5 records$/m);
+    expect(all.output).toMatch(/replaying \[█+\] 3\/3 members, 0 with differences/);
+    expect(all.output).toMatch(/^identical: 3 members replayed from 7 records$/m);
     expect(all.code).toBe(0);
   });
 
@@ -99,7 +108,7 @@ describe('pnpm taobi replay: a member, or every member, from the log against wha
 
     const all = await replay('--all');
     expect(all.output).toMatch(new RegExp(`^${member}: score version 2`, 'm'));
-    expect(all.output).toMatch(/^1 of 2 members differ \(3 differences\); 1 identical$/m);
+    expect(all.output).toMatch(/^1 of 3 members differ \(3 differences\); 2 identical$/m);
     expect(all.code).toBe(1);
   });
 

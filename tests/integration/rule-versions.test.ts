@@ -221,7 +221,8 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
       { ruleSet: candidate() },
       READ,
     );
-    expect(read.status).toBe(401);
+    // A read key is known, but not an admin's: 403.
+    expect(read.status).toBe(403);
     const badAsOf = await programme.call('scoring', 'GET', '/v1/rules?asOf=June', undefined, READ);
     expect([badAsOf.status, badAsOf.body.error.fields]).toEqual([
       400,

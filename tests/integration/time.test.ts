@@ -16,6 +16,7 @@ const APR_8 = '2027-04-07T16:00:00.000Z';
 const APR_20 = '2027-04-20T04:00:00.000Z';
 
 describe('time: what the services had assigned at any instant, why, and what comes next', () => {
+  // A member placed (first score), upgraded, then downgraded twice by evaluations.
   const clock = new TestClock(JAN_20);
   const member = uniqueId('m');
   let programme: Programme;
@@ -53,7 +54,7 @@ describe('time: what the services had assigned at any instant, why, and what com
     await programme?.stop();
   });
 
-  it('when a member spends in March, then in April 2026, then they are upgraded twice, and the forecast names the evaluations that will take the points back', async () => {
+  it('when a member spends in March, then in April 2026, then they are placed in Silver and upgraded to Gold, and the forecast names the evaluations that will take the points back', async () => {
     // 4,000 CNY of physical goods is 100 points (the order cap) and a frequency point.
     clock.set(JAN_21);
     await programme.produce([order(member, { amount: 400_000, occurredAt: '2026-03-15T12:00:00+08:00' })]);
@@ -130,7 +131,7 @@ describe('time: what the services had assigned at any instant, why, and what com
       'SILVER>BRONZE:monthly-evaluation',
       'GOLD>SILVER:monthly-evaluation',
       'SILVER>GOLD:score-increase',
-      'BRONZE>SILVER:score-increase',
+      'null>SILVER:first-score',
     ]);
     expect(history.decisions[1]).toMatchObject({
       at: MAR_8,
@@ -147,7 +148,8 @@ describe('time: what the services had assigned at any instant, why, and what com
       expiredMonths: [{ month: '2026-03', points: 101 }],
     });
     expect(history.decisions[3]).toMatchObject({
-      direction: 'up',
+      from: null,
+      direction: 'initial',
       threshold: 400,
       score: 401,
       scoreVersion: 1,

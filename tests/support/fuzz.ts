@@ -74,6 +74,8 @@ const FITTING = {
   status: fc.constantFrom('granted', 'used', 'revoked', 'expired'),
   asOf: anyInstant.map(encode),
   after: numberText.map(encode),
+  category: fc.constantFrom('meal', 'physical', 'hotel', 'screening', 'Meal', 'meal-'),
+  merchantId: fc.oneof(fc.constantFrom('dev-merchant', 'dev-merchant-2'), validId.map(encode)),
 };
 
 /**

@@ -1,4 +1,4 @@
-/** Text output for the CLI's reports. */
+/** Text output for the CLI's reports, and the bounded concurrency they read the APIs with. */
 export function barChart(rows: readonly (readonly [string, number])[], total: number, width = 40): string {
   const max = Math.max(1, ...rows.map(([, n]) => n));
   const label = Math.max(...rows.map(([name]) => name.length));
@@ -21,4 +21,23 @@ export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await fn(items[index] as T);
+      }
+    }),
+  );
+  return results;
 }

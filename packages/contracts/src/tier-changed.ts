@@ -2,7 +2,20 @@ import { z } from 'zod';
 import { envelopeSchema, isoTimeSchema, monthSchema } from './common';
 import { tierSchema } from './tiers';
 
-export const tierChangeReasonSchema = z.enum(['score-increase', 'monthly-evaluation']);
+/**
+ * Why a member's tier was set:
+ * - `first-score`: the member's first score placed them (direction `initial`);
+ * - `score-increase`: a score change reached a higher tier (direction `up`);
+ * - `monthly-evaluation`: the evaluation moved them down (direction `down`);
+ * - `refund-clawback`: a refund took away the points a recent upgrade stood on, so the tier went back
+ *   at once to the one the remaining points support (direction `down`).
+ */
+export const tierChangeReasonSchema = z.enum([
+  'first-score',
+  'score-increase',
+  'monthly-evaluation',
+  'refund-clawback',
+]);
 
 /**
  * Why a member's tier changed, as the tier service decided it and keeps it forever (its decisions
@@ -36,16 +49,26 @@ export const tierDecisionSchema = z.object({
 });
 export type TierDecision = z.infer<typeof tierDecisionSchema>;
 
-/** `taobi.tier-changed.v1`: a member changed tier (docs/design.md, "Topics"). */
-export const tierChangedSchema = envelopeSchema.extend({
-  previousTier: tierSchema,
-  tier: tierSchema,
-  direction: z.enum(['up', 'down']),
-  score: z.number().int().nonnegative(),
-  /** The score-changed version that caused this change. */
-  scoreVersion: z.number().int().nonnegative(),
-  reason: tierChangeReasonSchema,
-  /** Added to v1 (optional: records written before it lack it): why, as the decisions table keeps it. */
-  decision: tierDecisionSchema.optional(),
-});
+/**
+ * `taobi.tier-changed.v1`: a member was placed in a tier for the first time, or changed tier
+ * (docs/design.md, "Topics"). A first assignment has direction `initial` and `previousTier` null.
+ */
+export const tierChangedSchema = envelopeSchema
+  .extend({
+    /** The tier before the change; null for a first assignment (direction `initial`). */
+    previousTier: tierSchema.nullable(),
+    tier: tierSchema,
+    direction: z.enum(['initial', 'up', 'down']),
+    score: z.number().int().nonnegative(),
+    /** The score-changed version that caused this change. */
+    scoreVersion: z.number().int().nonnegative(),
+    reason: tierChangeReasonSchema,
+    /** Added to v1 (optional: records written before it lack it): why, as the decisions table keeps it. */
+    decision: tierDecisionSchema.optional(),
+  })
+  .refine((record) => (record.direction === 'initial') === (record.previousTier === null), {
+    path: ['previousTier'],
+    message: 'must be null exactly when direction is initial',
+  });
 export type TierChanged = z.infer<typeof tierChangedSchema>;
+export type TierChangeReason = z.infer<typeof tierChangeReasonSchema>;

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   ConfigError,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createHttpApp,
   createKafka,
   createKafkaProbe,
@@ -82,10 +82,7 @@ export function buildScoringService(
   logger: Logger,
   dependencies: ScoringDependencies = {},
 ): Service {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const now = dependencies.clock ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -130,22 +127,9 @@ export function buildScoringService(
     logger,
     onOutboxWritten: () => relay?.wake(),
   });
-  registerScoreRoutes(app, {
-    readKeys: config.READ_API_KEYS,
-    pool,
-    cache,
-    registry: openedRegistry,
-    now,
-    logger,
-  });
-  registerRuleRoutes(app, {
-    readKeys: config.READ_API_KEYS,
-    adminKeys: config.ADMIN_API_KEYS,
-    pool,
-    registry: openedRegistry,
-    now,
-  });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
+  registerScoreRoutes(app, { access, pool, cache, registry: openedRegistry, now, logger });
+  registerRuleRoutes(app, { access, pool, registry: openedRegistry, now });
+  registerAdminRoutes(app, { access, jobs, pool, now });
 
   let stopping = false;
   let commits = 0;

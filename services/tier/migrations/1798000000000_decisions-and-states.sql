@@ -48,14 +48,15 @@ CREATE TABLE tier.member_states (
   last_expiry json,
   downgrade_pending boolean NOT NULL,
   last_evaluation_as_of timestamptz,
+  upgraded_at timestamptz,
   PRIMARY KEY (member_id, revision)
 );
 
 -- The states before this migration are gone; each member's current one is kept.
 INSERT INTO tier.member_states (member_id, revision, recorded_at, tier, since, score, score_version,
-  expiring_points, expiring_at, downgrade_pending, last_evaluation_as_of)
+  expiring_points, expiring_at, downgrade_pending, last_evaluation_as_of, upgraded_at)
 SELECT member_id, revision, updated_at, tier, since, score, score_version, expiring_points, expiring_at,
-  downgrade_pending, last_evaluation_as_of
+  downgrade_pending, last_evaluation_as_of, upgraded_at
 FROM tier.members;
 
 -- Down Migration

@@ -5,6 +5,7 @@ import {
   type BatchConsumer,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createBatchConsumer,
   createHttpApp,
   createKafka,
@@ -59,11 +60,10 @@ export function buildTierService(
   logger: Logger,
   options: TierServiceOptions = {},
 ): TierService {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-    ...(config.RULE_SETS_FROM === 'scoring' ? { SCORING_READ_KEY: [config.SCORING_READ_KEY] } : {}),
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
+  if (config.RULE_SETS_FROM === 'scoring') {
+    assertNoDevelopmentKeys(config.TAOBI_ENV, { SCORING_READ_KEY: [config.SCORING_READ_KEY] });
+  }
   // The configured rule set (RULE_SET_FILE, else the shipped one): the evaluation calendar, and in
   // `file` mode the only rule set; otherwise scoring's registry decides (docs/adr/0006).
   const ruleSet =
@@ -119,15 +119,16 @@ export function buildTierService(
     },
   });
   registerReadRoutes(app, {
-    readKeys: config.READ_API_KEYS,
+    access,
     calendar: ruleSet.evaluation,
     ruleSets,
+    clawbackDays: config.CLAWBACK_DAYS,
     readModel,
     pool,
     metrics,
     now,
   });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
+  registerAdminRoutes(app, { access, evaluator, pool, ruleSet, now });
 
   // Migrations, and the copy of scoring's rule-set registry starts filling: reads need both.
   const prepare = once(async () => {
@@ -176,7 +177,16 @@ export function buildTierService(
         logger,
         schema: scoreChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
-        handle: createScoreChangedHandler({ pool, ruleSets, readModel, metrics, logger, now, wakeRelay }),
+        handle: createScoreChangedHandler({
+          pool,
+          ruleSets,
+          readModel,
+          metrics,
+          logger,
+          now,
+          wakeRelay,
+          clawbackDays: config.CLAWBACK_DAYS,
+        }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,

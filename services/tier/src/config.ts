@@ -34,6 +34,11 @@ export const tierConfigSchema = baseConfigSchema
     SCORING_READ_KEY: z.string().min(8).default(DEVELOPMENT_KEYS.read),
     /** How often the copy of scoring's rule-set registry is refreshed (evaluations always refresh). */
     RULE_SETS_REFRESH_MS: z.coerce.number().int().min(1000).default(30_000),
+    /**
+     * A refund that takes the score below the tier within this many days of the member's last
+     * placement or upgrade takes the tier back at once ("refund-clawback"); 0 turns it off.
+     */
+    CLAWBACK_DAYS: z.coerce.number().int().min(0).max(366).default(30),
   })
   .transform(withConsumerGroup('tier'))
   .transform((config) => ({

@@ -36,10 +36,11 @@ const err = (line: string) => process.stderr.write(line);
 /** Everything the replay needs that is not the member's: the registry, the evaluations, the catalogue. */
 async function programmeFacts(endpoints: Endpoints) {
   const read = (url: string) => callApi<Answer>(url, { key: endpoints.readKey });
-  const [rules, evaluations, catalogue] = await Promise.all([
+  const [rules, evaluations, catalogue, tiers] = await Promise.all([
     read(`${endpoints.url('scoring')}/v1/rules/versions`),
     callApi<Answer>(`${endpoints.url('tier')}/v1/admin/evaluations?limit=1000`, { key: endpoints.adminKey }),
     read(`${endpoints.url('entitlement')}/v1/benefits`),
+    read(`${endpoints.url('tier')}/v1/tiers`),
   ]);
   const registry: RuleSetVersion[] = withValidity(
     (rules.versions as Answer[]).map((v) => ({
@@ -53,6 +54,7 @@ async function programmeFacts(endpoints: Endpoints) {
   return {
     registry,
     evaluations: (evaluations.evaluations as TierEvaluation[]).filter((e) => e.startedAt),
+    clawbackDays: Number(tiers.clawbackDays ?? 0),
     catalogue: parseCatalogue({
       version: catalogue.version,
       benefits: catalogue.benefits,
@@ -159,7 +161,7 @@ async function replayOne(
     log,
     logStart,
     scoring: member.scoring,
-    tier: { ...member.tier, evaluations: facts.evaluations },
+    tier: { ...member.tier, evaluations: facts.evaluations, clawbackDays: facts.clawbackDays },
     entitlement: { ...member.entitlement, catalogue: facts.catalogue as Catalogue },
   });
 }

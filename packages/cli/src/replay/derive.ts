@@ -1,4 +1,4 @@
-import { benefitsAt, type Catalogue } from '@taobi/benefits';
+import { benefitsAt, type Catalogue, minTierOf } from '@taobi/benefits';
 import {
   type ConsumptionEvent,
   consumptionEventId,
@@ -91,6 +91,8 @@ export interface ReplayInput {
     decisions: StoredDecision[];
     current: { tier: Tier; score: number; scoreVersion: number };
     evaluations: TierEvaluation[];
+    /** Tier's `CLAWBACK_DAYS` (`GET /v1/tiers`): how long after an upgrade a refund takes it back. */
+    clawbackDays: number;
   };
   entitlement?: {
     tier: Tier;
@@ -296,6 +298,8 @@ export function replayMember(input: ReplayInput): ReplayResult {
         (evaluation): Step => ({ at: Date.parse(evaluation.startedAt), evaluation }),
       ),
     ].sort((a, b) => a.at - b.at || (a.version ? -1 : 1));
+    const firstSeen = new Map<string, bigint>();
+    for (const e of events) if (!firstSeen.has(e.eventId)) firstSeen.set(e.eventId, e.offset);
     const latest = (pick: (e: TierEvaluation) => string | null, at: number) =>
       input.tier.evaluations
         .filter((e) => {
@@ -314,9 +318,23 @@ export function replayMember(input: ReplayInput): ReplayResult {
           ...unseenMember(input.memberId, rules.score.baseScore, v.committedAt),
           lastEvaluationAsOf: latest((e) => e.completedAt, step.at),
         };
+        // The refunds first folded in the version's batch: what made the record a refund's.
+        const batch = v.logPosition;
+        const refundEventIds = batch
+          ? events
+              .filter(
+                (e) =>
+                  e.kind === 'refunded' &&
+                  e.offset >= offsetOf(batch.firstOffset) &&
+                  e.offset <= offsetOf(batch.lastOffset) &&
+                  firstSeen.get(e.eventId) === e.offset,
+              )
+              .map((e) => e.eventId)
+          : [];
         const outcome = applyScoreUpdate(
           before,
           {
+            refundEventIds,
             version: v.version,
             score: fromLog.get(v.version)?.score ?? v.score,
             occurredAt: v.committedAt,
@@ -330,6 +348,7 @@ export function replayMember(input: ReplayInput): ReplayResult {
           },
           rules.tiers,
           latest((e) => e.startedAt, step.at),
+          input.tier.clawbackDays,
         );
         state = outcome.state;
         if (outcome.applied && outcome.change) derived.push(explainTierChange(outcome.change, before, rules));
@@ -403,10 +422,15 @@ export function replayMember(input: ReplayInput): ReplayResult {
         differences.push(`entitlement: status benefit ${benefit.id} of ${tier} is not held`);
     }
     for (const benefit of catalogue.benefits) {
-      if (benefit.kind === 'status' && tierRank(benefit.minTier) > tierRank(tier) && live.has(benefit.id)) {
-        differences.push(
-          `entitlement: status benefit ${benefit.id} (${benefit.minTier}) is still held at ${tier}`,
-        );
+      // 88VIP bundle benefits (no tier audience) follow the 88VIP term, not the tier: not compared.
+      const minTier = minTierOf(benefit);
+      if (
+        benefit.kind === 'status' &&
+        minTier &&
+        tierRank(minTier) > tierRank(tier) &&
+        live.has(benefit.id)
+      ) {
+        differences.push(`entitlement: status benefit ${benefit.id} (${minTier}) is still held at ${tier}`);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -25,14 +25,13 @@ const adoptionSchema = z.strictObject({
 export function registerRuleRoutes(
   app: FastifyInstance,
   options: {
-    readKeys: readonly string[];
-    adminKeys: readonly string[];
+    access: AccessControl;
     pool: Pool;
     registry: () => RuleRegistry;
     now: () => Date;
   },
 ): void {
-  app.get('/v1/rules', { onRequest: requireKey(options.readKeys) }, async (request) => {
+  app.get('/v1/rules', { onRequest: options.access.require('read') }, async (request) => {
     const parsed = rulesQuerySchema.safeParse(request.query ?? {});
     if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
     const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
@@ -42,7 +41,7 @@ export function registerRuleRoutes(
     return { asOf: asOf.toISOString(), ...ruleSetView(entry) };
   });
 
-  app.get('/v1/rules/versions', { onRequest: requireKey(options.readKeys) }, async () => {
+  app.get('/v1/rules/versions', { onRequest: options.access.require('read') }, async () => {
     const registry = options.registry();
     const now = options.now();
     return {
@@ -51,7 +50,7 @@ export function registerRuleRoutes(
     };
   });
 
-  app.post('/v1/admin/rule-sets', { onRequest: requireKey(options.adminKeys) }, async (request, reply) => {
+  app.post('/v1/admin/rule-sets', { onRequest: options.access.require('admin') }, async (request, reply) => {
     const body = adoptionSchema.safeParse(request.body ?? {});
     if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
     const ruleSet = ruleSetSchema.safeParse(body.data.ruleSet);

@@ -1,5 +1,5 @@
 import { isoTimeSchema, memberIdSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Logger, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Logger, type Pool } from '@taobi/platform';
 import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { scoreAt, scoreVersions } from '../store/score-versions';
 import { readWindowState } from '../store/window-state';
 
 export interface ScoreRoutesOptions {
-  readKeys: readonly string[];
+  access: AccessControl;
   pool: Pool;
   cache: ScoreCache;
   registry: () => RuleRegistry;
@@ -62,7 +62,7 @@ export function pastInstant(asOf: string, now: Date): Date {
  */
 export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): void {
   const log = options.logger.child({ component: 'score-api' });
-  const guard = requireKey(options.readKeys);
+  const guard = options.access.require('read');
   const rulesOf = (version: string): RuleSet => {
     const registry = options.registry();
     return (

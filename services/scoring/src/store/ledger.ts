@@ -210,12 +210,15 @@ export async function foldBatch(
   await updateMembers(client, updates, { now, reason: 'consumption', ...(position ? { position } : {}) });
 
   const causes = new Map<string, string[]>();
+  const refundCauses = new Map<string, string[]>();
   const insertedIds = new Set(inserted);
   for (const event of events) {
     if (!insertedIds.has(event.eventId)) continue;
-    const list = causes.get(event.memberId) ?? [];
-    list.push(event.eventId);
-    causes.set(event.memberId, list);
+    for (const map of event.kind === 'refunded' ? [causes, refundCauses] : [causes]) {
+      const list = map.get(event.memberId) ?? [];
+      list.push(event.eventId);
+      map.set(event.memberId, list);
+    }
   }
   const records = updates
     .filter((u) => u.changed)
@@ -226,6 +229,7 @@ export async function foldBatch(
           previousScore: previousScore.get(u.memberId) ?? 0,
           expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
           causeEventIds: causes.get(u.memberId) ?? [],
+          refundEventIds: refundCauses.get(u.memberId) ?? [],
         },
         'consumption',
         now,

@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -20,9 +20,9 @@ const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100
  */
 export function registerAdminRoutes(
   app: FastifyInstance,
-  deps: { adminKeys: readonly string[]; evaluator: Evaluator; pool: Pool; ruleSet: RuleSet; now: () => Date },
+  deps: { access: AccessControl; evaluator: Evaluator; pool: Pool; ruleSet: RuleSet; now: () => Date },
 ): void {
-  const onRequest = requireKey(deps.adminKeys);
+  const onRequest = deps.access.require('admin');
 
   app.post('/v1/admin/evaluations', { onRequest }, async (request) => {
     const body = startBody.safeParse(request.body ?? {});

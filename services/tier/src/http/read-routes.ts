@@ -1,5 +1,5 @@
 import { isoTimeSchema, memberIdSchema, TIERS } from '@taobi/contracts';
-import { cursorCodec, Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, cursorCodec, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import {
   addMonths,
   currentScore,
@@ -58,10 +58,12 @@ function evaluationsAfter(after: Date, count: number, dayOfMonth: number): Date[
 export function registerReadRoutes(
   app: FastifyInstance,
   deps: {
-    readKeys: readonly string[];
+    access: AccessControl;
     /** The evaluation calendar (every rule set keeps the configured one's). */
     calendar: RuleSet['evaluation'];
     ruleSets: TierRuleSets;
+    /** `CLAWBACK_DAYS`: how long after an upgrade a refund takes it back (the policy, shown). */
+    clawbackDays: number;
     readModel: TierReadModel;
     pool: Pool;
     metrics: TierMetrics;
@@ -69,7 +71,7 @@ export function registerReadRoutes(
   },
 ): void {
   const { ruleSets, calendar } = deps;
-  const onRequest = requireKey(deps.readKeys);
+  const onRequest = deps.access.require('read');
 
   /** The member's current state, or a new member's. */
   async function currentState(memberId: string, now: Date): Promise<{ state: MemberTier; seen: boolean }> {
@@ -87,6 +89,7 @@ export function registerReadRoutes(
       ruleVersion: ruleSet.version,
       tiers: tierTable(ruleSet.tiers.thresholds),
       downgrade: ruleSet.tiers.downgrade,
+      clawbackDays: deps.clawbackDays,
       evaluation: {
         dayOfMonth: calendar.dayOfMonth,
         timeZone: 'Asia/Shanghai',

@@ -20,11 +20,12 @@ interface MemberRow {
   last_expiry: MemberTier['lastExpiry'];
   downgrade_pending: boolean;
   last_evaluation_as_of: Date | null;
+  upgraded_at: Date | null;
   revision: number;
 }
 
 const COLUMNS = `member_id, tier, since, score, score_version, expiring_points, expiring_at,
-  points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of, revision`;
+  points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of, revision, upgraded_at`;
 
 function fromRow(row: MemberRow): StoredMember {
   return {
@@ -43,6 +44,7 @@ function fromRow(row: MemberRow): StoredMember {
       lastExpiry: row.last_expiry,
       downgradePending: row.downgrade_pending,
       lastEvaluationAsOf: row.last_evaluation_as_of?.toISOString() ?? null,
+      upgradedAt: row.upgraded_at?.toISOString() ?? null,
     },
   };
 }
@@ -90,12 +92,13 @@ export async function saveMembers(
   await client.query(
     `WITH s AS (
        SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
-         $7::timestamptz[], $8::json[], $9::json[], $10::boolean[], $11::timestamptz[], $12::bigint[])
+         $7::timestamptz[], $8::json[], $9::json[], $10::boolean[], $11::timestamptz[], $12::bigint[],
+         $13::timestamptz[])
          AS s(member_id, tier, since, score, score_version, expiring_points, expiring_at, points_by_month,
-           last_expiry, downgrade_pending, last_evaluation_as_of, revision)
+           last_expiry, downgrade_pending, last_evaluation_as_of, revision, upgraded_at)
      ), saved AS (
        INSERT INTO tier.members (${COLUMNS}, updated_at)
-       SELECT *, $13 FROM s
+       SELECT *, $14 FROM s
        ON CONFLICT (member_id) DO UPDATE SET
          tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
          score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
@@ -103,12 +106,13 @@ export async function saveMembers(
          last_expiry = EXCLUDED.last_expiry,
          downgrade_pending = EXCLUDED.downgrade_pending,
          last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
-         updated_at = EXCLUDED.updated_at
+         upgraded_at = EXCLUDED.upgraded_at, updated_at = EXCLUDED.updated_at
      )
      INSERT INTO tier.member_states (member_id, revision, recorded_at, tier, since, score, score_version,
-       expiring_points, expiring_at, points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of)
-     SELECT member_id, revision, $13, tier, since, score, score_version, expiring_points, expiring_at,
-       points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of FROM s`,
+       expiring_points, expiring_at, points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of,
+       upgraded_at)
+     SELECT member_id, revision, $14, tier, since, score, score_version, expiring_points, expiring_at,
+       points_by_month, last_expiry, downgrade_pending, last_evaluation_as_of, upgraded_at FROM s`,
     [
       column((m) => m.memberId),
       column((m) => m.tier),
@@ -122,6 +126,7 @@ export async function saveMembers(
       column((m) => m.downgradePending),
       column((m) => m.lastEvaluationAsOf),
       members.map((m) => m.revision),
+      column((m) => m.upgradedAt),
       now,
     ],
   );
