@@ -20,14 +20,16 @@ export const TOPICS = {
     partitions: 6,
     producers: 'scoring (outbox)',
     consumers: 'tier',
-    record: "a member's score moved: previous and new score, breakdown, version, cause, expiry forecast",
+    record:
+      "a member's score moved: previous and new score, breakdown, version, cause, expiry forecast, points per month",
   },
   tierChanged: {
     name: 'taobi.tier-changed.v1',
     partitions: 6,
     producers: 'tier (outbox)',
     consumers: 'entitlement, downstream apps',
-    record: 'a member was placed in a tier (first score) or changed tier: from, to, direction, reason, score',
+    record:
+      'a member was placed in a tier (first score) or changed tier: from, to, direction, reason, score, and why (the decision)',
   },
   entitlementChanged: {
     name: 'taobi.entitlement-changed.v1',
