@@ -1,0 +1,195 @@
+import type { Category, ScoreBreakdown, Source, Tier } from '@taobi/contracts';
+import { lastEvaluationAt, type Month, nextEvaluationAt, shanghaiMonth } from './calendar';
+import type { RuleSet } from './rule-set';
+import { bucketPoints, emptyBreakdown, sameBreakdown, scoreFromBuckets, scoreOfBreakdown } from './score';
+import { bucketKey, type LedgerBucket, type LedgerMember, type LedgerOrder, planBatch } from './score-batch';
+import { windowStartAfter } from './score-window';
+import { applyScoreUpdate, evaluateMember, type MemberTier, unseenMember } from './tiers';
+
+/** One ledger row of a member, as the replay reads it. */
+export interface ReplayEvent {
+  kind: 'completed' | 'refunded';
+  source: Source;
+  orderId: string;
+  /** Orders only. */
+  category?: Category | undefined;
+  /** Integer fen. */
+  amount: number;
+  /** `occurredAt` in epoch milliseconds. */
+  at: number;
+  /** The Asia/Shanghai month of `at` (the ledger stores it); computed when absent. */
+  month?: Month | undefined;
+}
+
+export interface ReplayOutcome {
+  score: number;
+  breakdown: ScoreBreakdown;
+  tier: Tier;
+  /** The last evaluation the replay applied (null: none fell between the first event and the horizon). */
+  lastEvaluationAt: Date | null;
+}
+
+const orderKey = (source: Source, orderId: string) => `${source}\u0000${orderId}`;
+
+/** True when the rule set still scores this source and category (an order it does not is ignored). */
+function scored(rules: RuleSet, source: Source, category: Category | undefined): boolean {
+  const sources = rules.score.sources;
+  if (category === undefined || !Object.hasOwn(sources, source)) return false;
+  return Object.hasOwn((sources[source] as { categories: object }).categories, category);
+}
+
+/**
+ * One member's history replayed in business time under `rules`, with the pure rules the services
+ * run: the score fold (`planBatch`, as scoring folds a batch), the monthly evaluations on the rule
+ * set's day (the window moves, `evaluateMember` downgrades) and the tier policy (`applyScoreUpdate`:
+ * upgrades at once, downgrades pending until an evaluation). Nothing here reads a clock.
+ *
+ * - Events are taken in `occurredAt` order; events at the same instant are one score change (as
+ *   one batch of the live fold would make them).
+ * - Every evaluation of the rule set's calendar after the member's first event and at or before
+ *   the last one due at `horizon` is applied, before any event at the same instant. A member's
+ *   window starts where the last evaluation before their first event put it.
+ * - An order of a source or category the rule set does not score is ignored, with its refunds (the
+ *   live fold dead-letters such events).
+ *
+ * So with the rule set in force and a horizon at an evaluation the services have run, the outcome
+ * is the member's live score and tier once that evaluation is applied (docs/design.md, "Backtests").
+ */
+export function replayMember(
+  rules: RuleSet,
+  memberId: string,
+  events: readonly ReplayEvent[],
+  horizon: Date,
+): ReplayOutcome {
+  const day = rules.evaluation.dayOfMonth;
+  const sorted = [...events].sort((a, b) => a.at - b.at);
+  const first = sorted[0];
+  if (!first) {
+    return {
+      score: rules.score.baseScore,
+      breakdown: emptyBreakdown(rules.score),
+      tier: 'BRONZE',
+      lastEvaluationAt: null,
+    };
+  }
+  const finalEvaluation = lastEvaluationAt(horizon, day).getTime();
+  const iso = (at: number) => new Date(at).toISOString();
+
+  const orders = new Map<string, LedgerOrder>();
+  const held = new Map<string, number>();
+  const buckets = new Map<string, LedgerBucket>();
+  const member: LedgerMember = {
+    memberId,
+    windowFrom: windowStartAfter(lastEvaluationAt(new Date(first.at), day), rules.evaluation),
+    breakdown: emptyBreakdown(rules.score),
+    version: 0,
+  };
+  let tier: MemberTier = unseenMember(memberId, rules.score.baseScore, iso(first.at));
+  let nextEvaluation = nextEvaluationAt(new Date(first.at), day).getTime();
+  let lastApplied: number | null = null;
+
+  /** A score change of the member: through the tier policy, as a score-changed record would be. */
+  function scoreChanged(occurredAt: number): void {
+    tier = applyScoreUpdate(
+      tier,
+      {
+        version: member.version,
+        score: scoreOfBreakdown(member.breakdown),
+        occurredAt: iso(occurredAt),
+        expiringAtNextEvaluation: { points: 0, evaluationAt: iso(nextEvaluation) },
+      },
+      rules.tiers,
+    ).state;
+  }
+
+  function applyEvents(group: readonly ReplayEvent[], at: number): void {
+    const touched = new Map<string, LedgerOrder>();
+    for (const event of group) {
+      const key = orderKey(event.source, event.orderId);
+      if (event.kind === 'completed') {
+        if (!scored(rules, event.source, event.category)) continue;
+        const order: LedgerOrder = {
+          source: event.source,
+          orderId: event.orderId,
+          memberId,
+          month: event.month ?? shanghaiMonth(new Date(event.at)),
+          category: event.category as Category,
+          amount: event.amount,
+          points: 0,
+          qualifies: false,
+          refunded: held.get(key) ?? 0,
+        };
+        held.delete(key);
+        orders.set(key, order);
+        touched.set(key, order);
+        continue;
+      }
+      const order = touched.get(key) ?? orders.get(key);
+      if (order) touched.set(key, { ...order, refunded: order.refunded + event.amount });
+      else held.set(key, (held.get(key) ?? 0) + event.amount);
+    }
+    if (touched.size === 0) return;
+    const list = [...touched.values()];
+    const plan = planBatch(rules.score, {
+      orders: list,
+      buckets: list
+        .map((o) => buckets.get(bucketKey(memberId, o.month, o.source)))
+        .filter((b): b is LedgerBucket => b !== undefined),
+      members: [member],
+    });
+    for (const order of plan.orders) orders.set(orderKey(order.source, order.orderId), order);
+    for (const bucket of plan.buckets) buckets.set(bucketKey(memberId, bucket.month, bucket.source), bucket);
+    const outcome = plan.members[0];
+    if (!outcome?.changed) return;
+    member.breakdown = outcome.breakdown;
+    member.version = outcome.version;
+    scoreChanged(at);
+  }
+
+  /** The monthly evaluation at `at`: tier decides on the forecast, then scoring moves the window. */
+  function evaluate(at: number): void {
+    const windowFrom = windowStartAfter(new Date(at), rules.evaluation);
+    let kept = member.breakdown;
+    if (windowFrom > member.windowFrom) {
+      const counted = [...buckets.values()].map((b) => ({
+        month: b.month,
+        source: b.source,
+        points: bucketPoints(rules.score, b.source, b).points,
+      }));
+      kept = scoreFromBuckets(rules.score, counted, windowFrom).breakdown;
+      member.windowFrom = windowFrom;
+    }
+    const score = scoreOfBreakdown(member.breakdown);
+    tier = evaluateMember(
+      { ...tier, expiring: { points: score - scoreOfBreakdown(kept), evaluationAt: iso(at) } },
+      iso(at),
+      rules.tiers,
+    ).state;
+    lastApplied = at;
+    if (sameBreakdown(member.breakdown, kept)) return;
+    member.breakdown = kept;
+    member.version += 1;
+    scoreChanged(at);
+  }
+
+  let i = 0;
+  while (i < sorted.length || nextEvaluation <= finalEvaluation) {
+    const eventAt = sorted[i]?.at ?? Number.POSITIVE_INFINITY;
+    if (nextEvaluation <= finalEvaluation && nextEvaluation <= eventAt) {
+      const at = nextEvaluation;
+      nextEvaluation = nextEvaluationAt(new Date(at), day).getTime();
+      evaluate(at);
+      continue;
+    }
+    let j = i;
+    while (j < sorted.length && sorted[j]?.at === eventAt) j += 1;
+    applyEvents(sorted.slice(i, j), eventAt);
+    i = j;
+  }
+  return {
+    score: scoreOfBreakdown(member.breakdown),
+    breakdown: member.breakdown,
+    tier: tier.tier,
+    lastEvaluationAt: lastApplied === null ? null : new Date(lastApplied),
+  };
+}
