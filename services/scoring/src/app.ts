@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_CATALOGUE, parseCatalogue } from '@taobi/benefits';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
   assertNoDevelopmentKeys,
@@ -33,7 +34,9 @@ import type { ScoringConfig } from './config';
 import { createConsumptionConsumer } from './consumers/consumption';
 import { fromScoreChanged } from './domain/score-view';
 import { registerAdminRoutes } from './http/admin-routes';
+import { registerBacktestRoutes } from './http/backtest-routes';
 import { registerScoreRoutes } from './http/score-routes';
+import { createBacktestJobs } from './jobs/backtests';
 import { createScoringJobs } from './jobs/scoring-jobs';
 import type { FoldResult } from './store/ledger';
 import { createScoreCache } from './store/score-cache';
@@ -45,6 +48,8 @@ export interface ScoringDependencies {
   afterCommit?: (result: FoldResult) => void;
   /** Another rule set than the configured one (`RULE_SET_FILE`), for tests of a rule change and rebuild. */
   rules?: RuleSet;
+  /** Runs after each page of a backtest is saved (tests hold a backtest mid-way with it). */
+  afterBacktestPage?: (id: string, done: number) => Promise<void>;
 }
 
 /**
@@ -118,6 +123,27 @@ export function buildScoringService(
   });
   registerScoreRoutes(app, { readKeys: config.READ_API_KEYS, pool, cache, rules, now, logger });
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
+  const backtests = createBacktestJobs({
+    pool,
+    logger,
+    chunkSize: config.BACKTEST_CHUNK_SIZE,
+    leaseMs: config.BACKTEST_LEASE_MS,
+    afterPage: dependencies.afterBacktestPage,
+  });
+  registerBacktestRoutes(app, {
+    adminKeys: config.ADMIN_API_KEYS,
+    pool,
+    jobs: backtests,
+    now,
+    // The one place a backtest learns the rule set in force: the one this service runs.
+    ruleSetInForce: async () => rules,
+    catalogue: loadDataFile(
+      'BENEFIT_CATALOGUE_FILE',
+      config.BENEFIT_CATALOGUE_FILE,
+      parseCatalogue,
+      DEFAULT_CATALOGUE,
+    ),
+  });
 
   let stopping = false;
   let commits = 0;
@@ -158,6 +184,7 @@ export function buildScoringService(
         logger,
       });
       await producer.get();
+      backtests.start();
       relay = createOutboxRelay({
         pool,
         schema: 'scoring',
@@ -208,6 +235,7 @@ export function buildScoringService(
     async stop() {
       stopping = true;
       await closeInOrder(logger, [
+        ['backtests', () => backtests.stop()],
         ['consumer', async () => consumer?.stop()],
         ['schedule', async () => schedule?.stop()],
         ['outbox relay', async () => relay?.stop()],

@@ -35,6 +35,12 @@ export const scoringConfigSchema = baseConfigSchema
      */
     EVALUATION_DAY_OF_MONTH: z.coerce.number().int().min(1).max(28).optional(),
     EVALUATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** Members a backtest folds per page: one read-only transaction, then its progress is saved. */
+    BACKTEST_CHUNK_SIZE: z.coerce.number().int().min(1).max(20_000).default(1000),
+    /** How long an instance holds a backtest without saving progress before another one resumes it. */
+    BACKTEST_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+    /** The benefit catalogue in force (entitlement's): a backtest's baseline for holders and liability. */
+    BENEFIT_CATALOGUE_FILE: z.string().min(1).optional(),
     /** A consumption event dated further ahead of the clock than this goes to the DLQ. */
     MAX_FUTURE_SKEW_MS: z.coerce
       .number()
