@@ -3,18 +3,7 @@ import type { ConsumptionEvent } from '@taobi/contracts';
 import type { Service } from '@taobi/platform';
 import { addMonths, shanghaiDayStart, shanghaiMonth } from '@taobi/rules';
 import { uniqueId, waitFor } from '@taobi/tests';
-import {
-  ADMIN,
-  createStage,
-  order,
-  produce,
-  READ,
-  type Stage,
-  startScoring,
-  waitForDrained,
-  waitForLedger,
-  waitForOutboxPublished,
-} from './harness';
+import { ADMIN, createStage, order, produceAndFold, READ, type Stage, startScoring } from './harness';
 
 /** A 4,000 CNY physical order `monthsAgo` Shanghai months back: 100 points and a frequency point. */
 function bigOrder(memberId: string, monthsAgo: number, day: number): ConsumptionEvent {
@@ -50,13 +39,7 @@ describe('backtests of a rule change over the ledger', () => {
     // One member a page; the sweep of this instance stays out of the way of the restart tests'.
     stage = await createStage({ BACKTEST_CHUNK_SIZE: '1', BACKTEST_LEASE_MS: '600000' });
     service = await startScoring(stage);
-    await produce(stage, events);
-    await waitForLedger(
-      stage,
-      events.map((e) => e.eventId),
-    );
-    await waitForDrained(stage);
-    await waitForOutboxPublished(stage);
+    await produceAndFold(stage, events);
   });
 
   afterAll(async () => {
