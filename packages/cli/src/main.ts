@@ -8,6 +8,7 @@ import { consumerGroups } from '@taobi/contracts';
 import { loadDataFile } from '@taobi/platform';
 import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, refillRedis, replay } from './commands/admin';
+import { backtest } from './commands/backtest';
 import { demo } from './commands/demo';
 import { runSimulation } from './commands/simulate';
 import { status } from './commands/status';
@@ -29,6 +30,10 @@ const USAGE = `usage: pnpm taobi <command> [options]
   evaluate [--as-of T]           the monthly evaluation as of T (default now) on scoring and tier
   replay                         recompute every score from the scoring ledger (current rule set)
   refill-redis                   rewrite the scoring read model in Redis from Postgres
+  backtest --rules FILE          replay the whole ledger under a candidate rule set (a whole one, or
+       [--catalogue FILE]        a part merged over the one in force) beside the one in force, and
+       [--as-of T] [--name N]    compare: tiers, moves, 88VIP eligibility, benefit liability; fails
+                                 after --stall-seconds without progress
   periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
        [--stall-seconds N]       evaluation, and a report read back through the APIs and topics;
@@ -69,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
       'as-of': { type: 'string' },
       period: { type: 'string' },
       'stall-seconds': { type: 'string' },
+      rules: { type: 'string' },
+      catalogue: { type: 'string' },
+      name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,6 +116,16 @@ async function main(argv: string[]): Promise<number> {
       return replay(endpoints);
     case 'refill-redis':
       return refillRedis(endpoints);
+    case 'backtest':
+      if (!values.rules)
+        throw new Error('usage: taobi backtest --rules candidate.json [--catalogue c.json] [--as-of T]');
+      return backtest(endpoints, {
+        rules: values.rules,
+        catalogue: values.catalogue,
+        asOf: values['as-of'],
+        name: values.name,
+        stallMs,
+      });
     case 'periodic-grants':
       return periodicGrants(endpoints, values.period);
     case 'demo': {
