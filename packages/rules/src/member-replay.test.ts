@@ -1,7 +1,7 @@
 import type { Category, Source } from '@taobi/contracts';
 import fc from 'fast-check';
 import { lastEvaluationAt } from './calendar';
-import { type ReplayEvent, replayMember } from './member-replay';
+import { type ReplayEvent, replayMember, replayMemberUnderTiers } from './member-replay';
 import { DEFAULT_RULE_SET, type RuleSet } from './rule-set';
 import { foldScores, type ScoreEvent } from './score-fold';
 import { windowStartAfter } from './score-window';
@@ -203,6 +203,33 @@ describe('replaying one member in business time', () => {
           replayMember(rules, 'm', events, horizon),
         );
       }),
+    );
+  });
+
+  it('when several tier policies read one score history, then each gives the tier its own replay gives', () => {
+    const raised: RuleSet = {
+      ...rules,
+      tiers: { ...rules.tiers, thresholds: { ...rules.tiers.thresholds, GOLD: 800, PLATINUM: 1200 } },
+    };
+    const stepwise: RuleSet = { ...rules, tiers: { ...rules.tiers, downgrade: 'one-tier-at-a-time' } };
+    fc.assert(
+      fc.property(
+        eventsArb,
+        fc.date({ min: new Date('2026-06-01'), max: new Date('2027-03-01'), noInvalidDate: true }),
+        (events, horizon) => {
+          const together = replayMemberUnderTiers(
+            rules,
+            [rules.tiers, raised.tiers, stepwise.tiers],
+            'm',
+            events,
+            horizon,
+          );
+          expect(together.tiers).toEqual(
+            [rules, raised, stepwise].map((ruleSet) => replayMember(ruleSet, 'm', events, horizon).tier),
+          );
+          expect(together.score).toBe(replayMember(rules, 'm', events, horizon).score);
+        },
+      ),
     );
   });
 });

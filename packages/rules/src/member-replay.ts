@@ -4,7 +4,7 @@ import type { RuleSet } from './rule-set';
 import { bucketPoints, emptyBreakdown, sameBreakdown, scoreFromBuckets, scoreOfBreakdown } from './score';
 import { bucketKey, type LedgerBucket, type LedgerMember, type LedgerOrder, planBatch } from './score-batch';
 import { windowStartAfter } from './score-window';
-import { applyScoreUpdate, evaluateMember, type MemberTier, unseenMember } from './tiers';
+import { applyScoreUpdate, evaluateMember, type MemberTier, type TierRules, unseenMember } from './tiers';
 
 /** One ledger row of a member, as the replay reads it. */
 export interface ReplayEvent {
@@ -61,6 +61,22 @@ export function replayMember(
   events: readonly ReplayEvent[],
   horizon: Date,
 ): ReplayOutcome {
+  const { tiers, ...outcome } = replayMemberUnderTiers(rules, [rules.tiers], memberId, events, horizon);
+  return { ...outcome, tier: tiers[0] as Tier };
+}
+
+/**
+ * `replayMember` with several tier policies over one score history: one fold of the score and the
+ * evaluations (`rules`), and the member's tier under each of `tierRules`, in that order. A rule
+ * change that only touches the tiers costs one fold, not two.
+ */
+export function replayMemberUnderTiers(
+  rules: RuleSet,
+  tierRules: readonly TierRules[],
+  memberId: string,
+  events: readonly ReplayEvent[],
+  horizon: Date,
+): Omit<ReplayOutcome, 'tier'> & { tiers: Tier[] } {
   const day = rules.evaluation.dayOfMonth;
   const sorted = [...events].sort((a, b) => a.at - b.at);
   const first = sorted[0];
@@ -68,12 +84,22 @@ export function replayMember(
     return {
       score: rules.score.baseScore,
       breakdown: emptyBreakdown(rules.score),
-      tier: 'BRONZE',
+      tiers: tierRules.map((): Tier => 'BRONZE'),
       lastEvaluationAt: null,
     };
   }
   const finalEvaluation = lastEvaluationAt(horizon, day).getTime();
   const iso = (at: number) => new Date(at).toISOString();
+  // The next evaluation's instant as the tier policy reads it, built once per evaluation.
+  let nextEvaluationIso = '';
+  let nextEvaluationIsoOf = Number.NaN;
+  const nextEvaluationText = () => {
+    if (nextEvaluationIsoOf !== nextEvaluation) {
+      nextEvaluationIso = iso(nextEvaluation);
+      nextEvaluationIsoOf = nextEvaluation;
+    }
+    return nextEvaluationIso;
+  };
 
   const orders = new Map<string, LedgerOrder>();
   const held = new Map<string, number>();
@@ -84,22 +110,23 @@ export function replayMember(
     breakdown: emptyBreakdown(rules.score),
     version: 0,
   };
-  let tier: MemberTier = unseenMember(memberId, rules.score.baseScore, iso(first.at));
+  const states: MemberTier[] = tierRules.map(() =>
+    unseenMember(memberId, rules.score.baseScore, iso(first.at)),
+  );
   let nextEvaluation = nextEvaluationAt(new Date(first.at), day).getTime();
   let lastApplied: number | null = null;
 
-  /** A score change of the member: through the tier policy, as a score-changed record would be. */
+  /** A score change of the member: through each tier policy, as a score-changed record would be. */
   function scoreChanged(occurredAt: number): void {
-    tier = applyScoreUpdate(
-      tier,
-      {
-        version: member.version,
-        score: scoreOfBreakdown(member.breakdown),
-        occurredAt: iso(occurredAt),
-        expiringAtNextEvaluation: { points: 0, evaluationAt: iso(nextEvaluation) },
-      },
-      rules.tiers,
-    ).state;
+    const update = {
+      version: member.version,
+      score: scoreOfBreakdown(member.breakdown),
+      occurredAt: iso(occurredAt),
+      expiringAtNextEvaluation: { points: 0, evaluationAt: nextEvaluationText() },
+    };
+    for (let i = 0; i < states.length; i += 1) {
+      states[i] = applyScoreUpdate(states[i] as MemberTier, update, tierRules[i] as TierRules).state;
+    }
   }
 
   function applyEvents(group: readonly ReplayEvent[], at: number): void {
@@ -159,12 +186,14 @@ export function replayMember(
       kept = scoreFromBuckets(rules.score, counted, windowFrom).breakdown;
       member.windowFrom = windowFrom;
     }
-    const score = scoreOfBreakdown(member.breakdown);
-    tier = evaluateMember(
-      { ...tier, expiring: { points: score - scoreOfBreakdown(kept), evaluationAt: iso(at) } },
-      iso(at),
-      rules.tiers,
-    ).state;
+    const expiring = {
+      points: scoreOfBreakdown(member.breakdown) - scoreOfBreakdown(kept),
+      evaluationAt: nextEvaluationIsoOf === at ? nextEvaluationIso : iso(at),
+    };
+    for (let i = 0; i < states.length; i += 1) {
+      const state = { ...(states[i] as MemberTier), expiring };
+      states[i] = evaluateMember(state, expiring.evaluationAt, tierRules[i] as TierRules).state;
+    }
     lastApplied = at;
     if (sameBreakdown(member.breakdown, kept)) return;
     member.breakdown = kept;
@@ -189,7 +218,7 @@ export function replayMember(
   return {
     score: scoreOfBreakdown(member.breakdown),
     breakdown: member.breakdown,
-    tier: tier.tier,
+    tiers: states.map((state) => state.tier),
     lastEvaluationAt: lastApplied === null ? null : new Date(lastApplied),
   };
 }

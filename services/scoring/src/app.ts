@@ -126,7 +126,7 @@ export function buildScoringService(
   const backtests = createBacktestJobs({
     pool,
     logger,
-    chunkSize: config.BACKTEST_CHUNK_SIZE,
+    pageSize: config.BACKTEST_PAGE_SIZE,
     leaseMs: config.BACKTEST_LEASE_MS,
     afterPage: dependencies.afterBacktestPage,
   });

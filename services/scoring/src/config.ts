@@ -35,8 +35,11 @@ export const scoringConfigSchema = baseConfigSchema
      */
     EVALUATION_DAY_OF_MONTH: z.coerce.number().int().min(1).max(28).optional(),
     EVALUATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-    /** Members a backtest folds per page: one read-only transaction, then its progress is saved. */
-    BACKTEST_CHUNK_SIZE: z.coerce.number().int().min(1).max(20_000).default(1000),
+    /**
+     * Orders a backtest reads per page (rounded up to whole members): one read-only transaction,
+     * folded while the next page is read, then its progress is saved.
+     */
+    BACKTEST_PAGE_SIZE: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /** How long an instance holds a backtest without saving progress before another one resumes it. */
     BACKTEST_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
     /** The benefit catalogue in force (entitlement's): a backtest's baseline for holders and liability. */

@@ -37,7 +37,7 @@ describe('backtests of a rule change over the ledger', () => {
 
   beforeAll(async () => {
     // One member a page; the sweep of this instance stays out of the way of the restart tests'.
-    stage = await createStage({ BACKTEST_CHUNK_SIZE: '1', BACKTEST_LEASE_MS: '600000' });
+    stage = await createStage({ BACKTEST_PAGE_SIZE: '1', BACKTEST_LEASE_MS: '600000' });
     service = await startScoring(stage);
     await produceAndFold(stage, events);
   });

@@ -7,7 +7,13 @@ import {
 } from '@taobi/benefits';
 import { isoTimeSchema, TIERS, type Tier, tierRank } from '@taobi/contracts';
 import { type FieldError, fieldErrorsFromZod } from '@taobi/platform';
-import { type RuleSet, ruleSetSchema } from '@taobi/rules';
+import {
+  type ReplayEvent,
+  type RuleSet,
+  replayMember,
+  replayMemberUnderTiers,
+  ruleSetSchema,
+} from '@taobi/rules';
 import { z } from 'zod';
 
 /**
@@ -133,6 +139,34 @@ export function emptyTally(): BacktestTally {
     candidate: noMembers(),
     moves: { up: 0, down: 0, byPair: {} },
     samples: [],
+  };
+}
+
+/**
+ * How a member stands under the rule set in force and under the candidate. When the two differ in
+ * their tiers only, the score is folded once and both tier policies read it.
+ */
+export function memberComparison(baseline: RuleSet, candidate: RuleSet) {
+  const sameScore =
+    JSON.stringify([baseline.score, baseline.evaluation]) ===
+    JSON.stringify([candidate.score, candidate.evaluation]);
+  return (
+    memberId: string,
+    events: readonly ReplayEvent[],
+    horizon: Date,
+  ): { before: MemberStanding; after: MemberStanding } => {
+    if (!sameScore) {
+      return {
+        before: replayMember(baseline, memberId, events, horizon),
+        after: replayMember(candidate, memberId, events, horizon),
+      };
+    }
+    const tiers = [baseline.tiers, candidate.tiers];
+    const outcome = replayMemberUnderTiers(baseline, tiers, memberId, events, horizon);
+    return {
+      before: { score: outcome.score, tier: outcome.tiers[0] as Tier },
+      after: { score: outcome.score, tier: outcome.tiers[1] as Tier },
+    };
   };
 }
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Catalogue, parseCatalogue } from '@taobi/benefits';
 import type { Logger, Pool } from '@taobi/platform';
-import { lastEvaluationAt, parseRuleSet, type RuleSet, replayMember } from '@taobi/rules';
-import { backtestReport, countMember, emptyTally } from '../domain/backtest';
+import { lastEvaluationAt, parseRuleSet, type RuleSet } from '@taobi/rules';
+import { backtestReport, countMember, emptyTally, memberComparison } from '../domain/backtest';
 import {
   type BacktestRow,
   claimLapsedBacktest,
@@ -54,8 +54,9 @@ function sidesOf(row: BacktestRow) {
 
 /**
  * Backtests as jobs of this service, off the request path: each one pages through the ledger in
- * member id order (`BACKTEST_CHUNK_SIZE` members a page, read-only), replays every member under
- * both rule sets (`replayMember`), and saves its cursor and tally after each page. The only row it
+ * member id order (`BACKTEST_PAGE_SIZE` orders a page, read-only; the next page is read while one
+ * is folded), replays every member under both rule sets (`replayMember`), and saves its cursor and
+ * tally after each page. The only row it
  * ever writes is its own in `scoring.backtests`: no score, tier, outbox row, Redis entry or record.
  *
  * An instance holds a backtest by a lease it renews with each page. A clean stop gives the lease
@@ -66,12 +67,12 @@ function sidesOf(row: BacktestRow) {
 export function createBacktestJobs(options: {
   pool: Pool;
   logger: Logger;
-  chunkSize: number;
+  pageSize: number;
   leaseMs: number;
   /** Tests: runs after each page's progress is saved. */
   afterPage?: (id: string, done: number) => Promise<void>;
 }): BacktestJobs {
-  const { pool, chunkSize } = options;
+  const { pool, pageSize } = options;
   const lease: Lease = { owner: randomUUID(), leaseMs: options.leaseMs };
   const log = options.logger.child({ component: 'backtests' });
   const inHand = new Map<string, Promise<void>>();
@@ -92,28 +93,36 @@ export function createBacktestJobs(options: {
     const view = { asOf: row.as_of, snapshotAt: row.snapshot_at };
     const tally = row.tally;
     let cursor = row.cursor ?? '';
-    let total = row.total ?? undefined;
+    // Counted once, beside the first pages (a scan of the orders).
+    const counted = row.total === null ? countLedgerMembers(pool, view) : Promise.resolve(row.total);
+    counted.catch(() => undefined);
     const report = () => backtestReport(tally, sides.baseline, sides.candidate);
+    const compare = memberComparison(sides.baseline.rules, sides.candidate.rules);
     log.info({ ...context, resumedAfter: row.cursor, done: row.done }, 'backtest running');
+    // The next page is read while this one is folded: Postgres and the fold overlap. (A read left
+    // behind by an error is awaited by no one: its rejection is caught here.)
+    const read = (after: string) => {
+      const page = readLedgerPage(pool, after, pageSize, view);
+      page.catch(() => undefined);
+      return page;
+    };
+    let next = read(cursor);
     for (;;) {
       if (stopping) {
+        await next.catch(() => undefined);
         await releaseBacktest(pool, row.id, lease.owner, { stopped: true });
         return;
       }
-      const page = await readLedgerPage(pool, cursor, chunkSize, view);
-      total ??= await countLedgerMembers(pool, view);
+      const page = await next;
+      if (page.last !== undefined) next = read(page.last);
       for (const member of page.members) {
-        countMember(
-          tally,
-          member.memberId,
-          replayMember(sides.baseline.rules, member.memberId, member.events, row.horizon),
-          replayMember(sides.candidate.rules, member.memberId, member.events, row.horizon),
-          member.events.length,
-        );
+        const { before, after } = compare(member.memberId, member.events, row.horizon);
+        countMember(tally, member.memberId, before, after, member.events.length);
       }
       cursor = page.last ?? cursor;
-      const progress = { cursor, done: tally.members, total, tally, report: report() };
+      const progress = { cursor, done: tally.members, total: await counted, tally, report: report() };
       if (!(await saveProgress(pool, row.id, lease, progress))) {
+        await next.catch(() => undefined);
         log.warn(context, 'backtest taken over by another instance (this one stalled past its lease)');
         return;
       }

@@ -1,5 +1,5 @@
 import type { Category, Source } from '@taobi/contracts';
-import { type Pool, withTransaction } from '@taobi/platform';
+import type { Pool } from '@taobi/platform';
 import type { ReplayEvent } from '@taobi/rules';
 import type { BacktestReport, BacktestTally } from '../domain/backtest';
 
@@ -199,25 +199,20 @@ export async function countLedgerMembers(pool: Pool, view: LedgerView): Promise<
 
 export interface LedgerPage {
   members: { memberId: string; events: ReplayEvent[] }[];
-  /** The last member id of the page (the next page starts after it); undefined when none is left. */
+  /** Where the next page starts (after this member id); undefined when the ledger is done. */
   last: string | undefined;
 }
 
-interface LedgerRow {
-  member_id: string;
-  kind: 'completed' | 'refunded';
-  source: Source;
-  order_id: string;
-  category: Category | null;
-  amount: number;
-  month: string | null;
-  at: number;
-}
+/** A ledger row as the page query sends it: [memberId, source, orderId, category (null: a refund), amount, month, at]. */
+type LedgerRow = [string, Source, string, Category | null, number, string | null, number];
 
 /**
- * The next `size` members after `after` (member id order, keyset paging on the ledger's member
- * indexes) with their orders and refunds, in one read-only transaction, so a page sees one state of
- * the ledger. Only members with an order are paged: refunds alone never score.
+ * The next page of the ledger after member `after`, in member id order (keyset paging on the
+ * ledger's member indexes): about `size` orders, rounded up to whole members, with their orders
+ * and refunds. One statement, so one snapshot of the ledger and one round trip (a read started
+ * while the event loop is busy folding the previous page is done when the fold is); Postgres
+ * builds the page as one JSON document, far cheaper to read than rows. Only members with an
+ * order are paged: refunds alone never score.
  */
 export async function readLedgerPage(
   pool: Pool,
@@ -225,49 +220,42 @@ export async function readLedgerPage(
   size: number,
   view: LedgerView,
 ): Promise<LedgerPage> {
-  const page = await withTransaction(pool, async (client) => {
-    await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const bound = await client.query<{ upper: string | null }>(
-      `SELECT max(member_id) AS upper FROM (
-         SELECT DISTINCT member_id FROM scoring.orders
-         WHERE member_id > $1 AND occurred_at <= $3 AND recorded_at <= $4
-         ORDER BY member_id LIMIT $2) page`,
-      [after, size, view.asOf, view.snapshotAt],
-    );
-    const upper = bound.rows[0]?.upper ?? null;
-    if (upper === null) return undefined;
-    const { rows } = await client.query<LedgerRow>(
-      `SELECT member_id, 'completed' AS kind, source, order_id, category, amount, month,
-              (extract(epoch FROM occurred_at) * 1000)::float8 AS at
-       FROM scoring.orders
-       WHERE member_id > $1 AND member_id <= $2 AND occurred_at <= $3 AND recorded_at <= $4
-       UNION ALL
-       SELECT member_id, 'refunded', source, order_id, NULL, amount, NULL,
-              (extract(epoch FROM occurred_at) * 1000)::float8
-       FROM scoring.refunds
-       WHERE member_id > $1 AND member_id <= $2 AND occurred_at <= $3 AND recorded_at <= $4
-       ORDER BY member_id`,
-      [after, upper, view.asOf, view.snapshotAt],
-    );
-    return { rows, upper };
-  });
-  if (!page) return { members: [], last: undefined };
+  // The page ends with the member holding the `size`-th order after `after` (an index-only scan),
+  // or with the last member when fewer are left; none after `after`: the ledger is done.
+  const { rows } = await pool.query<{ upper: string | null; page: LedgerRow[] }>(
+    `WITH last AS MATERIALIZED (
+       SELECT coalesce(
+         (SELECT member_id FROM scoring.orders WHERE member_id > $1 ORDER BY member_id OFFSET $2 LIMIT 1),
+         (SELECT max(member_id) FROM scoring.orders)) AS upper),
+     bound AS MATERIALIZED (SELECT upper FROM last WHERE upper > $1)
+     SELECT (SELECT upper FROM bound) AS upper,
+       (SELECT coalesce(json_agg(json_build_array(member_id, source, order_id, category, amount, month, at)
+                                 ORDER BY member_id), '[]')
+        FROM (SELECT member_id, source, order_id, category, amount, month,
+                     (extract(epoch FROM occurred_at) * 1000)::float8 AS at
+              FROM scoring.orders
+              WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
+                AND occurred_at <= $3 AND recorded_at <= $4
+              UNION ALL
+              SELECT member_id, source, order_id, NULL, amount, NULL, (extract(epoch FROM occurred_at) * 1000)::float8
+              FROM scoring.refunds
+              WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
+                AND occurred_at <= $3 AND recorded_at <= $4) ledger) AS page`,
+    [after, size - 1, view.asOf, view.snapshotAt],
+  );
+  const page = { rows: rows[0]?.page ?? [], upper: rows[0]?.upper ?? undefined };
   const members: LedgerPage['members'] = [];
   let current: LedgerPage['members'][number] | undefined;
-  for (const row of page.rows) {
-    if (current?.memberId !== row.member_id) {
-      current = { memberId: row.member_id, events: [] };
+  for (const [memberId, source, orderId, category, amount, month, at] of page.rows) {
+    if (current?.memberId !== memberId) {
+      current = { memberId, events: [] };
       members.push(current);
     }
-    current.events.push({
-      kind: row.kind,
-      source: row.source,
-      orderId: row.order_id,
-      category: row.category ?? undefined,
-      amount: row.amount,
-      at: row.at,
-      month: row.month ?? undefined,
-    });
+    current.events.push(
+      category === null
+        ? { kind: 'refunded', source, orderId, amount, at }
+        : { kind: 'completed', source, orderId, category, amount, at, month: month ?? undefined },
+    );
   }
   // A member with refunds and no order in the view has nothing that scores: not in the population.
   return { members: members.filter((m) => m.events.some((e) => e.kind === 'completed')), last: page.upper };
