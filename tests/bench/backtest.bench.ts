@@ -12,66 +12,54 @@
  * Everything the run created (topics, database, Redis keys) is removed at the end. Not a test:
  * nothing asserts a speed; the aim is a backtest at least as fast as the live fold.
  */
-import { topicNames } from '@taobi/contracts';
-import { backlog, createScratch, fill, foldLive, ledgerSize, say } from './bench-kit';
+import type { ConsumptionEvent } from '@taobi/contracts';
+import { foldLive, ledgerSize, type Scratch, say, withBacklog } from './bench-kit';
 
-const EVENTS = Number(process.argv[2] ?? 100_000);
-const MEMBERS = Number(process.argv[3] ?? 20_000);
 const ADMIN = { authorization: 'Bearer dev-admin-key' };
 
-async function main(): Promise<void> {
-  const scratch = await createScratch();
-  const topic = topicNames(scratch.prefix).consumption;
+async function bench(scratch: Scratch, _topic: string, events: ConsumptionEvent[]): Promise<void> {
+  const live = await foldLive(scratch);
+  const liveRate = events.length / live.seconds;
+  say(
+    `live fold (scoring, a transaction per batch): ${live.seconds.toFixed(2)} s, ${Math.round(liveRate)} events/s`,
+  );
+  const ledger = await ledgerSize(scratch);
+  say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
+
   try {
-    const events = backlog(EVENTS, MEMBERS);
-    say(`filling ${topic} with ${events.length} events over up to ${MEMBERS} members`);
-    await fill(scratch.kafka, topic, events);
-
-    const live = await foldLive(scratch);
-    const liveRate = events.length / live.seconds;
-    say(
-      `live fold (scoring, a transaction per batch): ${live.seconds.toFixed(2)} s, ${Math.round(liveRate)} events/s`,
-    );
-    const ledger = await ledgerSize(scratch);
-    say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
-
-    try {
-      const started = performance.now();
-      const posted = await live.service.app.inject({
-        method: 'POST',
-        url: '/v1/admin/backtests',
-        headers: ADMIN,
-        payload: { name: 'bench: Platinum 1200', ruleSet: { tiers: { thresholds: { PLATINUM: 1200 } } } },
-      });
-      if (posted.statusCode !== 202) throw new Error(`POST answered ${posted.statusCode}: ${posted.body}`);
-      const { id } = posted.json() as { id: string };
-      let result: { status: string; error?: string; moves: unknown; baseline: { tiers: unknown } };
-      for (;;) {
-        result = (await live.service.app.inject({ url: `/v1/admin/backtests/${id}`, headers: ADMIN })).json();
-        if (result.status !== 'running') break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      const seconds = (performance.now() - started) / 1000;
-      if (result.status !== 'completed') throw new Error(`the backtest ${result.status}: ${result.error}`);
-      const backtestRate = ledger.events / seconds;
-      say(
-        `backtest (ledger read in pages, every member replayed under two rule sets): ${seconds.toFixed(2)} s, ${Math.round(backtestRate)} events/s`,
-      );
-      say(`baseline tiers ${JSON.stringify(result.baseline.tiers)}; moves ${JSON.stringify(result.moves)}`);
-      const ratio = backtestRate / liveRate;
-      say(`ratio backtest / live fold: ${ratio.toFixed(2)} (aim: at least 1)`);
-      process.stdout.write(
-        `${JSON.stringify({ events: ledger.events, liveFoldEventsPerSecond: Math.round(liveRate), backtestEventsPerSecond: Math.round(backtestRate), ratio: Number(ratio.toFixed(3)) })}\n`,
-      );
-    } finally {
-      await live.service.stop();
+    const started = performance.now();
+    const posted = await live.service.app.inject({
+      method: 'POST',
+      url: '/v1/admin/backtests',
+      headers: ADMIN,
+      payload: { name: 'bench: Platinum 1200', ruleSet: { tiers: { thresholds: { PLATINUM: 1200 } } } },
+    });
+    if (posted.statusCode !== 202) throw new Error(`POST answered ${posted.statusCode}: ${posted.body}`);
+    const { id } = posted.json() as { id: string };
+    let result: { status: string; error?: string; moves: unknown; baseline: { tiers: unknown } };
+    for (;;) {
+      result = (await live.service.app.inject({ url: `/v1/admin/backtests/${id}`, headers: ADMIN })).json();
+      if (result.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const seconds = (performance.now() - started) / 1000;
+    if (result.status !== 'completed') throw new Error(`the backtest ${result.status}: ${result.error}`);
+    const backtestRate = ledger.events / seconds;
+    say(
+      `backtest (ledger read in pages, every member replayed under two rule sets): ${seconds.toFixed(2)} s, ${Math.round(backtestRate)} events/s`,
+    );
+    say(`baseline tiers ${JSON.stringify(result.baseline.tiers)}; moves ${JSON.stringify(result.moves)}`);
+    const ratio = backtestRate / liveRate;
+    say(`ratio backtest / live fold: ${ratio.toFixed(2)} (aim: at least 1)`);
+    process.stdout.write(
+      `${JSON.stringify({ events: ledger.events, liveFoldEventsPerSecond: Math.round(liveRate), backtestEventsPerSecond: Math.round(backtestRate), ratio: Number(ratio.toFixed(3)) })}\n`,
+    );
   } finally {
-    await scratch.remove();
+    await live.service.stop();
   }
 }
 
-main().catch((error: unknown) => {
+withBacklog(bench).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

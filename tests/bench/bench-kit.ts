@@ -218,3 +218,24 @@ export async function foldLive(
   }
   return { seconds: (performance.now() - started) / 1000, service, config };
 }
+
+/**
+ * Runs `bench` on a scratch whose consumption topic holds the backlog (`[events] [members]` from
+ * the command line, 100,000 over up to 20,000 by default), and removes the scratch after.
+ */
+export async function withBacklog(
+  bench: (scratch: Scratch, topic: string, events: ConsumptionEvent[]) => Promise<void>,
+): Promise<void> {
+  const count = Number(process.argv[2] ?? 100_000);
+  const members = Number(process.argv[3] ?? 20_000);
+  const scratch = await createScratch();
+  const topic = topicNames(scratch.prefix).consumption;
+  try {
+    const events = backlog(count, members);
+    say(`filling ${topic} with ${events.length} events over up to ${members} members`);
+    await fill(scratch.kafka, topic, events);
+    await bench(scratch, topic, events);
+  } finally {
+    await scratch.remove();
+  }
+}

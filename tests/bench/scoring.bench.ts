@@ -12,12 +12,9 @@
  * Everything the run created (topics, database, Redis keys) is removed at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { topicNames } from '@taobi/contracts';
+import type { ConsumptionEvent } from '@taobi/contracts';
 import type { Kafka } from '@taobi/platform';
-import { backlog, createScratch, fill, foldLive, ledgerSize, say } from './bench-kit';
-
-const EVENTS = Number(process.argv[2] ?? 100_000);
-const MEMBERS = Number(process.argv[3] ?? 20_000);
+import { foldLive, ledgerSize, type Scratch, say, withBacklog } from './bench-kit';
 
 async function baseline(kafka: Kafka, topic: string, total: number): Promise<number> {
   const consumer = kafka.consumer({
@@ -49,40 +46,30 @@ async function baseline(kafka: Kafka, topic: string, total: number): Promise<num
   return (finished - started) / 1000;
 }
 
-async function main(): Promise<void> {
-  const scratch = await createScratch();
-  const topic = topicNames(scratch.prefix).consumption;
-  try {
-    const events = backlog(EVENTS, MEMBERS);
-    say(`filling ${topic} with ${events.length} events over up to ${MEMBERS} members`);
-    await fill(scratch.kafka, topic, events);
+async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]): Promise<void> {
+  const baselineSeconds = await baseline(scratch.kafka, topic, events.length);
+  const baselineRate = events.length / baselineSeconds;
+  say(
+    `do-nothing kafkajs eachBatch consumer: ${baselineSeconds.toFixed(2)} s, ${Math.round(baselineRate)} events/s`,
+  );
 
-    const baselineSeconds = await baseline(scratch.kafka, topic, events.length);
-    const baselineRate = events.length / baselineSeconds;
-    say(
-      `do-nothing kafkajs eachBatch consumer: ${baselineSeconds.toFixed(2)} s, ${Math.round(baselineRate)} events/s`,
-    );
+  const live = await foldLive(scratch);
+  await live.service.stop();
+  const scoringRate = events.length / live.seconds;
+  say(
+    `scoring (Postgres transaction per batch, offsets committed after): ${live.seconds.toFixed(2)} s, ${Math.round(scoringRate)} events/s`,
+  );
 
-    const live = await foldLive(scratch);
-    await live.service.stop();
-    const scoringRate = events.length / live.seconds;
-    say(
-      `scoring (Postgres transaction per batch, offsets committed after): ${live.seconds.toFixed(2)} s, ${Math.round(scoringRate)} events/s`,
-    );
-
-    const ledger = await ledgerSize(scratch);
-    say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
-    const ratio = scoringRate / baselineRate;
-    say(`ratio scoring / baseline: ${ratio.toFixed(2)} (aim: at least 0.4)`);
-    process.stdout.write(
-      `${JSON.stringify({ events: events.length, baselineEventsPerSecond: Math.round(baselineRate), scoringEventsPerSecond: Math.round(scoringRate), ratio: Number(ratio.toFixed(3)) })}\n`,
-    );
-  } finally {
-    await scratch.remove();
-  }
+  const ledger = await ledgerSize(scratch);
+  say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
+  const ratio = scoringRate / baselineRate;
+  say(`ratio scoring / baseline: ${ratio.toFixed(2)} (aim: at least 0.4)`);
+  process.stdout.write(
+    `${JSON.stringify({ events: events.length, baselineEventsPerSecond: Math.round(baselineRate), scoringEventsPerSecond: Math.round(scoringRate), ratio: Number(ratio.toFixed(3)) })}\n`,
+  );
 }
 
-main().catch((error: unknown) => {
+withBacklog(bench).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
