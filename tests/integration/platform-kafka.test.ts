@@ -1,4 +1,4 @@
-import type { DeadLetter, TopicNames } from '@taobi/contracts';
+import { type DeadLetter, deadLetterEventId, type TopicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
   type BatchConsumerOptions,
@@ -6,6 +6,7 @@ import {
   connectProducer,
   createBatchConsumer,
   createProducerHandle,
+  createReadiness,
   ensureTopics,
   type Kafka,
   type Producer,
@@ -54,6 +55,7 @@ describe('platform Kafka helpers against the real broker', () => {
       schema: recordSchema,
       dlq: { producer: createProducerHandle(async () => producer), topic: topics.consumptionDlq },
       handle,
+      readiness: createReadiness(),
       ...extra,
     });
     consumers.push(batchConsumer);
@@ -116,6 +118,8 @@ describe('platform Kafka helpers against the real broker', () => {
     const firstRun: number[] = [];
     let crash = false;
     let crashed = false;
+    const readiness = createReadiness();
+    readiness.onFatal(() => (crashed = true));
     await consumer(
       groupId,
       async (records) => {
@@ -124,7 +128,7 @@ describe('platform Kafka helpers against the real broker', () => {
           firstRun.push(record.value.n);
         }
       },
-      { retry: { retries: 0, restartOnFailure: async () => false }, onFatal: () => (crashed = true) },
+      { retries: 0, readiness },
     ).start();
 
     await send(member, 1, 5);
@@ -207,6 +211,57 @@ describe('platform Kafka helpers against the real broker', () => {
         memberId: member,
         n: 2,
       });
+    } finally {
+      await dlq.close();
+    }
+  });
+
+  it('when a batch with bad records is delivered again, then its letters keep their ids; another group letters under its own', async () => {
+    const member = uniqueId('m');
+    const groupId = uniqueId('g');
+    const dlq = await TopicReader.start<DeadLetter>(topics.consumptionDlq, kafka);
+    const letters = () => dlq.matching((r) => r.value.origin.key === member).map((r) => r.value);
+    const rejectTwo: BatchConsumerOptions<TestRecord>['handle'] = async (records) => ({
+      rejected: records
+        .filter((r) => r.value.memberId === member && r.value.n === 2)
+        .map((record) => ({ record, reason: 'two is not allowed' })),
+    });
+    try {
+      await producer.send({
+        topic: topics.consumption,
+        acks: -1,
+        messages: [
+          { key: member, value: JSON.stringify({ memberId: member, n: 'one' }) },
+          { key: member, value: JSON.stringify({ memberId: member, n: 2 }) },
+        ],
+      });
+      const first = consumer(groupId, rejectTwo);
+      await first.start();
+      await waitFor(() => letters().length === 2, { description: 'two letters' });
+      await first.stop();
+
+      // The same group reads the same records again (offsets reset, as after a crash before the commit).
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.resetOffsets({ groupId, topic: topics.consumption, earliest: true });
+      } finally {
+        await admin.disconnect();
+      }
+      await consumer(groupId, rejectTwo).start();
+      await waitFor(() => letters().length === 4, { description: 'the batch lettered again' });
+      await consumer(uniqueId('g'), rejectTwo).start();
+      await waitFor(() => letters().length === 6, { description: 'a second group to letter it' });
+
+      const all = letters();
+      for (const letter of all) {
+        expect(letter.eventId).toBe(deadLetterEventId(letter.consumerGroup, letter.origin));
+      }
+      const ofGroup = all.filter((l) => l.consumerGroup === groupId);
+      expect(ofGroup).toHaveLength(4);
+      // Two records, each lettered twice by the group under one id; the other group's ids are its own.
+      expect(new Set(ofGroup.map((l) => l.eventId)).size).toBe(2);
+      expect(new Set(all.map((l) => l.eventId)).size).toBe(4);
     } finally {
       await dlq.close();
     }

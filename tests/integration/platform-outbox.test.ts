@@ -11,13 +11,16 @@ import {
   createVersionedStore,
   enqueueOutbox,
   migrate,
+  type OutboxRecord,
   type Pool,
   type Producer,
+  type ProducerHandle,
   withTransaction,
 } from '@taobi/platform';
 import {
   createTestDatabase,
   createTestTopics,
+  EphemeralBroker,
   TopicReader,
   testEndpoints,
   testKafka,
@@ -37,29 +40,55 @@ CREATE TABLE relaytest.outbox (
   published_at timestamptz
 );
 CREATE INDEX outbox_unpublished ON relaytest.outbox (id) WHERE published_at IS NULL;
+CREATE TABLE relaytest.outbox_lease (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
 `;
 
+/** A fresh database with the relay's tables in schema `relaytest`, and a pool on it. */
+async function outboxDatabase(applicationName = 'test') {
+  const database = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
+  writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
+  await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
+  const pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName });
+  return {
+    database,
+    pool,
+    async close() {
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
+
+const numbered = (member: string, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    eventId: `${member}:${from + i}`,
+    topic: 'scoreChanged' as const,
+    key: member,
+    payload: { n: from + i },
+  }));
+
 describe('the transactional outbox and its relay', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let database: Awaited<ReturnType<typeof outboxDatabase>>;
   let pool: Pool;
   let producer: Producer;
   let topics: TopicNames;
   const kafka = testKafka();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
-    writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
-    await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
-    pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName: 'test' });
+    database = await outboxDatabase();
+    pool = database.pool;
     ({ topics } = await createTestTopics(kafka));
     producer = await connectProducer(kafka);
   });
 
   afterAll(async () => {
     await producer.disconnect();
-    await pool.end();
-    await database.drop();
+    await database.close();
   });
 
   it('when a transaction commits, its records are published once in order; when it rolls back, nothing is', async () => {
@@ -75,12 +104,7 @@ describe('the transactional outbox and its relay', () => {
     });
     relay.start();
     try {
-      const record = (n: number) => ({
-        eventId: `${member}:${n}`,
-        topic: 'scoreChanged' as const,
-        key: member,
-        payload: { n },
-      });
+      const record = (n: number) => numbered(member, n, n)[0] as OutboxRecord;
       await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', [record(1), record(2)]));
       await expect(
         withTransaction(pool, async (client) => {
@@ -109,16 +133,8 @@ describe('the transactional outbox and its relay', () => {
 
 describe('the outbox relay with large records', () => {
   it('when the pending records exceed what the broker takes in one batch, then they go out in several, in order', async () => {
-    const database = await createTestDatabase();
+    const { pool, close } = await outboxDatabase();
     const kafka = testKafka();
-    const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
-    writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
-    await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
-    const pool = createPool({
-      connectionString: database.url,
-      logger: testLogger(),
-      applicationName: 'test',
-    });
     const { topics } = await createTestTopics(kafka);
     const producer = createProducerHandle(() => connectProducer(kafka));
     const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
@@ -146,8 +162,7 @@ describe('the outbox relay with large records', () => {
       await relay.stop();
       await reader.close();
       await producer.close();
-      await pool.end();
-      await database.drop();
+      await close();
     }
   });
 });
@@ -198,6 +213,144 @@ describe('the versioned Redis read model', () => {
       await waitFor(async () => (await redis.ping()) === 'PONG');
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describe('the outbox relay when Kafka is slow or a relay crashed', () => {
+  let broker: EphemeralBroker;
+
+  beforeAll(async () => {
+    broker = await EphemeralBroker.create();
+    await broker.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await broker?.destroy();
+  }, 120_000);
+
+  it('when the broker freezes during a send, then no transaction or pool connection is held, writers go on, and the lease is kept', async () => {
+    const { database, pool, close } = await outboxDatabase('relay-under-test');
+    const kafka = testKafka(broker.brokers);
+    const { topics } = await createTestTopics(kafka);
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    await producer.get();
+    let sends = 0;
+    const watched: ProducerHandle = {
+      ...producer,
+      publish: (records) => {
+        sends += 1;
+        return producer.publish(records);
+      },
+    };
+    const leaseMs = 1500;
+    const relay = createOutboxRelay({
+      pool,
+      schema: 'relaytest',
+      producer: watched,
+      topics,
+      logger: testLogger(),
+      leaseMs,
+    });
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const observer = createPool({
+      connectionString: database.url,
+      logger: testLogger(),
+      applicationName: 'observer',
+      max: 1,
+    });
+    try {
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 3)));
+      broker.pause();
+      relay.start();
+      await waitFor(() => sends > 0, { description: 'the relay to be sending' });
+
+      // Kafka does not answer: the relay waits with nothing open in Postgres.
+      const sessions = await observer.query<{ state: string; in_transaction: boolean }>(
+        `SELECT state, xact_start IS NOT NULL AS in_transaction FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'relay-under-test'`,
+      );
+      expect(sessions.rows.filter((s) => s.in_transaction || s.state !== 'idle')).toEqual([]);
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+      // Another writer of the outbox goes on.
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 4, 4)));
+      // The lease is renewed while the send hangs, so no other relay takes over a live one.
+      const lease = async () =>
+        (
+          await observer.query<{ holder: string; expires_at: Date }>(
+            'SELECT holder, expires_at FROM relaytest.outbox_lease',
+          )
+        ).rows[0];
+      const first = await lease();
+      const renewed = await waitFor(
+        async () => {
+          const now = await lease();
+          return now && now.expires_at.getTime() >= (first?.expires_at.getTime() ?? 0) + leaseMs
+            ? now
+            : undefined;
+        },
+        { description: 'the lease to be renewed during the send' },
+      );
+      expect(renewed.holder).toBe(first?.holder);
+      expect(sends).toBe(1);
+
+      broker.resume();
+      const records = await reader.waitForCount(4, (r) => r.key === member, 60_000);
+      expect(records.map((r) => r.value.n)).toEqual([1, 2, 3, 4]);
+      await waitFor(
+        async () =>
+          (await observer.query('SELECT 1 FROM relaytest.outbox WHERE published_at IS NULL')).rowCount === 0,
+        { description: 'every row marked published' },
+      );
+    } finally {
+      broker.resume();
+      await relay.stop();
+      await reader.close();
+      await producer.close();
+      await observer.end();
+      await close();
+    }
+  });
+
+  it('when a relay crashed holding the lease, then another takes over once it lapses and publishes in order', async () => {
+    const { pool, close } = await outboxDatabase();
+    const kafka = testKafka(broker.brokers);
+    const { topics } = await createTestTopics(kafka);
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    const relay = createOutboxRelay({
+      pool,
+      schema: 'relaytest',
+      producer,
+      topics,
+      logger: testLogger(),
+      pollIntervalMs: 50,
+    });
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    try {
+      const { rows } = await pool.query<{ expires_at: Date }>(
+        `INSERT INTO relaytest.outbox_lease (holder, expires_at) VALUES ('crashed-relay', now() + interval '2 seconds')
+         RETURNING expires_at`,
+      );
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 5)));
+      relay.start();
+
+      const records = await reader.waitForCount(5, (r) => r.key === member);
+      expect(records.map((r) => r.value.n)).toEqual([1, 2, 3, 4, 5]);
+      const published = await pool.query<{ first: Date }>(
+        'SELECT min(published_at) AS first FROM relaytest.outbox',
+      );
+      expect(published.rows[0]?.first.getTime()).toBeGreaterThanOrEqual(
+        rows[0]?.expires_at.getTime() ?? Infinity,
+      );
+      const lease = await pool.query<{ holder: string }>('SELECT holder FROM relaytest.outbox_lease');
+      expect(lease.rows[0]?.holder).not.toBe('crashed-relay');
+    } finally {
+      await relay.stop();
+      await reader.close();
+      await producer.close();
+      await close();
     }
   });
 });

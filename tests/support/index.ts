@@ -1,5 +1,7 @@
 export * from './brokers';
 export * from './console-session';
+export * from './consumer-death';
+export * from './fuzz';
 export * from './ingest';
 export * from './kit';
 export * from './processes';

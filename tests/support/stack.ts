@@ -1,4 +1,4 @@
-import type { TopicNames } from '@taobi/contracts';
+import { type ConsumingService, consumerGroupId, type TopicNames } from '@taobi/contracts';
 import { discoverServices, type ServiceInfo } from '@taobi/infra/services';
 import { type ServiceName, serviceUrlVariable } from '@taobi/platform';
 import { createTestDatabase, createTestTopics, testEndpoints, uniqueId } from './kit';
@@ -80,6 +80,22 @@ export class TestStack {
     const entry = this.running.get(service);
     if (!entry) throw new Error(`service ${service} is not part of this stack`);
     return `http://127.0.0.1:${entry.port}`;
+  }
+
+  /** The consumer group of a consuming service: its `KAFKA_GROUP_ID`, else derived from the prefix. */
+  groupId(service: ConsumingService): string {
+    return this.entry(service).env.KAFKA_GROUP_ID ?? consumerGroupId(service, this.topicPrefix);
+  }
+
+  /** Resolves when the service's current process exits, with its exit code or signal. */
+  exited(service: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.entry(service).process.exited;
+  }
+
+  private entry(service: string): Running {
+    const entry = this.running.get(service);
+    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    return entry;
   }
 
   /** Everything a service printed so far (for failure messages). */

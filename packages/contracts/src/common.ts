@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** `memberId`, `orderId`, `refundId`: 1 to 64 of `[A-Za-z0-9_.:-]` (docs/design.md, "Record fields"). */
@@ -7,8 +8,22 @@ export const externalIdSchema = z
 
 export const memberIdSchema = externalIdSchema;
 
-/** ISO-8601 with an explicit offset (`Z` or `+08:00`). */
-export const isoTimeSchema = z.iso.datetime({ offset: true });
+/** The instants every store and record can hold: years 0001 to 9999 in UTC (Postgres has no year 0). */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** ISO-8601 with an explicit offset (`Z` or `+08:00`), in years 0001 to 9999 once in UTC. */
+export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const at = Date.parse(value);
+    return at >= EARLIEST && at <= LATEST;
+  },
+  {
+    message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+    // Only a well-formed time is checked for range: a malformed one has its own single issue.
+    when: (payload) => payload.issues.length === 0,
+  },
+);
 
 /** Fields every record on every topic carries. */
 export const envelopeSchema = z.object({
@@ -22,3 +37,15 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** A calendar month in Asia/Shanghai, e.g. `2026-11`. */
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+
+/**
+ * A name-based (version 5, SHA-1) UUID of `parts` under `namespace` (16 bytes). The parts are
+ * joined with NUL, which no id in Taobi contains, so distinct tuples never collide by concatenation.
+ */
+export function uuidV5(namespace: Buffer, parts: readonly string[]): string {
+  const bytes = createHash('sha1').update(namespace).update(parts.join('\u0000')).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

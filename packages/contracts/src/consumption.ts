@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { envelopeSchema, externalIdSchema, isoTimeSchema } from './common';
+import { envelopeSchema, externalIdSchema, isoTimeSchema, uuidV5 } from './common';
 import {
   type Category,
   type Channel,
@@ -62,13 +61,5 @@ const CONSUMPTION_NAMESPACE = Buffer.from('6f1c2b0e4d5a4c3b9a8e7d6c5b4a3f21', 'h
  * gets the same id, so a platform's retry is harmless downstream.
  */
 export function consumptionEventId(source: Source, kind: ConsumptionKind, externalId: string): string {
-  const hash = createHash('sha1')
-    .update(CONSUMPTION_NAMESPACE)
-    .update(`${source}\u0000${kind}\u0000${externalId}`)
-    .digest();
-  const bytes = hash.subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5(CONSUMPTION_NAMESPACE, [source, kind, externalId]);
 }

@@ -4,6 +4,8 @@ import {
   consumerGroups,
   consumptionEventId,
   consumptionEventSchema,
+  deadLetterEventId,
+  isoTimeSchema,
   jsonSchemas,
   scoreChangedSchema,
   TOPICS,
@@ -141,6 +143,45 @@ describe('derived records', () => {
     ).toBe(false);
     const { mobility: _dropped, ...withoutMobility } = record.breakdown;
     expect(scoreChangedSchema.safeParse({ ...record, breakdown: withoutMobility }).success).toBe(false);
+  });
+});
+
+describe('instants', () => {
+  it('when an instant falls outside years 0001-9999 in UTC, then it is refused with one issue; the bounds are accepted', () => {
+    for (const outside of ['0001-01-01T00:00:00+14:00', '0000-06-01T00:00:00Z']) {
+      const result = isoTimeSchema.safeParse(outside);
+      expect(result.error?.issues.map((i) => i.message)).toEqual([
+        'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+      ]);
+    }
+    expect(isoTimeSchema.safeParse('yesterday').error?.issues).toHaveLength(1);
+    for (const inside of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-11-29T12:00:00+08:00']) {
+      expect(isoTimeSchema.safeParse(inside).success).toBe(true);
+    }
+  });
+});
+
+describe('dead-letter ids', () => {
+  const origin = { topic: 'taobi.consumption.v1', partition: 2, offset: '41' };
+
+  it('when one group letters the same record twice, then the id is the same version-5 UUID', () => {
+    expect(deadLetterEventId('taobi-scoring', origin)).toBe(
+      deadLetterEventId('taobi-scoring', { ...origin }),
+    );
+    expect(deadLetterEventId('taobi-scoring', origin)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('when the group, topic, partition or offset differ, then the ids differ', () => {
+    const ids = new Set([
+      deadLetterEventId('taobi-scoring', origin),
+      deadLetterEventId('taobi-tier', origin),
+      deadLetterEventId('taobi-scoring', { ...origin, topic: 'taobi.score-changed.v1' }),
+      deadLetterEventId('taobi-scoring', { ...origin, partition: 24 }),
+      deadLetterEventId('taobi-scoring', { ...origin, offset: '1' }),
+    ]);
+    expect(ids.size).toBe(5);
   });
 });
 

@@ -40,9 +40,6 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
   const log = options.logger.child({ component: 'ingest', source: definition.source });
   const keyOf = new WeakMap<FastifyRequest, SourceKey>();
   const eventCountOf = new WeakMap<FastifyRequest, number>();
-  // Fastify parses text/plain by default; a string body would then be a confusing 400. The ingest
-  // API speaks JSON only, so anything else is a 415.
-  if (app.hasContentTypeParser('text/plain')) app.removeContentTypeParser('text/plain');
 
   app.post(
     '/v1/events',

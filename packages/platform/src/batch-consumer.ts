@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import type { DeadLetter } from '@taobi/contracts';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, RetryOptions } from 'kafkajs';
+import { type DeadLetter, deadLetterEventId } from '@taobi/contracts';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { z } from 'zod';
 import { type FieldError, fieldErrorsFromZod } from './errors';
 import type { ProducerHandle } from './kafka';
 import type { Logger } from './logger';
+import type { Readiness } from './readiness';
 
 export interface ConsumedRecord<T> {
   topic: string;
@@ -63,13 +63,23 @@ export interface BatchConsumerOptions<T> {
   /** Fetch sizes (kafkajs defaults: 1 MB per partition, 10 MB per fetch): larger batches, fewer commits. */
   maxBytesPerPartition?: number;
   maxBytes?: number;
-  retry?: RetryOptions;
-  /** Called when the consumer crashed and kafkajs will not restart it. */
-  onFatal?: (error: Error) => void;
+  /**
+   * Where the consumer reports its state (`app.readiness`), under `consumer:<groupId>`: `joining`
+   * until it has joined its group, then `ok`; `dead: <why>` once kafkajs gave up on it, which also
+   * runs the fatal listeners (`runService` exits 1 so the supervisor restarts the process).
+   */
+  readiness: Readiness;
+  /**
+   * How many times a failing batch (or fetch) is retried, with back-off from 300 ms doubling to
+   * 30 s, before the consumer gives up for good (default 10, about two minutes).
+   */
+  retries?: number;
 }
 
 export interface BatchConsumer {
   readonly consumer: Consumer;
+  /** The name it reports its readiness under: `consumer:<groupId>`. */
+  readonly name: string;
   start(): Promise<void>;
   /** Stops fetching, lets the batch in hand finish and commit, then leaves the group. */
   stop(): Promise<void>;
@@ -111,7 +121,7 @@ function deadLetter(input: {
   storedValue?: Record<string, unknown>;
 }): DeadLetter {
   return {
-    eventId: randomUUID(),
+    eventId: deadLetterEventId(input.groupId, input.origin),
     schemaVersion: 1,
     memberId: typeof input.memberId === 'string' ? input.memberId : null,
     occurredAt: new Date().toISOString(),
@@ -126,6 +136,8 @@ function deadLetter(input: {
 
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
+  const name = `consumer:${options.groupId}`;
+  const { readiness } = options;
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
@@ -133,12 +145,27 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
     ...(options.sessionTimeout ? { sessionTimeout: options.sessionTimeout } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
+    retry: {
+      initialRetryTime: 300,
+      maxRetryTime: 30_000,
+      retries: options.retries ?? 10,
+      // kafkajs would restart a consumer whose retries ran out, forever and in-process: a deleted
+      // topic makes that three crashes a second, a poison batch an endless loop nobody sees. Once
+      // the retry budget is spent, the consumer is dead and the supervisor restarts the process.
+      restartOnFailure: async () => false,
+    },
   });
+  readiness.set(name, 'not started');
 
+  consumer.on(consumer.events.GROUP_JOIN, () => readiness.set(name, 'ok'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-    if (!payload.restart) options.onFatal?.(payload.error);
+    if (payload.restart) {
+      log.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+      readiness.set(name, 'restarting');
+      return;
+    }
+    log.fatal({ err: payload.error, consumer: name }, 'consumer crashed and will not restart');
+    readiness.fatal(name, payload.error);
   });
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -219,18 +246,27 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
 
   return {
     consumer,
+    name,
     async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-        eachBatch,
-      });
+      readiness.set(name, 'joining');
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+        // Resolves once the group is joined (or kafkajs gave up: a CRASH, handled above).
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+          eachBatch,
+        });
+      } catch (error) {
+        readiness.set(name, `dead: ${(error as Error).message}`);
+        throw error;
+      }
       log.info({ topics: options.topics }, 'consumer started');
     },
     async stop() {
+      readiness.set(name, 'stopped');
       await consumer.disconnect();
       log.info('consumer stopped');
     },

@@ -49,6 +49,8 @@ export const baseConfigSchema = z.object({
    * @taobi/rules; every service and the CLI must be given the same one. Read with `loadDataFile`.
    */
   RULE_SET_FILE: z.string().min(1).optional(),
+  /** Retries of a failing batch (back-off 300 ms doubling to 30 s) before a consumer is dead. */
+  KAFKA_CONSUMER_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

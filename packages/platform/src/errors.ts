@@ -55,14 +55,22 @@ export const Errors = {
   validation: (fields: FieldError[], message = 'request validation failed') =>
     new AppError('VALIDATION_FAILED', message, 400, { fields }),
   invalidJson: (message: string) => new AppError('INVALID_JSON', message, 400),
+  /** A paging cursor (`cursor`, `before`) that is not one this API returned. */
+  invalidCursor: (field: string) =>
+    new AppError('INVALID_CURSOR', `${field} is not a cursor this API returned`, 400, {
+      fields: [{ field, message: 'not a cursor this API returned' }],
+    }),
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 'a valid bearer key is required', 401, {
       headers: { 'www-authenticate': 'Bearer' },
     }),
   forbidden: (message = 'this key may not perform this action') => new AppError('FORBIDDEN', message, 403),
+  invalidUrl: () =>
+    new AppError('INVALID_URL', 'the URL does not decode: a percent escape is not valid UTF-8', 400),
   notFound: (message = 'not found') => new AppError('NOT_FOUND', message, 404),
   conflict: (message: string) => new AppError('CONFLICT', message, 409),
   payloadTooLarge: (message = 'request body is too large') => new AppError('PAYLOAD_TOO_LARGE', message, 413),
+  uriTooLong: () => new AppError('URI_TOO_LONG', 'a path parameter is longer than 100 characters', 414),
   unsupportedMediaType: (message = 'send application/json') =>
     new AppError('UNSUPPORTED_MEDIA_TYPE', message, 415),
   rateLimited: (retryAfterSeconds: number) =>

@@ -1,8 +1,27 @@
+import { connect } from 'node:net';
 import { requireKey } from './auth';
 import { AppError, Errors } from './errors';
 import { createHttpApp } from './http-app';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
+
+/** Sends `raw` bytes to a listening app on a connection of its own; resolves with the first answer. */
+function rawRequest(app: ReturnType<typeof createHttpApp>, raw: string): Promise<string> {
+  const { port } = app.server.address() as { port: number };
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      // A kept-alive connection would not close by itself: end it once one whole answer is in.
+      const [head = '', body] = text.split('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? Number.NaN);
+      if (body !== undefined && Buffer.byteLength(body) >= length) socket.end();
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
 
 function buildApp(readiness: Record<string, () => Promise<unknown>> = {}) {
   const app = createHttpApp({
@@ -23,6 +42,7 @@ function buildApp(readiness: Record<string, () => Promise<unknown>> = {}) {
     throw Errors.unavailable('Kafka is unavailable', 7);
   });
   app.get('/guarded', { onRequest: requireKey(['the-read-key']) }, async () => ({ ok: true }));
+  app.get('/members/:id', async (request) => ({ id: (request.params as { id: string }).id }));
   return app;
 }
 
@@ -54,6 +74,29 @@ describe('createHttpApp', () => {
     const response = await buildApp({ postgres: async () => 1 }).inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ready', checks: { postgres: 'ok' } });
+  });
+
+  it('when a component reports a state, then /readyz names it until it is ok; a dead one stays dead and its fatal listeners run', async () => {
+    const app = buildApp({ postgres: async () => 1 });
+    const fatal: string[] = [];
+    app.readiness.onFatal((component, error) => fatal.push(`${component}: ${error.message}`));
+    const readyz = async () => {
+      const response = await app.inject({ method: 'GET', url: '/readyz' });
+      return { status: response.statusCode, checks: response.json().checks };
+    };
+
+    app.readiness.set('consumer:g', 'joining');
+    expect(await readyz()).toEqual({ status: 503, checks: { postgres: 'ok', 'consumer:g': 'joining' } });
+    app.readiness.set('consumer:g', 'ok');
+    expect((await readyz()).status).toBe(200);
+
+    app.readiness.fatal('consumer:g', new Error('retries exhausted'));
+    app.readiness.set('consumer:g', 'stopped');
+    expect(await readyz()).toEqual({
+      status: 503,
+      checks: { postgres: 'ok', 'consumer:g': 'dead: retries exhausted' },
+    });
+    expect(fatal).toEqual(['consumer:g: retries exhausted']);
   });
 
   it('when /metrics is scraped after a request, then the request histogram is there', async () => {
@@ -152,4 +195,140 @@ describe('createHttpApp', () => {
       error: { code: 'X', message: 'y', fields: [{ field: 'a', message: 'b' }] },
     });
   });
+
+  /** Every error body is `{error: {code, message, ...}}` and nothing else. */
+  function expectErrorBody(body: unknown, code: string) {
+    expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+    expect(Object.keys((body as { error: object }).error).sort()).toEqual(
+      expect.arrayContaining(['code', 'message']),
+    );
+  }
+
+  it.each([
+    ['a path escape that is not UTF-8', 400, 'INVALID_URL', { method: 'GET', url: '/members/%ff' }],
+    [
+      'a path parameter over 100 characters',
+      414,
+      'URI_TOO_LONG',
+      { method: 'GET', url: `/members/${'a'.repeat(101)}` },
+    ],
+    [
+      'a body over the limit',
+      413,
+      'PAYLOAD_TOO_LARGE',
+      {
+        method: 'POST',
+        url: '/echo',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ a: 'x'.repeat(2000) }),
+      },
+    ],
+    [
+      'a media type with no parser',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'application/xml' }, payload: '<a/>' },
+    ],
+    [
+      'a text/plain body',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'text/plain' }, payload: 'hello' },
+    ],
+    [
+      'JSON that does not parse',
+      400,
+      'INVALID_JSON',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":' },
+    ],
+    [
+      'an empty JSON body',
+      400,
+      'INVALID_JSON',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '' },
+    ],
+    [
+      'JSON with a __proto__ key',
+      400,
+      'INVALID_JSON',
+      {
+        method: 'POST',
+        url: '/echo',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"__proto__":{"x":1}}',
+      },
+    ],
+    ['no route', 404, 'NOT_FOUND', { method: 'DELETE', url: '/nowhere' }],
+    ['no key on a guarded route', 401, 'UNAUTHORIZED', { method: 'GET', url: '/guarded' }],
+  ] as const)(
+    'when fastify meets %s, then %i %s in the documented body, with nosniff and no-store',
+    async (_what, status, code, request) => {
+      const response = await buildApp().inject(request);
+      expect(response.statusCode).toBe(status);
+      expectErrorBody(response.json(), code);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['cache-control']).toBe('no-store');
+    },
+  );
+
+  it('when a request comes in while the app closes, then 503 SERVICE_UNAVAILABLE in the documented body', async () => {
+    const app = buildApp();
+    let late = '';
+    // Hooks run in order: by the time this one runs the app is closing, and it still listens.
+    app.addHook('preClose', async () => {
+      late = await rawRequest(app, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.close();
+    const [head = '', body = ''] = late.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(head).toMatch(/retry-after: 5/i);
+    expect(head).toMatch(/x-content-type-options: nosniff/i);
+    expectErrorBody(JSON.parse(body), 'SERVICE_UNAVAILABLE');
+  });
+
+  it('when every answer goes out, then it carries nosniff and no-store, success too', async () => {
+    const app = buildApp({ postgres: async () => 1 });
+    for (const url of ['/healthz', '/readyz', '/metrics']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect([url, response.headers['x-content-type-options'], response.headers['cache-control']]).toEqual([
+        url,
+        'nosniff',
+        'no-store',
+      ]);
+    }
+    const guarded = await app.inject({
+      method: 'GET',
+      url: '/guarded',
+      headers: { authorization: 'Bearer the-read-key' },
+    });
+    expect(guarded.headers['cache-control']).toBe('no-store');
+  });
+
+  it.each([
+    ['a malformed header', 400, 'BAD_REQUEST', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'],
+    [
+      'headers over the size limit',
+      431,
+      'REQUEST_HEADER_FIELDS_TOO_LARGE',
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ],
+  ])(
+    'when Node refuses %s before fastify sees it, then %i %s in the documented body',
+    async (_what, status, code, raw) => {
+      const app = buildApp();
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const answer = await rawRequest(app, raw);
+        const [head = '', body = ''] = answer.split('\r\n\r\n');
+        expect(head.split('\r\n')[0]).toBe(
+          `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Request Header Fields Too Large'}`,
+        );
+        expect(head).toMatch(/x-content-type-options: nosniff/i);
+        expectErrorBody(JSON.parse(body), code);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

@@ -3,14 +3,22 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
-import { AppError, Errors } from './errors';
+import { Errors } from './errors';
+import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
+import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
 
-/** A named dependency probe: resolves when the dependency answers, rejects otherwise. */
-export type ReadinessCheck = () => Promise<unknown>;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What `/readyz` answers from; consumers report their state here. */
+    readiness: Readiness;
+  }
+}
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -23,59 +31,32 @@ export interface HttpAppOptions {
   trustProxy?: boolean;
 }
 
-/** Fastify's own client errors, mapped onto our stable codes. */
-function fromFastifyError(error: FastifyError): AppError | undefined {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return Errors.payloadTooLarge();
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return Errors.unsupportedMediaType();
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return Errors.invalidJson('the request body is empty');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return Errors.invalidJson('the content-length header does not match the body');
-    default:
-      break;
-  }
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return Errors.invalidJson('the request body is not valid JSON');
-  }
-  if (error.validation) {
-    return Errors.validation(
-      error.validation.map((v) => ({
-        field: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-        message: v.message ?? 'invalid',
-      })),
-    );
-  }
-  if (error.statusCode === 429) return Errors.rateLimited(1);
-  return undefined;
-}
-
 /**
- * The client-visible error a thrown value becomes (the error handler answers with it), or
- * undefined for an unexpected error (a plain 500). Exported so a route's `onError` hook can label
- * metrics with the same code the client sees.
+ * Answers any error in the documented format: `{ error: { code, message, fields? } }`. It sets the
+ * common headers itself: fastify's framework errors (a bad URL) are answered without running hooks.
  */
-export function toAppError(error: unknown): AppError | undefined {
-  if (error instanceof AppError) return error;
-  if (error instanceof Error) return fromFastifyError(error as FastifyError);
-  return undefined;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.headers(RESPONSE_HEADERS);
+  const appError = toAppError(error);
+  if (!appError) {
+    request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+    return reply.status(500).send(Errors.internal().toJSON());
+  }
+  if (appError.statusCode >= 500) {
+    request.log.warn({ err: appError.cause ?? appError, code: appError.code }, appError.message);
+  }
+  return reply.status(appError.statusCode).headers(appError.headers).send(appError.toJSON());
 }
 
 /**
- * Builds a fastify app with what every Taobi service serves: `/healthz`, `/readyz`, `/metrics`,
- * one error handler (stable codes, no internals leaked) and request metrics. It does not listen.
+ * Builds a fastify app with what every Taobi service serves: `/healthz`, `/readyz` (from
+ * `app.readiness`: the dependency probes given here and the states components report), `/metrics`,
+ * one error format for every error (ours, fastify's, Node's HTTP parser's; stable codes, no
+ * internals leaked), the same security and caching headers on every answer, and request metrics.
+ * It does not listen.
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  let closing = false;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the app's type the default instance type.
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -84,8 +65,24 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Fastify's own answers to a bad URL or an over-long path parameter, and to requests arriving
+    // while it closes, would each have a format of their own: they go through ours instead.
+    frameworkErrors: answerError,
+    clientErrorHandler: answerClientError,
+    return503OnClosing: false,
     trustProxy: options.trustProxy ?? false,
+  });
+  // The APIs speak JSON only: a text/plain body is a 415 like any other type, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw Errors.unavailable('the service is shutting down');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(RESPONSE_HEADERS);
   });
 
   const duration = new Histogram({
@@ -104,17 +101,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     else request.log.debug(context, 'request served');
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error);
-    if (!appError) {
-      request.log.error({ err: error, reqId: request.id }, 'unhandled error');
-      return reply.status(500).send(Errors.internal().toJSON());
-    }
-    if (appError.statusCode >= 500) {
-      request.log.warn({ err: appError.cause ?? appError, code: appError.code }, appError.message);
-    }
-    return reply.status(appError.statusCode).headers(appError.headers).send(appError.toJSON());
-  });
+  app.setErrorHandler(answerError);
 
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -124,23 +111,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  const readiness = createReadiness(options.readiness);
+  app.decorate('readiness', readiness);
   app.get('/readyz', async (_request, reply) => {
-    const checks = Object.entries(options.readiness ?? {});
-    const timeoutMs = options.readinessTimeoutMs ?? 2000;
-    const results = await Promise.all(
-      checks.map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), timeoutMs);
-          return [name, 'ok'] as const;
-        } catch (error) {
-          return [name, `unavailable: ${(error as Error).message}`] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
 
   app.get('/metrics', async (_request, reply) =>

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka';
 import type { Logger } from './logger';
-import { withTransaction } from './postgres';
 
 /**
  * The transactional outbox. A service writes its state change and the records it must publish in
@@ -11,7 +12,13 @@ import { withTransaction } from './postgres';
  * them published. A crash between Kafka's ack and the mark publishes a record again, with the same
  * eventId, so downstream consumers dedupe it.
  *
- * Each service's migrations create the table in its own schema:
+ * One relay publishes a schema's outbox at a time, which keeps each member's records in order
+ * across instances: it holds a lease (a row with its name and an expiry, taken and renewed by
+ * single statements). No transaction, lock or pool connection is held while it waits for Kafka: it
+ * reads the next rows, sends them, then marks them, renewing the lease meanwhile. A crashed relay's
+ * lease lapses after `leaseMs`, and another relay goes on from the first unpublished row.
+ *
+ * Each service's migrations create the tables in its own schema:
  *
  *   CREATE TABLE <schema>.outbox (
  *     id bigserial PRIMARY KEY,
@@ -23,6 +30,11 @@ import { withTransaction } from './postgres';
  *     published_at timestamptz
  *   );
  *   CREATE INDEX outbox_unpublished ON <schema>.outbox (id) WHERE published_at IS NULL;
+ *   CREATE TABLE <schema>.outbox_lease (
+ *     id boolean PRIMARY KEY DEFAULT true CHECK (id),  -- one row: the relay publishing now
+ *     holder text NOT NULL,
+ *     expires_at timestamptz NOT NULL
+ *   );
  */
 export interface OutboxRecord {
   eventId: string;
@@ -31,9 +43,9 @@ export interface OutboxRecord {
   payload: unknown;
 }
 
-function table(schema: string): string {
+function table(schema: string, name = 'outbox'): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unsafe schema name: ${schema}`);
-  return `${schema}.outbox`;
+  return `${schema}.${name}`;
 }
 
 /**
@@ -72,6 +84,11 @@ export interface OutboxRelayOptions {
   maxBatchBytes?: number;
   /** How often an idle relay looks for work it was not woken for (another instance's rows). */
   pollIntervalMs?: number;
+  /**
+   * How long a relay's lease lasts without renewal: how soon another relay takes over from one that
+   * crashed. It is renewed every third of it, during a send too (default 10 s).
+   */
+  leaseMs?: number;
   /** Published rows are deleted after this long (they are a transport, not the audit trail). */
   retentionMs?: number;
   /** Runs after a batch is published and marked, e.g. to refresh a Redis read model. */
@@ -84,7 +101,7 @@ export interface OutboxRelay {
   wake(): void;
   /** Publishes everything pending (for tests and admin jobs); resolves when the outbox is empty. */
   drain(): Promise<void>;
-  /** Finishes the batch in hand and stops. */
+  /** Finishes the batch in hand, gives up the lease and stops. */
   stop(): Promise<void>;
 }
 
@@ -100,6 +117,9 @@ interface Row {
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const log = options.logger.child({ component: 'outbox-relay', schema: options.schema });
   const outbox = table(options.schema);
+  const lease = table(options.schema, 'outbox_lease');
+  const leaseMs = options.leaseMs ?? 10_000;
+  const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const batchSize = options.batchSize ?? 500;
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -121,6 +141,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wakeUp: (() => void) | undefined;
   let woken = false;
   let lastPurge = 0;
+  let queue: Promise<unknown> = Promise.resolve();
 
   /** The leading rows that fit in one send: at most `maxBatchBytes` of payload, at least one row. */
   function fitting(rows: Row[]): Row[] {
@@ -134,44 +155,74 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return taken;
   }
 
+  /** Takes or renews the lease; false while another relay holds a live one. */
+  async function claim(): Promise<boolean> {
+    const { rowCount } = await options.pool.query(
+      `INSERT INTO ${lease} AS l (holder, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')
+       ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()`,
+      [holder, leaseMs],
+    );
+    return rowCount === 1;
+  }
+
+  /** Runs `work` while renewing the lease, so a slow broker does not let another relay in. */
+  async function holdingLease<T>(work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      claim()
+        .then((held) => {
+          if (!held) log.warn('outbox lease lost during a send; its records may be published twice');
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not renew the outbox lease'));
+    }, leaseMs / 3);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   /**
-   * One batch: lock, publish, mark. Says how many rows it published (0 when idle or locked out) and
-   * whether more were waiting behind them.
+   * One batch: claim the lease, read, publish, mark. Says how many rows it published (0 when idle or
+   * when another relay holds the lease) and whether more were waiting behind them.
    */
   async function publishBatch(): Promise<{ count: number; more: boolean }> {
-    let more = false;
-    const records = await withTransaction(options.pool, async (client) => {
-      // One publisher per schema at a time keeps each member's records in order across instances.
-      const lock = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok',
-        [outbox],
-      );
-      if (!lock.rows[0]?.ok) return [];
-      const { rows: pending } = await client.query<Row>(
-        `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload FROM ${outbox}
-         WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-        [batchSize],
-      );
-      const rows = fitting(pending);
-      more = rows.length < pending.length || pending.length === batchSize;
-      if (rows.length === 0) return [];
-      await options.producer.publish(
+    // The loop and drain() share the lease: one batch at a time, or they would send rows twice.
+    const turn = queue.then(publishNext);
+    queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async function publishNext(): Promise<{ count: number; more: boolean }> {
+    // An idle relay does not write its lease on every poll: it claims only when there is work.
+    const waiting = await options.pool.query(`SELECT 1 FROM ${outbox} WHERE published_at IS NULL LIMIT 1`);
+    if (waiting.rowCount === 0 || !(await claim())) return { count: 0, more: false };
+    const { rows: pending } = await options.pool.query<Row>(
+      `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload FROM ${outbox}
+       WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      [batchSize],
+    );
+    const rows = fitting(pending);
+    const more = rows.length < pending.length || pending.length === batchSize;
+    if (rows.length === 0) return { count: 0, more };
+    await holdingLease(() =>
+      options.producer.publish(
         rows.map((row) => ({ topic: options.topics[row.topic], key: row.message_key, value: row.payload })),
-      );
-      await client.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-        rows.map((row) => row.id),
-      ]);
-      return rows.map(
-        (row): OutboxRecord => ({
-          eventId: row.event_id,
-          topic: row.topic,
-          key: row.message_key,
-          payload: row.payload,
-        }),
-      );
-    });
+      ),
+    );
+    await options.pool.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+      rows.map((row) => row.id),
+    ]);
+    const records = rows.map(
+      (row): OutboxRecord => ({
+        eventId: row.event_id,
+        topic: row.topic,
+        key: row.message_key,
+        payload: row.payload,
+      }),
+    );
     for (const record of records) published.labels(record.topic).inc();
-    if (records.length > 0 && options.afterPublish) {
+    if (options.afterPublish) {
       await options.afterPublish(records).catch((error: unknown) => {
         log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
       });
@@ -242,6 +293,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       running = false;
       wakeUp?.();
       await loop;
+      // A clean stop hands over at once rather than after the lease lapses.
+      await options.pool
+        .query(`DELETE FROM ${lease} WHERE holder = $1`, [holder])
+        .catch((error: unknown) => log.warn({ err: error }, 'could not give up the outbox lease'));
     },
   };
 }

@@ -7,7 +7,15 @@ import { onShutdownSignal } from './shutdown';
 /** What a service's `app.ts` builds from its typed config: an app that does not listen yet. */
 export interface Service {
   app: FastifyInstance;
-  /** Migrates, connects, and starts consumers, relays and schedules. */
+  /**
+   * What reads need before the app listens: migrations. Quick, unlike `start`; `start` runs it too
+   * when it has not run (tests call only `start`).
+   */
+  prepare?(): Promise<unknown>;
+  /**
+   * Connects, and starts consumers, relays and schedules. It may take as long as a consumer group
+   * join (a crashed predecessor's session timeout): `runService` serves requests meanwhile.
+   */
   start(): Promise<void>;
   /** Stops consumers (the batch in hand finishes and commits), relays, schedules; closes clients. */
   stop(): Promise<void>;
@@ -20,10 +28,23 @@ export interface RunServiceOptions<C extends BaseConfig & { PORT: number }> {
   env?: Record<string, string | undefined>;
 }
 
+/** Runs `step` once; later calls share the first call's promise. */
+export function once<T>(step: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    running ??= step();
+    return running;
+  };
+}
+
 /**
  * The whole of a service's `main.ts`: parse config once (exit 2 naming each bad variable), build,
- * start, listen, and shut down cleanly on SIGTERM / SIGINT. A failed start exits 1 so the
- * supervisor restarts the process.
+ * prepare (migrations), listen, then start, and shut down cleanly on SIGTERM / SIGINT.
+ *
+ * It listens before starting so a restarted service serves reads from Postgres and Redis at once;
+ * `/readyz` says `startup: starting` (and each consumer `joining`) until the start is done, while
+ * `/healthz` answers. A failed start, or a component that dies for good later (a consumer kafkajs
+ * gave up on), exits 1 so the supervisor restarts the process.
  */
 export async function runService<C extends BaseConfig & { PORT: number }>(
   options: RunServiceOptions<C>,
@@ -39,24 +60,40 @@ export async function runService<C extends BaseConfig & { PORT: number }>(
     throw error;
   }
   const logger = createLogger({ name: options.name, level: config.LOG_LEVEL });
+  let closing = false;
   try {
     const service = await options.build(config, logger);
-    await service.start();
+    const { readiness } = service.app;
+    readiness.onFatal((component, error) => {
+      logger.fatal(
+        { err: error, component },
+        `${component} died; exiting so the supervisor restarts the service`,
+      );
+      process.exit(1);
+    });
+    readiness.set('startup', 'starting');
+    await service.prepare?.();
     await service.app.listen({ port: config.PORT, host: config.HOST });
     onShutdownSignal({
       logger,
       timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       close: async () => {
+        closing = true;
         await service.app.close();
         await service.stop();
       },
     });
     logger.info({ port: config.PORT, host: config.HOST }, `${options.name} listening`);
+    await service.start();
+    readiness.clear('startup');
+    logger.info(`${options.name} started`);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${options.name}: ${error.message}\n`);
       process.exit(2);
     }
+    // A start cut short by SIGTERM is the shutdown's to finish, not a failure.
+    if (closing) return;
     logger.fatal({ err: error }, `${options.name} failed to start`);
     process.exit(1);
   }

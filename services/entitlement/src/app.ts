@@ -19,6 +19,7 @@ import {
   loadDataFile,
   migrate,
   type OutboxRelay,
+  once,
   requireKey,
   type Service,
 } from '@taobi/platform';
@@ -41,8 +42,6 @@ export interface EntitlementOptions {
   clock?: () => Date;
   /** The lottery's seed source; defaults to 32 bytes from the CSPRNG. */
   newSeed?: () => string;
-  /** Called when the consumer crashed for good; defaults to exiting 1 so the supervisor restarts us. */
-  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -133,10 +132,15 @@ export function buildEntitlementService(
 
   const handle = createTierChangeHandler({ pool, catalogue, clock, logger, counters, onCommitted: wake });
 
+  const prepare = once(() =>
+    migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger }),
+  );
+
   return {
     app,
+    prepare,
     async start() {
-      await migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger });
+      await prepare();
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -157,12 +161,8 @@ export function buildEntitlementService(
         schema: tierChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
         handle,
-        onFatal:
-          options.onFatal ??
-          ((error) => {
-            logger.fatal({ err: error }, 'tier-changed consumer stopped for good; exiting');
-            process.exit(1);
-          }),
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
       });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) schedule = issuer.schedule();

@@ -142,9 +142,12 @@ describe('the entitlement API and consumer edges (real Kafka and Postgres)', () 
     }
   });
 
-  it('when health, readiness and metrics are asked, then Kafka and Postgres are checked and the counters are exposed', async () => {
+  it('when health, readiness and metrics are asked, then Kafka, Postgres and the consumer are checked and the counters are exposed', async () => {
     const ready = await h.inject({ method: 'GET', url: '/readyz' });
-    expect(ready.json()).toEqual({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok' } });
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      checks: { kafka: 'ok', postgres: 'ok', [`consumer:${h.config.KAFKA_GROUP_ID}`]: 'ok' },
+    });
     const metrics = await h.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(
       /entitlement_changes_total\{action="granted",kind="status",service="entitlement"\} [1-9]/,

@@ -19,6 +19,7 @@ import {
   loadDataFile,
   migrate,
   type OutboxRelay,
+  once,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -174,15 +175,20 @@ export function buildScoringService(
     for (const evaluationAt of pending) await jobs.evaluate(evaluationAt);
   }
 
+  const prepare = once(() =>
+    migrate({
+      databaseUrl: config.DATABASE_URL,
+      schema: 'scoring',
+      dir: join(__dirname, '..', 'migrations'),
+      logger,
+    }),
+  );
+
   return {
     app,
+    prepare,
     async start() {
-      await migrate({
-        databaseUrl: config.DATABASE_URL,
-        schema: 'scoring',
-        dir: join(__dirname, '..', 'migrations'),
-        logger,
-      });
+      await prepare();
       await producer.get();
       backtests.start();
       relay = createOutboxRelay({
@@ -212,6 +218,8 @@ export function buildScoringService(
         maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
         maxBytes: config.CONSUMER_MAX_BYTES,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
         maxFutureSkewMs: config.MAX_FUTURE_SKEW_MS,
         afterCommit,
       });

@@ -18,6 +18,7 @@ import {
   loadDataFile,
   migrate,
   type OutboxRelay,
+  once,
   type Service,
 } from '@taobi/platform';
 import { assertValidThresholds, DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
@@ -35,8 +36,6 @@ export interface TierServiceOptions {
   now?: () => Date;
   /** Another rule set than the configured one (`RULE_SET_FILE`), for tests. */
   ruleSet?: RuleSet;
-  /** Called when the consumer died for good; the default exits 1 so the supervisor restarts us. */
-  onFatal?: (error: Error) => void;
   /** Test hook, see EvaluatorDeps.afterPage. */
   afterEvaluationPage?: EvaluatorDeps['afterPage'];
 }
@@ -66,15 +65,6 @@ export function buildTierService(
     options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
-  const onFatal =
-    options.onFatal ??
-    ((error: Error) => {
-      logger.fatal(
-        { err: error },
-        'consumer stopped for good; exiting so the supervisor restarts the service',
-      );
-      process.exit(1);
-    });
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const registry = createMetricsRegistry('tier');
@@ -114,6 +104,14 @@ export function buildTierService(
   registerReadRoutes(app, { readKeys: config.READ_API_KEYS, ruleSet, readModel, pool, metrics, now });
   registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
 
+  const prepare = once(() =>
+    migrate({
+      databaseUrl: config.DATABASE_URL,
+      schema: TIER_SCHEMA,
+      dir: join(__dirname, '..', 'migrations'),
+      logger,
+    }),
+  );
   let caughtUp: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | undefined;
 
@@ -123,15 +121,16 @@ export function buildTierService(
     get caughtUp() {
       return caughtUp;
     },
+    prepare,
     async start() {
-      await migrate({
-        databaseUrl: config.DATABASE_URL,
-        schema: TIER_SCHEMA,
-        dir: join(__dirname, '..', 'migrations'),
-        logger,
-      });
+      await prepare();
       // Redis is optional for correctness (reads fall back to Postgres), so it never blocks start.
-      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      // A read served before start (the app listens first) may have connected it already.
+      if (redis.status === 'wait') {
+        redis
+          .connect()
+          .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
+      }
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -152,7 +151,8 @@ export function buildTierService(
         dlq: { producer, topic: topics.consumptionDlq },
         handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-        onFatal,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {

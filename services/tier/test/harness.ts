@@ -98,12 +98,7 @@ export async function startTier(
   options: TierServiceOptions & { config?: Partial<TierConfig> } = {},
 ): Promise<TierService> {
   const { config, ...serviceOptions } = options;
-  const service = buildTierService({ ...environment.config, ...config }, testLogger('tier'), {
-    onFatal: (error) => {
-      throw error;
-    },
-    ...serviceOptions,
-  });
+  const service = buildTierService({ ...environment.config, ...config }, testLogger('tier'), serviceOptions);
   await service.start();
   return service;
 }

@@ -1,4 +1,4 @@
-import { Errors, enqueueOutbox, withTransaction } from '@taobi/platform';
+import { Errors, enqueueOutbox, parseCursor, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { entitlementView, grantRecord } from '../domain/grants';
@@ -10,9 +10,16 @@ import { memberIdOf, parseOr400, type RouteContext } from './context';
 const listQuerySchema = z.strictObject({
   status: z.enum(['granted', 'used', 'revoked', 'expired']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
-  /** Keyset paging: the `nextBefore` of the previous page. */
-  before: z.coerce.number().int().positive().optional(),
+  /** Keyset paging: the `nextBefore` of the previous page (checked as a cursor below). */
+  before: z.string().optional(),
 });
+
+/** A grant id as `nextBefore` gives it: a positive decimal integer that a bigint and a JS number hold. */
+const beforeSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/)
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER));
 
 const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().positive() });
 
@@ -21,10 +28,11 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
   app.get('/v1/members/:id/entitlements', { onRequest: ctx.readKey }, async (request) => {
     const memberId = memberIdOf(request);
     const query = parseOr400(listQuerySchema, request.query, ['query']);
+    const before = query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
     const now = ctx.clock();
     const [member, rows] = await Promise.all([
       readMember(ctx.pool, memberId),
-      listGrants(ctx.pool, memberId, { limit: query.limit, before: query.before, status: query.status, now }),
+      listGrants(ctx.pool, memberId, { limit: query.limit, before, status: query.status, now }),
     ]);
     return {
       memberId,

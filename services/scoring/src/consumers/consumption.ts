@@ -9,6 +9,7 @@ import {
   type Logger,
   type Pool,
   type ProducerHandle,
+  type Readiness,
   type Registry,
   type RejectedRecord,
   withTransaction,
@@ -32,6 +33,8 @@ export interface ConsumptionConsumerOptions {
   maxBytesPerPartition: number;
   maxBytes: number;
   sessionTimeoutMs: number;
+  retries: number;
+  readiness: Readiness;
   maxFutureSkewMs: number;
   /**
    * Runs after a batch's transaction committed and before its offsets are: the relay is woken
@@ -143,5 +146,7 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     maxBytesPerPartition: options.maxBytesPerPartition,
     maxBytes: options.maxBytes,
     sessionTimeout: options.sessionTimeoutMs,
+    retries: options.retries,
+    readiness: options.readiness,
   });
 }

@@ -4,7 +4,7 @@ import { emptyBreakdown, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ScoreView, type StoredScore, toView } from '../domain/score-view';
-import { decodeCursor, readHistory } from '../store/history';
+import { historyCursor, readHistory } from '../store/history';
 import { readMemberScore } from '../store/members';
 import type { ScoreCache } from '../store/score-cache';
 import { readWindowState } from '../store/window-state';
@@ -22,7 +22,8 @@ const paramsSchema = z.object({ id: memberIdSchema });
 const historyQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().min(1).max(512).optional(),
+    /** Checked by the cursor's codec: anything it did not issue is INVALID_CURSOR. */
+    cursor: z.string().optional(),
   })
   .strict();
 
@@ -80,10 +81,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
   app.get('/v1/members/:id/score/history', { onRequest: guard }, async (request) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(historyQuerySchema, request.query, '');
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !cursor) {
-      throw Errors.validation([{ field: 'cursor', message: 'not a cursor this API returned' }]);
-    }
+    const cursor = query.cursor === undefined ? undefined : historyCursor(options.rules).decode(query.cursor);
     return readHistory(options.pool, id, { limit: query.limit, cursor }, options.rules);
   });
 }

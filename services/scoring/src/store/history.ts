@@ -1,5 +1,14 @@
-import type { Source } from '@taobi/contracts';
-import { addMonths, bucketPoints, expiryEvaluationOf, type Month, type RuleSet } from '@taobi/rules';
+import { externalIdSchema, isoTimeSchema, type Source } from '@taobi/contracts';
+import { cursorCodec } from '@taobi/platform';
+import {
+  addMonths,
+  bucketPoints,
+  expiryEvaluationOf,
+  type Month,
+  type RuleSet,
+  sourceIds,
+} from '@taobi/rules';
+import { z } from 'zod';
 import type { Queryable } from './sql';
 
 /**
@@ -61,32 +70,16 @@ export interface History {
   nextCursor: string | null;
 }
 
-interface Cursor {
-  occurredAt: string;
-  source: string;
-  orderId: string;
+/**
+ * The history's keyset: the last contribution of a page, as (occurredAt, source, orderId). Only
+ * what the ledger can hold decodes: an instant of years 0001-9999, a source of the rule set in
+ * force (sources are data), an external id.
+ */
+export function historyCursor(rules: RuleSet) {
+  const source = z.string().refine((id) => sourceIds(rules.score).includes(id));
+  return cursorCodec(z.tuple([isoTimeSchema, source, externalIdSchema]));
 }
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.occurredAt, cursor.source, cursor.orderId])).toString(
-    'base64url',
-  );
-}
-
-/** Undefined when the cursor is not one this service made. */
-export function decodeCursor(text: string): Cursor | undefined {
-  try {
-    const [occurredAt, source, orderId] = JSON.parse(
-      Buffer.from(text, 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (typeof occurredAt !== 'string' || typeof source !== 'string' || typeof orderId !== 'string')
-      return undefined;
-    if (Number.isNaN(Date.parse(occurredAt))) return undefined;
-    return { occurredAt, source, orderId };
-  } catch {
-    return undefined;
-  }
-}
+type Cursor = ReturnType<ReturnType<typeof historyCursor>['decode']>;
 
 export async function readHistory(
   db: Queryable,
@@ -130,7 +123,7 @@ export async function readHistory(
        AND ($2::timestamptz IS NULL OR (o.occurred_at, o.source, o.order_id) < ($2::timestamptz, $3::text, $4::text))
      ORDER BY o.occurred_at DESC, o.source DESC, o.order_id DESC
      LIMIT $5`,
-    [memberId, cursor?.occurredAt ?? null, cursor?.source ?? '', cursor?.orderId ?? '', page.limit + 1],
+    [memberId, cursor?.[0] ?? null, cursor?.[1] ?? '', cursor?.[2] ?? '', page.limit + 1],
   );
   const hasMore = orders.rows.length > page.limit;
   const pageRows = orders.rows.slice(0, page.limit);
@@ -210,11 +203,7 @@ export async function readHistory(
     })),
     nextCursor:
       hasMore && lastRow
-        ? encodeCursor({
-            occurredAt: lastRow.occurred_at.toISOString(),
-            source: lastRow.source,
-            orderId: lastRow.order_id,
-          })
+        ? historyCursor(rules).encode([lastRow.occurred_at.toISOString(), lastRow.source, lastRow.order_id])
         : null,
   };
 }
