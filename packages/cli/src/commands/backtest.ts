@@ -138,6 +138,8 @@ export async function backtest(
   const tty = process.stdout.isTTY === true;
   let shown = '';
   const show = (state: BacktestResult) => {
+    // Until the members are counted the bar has nothing to measure against.
+    if (state.status === 'running' && state.progress.total === 0) return;
     const line = progressBar(state.progress.done, state.progress.total, 'members');
     if (line === shown) return;
     shown = line;
