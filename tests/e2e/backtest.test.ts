@@ -37,13 +37,13 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
   let client: Client;
   let db: pg.Pool;
   const id = (label: string) => uniqueId(`bt-${label}`);
-  // Scores 300 + 101 per order; the last one refunds an order after reaching Platinum.
+  // Scores 300 + 101 per order; the last one reaches Platinum this month, then refunds that order.
   const members = {
     gold: { id: id('gold'), orders: 6, tier: 'GOLD' }, // 906
     platinumA: { id: id('plat-a'), orders: 7, tier: 'PLATINUM' }, // 1007
     platinumB: { id: id('plat-b'), orders: 8, tier: 'PLATINUM' }, // 1108
     platinumC: { id: id('plat-c'), orders: 9, tier: 'PLATINUM' }, // 1209
-    refunded: { id: id('refund'), orders: 7, tier: 'PLATINUM' }, // 1007, then 906 with the downgrade pending
+    refunded: { id: id('refund'), orders: 6, tier: 'PLATINUM' }, // 906 + 101 this month, then 906: clawed back
   } as const;
 
   const tierOf = async (memberId: string) =>
@@ -159,18 +159,20 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
     });
     client = new Client(stack);
     db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-    const orders = Object.values(members).flatMap((m) => spending(m.id, m.orders));
+    // The refunded member's seventh order is this month's: the refund comes days after the upgrade.
+    const lift = order(members.refunded.id, 'ecommerce', 'physical', 4000, 0);
+    const orders = [...Object.values(members).flatMap((m) => spending(m.id, m.orders)), lift];
     await client.ingestOrders(orders);
     for (const member of Object.values(members)) {
       await waitFor(async () => (await tierOf(member.id)).tier === member.tier, {
         description: `${member.id} to reach ${member.tier}`,
       });
     }
-    // After the upgrade: a full refund of one order takes 101 points back, the tier stays until an evaluation.
-    const refunded = orders.find((o) => o.memberId === members.refunded.id) as Order;
-    await client.ingest('ecommerce', [refundBody(refunded, `${refunded.orderId}-r`)]);
-    await waitFor(async () => (await tierOf(members.refunded.id)).downgradePending, {
-      description: 'the refunded member to have a downgrade pending',
+    // After the upgrade: a full refund of the lifting order takes 101 points back, and, within the
+    // clawback window (CLAWBACK_DAYS, 30), the upgrade with them.
+    await client.ingest('ecommerce', [refundBody(lift, `${lift.orderId}-r`)]);
+    await waitFor(async () => (await tierOf(members.refunded.id)).tier === 'GOLD', {
+      description: 'the refund to take the upgrade back',
     });
     await settled();
     before = await liveChecksum();
@@ -181,7 +183,7 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
     await stack?.stop();
   });
 
-  it('when the rule set in force is backtested, then nobody moves and both sides equal the live tier distribution', async () => {
+  it('when the rule set in force is backtested, then nobody moves and both sides equal the live tier distribution (a clawback included)', async () => {
     const result = await backtest({ name: 'no-op', ruleSet: {} });
     expect(result.status).toBe('completed');
     expect(result.progress).toEqual({ done: 5, total: 5 });
@@ -189,7 +191,7 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
     const live = await liveDistribution();
     expect(result.baseline.tiers).toEqual(live);
     expect(result.candidate.tiers).toEqual(live);
-    expect(live).toMatchObject({ GOLD: 1, PLATINUM: 4 });
+    expect(live).toMatchObject({ GOLD: 2, PLATINUM: 3 });
     expect(result.candidate.vip88Eligible).toBe(result.baseline.vip88Eligible);
   });
 
@@ -198,11 +200,11 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
       name: 'platinum 1200',
       ruleSet: { tiers: { thresholds: { PLATINUM: 1200 } } },
     });
-    expect(result.moves).toEqual({ up: 0, down: 3, byPair: { 'PLATINUM->GOLD': 3 } });
+    expect(result.moves).toEqual({ up: 0, down: 2, byPair: { 'PLATINUM->GOLD': 2 } });
     expect(result.samples.map((s: { memberId: string }) => s.memberId).sort()).toEqual(
-      [members.platinumA.id, members.platinumB.id, members.refunded.id].sort(),
+      [members.platinumA.id, members.platinumB.id].sort(),
     );
-    expect(result.baseline.vip88Eligible).toBe(4);
+    expect(result.baseline.vip88Eligible).toBe(3);
     expect(result.candidate.vip88Eligible).toBe(1);
     expect(result.candidate.tiers).toMatchObject({ GOLD: 4, PLATINUM: 1 });
   });
@@ -223,10 +225,10 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
       const { code } = await cli.exited;
       expect({ code, output: cli.output }).toMatchObject({ code: 0 });
       expect(cli.output).toMatch(/\[█+\] 100% {2}5 \/ 5 members/);
-      expect(cli.output).toMatch(/^ {3}PLATINUM +4 +1 +-3$/m);
-      expect(cli.output).toContain('2. Moves: 3 down, 0 up');
-      expect(cli.output).toMatch(/^ {3}PLATINUM->GOLD +3$/m);
-      expect(cli.output).toContain('3. 88VIP at the nominal price: 4 -> 1 members (-3)');
+      expect(cli.output).toMatch(/^ {3}PLATINUM +3 +1 +-2$/m);
+      expect(cli.output).toContain('2. Moves: 2 down, 0 up');
+      expect(cli.output).toMatch(/^ {3}PLATINUM->GOLD +2$/m);
+      expect(cli.output).toContain('3. 88VIP at the nominal price: 3 -> 1 members (-2)');
       expect(cli.output).toMatch(/^ {3}fliggy-monthly-travel-coupon +\d+\.\d\d +/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -241,9 +243,6 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
     const asOf = nextEvaluationAt(new Date(), DEFAULT_RULE_SET.evaluation.dayOfMonth).toISOString();
     await client.admin('scoring', '/v1/admin/evaluations', { asOf });
     await client.admin('tier', '/v1/admin/evaluations', { asOf });
-    await waitFor(async () => (await tierOf(members.refunded.id)).tier === 'GOLD', {
-      description: 'the pending downgrade to be applied',
-    });
     const result = await backtest({ name: 'after the evaluation', ruleSet: {} });
     expect(result.baseline.evaluationAt).toBe(new Date(asOf).toISOString());
     expect(result.baseline.tiers).toEqual(await liveDistribution());

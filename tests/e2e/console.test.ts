@@ -191,6 +191,57 @@ describe('the web console in a browser (every service as a process)', () => {
     await page.browserContext().close();
   });
 
+  it("when the member holds an 88VIP term and a merchant targets them, then the 88VIP panel lists the term's bundle and the offers panel the offers, as entitlement answers them", async () => {
+    const hour = 3_600_000;
+    const created = await fetch(`${stack.url('entitlement')}/v1/offers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEVELOPMENT_KEYS.merchant}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Gold members: 12% off meals',
+        percentOff: 12,
+        audience: { tiers: ['GOLD'], categories: ['meal'] },
+        validFrom: new Date(Date.now() - hour).toISOString(),
+        validTo: new Date(Date.now() + 24 * hour).toISOString(),
+        budget: 50,
+      }),
+    });
+    expect(created.status).toBe(201);
+    await client.checkout('entitlement', `/v1/members/${MEMBER}/vip88/activations`, {
+      'idempotency-key': 'console-e2e-vip88',
+    });
+    const [vip, offers, entitlements] = await Promise.all([
+      client.read('entitlement', `/v1/members/${MEMBER}/vip88`),
+      client.read('entitlement', `/v1/members/${MEMBER}/offers`),
+      client.read('entitlement', `/v1/members/${MEMBER}/entitlements?limit=200`),
+    ]);
+    expect(vip.bundle.length).toBeGreaterThan(0);
+    expect(offers.offers.map((o: { title: string }) => o.title)).toContain('Gold members: 12% off meals');
+
+    const page = await signedIn(DEVELOPMENT_KEYS.read);
+    await page.goto(`${consoleUrl}/members?id=${MEMBER}`);
+    const bundle = await page.$$eval('[data-list=vip88-bundle] li', (items) =>
+      items.map((item) => item.getAttribute('data-benefit')),
+    );
+    expect(bundle).toEqual(vip.bundle.map((g: { benefitId: string }) => g.benefitId));
+    const shown = await page.$$eval('[data-list=offers] li', (items) =>
+      items.map((item) => [
+        item.getAttribute('data-offer'),
+        item.querySelector('[data-field=percent-off]')?.textContent ?? null,
+      ]),
+    );
+    expect(shown).toEqual(
+      offers.offers.map((o: { id: string; percentOff: number }) => [o.id, `${o.percentOff}% off`]),
+    );
+    const marked = await page.$$eval('[data-table=held] [data-field=vip88-bundle]', (pills) => pills.length);
+    expect(marked).toBe(
+      entitlements.entitlements.filter(
+        (g: { status: string; vip88ActivationId: string | null }) =>
+          g.status === 'granted' && g.vip88ActivationId !== null,
+      ).length,
+    );
+    await page.browserContext().close();
+  });
+
   it('when the programme view opens, then its distribution chart and table equal /v1/tiers/distribution and the event flow counts what was posted', async () => {
     const page = await signedIn(DEVELOPMENT_KEYS.admin);
     await page.goto(`${consoleUrl}/programme`);

@@ -139,20 +139,36 @@ export class Client {
     return response.json();
   }
 
-  async admin(
+  /** An operator job (admin key). */
+  admin(
     service: string,
     path: string,
     body: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiAnswer> {
+    return this.post(DEVELOPMENT_KEYS.admin, service, path, body, headers);
+  }
+
+  /** What a checkout does (checkout key): activate 88VIP, use a grant, redeem an offer. */
+  checkout(service: string, path: string, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+    return this.post(DEVELOPMENT_KEYS.checkout, service, path, undefined, headers);
+  }
+
+  private async post(
+    key: string,
+    service: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<ApiAnswer> {
     const response = await fetch(`${this.stack.url(service)}${path}`, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${DEVELOPMENT_KEYS.admin}`,
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     if (response.status >= 300) throw new Error(`${service} ${path} answered ${response.status}: ${text}`);

@@ -33,7 +33,7 @@ const SERVICES: Record<
   },
   entitlement: {
     post: '/v1/offers',
-    key: ADMIN,
+    key: 'Bearer dev-merchant-key',
     read: '/v1/members/m-1/vip88',
     readKey: READ,
     member: '/v1/members/:id/vip88',

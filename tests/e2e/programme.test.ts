@@ -3,9 +3,9 @@
  * teams and downstream apps use it — POSTs to the four ingest APIs, the read and admin APIs, and
  * consumers of the tier-changed and entitlement-changed topics.
  */
-import { DEFAULT_CATALOGUE, planTierChange } from '@taobi/benefits';
+import { DEFAULT_CATALOGUE, planTierChange, welcomeGift } from '@taobi/benefits';
 import type { EntitlementChanged, Tier, TierChanged } from '@taobi/contracts';
-import { DEFAULT_RULE_SET, foldScores, nextEvaluationAt, type ScoreEvent } from '@taobi/rules';
+import { DEFAULT_RULE_SET, foldScores, nextEvaluationAt, type ScoreEvent, tierForScore } from '@taobi/rules';
 import { type ReadRecord, ServiceProcess, TestStack, TopicReader, uniqueId, waitFor } from '../support';
 import { Client, type Order, order, refundBody, refundEvent, scoreEvent } from './e2e-kit';
 
@@ -47,19 +47,38 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
   const changesOf = (memberId: string) => tierChanges.matching((r) => r.value.memberId === memberId);
   const steps = (records: ReadRecord<TierChanged>[]) =>
     records.map((r) => `${r.value.previousTier}>${r.value.tier}:${r.value.direction}:${r.value.reason}`);
+  /** What the member's tier granted or revoked (not 88VIP records, not the lottery's random vouchers). */
   const grantsOf = (memberId: string, action: string) =>
     entitlementChanges
       .matching(
         (r) =>
-          r.value.memberId === memberId && r.value.action === action && r.value.benefitKind !== 'membership',
+          r.value.memberId === memberId &&
+          r.value.action === action &&
+          r.value.benefitKind !== 'membership' &&
+          r.value.benefitId !== welcomeGift(DEFAULT_CATALOGUE).id,
       )
       .map((r) => r.value.benefitId);
+  /** What a refund clawback from `from` to `to` revokes (status benefits, vouchers, coupons; not the lottery's). */
+  const revokedByClawback = (from: Tier, to: Tier) => {
+    const plan = planTierChange(
+      DEFAULT_CATALOGUE,
+      { from, to, occurredAt: new Date(), stint: 'x', reason: 'refund-clawback' },
+      new Date(),
+    );
+    const lottery = welcomeGift(DEFAULT_CATALOGUE).id;
+    return [
+      ...plan.revocations,
+      ...plan.clawbacks.filter((c) => c.benefitId !== lottery).map((c) => c.benefitId),
+    ]
+      .filter((id) => plannedGrants(from).includes(id))
+      .sort();
+  };
   const plannedGrants = (to: Tier) =>
     planTierChange(DEFAULT_CATALOGUE, { from: 'BRONZE', to, occurredAt: new Date(), stint: 'x' }, new Date())
       .grants.map((g) => g.benefitId)
       .sort();
 
-  it('when a member spends across all four lines from Bronze to Black Diamond and is then downgraded, then every step is counted once, tiered once and entitled once', async () => {
+  it('when a member spends across all four lines from Bronze to Black Diamond and a refund then takes the upgrade back, then every step is counted once, tiered once and entitled once, and the evaluation after changes nothing', async () => {
     const member = uniqueId('m');
     const posted: ScoreEvent[] = [];
     const post = async (orders: Order[]) => {
@@ -128,7 +147,7 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
     expect(score.score).toBeGreaterThanOrEqual(rules.tiers.thresholds.BLACK_DIAMOND);
     await tierChanges.waitForCount(5, (r) => r.value.memberId === member);
     expect(steps(changesOf(member))).toEqual([
-      'BRONZE>SILVER:up:score-increase',
+      'null>SILVER:initial:first-score',
       'SILVER>GOLD:up:score-increase',
       'GOLD>PLATINUM:up:score-increase',
       'PLATINUM>DIAMOND:up:score-increase',
@@ -146,7 +165,8 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
     );
     expect(granted).toEqual(expectedGrants);
 
-    // A refund drops the score below 5000: the tier holds, with a downgrade pending.
+    // Days later, a refund of orders the Black Diamond upgrade stood on: the tier goes back at once to
+    // what the remaining points support (refund-clawback), and what the upgrade gave is revoked.
     const refunded = top.slice(-7, -4);
     await client.ingest(
       'ecommerce',
@@ -155,37 +175,19 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
     posted.push(...refunded.map((o, i) => refundEvent(o, `${o.orderId}-rf${i}`)));
     score = await expectScore(member, posted);
     expect(score.score).toBeLessThan(rules.tiers.thresholds.BLACK_DIAMOND);
-    const pending = await waitFor(
-      async () => {
-        const view = await client.read('tier', `/v1/members/${member}/tier`);
-        return view.downgradePending ? view : undefined;
-      },
-      { description: 'a pending downgrade' },
-    );
-    expect(pending.tier).toBe('BLACK_DIAMOND');
-
-    // The monthly evaluation downgrades once, and revokes the Black Diamond status benefits.
-    const asOf = nextEvaluationAt(new Date(), rules.evaluation.dayOfMonth).toISOString();
-    await client.admin('scoring', '/v1/admin/evaluations', { asOf });
-    const evaluation = await client.admin('tier', '/v1/admin/evaluations', { asOf });
-    expect(evaluation.alreadyCompleted).toBe(false);
+    const remaining = tierForScore(score.score, rules.tiers.thresholds);
     await tierChanges.waitForCount(6, (r) => r.value.memberId === member);
-    expect(steps(changesOf(member)).at(-1)).toBe('BLACK_DIAMOND>DIAMOND:down:monthly-evaluation');
-    expect((await client.admin('tier', '/v1/admin/evaluations', { asOf })).alreadyCompleted).toBe(true);
-    const revocable = planTierChange(
-      DEFAULT_CATALOGUE,
-      { from: 'BLACK_DIAMOND', to: 'DIAMOND', occurredAt: new Date(), stint: 'x' },
-      new Date(),
-    ).revocations.sort();
+    expect(steps(changesOf(member)).at(-1)).toBe(`BLACK_DIAMOND>${remaining}:down:refund-clawback`);
+    const revocable = revokedByClawback('BLACK_DIAMOND', remaining);
     const revoked = await waitFor(
       () => {
         const ids = grantsOf(member, 'revoked').sort();
         return ids.length >= revocable.length ? ids : undefined;
       },
-      { description: 'the Black Diamond status benefits revoked' },
+      { description: 'what the Black Diamond upgrade gave revoked' },
     );
     expect(revoked).toEqual(revocable);
-    const { entitlements } = await client.read('entitlement', `/v1/members/${member}/entitlements?limit=100`);
+    const { entitlements } = await client.read('entitlement', `/v1/members/${member}/entitlements?limit=200`);
     for (const benefitId of revocable) {
       expect(
         entitlements
@@ -193,8 +195,91 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
           .map((e: { status: string }) => e.status),
       ).toEqual(['revoked']);
     }
-    expect((await client.read('tier', `/v1/members/${member}/tier`)).tier).toBe('DIAMOND');
+    const clawedBack = await client.read('tier', `/v1/members/${member}/tier`);
+    expect(clawedBack).toMatchObject({ tier: remaining, downgradePending: false });
+
+    // The monthly evaluation that follows changes nothing for this member.
+    const asOf = nextEvaluationAt(new Date(), rules.evaluation.dayOfMonth).toISOString();
+    await client.admin('scoring', '/v1/admin/evaluations', { asOf });
+    const evaluation = await client.admin('tier', '/v1/admin/evaluations', { asOf });
+    expect(evaluation.alreadyCompleted).toBe(false);
+    expect((await client.admin('tier', '/v1/admin/evaluations', { asOf })).alreadyCompleted).toBe(true);
+    expect(await client.read('tier', `/v1/members/${member}/tier`)).toMatchObject({
+      tier: remaining,
+      since: clawedBack.since,
+      downgradePending: false,
+    });
     expect(changesOf(member)).toHaveLength(6);
+  });
+
+  it('when a member buys Black Diamond, spends one of its coupons and refunds everything, then the tier is taken back at once to Bronze with everything it gave but the spent coupon', async () => {
+    const member = uniqueId('m');
+    const orders = [
+      ...Array.from({ length: 11 }, (_, m) =>
+        [1, 2, 3].map(() => order(member, 'ecommerce', 'physical', 4000, m)),
+      ),
+      ...Array.from({ length: 8 }, (_, m) =>
+        [1, 2, 3, 4].map(() => order(member, 'travel', 'hotel', 4800, m)),
+      ),
+    ].flat();
+    await client.ingestOrders(orders);
+    const bought = await expectScore(member, orders.map(scoreEvent));
+    expect(bought.score).toBeGreaterThanOrEqual(rules.tiers.thresholds.BLACK_DIAMOND);
+    const pack = await waitFor(
+      async () => {
+        const { entitlements } = await client.read(
+          'entitlement',
+          `/v1/members/${member}/entitlements?limit=200`,
+        );
+        return entitlements.find(
+          (e: { benefitId: string; status: string }) =>
+            e.benefitId === 'black-diamond-monthly-coupon-pack' && e.status === 'granted',
+        );
+      },
+      { description: 'the Black Diamond coupon pack' },
+    );
+    await client.checkout('entitlement', `/v1/members/${member}/entitlements/${pack.id}/use`);
+
+    for (const source of ['ecommerce', 'travel'] as const) {
+      const mine = orders.filter((o) => o.source === source);
+      await client.ingest(
+        source,
+        mine.map((o) => refundBody(o, `${o.orderId}-rf`)),
+      );
+    }
+    await expectScore(member, [
+      ...orders.map(scoreEvent),
+      ...orders.map((o) => refundEvent(o, `${o.orderId}-rf`)),
+    ]);
+    await waitFor(async () => (await client.read('tier', `/v1/members/${member}/tier`)).tier === 'BRONZE', {
+      description: 'the tier taken back to Bronze',
+    });
+    const after = steps(changesOf(member));
+    const upgrade = after.findIndex((s) => s.includes('>BLACK_DIAMOND:'));
+    expect(upgrade).toBeGreaterThanOrEqual(0);
+    expect(after.slice(upgrade + 1).every((s) => s.endsWith(':down:refund-clawback'))).toBe(true);
+    expect(after.at(-1)).toMatch(/>BRONZE:down:refund-clawback$/);
+
+    const revocable = revokedByClawback('BLACK_DIAMOND', 'BRONZE').filter(
+      (id) => id !== 'black-diamond-monthly-coupon-pack',
+    );
+    const statuses = await waitFor(
+      async () => {
+        const { entitlements } = await client.read(
+          'entitlement',
+          `/v1/members/${member}/entitlements?limit=200`,
+        );
+        const status = (id: string) =>
+          entitlements
+            .filter((e: { benefitId: string }) => e.benefitId === id)
+            .map((e: { status: string }) => e.status);
+        return revocable.every((id) => status(id).includes('revoked')) ? status : undefined;
+      },
+      { description: 'everything above Bronze revoked' },
+    );
+    expect(statuses('black-diamond-monthly-coupon-pack')).toEqual(['used']);
+    expect(statuses('flash-sale-weekly-coupon')).toEqual(['granted']);
+    expect(statuses('concierge-customer-service')).toEqual(['revoked']);
   });
 
   it("when one batch jumps a member across two thresholds, then one tier-changed record, and both tiers' benefits once", async () => {
@@ -214,7 +299,30 @@ describe('the Taobi programme end to end (all services, HTTP and Kafka only)', (
       return ids.length >= expectedGrants.length ? ids : undefined;
     });
     expect(granted).toEqual(expectedGrants);
-    expect(steps(changesOf(member))).toEqual(['BRONZE>GOLD:up:score-increase']);
+    expect(steps(changesOf(member))).toEqual(['null>GOLD:initial:first-score']);
+  });
+
+  it('when a member’s only order leaves them Bronze, then tier announces them once and they get Bronze’s periodic coupons', async () => {
+    const member = uniqueId('m');
+    const only = order(member, 'food', 'meal', 30);
+    await client.ingestOrders([only]);
+    await expectScore(member, [scoreEvent(only)]);
+    const [first] = await tierChanges.waitForCount(1, (r) => r.value.memberId === member);
+    expect(first?.value).toMatchObject({
+      previousTier: null,
+      tier: 'BRONZE',
+      direction: 'initial',
+      reason: 'first-score',
+    });
+    const expected = plannedGrants('BRONZE');
+    const granted = await waitFor(() => {
+      const ids = grantsOf(member, 'granted').sort();
+      return ids.length >= expected.length ? ids : undefined;
+    });
+    expect(granted).toEqual(expected);
+    expect(granted).toEqual(
+      expect.arrayContaining(['flash-sale-weekly-coupon', 'daily-check-in-red-packet']),
+    );
   });
 
   it('when a refund reaches ingest before its order, then the score ends as if it came after', async () => {

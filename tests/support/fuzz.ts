@@ -72,6 +72,8 @@ const FITTING = {
   cursor: cursorText.map(encode),
   before: numberText.map(encode),
   status: fc.constantFrom('granted', 'used', 'revoked', 'expired'),
+  category: fc.constantFrom('meal', 'physical', 'hotel', 'screening', 'Meal', 'meal-'),
+  merchantId: fc.oneof(fc.constantFrom('dev-merchant', 'dev-merchant-2'), validId.map(encode)),
 };
 
 /**

@@ -13,6 +13,9 @@ export const benefitIdSchema = z
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case: a-z, 0-9 and single dashes')
   .max(48);
 
+/** How often a periodic benefit recurs: calendar days, ISO weeks, calendar months (Asia/Shanghai). */
+export const CADENCES = ['daily', 'weekly', 'monthly'] as const;
+
 const text = z.string().min(1).max(200);
 const channel = z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a lower-case channel name');
 const fen = z.number().int().positive().max(100_000_000);
@@ -75,13 +78,25 @@ const lottery = z.strictObject({
   prize: z.strictObject({ name: text, channel, valueFen: fen }),
   voucherValidDays: z.number().int().min(1).max(366),
   odds: tierOddsSchema,
+  /** The campaign period: one committed seed per period, revealed when it ends. */
+  campaignCadence: z.enum(CADENCES),
 });
+
+/**
+ * Who holds a benefit: every member from a tier up (`{ minTier }`), or the holders of a running
+ * 88VIP term (`{ vip88: true }`, the 88VIP bundle: granted for the term, revoked at its end).
+ */
+export const audienceSchema = z.union([
+  z.strictObject({ minTier: tierSchema }),
+  z.strictObject({ vip88: z.literal(true) }),
+]);
+export type Audience = z.infer<typeof audienceSchema>;
 
 const base = {
   id: benefitIdSchema,
   name: text,
   description: z.string().max(500),
-  minTier: tierSchema,
+  audience: audienceSchema,
   /**
    * What one grant costs the programme, in fen (optional). A backtest's liability is the holders
    * times it; without it a coupon counts at its face value (`amountOffFen`), anything else uncosted.
@@ -93,8 +108,11 @@ const base = {
  * - `status`: held while the member is in the tier (or above); revoked when they leave it, unless
  *   already used (e.g. a partner status already claimed at the partner).
  * - `one-time`: granted once per member, ever (a voucher, or the welcome-gift lottery's single draw).
- * - `periodic`: one grant per member per period (ISO week or calendar month, Asia/Shanghai).
+ * - `periodic`: one grant per member per period (day, ISO week or calendar month, Asia/Shanghai).
  * - `offer`: a targeted offer; nothing is granted, a member sees it while their tier qualifies.
+ *
+ * With the 88VIP audience, "while in tier" reads "while the term runs": status benefits and
+ * vouchers are granted once per term, periodic ones once per period of the term.
  */
 export const benefitSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -110,7 +128,7 @@ export const benefitSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('periodic'),
-    cadence: z.enum(['weekly', 'monthly']),
+    cadence: z.enum(CADENCES),
     fulfilment: z.discriminatedUnion('type', [coupon, pass]),
   }),
   z.strictObject({ ...base, kind: z.literal('offer'), fulfilment: discount }),
@@ -165,6 +183,15 @@ export const catalogueSchema = z
         message: `must hold exactly one lottery benefit (the welcome gift), found ${lotteries.length}`,
       });
     }
+    catalogue.benefits.forEach((benefit, index) => {
+      if (benefit.fulfilment.type === 'lottery' && !('minTier' in benefit.audience)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['benefits', index, 'audience'],
+          message: 'the welcome-gift lottery is for every tier: give it { minTier }',
+        });
+      }
+    });
   });
 export type Catalogue = z.infer<typeof catalogueSchema>;
 
@@ -188,4 +215,14 @@ export function parseCatalogue(raw: unknown): Catalogue {
 /** True when a member at `tier` qualifies for a benefit that starts at `minTier`. */
 export function qualifies(tier: Tier, minTier: Tier): boolean {
   return tierRank(tier) >= tierRank(minTier);
+}
+
+/** The lowest tier holding a tier benefit; null for an 88VIP-bundle benefit. */
+export function minTierOf(benefit: Pick<Benefit, 'audience'>): Tier | null {
+  return 'minTier' in benefit.audience ? benefit.audience.minTier : null;
+}
+
+/** True for a benefit of the 88VIP bundle (held while a term runs, whatever the tier). */
+export function inVip88Bundle(benefit: Pick<Benefit, 'audience'>): boolean {
+  return 'vip88' in benefit.audience;
 }

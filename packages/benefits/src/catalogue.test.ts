@@ -1,13 +1,20 @@
 import { TIERS } from '@taobi/contracts';
-import { benefitsAt, benefitUnitCost, DEFAULT_CATALOGUE, holdersByBenefit, welcomeGift } from './catalogue';
-import { CatalogueError, parseCatalogue } from './catalogue-schema';
-import data from './data/catalogue-2026.1.json';
+import {
+  benefitsAt,
+  benefitUnitCost,
+  DEFAULT_CATALOGUE,
+  holdersByBenefit,
+  vip88Bundle,
+  welcomeGift,
+} from './catalogue';
+import { CatalogueError, minTierOf, parseCatalogue } from './catalogue-schema';
+import data from './data/catalogue-2026.2.json';
 
 const clone = () => JSON.parse(JSON.stringify(data)) as typeof data;
 
 describe('the benefit catalogue', () => {
   it('when the shipped catalogue is parsed, then it is valid and versioned', () => {
-    expect(DEFAULT_CATALOGUE.version).toBe('2026.1');
+    expect(DEFAULT_CATALOGUE.version).toBe('2026.2');
     expect(DEFAULT_CATALOGUE.vip88).toMatchObject({ nominalPriceFen: 8800, standardPriceFen: 88800 });
   });
 
@@ -19,7 +26,7 @@ describe('the benefit catalogue', () => {
 
   it('when the seeds name Black Diamond benefits, then the catalogue has them at Black Diamond', () => {
     const ids = benefitsAt(DEFAULT_CATALOGUE, 'BLACK_DIAMOND')
-      .filter((b) => b.minTier === 'BLACK_DIAMOND')
+      .filter((b) => minTierOf(b) === 'BLACK_DIAMOND')
       .map((b) => b.id);
     expect(ids).toEqual(
       expect.arrayContaining([
@@ -32,6 +39,25 @@ describe('the benefit catalogue', () => {
     );
   });
 
+  it('when the articles tie a benefit to 88VIP (Freshippo, Youku, Ele.me, more coupons), then it is in the 88VIP bundle, not a tier', () => {
+    const bundle = vip88Bundle(DEFAULT_CATALOGUE);
+    expect(bundle.map((b) => b.id)).toEqual(
+      expect.arrayContaining([
+        'freshippo-membership',
+        'vip88-youku-vip',
+        'vip88-eleme-svip',
+        'vip88-monthly-coupon-pack',
+      ]),
+    );
+    for (const tier of TIERS) {
+      const held = benefitsAt(DEFAULT_CATALOGUE, tier).map((b) => b.id);
+      expect(held).not.toContain('freshippo-membership');
+      expect(benefitsAt(DEFAULT_CATALOGUE, tier, { vip88: true }).length).toBe(held.length + bundle.length);
+    }
+    const partners = JSON.stringify(DEFAULT_CATALOGUE.benefits.filter((b) => minTierOf(b) !== null));
+    expect(partners).not.toMatch(/Freshippo|Youku/);
+  });
+
   it('when the welcome gift odds are read, then Platinum and above are clearly higher than Gold', () => {
     const { odds } = welcomeGift(DEFAULT_CATALOGUE).fulfilment;
     expect(odds.PLATINUM).toBeGreaterThanOrEqual(2 * odds.GOLD);
@@ -40,7 +66,10 @@ describe('the benefit catalogue', () => {
   it('when two benefits share an id, then the catalogue is refused naming the id', () => {
     const bad = clone();
     bad.benefits.push({ ...bad.benefits[1] } as (typeof bad.benefits)[number]);
-    expect(() => parseCatalogue(bad)).toThrow(/benefits\.21\.id: duplicate id flash-sale-weekly-coupon/);
+    const index = bad.benefits.length - 1;
+    expect(() => parseCatalogue(bad)).toThrow(
+      new RegExp(`benefits\\.${index}\\.id: duplicate id flash-sale-weekly-coupon`),
+    );
   });
 
   it('when the lottery odds fall with tier, then the catalogue is refused naming the tier', () => {
@@ -57,7 +86,17 @@ describe('the benefit catalogue', () => {
     ],
     [
       'an unknown tier',
-      (c: ReturnType<typeof clone>) => ((c.benefits[2] as { minTier: string }).minTier = 'TITANIUM'),
+      (c: ReturnType<typeof clone>) =>
+        ((c.benefits[2] as { audience: { minTier: string } }).audience.minTier = 'TITANIUM'),
+    ],
+    [
+      'an audience of both a tier and 88VIP',
+      (c: ReturnType<typeof clone>) =>
+        ((c.benefits[2] as { audience: unknown }).audience = { minTier: 'GOLD', vip88: true }),
+    ],
+    [
+      'the lottery for 88VIP holders only',
+      (c: ReturnType<typeof clone>) => ((c.benefits[0] as { audience: unknown }).audience = { vip88: true }),
     ],
     [
       'an unknown field',
@@ -66,7 +105,8 @@ describe('the benefit catalogue', () => {
     [
       'a status benefit with a coupon',
       (c: ReturnType<typeof clone>) =>
-        ((c.benefits[3] as { fulfilment: unknown }).fulfilment = c.benefits[1]?.fulfilment),
+        ((c.benefits.find((b) => b.kind === 'status') as { fulfilment: unknown }).fulfilment =
+          c.benefits.find((b) => b.kind === 'periodic')?.fulfilment),
     ],
     [
       'a nominal price above the standard one',

@@ -1,6 +1,6 @@
 import { TIERS, type Tier } from '@taobi/contracts';
-import { type Benefit, type Catalogue, parseCatalogue, qualifies } from './catalogue-schema';
-import defaultCatalogueData from './data/catalogue-2026.1.json';
+import { type Benefit, type Catalogue, minTierOf, parseCatalogue, qualifies } from './catalogue-schema';
+import defaultCatalogueData from './data/catalogue-2026.2.json';
 import { vip88Quote } from './vip88';
 
 /** The catalogue in force, parsed (and so validated) when this module loads. */
@@ -14,9 +14,20 @@ export function findBenefit(catalogue: Catalogue, id: string): Benefit | undefin
   return catalogue.benefits.find((benefit) => benefit.id === id);
 }
 
-/** Everything a member at `tier` holds or may claim, in catalogue order (all kinds). */
-export function benefitsAt(catalogue: Catalogue, tier: Tier): Benefit[] {
-  return catalogue.benefits.filter((benefit) => qualifies(tier, benefit.minTier));
+/**
+ * Everything a member at `tier` holds or may claim, in catalogue order (all kinds): the tier
+ * benefits up to `tier`, and the 88VIP bundle when `vip88` (a term runs).
+ */
+export function benefitsAt(catalogue: Catalogue, tier: Tier, options: { vip88?: boolean } = {}): Benefit[] {
+  return catalogue.benefits.filter((benefit) => {
+    const minTier = minTierOf(benefit);
+    return minTier === null ? options.vip88 === true : qualifies(tier, minTier);
+  });
+}
+
+/** The 88VIP bundle: the benefits a running term holds, in catalogue order. */
+export function vip88Bundle(catalogue: Catalogue): Benefit[] {
+  return catalogue.benefits.filter((benefit) => minTierOf(benefit) === null);
 }
 
 /** The welcome-gift lottery (the catalogue schema guarantees there is exactly one). */
@@ -26,9 +37,9 @@ export function welcomeGift(catalogue: Catalogue): LotteryBenefit {
   return found as LotteryBenefit;
 }
 
-/** True for a benefit that a tier change grants as a row (not offers, not the lottery). */
+/** True for a benefit that a tier change grants as a row (tier benefits but offers and the lottery). */
 export function grantedOnTierChange(benefit: Benefit): boolean {
-  return benefit.kind !== 'offer' && benefit.fulfilment.type !== 'lottery';
+  return benefit.kind !== 'offer' && benefit.fulfilment.type !== 'lottery' && minTierOf(benefit) !== null;
 }
 
 /** What one grant of a benefit costs, in fen: its `unitCostFen`, else a coupon's face value; else unknown. */

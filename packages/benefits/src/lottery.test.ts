@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { TIERS } from '@taobi/contracts';
 import fc from 'fast-check';
 import { DEFAULT_CATALOGUE, welcomeGift } from './catalogue';
-import { drawValue, drawWelcomeGift, newSeed } from './lottery';
+import { commitmentOf, drawLottery, drawValue, newSeed } from './lottery';
 
 const { odds } = welcomeGift(DEFAULT_CATALOGUE).fulfilment;
-const version = DEFAULT_CATALOGUE.version;
+const campaign = '2026-W47';
 const seedOf = (i: number) => createHash('sha256').update(`statistical-test-${i}`).digest('hex');
 
 describe('the welcome-gift lottery', () => {
@@ -15,10 +15,7 @@ describe('the welcome-gift lottery', () => {
       const draws = 20_000;
       let wins = 0;
       for (let i = 0; i < draws; i += 1) {
-        if (
-          drawWelcomeGift({ seed: seedOf(i), memberId: `m-${i}`, tier, odds, catalogueVersion: version }).won
-        )
-          wins += 1;
+        if (drawLottery({ seed: seedOf(i), memberId: `m-${i}`, tier, odds, campaign }).won) wins += 1;
       }
       const p = odds[tier];
       const sigma = Math.sqrt((p * (1 - p)) / draws);
@@ -31,7 +28,7 @@ describe('the welcome-gift lottery', () => {
     const buckets = new Array<number>(10).fill(0);
     const n = 50_000;
     for (let i = 0; i < n; i += 1) {
-      const v = drawValue({ seed: seedOf(i), memberId: 'm-1', tier: 'GOLD', catalogueVersion: version });
+      const v = drawValue({ seed: seedOf(i), memberId: 'm-1', tier: 'GOLD', campaign });
       buckets[Math.floor(v * 10)] = (buckets[Math.floor(v * 10)] ?? 0) + 1;
     }
     const expected = n / 10;
@@ -43,8 +40,8 @@ describe('the welcome-gift lottery', () => {
     fc.assert(
       fc.property(fc.constantFrom(...TIERS), fc.string({ minLength: 1, maxLength: 20 }), (tier, memberId) => {
         const seed = newSeed();
-        const first = drawWelcomeGift({ seed, memberId, tier, odds, catalogueVersion: version });
-        const again = drawWelcomeGift({ seed, memberId, tier, odds, catalogueVersion: version });
+        const first = drawLottery({ seed, memberId, tier, odds, campaign });
+        const again = drawLottery({ seed, memberId, tier, odds, campaign });
         expect(again).toEqual(first);
         expect(first.value).toBeGreaterThanOrEqual(0);
         expect(first.value).toBeLessThan(1);
@@ -53,30 +50,29 @@ describe('the welcome-gift lottery', () => {
     );
   });
 
-  it('when the same seed is used for another member, then the draw value differs (the seed is bound to its member)', () => {
+  it('when the same seed draws for another member, tier or campaign, then the value differs (the message binds them)', () => {
     const seed = seedOf(1);
-    const a = drawValue({ seed, memberId: 'm-a', tier: 'GOLD', catalogueVersion: version });
-    const b = drawValue({ seed, memberId: 'm-b', tier: 'GOLD', catalogueVersion: version });
-    expect(a).not.toBe(b);
+    const a = drawValue({ seed, memberId: 'm-a', tier: 'GOLD', campaign });
+    expect(drawValue({ seed, memberId: 'm-b', tier: 'GOLD', campaign })).not.toBe(a);
+    expect(drawValue({ seed, memberId: 'm-a', tier: 'PLATINUM', campaign })).not.toBe(a);
+    expect(drawValue({ seed, memberId: 'm-a', tier: 'GOLD', campaign: '2026-W48' })).not.toBe(a);
   });
 
   it('when the seed is not 32 hex bytes, then the draw is refused', () => {
-    expect(() => drawValue({ seed: 'abc', memberId: 'm', tier: 'GOLD', catalogueVersion: version })).toThrow(
-      RangeError,
-    );
+    expect(() => drawValue({ seed: 'abc', memberId: 'm', tier: 'GOLD', campaign })).toThrow(RangeError);
+    expect(() => commitmentOf('AB'.repeat(32))).toThrow(RangeError);
   });
 
-  it('when the reference vector is drawn, then the value is the documented one (for auditors re-implementing it)', () => {
-    // HMAC-SHA256(key = 32 zero bytes, "taobi.welcome-gift.v1|2026.1|m-10001|PLATINUM") starts fb14401a262e.
-    const outcome = drawWelcomeGift({
-      seed: '00'.repeat(32),
-      memberId: 'm-10001',
-      tier: 'PLATINUM',
-      odds,
-      catalogueVersion: '2026.1',
-    });
-    expect(outcome.value).toBe(0xfb14401a262e / 2 ** 48);
-    expect(outcome.value).toBeCloseTo(0.98077774656, 10);
-    expect(outcome.won).toBe(false);
+  it('when the reference vectors are drawn, then the commitment and values are the documented ones (for auditors re-implementing them)', () => {
+    const zero = '00'.repeat(32);
+    expect(commitmentOf(zero)).toBe('66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925');
+    // HMAC-SHA256(key = 32 zero bytes, "taobi.lottery.v2|2026-W47|m-10001|PLATINUM") starts 8ae98e298907.
+    const lost = drawLottery({ seed: zero, campaign, memberId: 'm-10001', tier: 'PLATINUM', odds });
+    expect(lost.value).toBe(0x8ae98e298907 / 2 ** 48);
+    expect(lost.value).toBeCloseTo(0.5426262714, 10);
+    expect(lost.won).toBe(false);
+    const won = drawLottery({ seed: zero, campaign, memberId: 'm-10002', tier: 'PLATINUM', odds });
+    expect(won.value).toBe(0x173d28dee729 / 2 ** 48);
+    expect(won.won).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { addCalendarMonths, nextPeriodStart, parsePeriod, periodOf } from './periods';
 
 const instant = fc.date({ min: new Date('2001-01-01'), max: new Date('2099-01-01'), noInvalidDate: true });
-const cadence = fc.constantFrom('weekly' as const, 'monthly' as const);
+const cadence = fc.constantFrom('daily' as const, 'weekly' as const, 'monthly' as const);
 
 describe('benefit periods (Asia/Shanghai)', () => {
   it('when it is Sunday 16:00 UTC, then it is already Monday of the next ISO week in Shanghai', () => {
@@ -17,6 +17,18 @@ describe('benefit periods (Asia/Shanghai)', () => {
     expect(periodOf('weekly', new Date('2025-12-30T04:00:00Z')).key).toBe('2026-W01');
     expect(parsePeriod('2025-W53')).toBeUndefined();
     expect(parsePeriod('2026-W53')?.start.toISOString()).toBe('2026-12-27T16:00:00.000Z');
+  });
+
+  it('when a daily period is taken, then it is the Shanghai calendar day, keyed by its date', () => {
+    const day = periodOf('daily', new Date('2026-11-22T16:00:00Z'));
+    expect(day).toEqual({
+      cadence: 'daily',
+      key: '2026-11-23',
+      start: new Date('2026-11-22T16:00:00Z'),
+      end: new Date('2026-11-23T16:00:00Z'),
+    });
+    expect(periodOf('daily', new Date('2026-11-22T15:59:59Z')).key).toBe('2026-11-22');
+    expect(parsePeriod('2026-11-23')).toEqual(day);
   });
 
   it('when a monthly period is taken, then it runs from the 1st 00:00 Shanghai to the next 1st', () => {
@@ -40,7 +52,7 @@ describe('benefit periods (Asia/Shanghai)', () => {
     );
   });
 
-  it.each(['2026-13', '2026-W00', '2026-W54', '26-11', 'once', '2026-w47'])(
+  it.each(['2026-13', '2026-W00', '2026-W54', '26-11', 'once', '2026-w47', '2026-02-30', '2026-13-01'])(
     'when %p is given, then it is not a period',
     (key) => {
       expect(parsePeriod(key)).toBeUndefined();

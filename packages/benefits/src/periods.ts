@@ -3,9 +3,10 @@ import type { Cadence } from './catalogue-schema';
 
 /**
  * Periods of periodic benefits, in China Standard Time (fixed UTC+8, see @taobi/rules' calendar):
- * weekly periods are ISO weeks (`2026-W47`, Monday 00:00 to Monday 00:00), monthly periods are
- * calendar months (`2026-11`, the 1st 00:00 to the next 1st). A member gets one grant of a periodic
- * benefit per period; the key is part of the grant's unique key.
+ * daily periods are calendar days (`2026-11-23`, 00:00 to 00:00), weekly periods are ISO weeks
+ * (`2026-W47`, Monday 00:00 to Monday 00:00), monthly periods are calendar months (`2026-11`, the
+ * 1st 00:00 to the next 1st). A member gets one grant of a periodic benefit per period; the key is
+ * part of the grant's unique key.
  */
 const OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 24 * 3600_000;
@@ -18,6 +19,12 @@ export interface Period {
   start: Date;
   /** Exclusive: the start of the next period. */
   end: Date;
+}
+
+/** Midnight (Shanghai) of the day holding `at`, as a UTC instant. */
+function dayStart(at: Date): Date {
+  const local = new Date(at.getTime() + OFFSET_MS);
+  return new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()) - OFFSET_MS);
 }
 
 /** Midnight (Shanghai) of the Monday that starts the ISO week holding `at`, as a UTC instant. */
@@ -39,6 +46,11 @@ function isoWeekKey(at: Date): string {
 
 /** The period of `cadence` that holds the instant `at`. */
 export function periodOf(cadence: Cadence, at: Date): Period {
+  if (cadence === 'daily') {
+    const start = dayStart(at);
+    const key = new Date(start.getTime() + OFFSET_MS).toISOString().slice(0, 10);
+    return { cadence, key, start, end: new Date(start.getTime() + DAY_MS) };
+  }
   if (cadence === 'weekly') {
     const start = weekStart(at);
     return { cadence, key: isoWeekKey(at), start, end: new Date(start.getTime() + WEEK_MS) };
@@ -52,8 +64,14 @@ export function periodOf(cadence: Cadence, at: Date): Period {
   };
 }
 
-/** Parses `2026-11` or `2026-W47`; undefined when the key is malformed or names no such week. */
+/** Parses `2026-11-23`, `2026-W47` or `2026-11`; undefined when malformed or naming no such day or week. */
 export function parsePeriod(key: string): Period | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(key)) {
+    const midnight = Date.parse(`${key}T00:00:00+08:00`);
+    if (Number.isNaN(midnight)) return undefined;
+    const period = periodOf('daily', new Date(midnight));
+    return period.key === key ? period : undefined;
+  }
   const monthly = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(key);
   if (monthly) return periodOf('monthly', shanghaiDayStart(key, 1));
   const weekly = /^(\d{4})-W(\d{2})$/.exec(key);

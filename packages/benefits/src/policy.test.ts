@@ -1,7 +1,8 @@
 import { TIERS, type Tier, tierRank } from '@taobi/contracts';
 import fc from 'fast-check';
-import { benefitsAt, DEFAULT_CATALOGUE, findBenefit } from './catalogue';
-import { planPeriodicIssue, planTierChange, type TierTransition } from './policy';
+import { benefitsAt, DEFAULT_CATALOGUE, findBenefit, vip88Bundle } from './catalogue';
+import { minTierOf } from './catalogue-schema';
+import { planPeriodicIssue, planTierChange, planVip88Grants, type TierTransition } from './policy';
 import { vip88Quote, vip88TermEnd } from './vip88';
 
 const catalogue = DEFAULT_CATALOGUE;
@@ -13,7 +14,13 @@ const move = (from: Tier, to: Tier, stint = 's1', occurredAt = now): TierTransit
   stint,
   occurredAt,
 });
-const minRank = (id: string) => tierRank(findBenefit(catalogue, id)?.minTier ?? 'BRONZE');
+const minRank = (id: string) =>
+  tierRank(minTierOf(findBenefit(catalogue, id) ?? { audience: { minTier: 'BRONZE' } }) ?? 'BRONZE');
+/** A tier benefit above `tier` (an 88VIP-bundle benefit is above no tier). */
+const above = (b: Parameters<typeof minTierOf>[0], tier: Tier) => {
+  const minTier = minTierOf(b);
+  return minTier !== null && tierRank(minTier) > tierRank(tier);
+};
 
 describe('the tier-change policy', () => {
   it('when a member skips from Bronze to Gold, then Silver and Gold benefits are both planned', () => {
@@ -41,9 +48,7 @@ describe('the tier-change policy', () => {
           expect(findBenefit(catalogue, id)?.kind).toBe('status');
           expect(minRank(id)).toBeGreaterThan(tierRank(to));
         }
-        const statusAbove = catalogue.benefits.filter(
-          (b) => b.kind === 'status' && tierRank(b.minTier) > tierRank(to),
-        );
+        const statusAbove = catalogue.benefits.filter((b) => b.kind === 'status' && above(b, to));
         expect(plan.revocations.sort()).toEqual(statusAbove.map((b) => b.id).sort());
         // One key per benefit: a plan never grants the same benefit twice.
         expect(new Set(plan.grants.map((g) => g.benefitId)).size).toBe(plan.grants.length);
@@ -138,7 +143,7 @@ describe('the tier-change policy', () => {
           expect(new Set(heldStatus).size).toBe(heldStatus.length);
           for (const id of heldStatus) expect(minRank(id)).toBeLessThanOrEqual(tierRank(current));
           const expectedHeld = catalogue.benefits.filter(
-            (b) => b.kind === 'status' && tierRank(b.minTier) <= tierRank(current),
+            (b) => b.kind === 'status' && minTierOf(b) !== null && !above(b, current),
           );
           for (const benefit of expectedHeld) {
             const rowsOf = [...rows.values()].filter((r) => r.benefitId === benefit.id);
@@ -157,6 +162,47 @@ describe('the tier-change policy', () => {
         expect(plan.vip88.thresholdCrossed).toBe(above(from) !== above(to));
         expect(plan.vip88.quote.eligibleForNominalPrice).toBe(above(to));
       }),
+    );
+  });
+});
+
+describe('refund clawbacks', () => {
+  it('when a refund takes a member back to Silver, then the vouchers, coupons and lottery vouchers of the tiers above are planned for revocation, nothing of Silver and below', () => {
+    const plan = planTierChange(
+      catalogue,
+      { ...move('BLACK_DIAMOND', 'SILVER'), reason: 'refund-clawback' },
+      now,
+    );
+    const ids = plan.clawbacks.map((c) => `${c.benefitId}${c.grantKey ? `@${c.grantKey}` : ''}`).sort();
+    expect(ids).toEqual(
+      [
+        'gold-arrival-gift',
+        'tmall-monthly-coupon',
+        'ride-hailing-weekly-coupon',
+        'platinum-arrival-gift',
+        'fliggy-monthly-travel-coupon',
+        'diamond-arrival-gift',
+        'airport-lounge-monthly-pass',
+        'black-diamond-arrival-gift',
+        'black-diamond-monthly-coupon-pack',
+        ...['GOLD', 'PLATINUM', 'DIAMOND', 'BLACK_DIAMOND'].map((t) => `welcome-gift-milk-tea@draw:${t}`),
+      ].sort(),
+    );
+    // Status benefits go as on any downgrade; the plan still grants what Silver holds.
+    expect(plan.revocations).toContain('concierge-customer-service');
+    expect(plan.grants.map((g) => g.benefitId)).toContain('silver-arrival-gift');
+  });
+
+  it('when a downgrade is not a clawback, then nothing beyond status benefits is taken back', () => {
+    fc.assert(
+      fc.property(
+        tier,
+        tier,
+        fc.constantFrom('monthly-evaluation', 'score-increase', undefined),
+        (from, to, reason) => {
+          expect(planTierChange(catalogue, { ...move(from, to), reason }, now).clawbacks).toEqual([]);
+        },
+      ),
     );
   });
 });
@@ -190,5 +236,66 @@ describe('the periodic issue', () => {
       'black-diamond-monthly-coupon-pack',
     );
     expect(planPeriodicIssue(catalogue, 'nonsense')).toBeUndefined();
+  });
+
+  it('when a period is issued, then the 88VIP bundle benefits of its cadence are listed apart from the tier ones', () => {
+    expect(planPeriodicIssue(catalogue, '2026-11')?.vip88Benefits).toEqual(['vip88-monthly-coupon-pack']);
+    expect(planPeriodicIssue(catalogue, '2026-W47')?.vip88Benefits).toEqual([
+      'vip88-weekly-eleme-red-packet',
+    ]);
+    expect(planPeriodicIssue(catalogue, '2026-11')?.benefits.map((b) => b.benefitId)).not.toContain(
+      'vip88-monthly-coupon-pack',
+    );
+  });
+});
+
+describe('the 88VIP bundle', () => {
+  const term = {
+    activationId: 'a1',
+    startsAt: now,
+    expiresAt: new Date('2027-11-20T02:00:00Z'),
+  };
+
+  it('when a term is activated, then every bundle benefit is planned once: status for the term, periodic for the current period', () => {
+    const grants = planVip88Grants(catalogue, term, now);
+    expect(grants.map((g) => g.benefitId).sort()).toEqual(
+      vip88Bundle(catalogue)
+        .map((b) => b.id)
+        .sort(),
+    );
+    const byId = Object.fromEntries(grants.map((g) => [g.benefitId, g]));
+    expect(byId['freshippo-membership']).toEqual({
+      benefitId: 'freshippo-membership',
+      kind: 'status',
+      grantKey: 'term:a1',
+      period: null,
+      expiresAt: term.expiresAt,
+      endsWithTerm: true,
+    });
+    expect(byId['vip88-monthly-coupon-pack']).toMatchObject({
+      grantKey: '2026-11@term:a1',
+      period: '2026-11',
+      expiresAt: new Date('2026-11-30T16:00:00.000Z'),
+      endsWithTerm: false,
+    });
+  });
+
+  it('when the term ends inside the current period, then the periodic coupon ends with the term', () => {
+    const short = { ...term, expiresAt: new Date('2026-11-25T00:00:00Z') };
+    const coupon = planVip88Grants(catalogue, short, now).find(
+      (g) => g.benefitId === 'vip88-monthly-coupon-pack',
+    );
+    expect(coupon).toMatchObject({ expiresAt: short.expiresAt, endsWithTerm: true });
+  });
+
+  it('when any tier change is planned, then no bundle benefit is granted or revoked by it', () => {
+    const bundle = new Set(vip88Bundle(catalogue).map((b) => b.id));
+    fc.assert(
+      fc.property(tier, tier, (from, to) => {
+        const plan = planTierChange(catalogue, move(from, to), now);
+        expect(plan.grants.filter((g) => bundle.has(g.benefitId))).toEqual([]);
+        expect(plan.revocations.filter((id) => bundle.has(id))).toEqual([]);
+      }),
+    );
   });
 });

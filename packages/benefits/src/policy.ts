@@ -1,6 +1,6 @@
-import { type Tier, tierRank } from '@taobi/contracts';
-import { grantedOnTierChange } from './catalogue';
-import type { Benefit, Catalogue, GrantKind } from './catalogue-schema';
+import { TIERS, type Tier, type TierChangeReason, tierRank } from '@taobi/contracts';
+import { grantedOnTierChange, vip88Bundle, welcomeGift } from './catalogue';
+import { type Benefit, type Catalogue, type GrantKind, minTierOf } from './catalogue-schema';
 import { type Period, parsePeriod, periodOf } from './periods';
 import { crossesVip88Threshold, type Vip88Quote, vip88Quote } from './vip88';
 
@@ -27,6 +27,8 @@ export interface TierTransition {
   occurredAt: Date;
   /** Identifies this stay in the tier, derived from the causing record (stable on replay). */
   stint: string;
+  /** Why the tier changed; `refund-clawback` also takes back what the reverted upgrade gave. */
+  reason?: TierChangeReason;
 }
 
 export interface PlannedGrant {
@@ -37,12 +39,26 @@ export interface PlannedGrant {
   /** The period carried on the published record: a periodic benefit's period, null otherwise. */
   period: string | null;
   expiresAt: Date | null;
+  /** 88VIP bundle only: the grant ends with the term (revoked by the term-end job, not expired). */
+  endsWithTerm?: boolean;
+}
+
+/** A grant to take back: of this benefit, under this key only when given. */
+export interface Clawback {
+  benefitId: string;
+  grantKey: string | null;
 }
 
 export interface TierChangePlan {
   grants: PlannedGrant[];
   /** Status benefits not held at the new tier: the store revokes those held and not yet used. */
   revocations: string[];
+  /**
+   * On a `refund-clawback` only: the unused one-time and current periodic grants of the tiers above
+   * the new one (their welcome vouchers and coupons), and the lottery vouchers won at those tiers.
+   * The store revokes the live ones; used or expired ones stay as they are.
+   */
+  clawbacks: Clawback[];
   vip88: { thresholdCrossed: boolean; quote: Vip88Quote; previousQuote: Vip88Quote };
 }
 
@@ -91,7 +107,7 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
   const revocations: string[] = [];
   for (const benefit of catalogue.benefits) {
     if (!grantedOnTierChange(benefit)) continue;
-    if (tierRank(benefit.minTier) <= rank) {
+    if (tierRank(minTierOf(benefit) as Tier) <= rank) {
       const grant = plannedGrant(benefit, transition, now);
       if (grant) grants.push(grant);
     } else if (benefit.kind === 'status') {
@@ -101,6 +117,7 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
   return {
     grants,
     revocations,
+    clawbacks: transition.reason === 'refund-clawback' ? clawbacksAbove(catalogue, transition.to) : [],
     vip88: {
       thresholdCrossed: crossesVip88Threshold(catalogue.vip88, transition.from, transition.to),
       quote: vip88Quote(catalogue.vip88, transition.to),
@@ -109,18 +126,99 @@ export function planTierChange(catalogue: Catalogue, transition: TierTransition,
   };
 }
 
+/** What a refund clawback to `tier` takes back: see `TierChangePlan.clawbacks`. */
+export function clawbacksAbove(catalogue: Catalogue, tier: Tier): Clawback[] {
+  const above = (t: Tier) => tierRank(t) > tierRank(tier);
+  const lottery = welcomeGift(catalogue);
+  const benefits = catalogue.benefits.flatMap((benefit) => {
+    const minTier = minTierOf(benefit);
+    const kept = benefit.kind === 'status' || benefit.kind === 'offer' || benefit.id === lottery.id;
+    return minTier !== null && !kept && above(minTier) ? [{ benefitId: benefit.id, grantKey: null }] : [];
+  });
+  const vouchers = TIERS.filter(above).map((t) => ({ benefitId: lottery.id, grantKey: `draw:${t}` }));
+  return [...benefits, ...vouchers];
+}
+
 export interface PeriodicIssue {
   period: Period;
-  /** The periodic benefits of the period's cadence, with the lowest tier rank that gets each. */
+  /** The tier benefits of the period's cadence, with the lowest tier rank that gets each. */
   benefits: { benefitId: string; minTierRank: number }[];
+  /** The 88VIP-bundle benefits of the period's cadence: every member whose term runs gets each. */
+  vip88Benefits: string[];
 }
 
 /** What the periodic job issues for one period (`2026-W47` or `2026-11`); undefined if malformed. */
 export function planPeriodicIssue(catalogue: Catalogue, periodKey: string): PeriodicIssue | undefined {
   const period = parsePeriod(periodKey);
   if (!period) return undefined;
-  const benefits = catalogue.benefits
-    .filter((b) => b.kind === 'periodic' && b.cadence === period.cadence)
-    .map((b) => ({ benefitId: b.id, minTierRank: tierRank(b.minTier) }));
-  return { period, benefits };
+  const periodic = catalogue.benefits.filter((b) => b.kind === 'periodic' && b.cadence === period.cadence);
+  const benefits = periodic.flatMap((b) => {
+    const minTier = minTierOf(b);
+    return minTier === null ? [] : [{ benefitId: b.id, minTierRank: tierRank(minTier) }];
+  });
+  const vip88Benefits = periodic.filter((b) => minTierOf(b) === null).map((b) => b.id);
+  return { period, benefits, vip88Benefits };
+}
+
+/** A running 88VIP term, as the bundle's grants need it. */
+export interface Vip88Term {
+  activationId: string;
+  startsAt: Date;
+  expiresAt: Date;
+}
+
+/** The key of a bundle grant: one per term, and for periodic benefits one per period of the term. */
+export function vip88GrantKey(activationId: string, periodKey?: string): string {
+  return periodKey ? `${periodKey}@term:${activationId}` : `term:${activationId}`;
+}
+
+/**
+ * What an 88VIP activation grants (the bundle), processed at `now`: status benefits and vouchers for
+ * the term (expiry = the term's end, or a voucher's own validity when shorter), and the current
+ * period of each periodic benefit (later periods come from the periodic job). Everything that
+ * expires with the term is revoked at its end by the term-end job.
+ */
+export function planVip88Grants(catalogue: Catalogue, term: Vip88Term, now: Date): PlannedGrant[] {
+  const termEnd = term.expiresAt;
+  return vip88Bundle(catalogue).flatMap((benefit): PlannedGrant[] => {
+    const key = vip88GrantKey(term.activationId);
+    switch (benefit.kind) {
+      case 'status':
+        return [
+          {
+            benefitId: benefit.id,
+            kind: 'status',
+            grantKey: key,
+            period: null,
+            expiresAt: termEnd,
+            endsWithTerm: true,
+          },
+        ];
+      case 'one-time': {
+        if (benefit.fulfilment.type !== 'voucher') return [];
+        const own = new Date(now.getTime() + benefit.fulfilment.validDays * DAY_MS);
+        const endsWithTerm = own.getTime() >= termEnd.getTime();
+        const expiresAt = endsWithTerm ? termEnd : own;
+        return [
+          { benefitId: benefit.id, kind: 'one-time', grantKey: key, period: null, expiresAt, endsWithTerm },
+        ];
+      }
+      case 'periodic': {
+        const period = periodOf(benefit.cadence, now);
+        const endsWithTerm = termEnd.getTime() <= period.end.getTime();
+        return [
+          {
+            benefitId: benefit.id,
+            kind: 'periodic',
+            grantKey: vip88GrantKey(term.activationId, period.key),
+            period: period.key,
+            expiresAt: endsWithTerm ? termEnd : period.end,
+            endsWithTerm,
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  });
 }

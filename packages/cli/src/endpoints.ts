@@ -10,7 +10,7 @@ import {
 /**
  * Where the CLI finds each service and which keys it presents: the local stack's defaults (moved by
  * TAOBI_PORT_OFFSET) unless the environment says otherwise (TAOBI_<SERVICE>_URL, TAOBI_<SOURCE>_KEY,
- * TAOBI_READ_KEY, TAOBI_ADMIN_KEY).
+ * TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY, TAOBI_MERCHANT_KEY).
  */
 export interface Endpoints {
   url(service: ServiceName): string;
@@ -18,6 +18,9 @@ export interface Endpoints {
   ingest: Record<Source, { url: string; key: string }>;
   readKey: string;
   adminKey: string;
+  checkoutKey: string;
+  /** A merchant key (its merchant is the one the key is bound to). */
+  merchantKey: string;
 }
 
 export function endpointsFrom(
@@ -38,6 +41,8 @@ export function endpointsFrom(
     ingest: Object.fromEntries(ingest),
     readKey: env.TAOBI_READ_KEY ?? DEVELOPMENT_KEYS.read,
     adminKey: env.TAOBI_ADMIN_KEY ?? DEVELOPMENT_KEYS.admin,
+    checkoutKey: env.TAOBI_CHECKOUT_KEY ?? DEVELOPMENT_KEYS.checkout,
+    merchantKey: env.TAOBI_MERCHANT_KEY ?? DEVELOPMENT_KEYS.merchant,
   };
 }
 
@@ -55,13 +60,20 @@ export function ingestEndpoint(endpoints: Endpoints, source: Source): { url: str
 /** Calls a Taobi API and returns its JSON; a non-2xx answer becomes an error quoting the body. */
 export async function callApi<T>(
   url: string,
-  options: { method?: string; key?: string; body?: unknown; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    key?: string;
+    body?: unknown;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<T> {
   const response = await fetch(url, {
     method: options.method ?? 'GET',
     headers: {
       ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
     },
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
     signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),

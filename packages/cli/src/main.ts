@@ -34,7 +34,7 @@ const USAGE = `usage: pnpm taobi <command> [options]
        [--catalogue FILE]        a part merged over the one in force) beside the one in force, and
        [--as-of T] [--name N]    compare: tiers, moves, 88VIP eligibility, benefit liability; fails
                                  after --stall-seconds without progress
-  periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-W48, 2026-11)
+  periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-11-23, 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
        [--stall-seconds N]       evaluation, and a report read back through the APIs and topics;
                                  every wait fails, saying what is stuck, after N seconds (default
@@ -42,7 +42,8 @@ const USAGE = `usage: pnpm taobi <command> [options]
 
 Service URLs default to the local stack (http://127.0.0.1:8081..8088, moved by TAOBI_PORT_OFFSET);
 override with TAOBI_<SERVICE>_URL (e.g. TAOBI_INGEST_FOOD_URL). Keys default to the development
-keys; override with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY. The demo reads the topics
+keys; override with TAOBI_<SOURCE>_KEY, TAOBI_READ_KEY, TAOBI_ADMIN_KEY, TAOBI_CHECKOUT_KEY,
+TAOBI_MERCHANT_KEY. The demo reads the topics
 and consumer groups under KAFKA_TOPIC_PREFIX (as the services name them); override a group with
 TAOBI_SCORING_GROUP, TAOBI_TIER_GROUP, TAOBI_ENTITLEMENT_GROUP. The sources and the evaluation day
 are the rule set's: RULE_SET_FILE, as given to the services (default: the shipped rule set).`;

@@ -1,4 +1,4 @@
-/** Text output for the CLI's reports. */
+/** Text output for the CLI's reports, and the bounded concurrency they read the APIs with. */
 export function barChart(rows: readonly (readonly [string, number])[], total: number, width = 40): string {
   const max = Math.max(1, ...rows.map(([, n]) => n));
   const label = Math.max(...rows.map(([name]) => name.length));
@@ -52,4 +52,23 @@ export function signed(n: number, format: (n: number) => string = (v) => v.toLoc
 /** Fen as CNY: `1,234.50`. */
 export function yuan(fen: number): string {
   return (fen / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await fn(items[index] as T);
+      }
+    }),
+  );
+  return results;
 }

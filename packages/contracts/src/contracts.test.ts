@@ -5,6 +5,7 @@ import {
   consumptionEventId,
   consumptionEventSchema,
   deadLetterEventId,
+  entitlementChangedSchema,
   isoTimeSchema,
   jsonSchemas,
   scoreChangedSchema,
@@ -106,6 +107,46 @@ describe('derived records', () => {
     };
     expect(tierChangedSchema.safeParse(record).success).toBe(true);
     expect(tierChangedSchema.safeParse({ ...record, tier: 'TITANIUM' }).success).toBe(false);
+  });
+
+  it('when a tier-changed record is a first assignment, then it has no previous tier, and only then', () => {
+    const initial = {
+      eventId: 'tier:m-1:score:1',
+      schemaVersion: 1,
+      memberId: 'm-1',
+      occurredAt: '2026-11-20T02:00:01.000Z',
+      previousTier: null,
+      tier: 'BRONZE',
+      direction: 'initial',
+      score: 300,
+      scoreVersion: 1,
+      reason: 'first-score',
+    };
+    expect(tierChangedSchema.safeParse(initial).success).toBe(true);
+    expect(tierChangedSchema.safeParse({ ...initial, previousTier: 'BRONZE' }).success).toBe(false);
+    expect(tierChangedSchema.safeParse({ ...initial, direction: 'up' }).success).toBe(false);
+  });
+
+  it('when an entitlement-changed record has no member, then it is an offer published or withdrawn, keyed by its merchant', () => {
+    const published = {
+      eventId: 'ent-1',
+      schemaVersion: 1,
+      memberId: null,
+      occurredAt: '2026-11-20T02:00:01.000Z',
+      benefitId: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
+      benefitKind: 'offer',
+      action: 'published',
+      tier: null,
+      period: null,
+      merchantId: 'dev-merchant',
+      details: {},
+    };
+    expect(entitlementChangedSchema.safeParse(published).success).toBe(true);
+    expect(entitlementChangedSchema.safeParse({ ...published, action: 'granted' }).success).toBe(false);
+    expect(entitlementChangedSchema.safeParse({ ...published, tier: 'GOLD' }).success).toBe(false);
+    const redeemed = { ...published, memberId: 'm-1', tier: 'GOLD', action: 'redeemed' };
+    expect(entitlementChangedSchema.safeParse(redeemed).success).toBe(true);
+    expect(entitlementChangedSchema.safeParse({ ...redeemed, memberId: null }).success).toBe(false);
   });
 
   const scoreRecord = {

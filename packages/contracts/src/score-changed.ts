@@ -44,6 +44,11 @@ export const scoreChangedSchema = envelopeSchema.extend({
   reason: scoreChangeReasonSchema,
   /** The consumption eventIds that caused the change (empty for evaluations and rebuilds). */
   causeEventIds: z.array(z.string()).max(1000),
+  /**
+   * The refunds among `causeEventIds` (absent or empty: none). Tier reads it to take back at once an
+   * upgrade that a refund removed the points for ("refund-clawback").
+   */
+  refundEventIds: z.array(z.string()).max(1000).optional(),
   ruleVersion: z.string().min(1),
   /** The rolling 12-month window the score covers, as Asia/Shanghai months. */
   window: z.object({ from: monthSchema, to: monthSchema }),

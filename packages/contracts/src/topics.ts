@@ -22,14 +22,15 @@ export const TOPICS = {
     partitions: 6,
     producers: 'tier (outbox)',
     consumers: 'entitlement, downstream apps',
-    record: 'a member changed tier: from, to, direction, reason, score',
+    record: 'a member was placed in a tier (first score) or changed tier: from, to, direction, reason, score',
   },
   entitlementChanged: {
     name: 'taobi.entitlement-changed.v1',
     partitions: 6,
     producers: 'entitlement (outbox)',
     consumers: 'downstream apps',
-    record: 'a benefit was granted, revoked, used or expired; 88VIP eligibility changed or activated',
+    record:
+      'a benefit was granted, revoked, used or expired; 88VIP eligibility changed or activated; a merchant offer published, withdrawn or redeemed',
   },
   consumptionDlq: {
     name: 'taobi.consumption.dlq.v1',

@@ -115,6 +115,20 @@ describe('replaying one member in business time', () => {
     });
   });
 
+  it('when a refund soon after an upgrade takes the score below the tier, then the clawback takes the tier back at once; a later one waits for the evaluation', () => {
+    const big = order('2026-11-20T12:00:00+08:00', 400_000);
+    const history = [...aMonthOfShopping('2026-09'), ...aMonthOfShopping('2026-10'), big];
+    const horizon = new Date('2026-12-30T00:00:00+08:00');
+    const soon = [...history, refund(big, 400_000, '2026-11-25T12:00:00+08:00')];
+    const late = [...history, refund(big, 400_000, '2026-12-29T12:00:00+08:00')];
+    // 1007 on 20 November (Platinum), 906 after the refund; the evaluation of 8 December comes between for `late`.
+    expect(
+      replayMember(rules, 'm', soon, new Date('2026-11-30T00:00:00+08:00'), { clawbackDays: 30 }).tier,
+    ).toBe('GOLD');
+    expect(replayMember(rules, 'm', soon, new Date('2026-11-30T00:00:00+08:00')).tier).toBe('PLATINUM');
+    expect(replayMember(rules, 'm', late, horizon, { clawbackDays: 30 }).tier).toBe('PLATINUM');
+  });
+
   it('when an order and its refund happen at the same instant, then they are one score change and never upgrade', () => {
     const big = order('2026-11-20T12:00:00+08:00', 400_000);
     const events = [

@@ -21,6 +21,15 @@ export interface ReplayEvent {
   month?: Month | undefined;
 }
 
+export interface ReplayOptions {
+  /**
+   * The tier service's `CLAWBACK_DAYS`: a refund within this many days of the member's last
+   * placement or upgrade that takes the score below the tier takes the tier back at once
+   * (`applyScoreUpdate`). 0: never.
+   */
+  clawbackDays?: number;
+}
+
 export interface ReplayOutcome {
   score: number;
   breakdown: ScoreBreakdown;
@@ -42,7 +51,8 @@ function scored(rules: RuleSet, source: Source, category: Category | undefined):
  * One member's history replayed in business time under `rules`, with the pure rules the services
  * run: the score fold (`planBatch`, as scoring folds a batch), the monthly evaluations on the rule
  * set's day (the window moves, `evaluateMember` downgrades) and the tier policy (`applyScoreUpdate`:
- * upgrades at once, downgrades pending until an evaluation). Nothing here reads a clock.
+ * upgrades at once, downgrades pending until an evaluation, or at once when a refund takes back a
+ * placement or upgrade of the last `clawbackDays`). Nothing here reads a clock.
  *
  * - Events are taken in `occurredAt` order; events at the same instant are one score change (as
  *   one batch of the live fold would make them).
@@ -60,8 +70,16 @@ export function replayMember(
   memberId: string,
   events: readonly ReplayEvent[],
   horizon: Date,
+  options: ReplayOptions = {},
 ): ReplayOutcome {
-  const { tiers, ...outcome } = replayMemberUnderTiers(rules, [rules.tiers], memberId, events, horizon);
+  const { tiers, ...outcome } = replayMemberUnderTiers(
+    rules,
+    [rules.tiers],
+    memberId,
+    events,
+    horizon,
+    options,
+  );
   return { ...outcome, tier: tiers[0] as Tier };
 }
 
@@ -76,7 +94,9 @@ export function replayMemberUnderTiers(
   memberId: string,
   events: readonly ReplayEvent[],
   horizon: Date,
+  options: ReplayOptions = {},
 ): Omit<ReplayOutcome, 'tier'> & { tiers: Tier[] } {
+  const clawbackDays = options.clawbackDays ?? 0;
   const day = rules.evaluation.dayOfMonth;
   const sorted = [...events].sort((a, b) => a.at - b.at);
   const first = sorted[0];
@@ -117,20 +137,24 @@ export function replayMemberUnderTiers(
   let lastApplied: number | null = null;
 
   /** A score change of the member: through each tier policy, as a score-changed record would be. */
-  function scoreChanged(occurredAt: number): void {
+  function scoreChanged(occurredAt: number, refunds: readonly string[] = []): void {
     const update = {
       version: member.version,
       score: scoreOfBreakdown(member.breakdown),
       occurredAt: iso(occurredAt),
       expiringAtNextEvaluation: { points: 0, evaluationAt: nextEvaluationText() },
+      refundEventIds: refunds,
     };
     for (let i = 0; i < states.length; i += 1) {
-      states[i] = applyScoreUpdate(states[i] as MemberTier, update, tierRules[i] as TierRules).state;
+      const state = states[i] as MemberTier;
+      states[i] = applyScoreUpdate(state, update, tierRules[i] as TierRules, null, clawbackDays).state;
     }
   }
 
   function applyEvents(group: readonly ReplayEvent[], at: number): void {
     const touched = new Map<string, LedgerOrder>();
+    // The refunds among the change's causes, as the score-changed record names them.
+    const refunds: string[] = [];
     for (const event of group) {
       const key = orderKey(event.source, event.orderId);
       if (event.kind === 'completed') {
@@ -151,6 +175,7 @@ export function replayMemberUnderTiers(
         touched.set(key, order);
         continue;
       }
+      refunds.push(key);
       const order = touched.get(key) ?? orders.get(key);
       if (order) touched.set(key, { ...order, refunded: order.refunded + event.amount });
       else held.set(key, (held.get(key) ?? 0) + event.amount);
@@ -170,7 +195,7 @@ export function replayMemberUnderTiers(
     if (!outcome?.changed) return;
     member.breakdown = outcome.breakdown;
     member.version = outcome.version;
-    scoreChanged(at);
+    scoreChanged(at, refunds);
   }
 
   /** The monthly evaluation at `at`: tier decides on the forecast, then scoring moves the window. */

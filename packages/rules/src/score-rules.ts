@@ -1,4 +1,4 @@
-import { categorySchema, channelSchema, type Source, sourceSchema } from '@taobi/contracts';
+import { type Category, categorySchema, channelSchema, type Source, sourceSchema } from '@taobi/contracts';
 import { z } from 'zod';
 
 /**
@@ -64,6 +64,16 @@ export type ScoreRules = z.infer<typeof scoreRulesSchema>;
 /** The sources of a rule set, in the order the data lists them. */
 export function sourceIds(rules: ScoreRules): Source[] {
   return Object.keys(rules.sources);
+}
+
+/**
+ * Every category of every source, once each, sorted: what a product category may be named in the
+ * rules' terms (a merchant offer's audience, a filter) when the source does not matter.
+ */
+export function categoryNames(rules: ScoreRules): Category[] {
+  return [
+    ...new Set(Object.values(rules.sources).flatMap((source) => Object.keys(source.categories))),
+  ].sort();
 }
 
 /** A source's rules; a RangeError for a source the rules do not have. */

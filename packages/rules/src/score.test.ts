@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { DEFAULT_RULE_SET } from './rule-set';
 import { bucketPoints, emptyBreakdown, orderContribution, sameBreakdown, scoreFromBuckets } from './score';
 import { createMemoryLedger, foldScores, type ScoreEvent } from './score-fold';
-import { type ScoreRules, sourceIds } from './score-rules';
+import { categoryNames, type ScoreRules, sourceIds } from './score-rules';
 
 const rules = DEFAULT_RULE_SET.score;
 const WINDOW_FROM = '2025-12';
@@ -25,6 +25,17 @@ const withCinema: ScoreRules = {
 describe('the score rules', () => {
   it('when the shipped rules are read, then the sources are the four business lines, in the order the data lists them', () => {
     expect(sourceIds(rules)).toEqual(['ecommerce', 'food', 'travel', 'mobility']);
+  });
+
+  it("when the categories are asked for, then every source's are listed once, a further source's included", () => {
+    const shipped = categoryNames(rules);
+    expect(shipped).toEqual([...new Set(shipped)].sort());
+    expect(shipped).toEqual(
+      expect.arrayContaining(['physical', 'virtual', 'meal', 'flight', 'hotel', 'ride']),
+    );
+    expect(categoryNames(withCinema)).toEqual(
+      [...shipped, ...Object.keys(withCinema.sources.cinema?.categories ?? {})].sort(),
+    );
   });
 
   it('when physical goods, virtual goods and flights cost the same, then physical goods earn the most', () => {

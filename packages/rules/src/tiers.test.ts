@@ -96,25 +96,55 @@ describe('the tier table', () => {
 });
 
 describe('upgrades on score changes', () => {
+  it('when a member’s first score arrives, then one initial change places them, at Bronze or straight at the tier it reaches', () => {
+    for (const [score, tier] of [
+      [300, 'BRONZE'],
+      [399, 'BRONZE'],
+      [1200, 'PLATINUM'],
+    ] as const) {
+      const { changes, state } = run([update(4, score)]);
+      expect(changes).toEqual([
+        {
+          memberId: 'm-1',
+          previousTier: null,
+          tier,
+          direction: 'initial',
+          reason: 'first-score',
+          score,
+          scoreVersion: 4,
+          occurredAt: update(4, score).occurredAt,
+          cause: { kind: 'score', version: 4 },
+        },
+      ]);
+      expect(state).toMatchObject({ tier, since: update(4, score).occurredAt, scoreVersion: 4 });
+    }
+  });
+
   it('when a score crosses 400, 700, 1000, 2500, 5000 in steps, then one change per crossing, in order', () => {
     const scores = [350, 400, 450, 699, 700, 720, 1000, 1200, 2600, 4999, 5000, 6000];
     const { changes, state } = run(scores.map((score, i) => update(i + 1, score)));
     expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.score])).toEqual([
+      [null, 'BRONZE', 'initial', 350],
       ['BRONZE', 'SILVER', 'up', 400],
       ['SILVER', 'GOLD', 'up', 700],
       ['GOLD', 'PLATINUM', 'up', 1000],
       ['PLATINUM', 'DIAMOND', 'up', 2600],
       ['DIAMOND', 'BLACK_DIAMOND', 'up', 5000],
     ]);
-    expect(changes.every((c) => c.reason === 'score-increase')).toBe(true);
+    expect(changes.slice(1).every((c) => c.reason === 'score-increase')).toBe(true);
     expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', scoreVersion: 12, downgradePending: false });
   });
 
   it('when one change jumps across two thresholds, then it is one change straight to the higher tier', () => {
     const { changes } = run([update(1, 350), update(2, 800)]);
-    expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ previousTier: 'BRONZE', tier: 'GOLD', scoreVersion: 2 });
-    expect(changes[0]?.cause).toEqual({ kind: 'score', version: 2 });
+    expect(changes).toHaveLength(2);
+    expect(changes[1]).toMatchObject({
+      previousTier: 'BRONZE',
+      tier: 'GOLD',
+      direction: 'up',
+      scoreVersion: 2,
+    });
+    expect(changes[1]?.cause).toEqual({ kind: 'score', version: 2 });
   });
 
   it('when a record arrives twice or after a newer one, then it is ignored', () => {
@@ -137,7 +167,7 @@ describe('upgrades on score changes', () => {
           const { changes, state } = run(delivered);
           const ranks = changes.map((c) => tierRank(c.tier));
           for (let i = 1; i < ranks.length; i += 1) expect(ranks[i]).toBeGreaterThan(ranks[i - 1] as number);
-          expect(changes.every((c) => c.direction === 'up')).toBe(true);
+          expect(changes.map((c) => c.direction)).toEqual(['initial', ...changes.slice(1).map(() => 'up')]);
           expect(new Set(changes.map((c) => c.scoreVersion)).size).toBe(changes.length);
           // In order, the tier ends at the highest tier any score reached.
           const highest = Math.max(...scores.map((s) => tierRank(tierForScore(s, T))));
@@ -171,7 +201,7 @@ describe('upgrades on score changes', () => {
           }
           expect(state.scoreVersion).toBe(newest);
           expect(tierRank(state.tier)).toBe(highest);
-          expect(changes.every((c) => c.direction === 'up')).toBe(true);
+          expect(changes.map((c) => c.direction)).toEqual(['initial', ...changes.slice(1).map(() => 'up')]);
           expect(new Set(changes.map((c) => c.tier)).size).toBe(changes.length);
         },
       ),
@@ -185,6 +215,78 @@ describe('upgrades on score changes', () => {
     const back = applyScoreUpdate(dropped.state, update(3, 710), RULES);
     expect(back).toMatchObject({ applied: true, change: null });
     expect(back.state.downgradePending).toBe(false);
+  });
+});
+
+describe('refund clawbacks', () => {
+  const at = (days: number) => new Date(Date.parse('2026-11-20T10:00:00Z') + days * 86_400_000).toISOString();
+  const refund = (version: number, score: number, days: number): ScoreUpdate => ({
+    ...update(version, score),
+    occurredAt: at(days),
+    refundEventIds: [`rf-${version}`],
+  });
+  /** Bought Black Diamond on day 0 (after being placed at Bronze), then the given records. */
+  function afterPurchase(records: ScoreUpdate[], clawbackDays = 30) {
+    let state = unseenMember('m-1', 300, 'x');
+    const changes: TierChange[] = [];
+    for (const u of [
+      { ...update(1, 350), occurredAt: at(-40) },
+      { ...update(2, 5200), occurredAt: at(0) },
+      ...records,
+    ]) {
+      const outcome = applyScoreUpdate(state, u, RULES, null, clawbackDays);
+      state = outcome.state;
+      if (outcome.applied && outcome.change) changes.push(outcome.change);
+    }
+    return { state, changes };
+  }
+
+  it('when a refund within the window takes the score below the tier, then the tier goes back at once to what the rest supports', () => {
+    const { state, changes } = afterPurchase([refund(3, 800, 12)]);
+    expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.reason])).toEqual([
+      [null, 'BRONZE', 'initial', 'first-score'],
+      ['BRONZE', 'BLACK_DIAMOND', 'up', 'score-increase'],
+      ['BLACK_DIAMOND', 'GOLD', 'down', 'refund-clawback'],
+    ]);
+    expect(changes[2]).toMatchObject({
+      score: 800,
+      scoreVersion: 3,
+      occurredAt: at(12),
+      cause: { kind: 'score', version: 3 },
+    });
+    expect(state).toMatchObject({ tier: 'GOLD', since: at(12), downgradePending: false });
+    // The evaluation that follows finds the tier held: nothing moves.
+    expect(evaluateMember(state, DEC_EVALUATION, RULES)).toMatchObject({ evaluated: true, change: null });
+  });
+
+  it('when a first score placed the member high and a refund then takes it away, then the placement is taken back too', () => {
+    let state = unseenMember('m-1', 300, 'x');
+    state = applyScoreUpdate(state, { ...update(1, 5200), occurredAt: at(0) }, RULES, null, 30).state;
+    const outcome = applyScoreUpdate(state, refund(2, 300, 1), RULES, null, 30);
+    expect(outcome.applied && outcome.change).toMatchObject({
+      previousTier: 'BLACK_DIAMOND',
+      tier: 'BRONZE',
+      reason: 'refund-clawback',
+    });
+  });
+
+  it.each([
+    ['a dip that is not a refund (an expiry, a rebuild)', [{ ...update(3, 800), occurredAt: at(12) }], 30],
+    ['a refund after the window', [refund(3, 800, 31)], 30],
+    ['a refund with clawbacks turned off', [refund(3, 800, 1)], 0],
+  ] as const)(
+    'when the score dips through %s, then the tier waits for the evaluation with a downgrade pending',
+    (_name, records, days) => {
+      const { state, changes } = afterPurchase([...records], days);
+      expect(changes.at(-1)?.reason).toBe('score-increase');
+      expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', downgradePending: true });
+    },
+  );
+
+  it('when a refund leaves the tier reached, then nothing changes', () => {
+    const { state, changes } = afterPurchase([refund(3, 5050, 2)]);
+    expect(changes).toHaveLength(2);
+    expect(state).toMatchObject({ tier: 'BLACK_DIAMOND', downgradePending: false });
   });
 });
 

@@ -99,6 +99,11 @@ export interface MemberTier {
   downgradePending: boolean;
   /** The `asOf` of the last evaluation applied to this member; null before the first. */
   lastEvaluationAsOf: string | null;
+  /**
+   * When the member was last placed or raised (the causing score change's `occurredAt`): a refund
+   * within the clawback window after it may take the tier back at once. Null when not known.
+   */
+  upgradedAt: string | null;
 }
 
 /** A member the service has never seen: BRONZE at the base score, with no history. */
@@ -112,6 +117,7 @@ export function unseenMember(memberId: string, baseScore: number, since: string)
     expiring: null,
     downgradePending: false,
     lastEvaluationAsOf: null,
+    upgradedAt: null,
   };
 }
 
@@ -119,10 +125,11 @@ export type TierChangeCause = { kind: 'score'; version: number } | { kind: 'eval
 
 export interface TierChange {
   memberId: string;
-  previousTier: Tier;
+  /** Null for a member's first assignment (direction `initial`). */
+  previousTier: Tier | null;
   tier: Tier;
-  direction: 'up' | 'down';
-  reason: 'score-increase' | 'monthly-evaluation';
+  direction: 'initial' | 'up' | 'down';
+  reason: 'first-score' | 'score-increase' | 'monthly-evaluation' | 'refund-clawback';
   /** The score the decision was made on (the effective score, see `effectiveScore`). */
   score: number;
   scoreVersion: number;
@@ -136,6 +143,21 @@ export interface ScoreUpdate {
   score: number;
   occurredAt: string;
   expiringAtNextEvaluation: ExpiringPoints;
+  /** The refunds that caused the change (absent or empty: the change came from no refund). */
+  refundEventIds?: readonly string[] | undefined;
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * True when a refund takes back a recent upgrade: the change comes from a refund, the member was
+ * placed or raised at most `clawbackDays` before it, and the score no longer reaches the tier.
+ */
+function clawsBack(state: MemberTier, update: ScoreUpdate, supported: Tier, clawbackDays: number): boolean {
+  if (clawbackDays <= 0 || (update.refundEventIds?.length ?? 0) === 0 || state.upgradedAt === null)
+    return false;
+  const sinceUpgrade = instant(update.occurredAt) - instant(state.upgradedAt);
+  return sinceUpgrade <= clawbackDays * DAY_MS && tierRank(supported) < tierRank(state.tier);
 }
 
 export type ScoreOutcome =
@@ -154,8 +176,13 @@ function later(a: string | null, b: string | null): string | null {
 
 /**
  * Applies one score change. A version at or below the one applied is late or repeated and changes
- * nothing. A score supporting a higher tier upgrades at once (one change, however many thresholds it
- * crosses); a score below the tier's threshold only marks the downgrade pending.
+ * nothing. The member's first score change (none applied yet) places them: one `initial` change to
+ * the tier the score supports, Bronze included, so every member is announced once. After that, a
+ * score supporting a higher tier upgrades at once (one change, however many thresholds it crosses);
+ * a score below the tier's threshold only marks the downgrade pending, unless a **refund** brought
+ * it there within `clawbackDays` of the last placement or upgrade: then the tier goes back at once to
+ * the one the remaining points support (`refund-clawback`), so buying a tier and refunding the
+ * purchase does not keep it until the evaluation.
  *
  * `evaluationStartedAsOf` is the latest evaluation the service has started: a record written by
  * scoring before that evaluation still counts the points it expires, so they are taken off (a late
@@ -166,6 +193,7 @@ export function applyScoreUpdate(
   update: ScoreUpdate,
   rules: TierRules,
   evaluationStartedAsOf: string | null = null,
+  clawbackDays = 0,
 ): ScoreOutcome {
   if (update.version <= state.scoreVersion) return { applied: false, state };
   const asOf = later(state.lastEvaluationAsOf, evaluationStartedAsOf);
@@ -177,13 +205,38 @@ export function applyScoreUpdate(
     scoreVersion: update.version,
     expiring: update.expiringAtNextEvaluation,
   };
-  if (tierRank(supported) > tierRank(state.tier)) {
+  const first = state.scoreVersion === 0;
+  if (first || tierRank(supported) > tierRank(state.tier)) {
+    const change: TierChange = {
+      memberId: state.memberId,
+      previousTier: first ? null : state.tier,
+      tier: supported,
+      direction: first ? 'initial' : 'up',
+      reason: first ? 'first-score' : 'score-increase',
+      score,
+      scoreVersion: update.version,
+      occurredAt: update.occurredAt,
+      cause: { kind: 'score', version: update.version },
+    };
+    return {
+      applied: true,
+      state: {
+        ...base,
+        tier: supported,
+        since: update.occurredAt,
+        downgradePending: false,
+        upgradedAt: update.occurredAt,
+      },
+      change,
+    };
+  }
+  if (clawsBack(state, update, supported, clawbackDays)) {
     const change: TierChange = {
       memberId: state.memberId,
       previousTier: state.tier,
       tier: supported,
-      direction: 'up',
-      reason: 'score-increase',
+      direction: 'down',
+      reason: 'refund-clawback',
       score,
       scoreVersion: update.version,
       occurredAt: update.occurredAt,

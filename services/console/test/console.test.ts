@@ -179,7 +179,7 @@ describe('the console against the services as they are today', () => {
       expect(bad.text).toContain('asOf: must be a date and time');
       const badPeriod = await admin.post('/jobs/periodic-grants', { period: '2026-13-01' });
       expect(badPeriod.status).toBe(400);
-      expect(badPeriod.text).toContain('period: must be an ISO week');
+      expect(badPeriod.text).toContain('period: must be a day (2026-12-07), an ISO week');
       expect(jobCalls()).toHaveLength(posted);
     });
 
@@ -193,6 +193,18 @@ describe('the console against the services as they are today', () => {
         service: 'entitlement',
         path: '/v1/admin/periodic-grants',
         body: { period: '2026-W49' },
+      });
+    });
+
+    it("when an admin issues a day's grants (the daily cadence), then entitlement is asked for that day", async () => {
+      const admin = await ConsoleSession.signIn(url, ADMIN_KEY);
+      await admin.get('/programme');
+      const done = await admin.post('/jobs/periodic-grants', { period: '2026-11-23' });
+      expect(done.status).toBe(200);
+      expect(services.calls.at(-1)).toMatchObject({
+        service: 'entitlement',
+        path: '/v1/admin/periodic-grants',
+        body: { period: '2026-11-23' },
       });
     });
   });
@@ -216,6 +228,35 @@ describe('the console against the services as they are today', () => {
       const reads = services.calls.slice(before);
       expect(reads.length).toBeGreaterThan(5);
       expect(reads.every((c) => c.authorization === `Bearer ${CONSOLE_READ_KEY}`)).toBe(true);
+    });
+
+    it("when the member holds an 88VIP term, then the 88VIP panel lists the term's bundle, the benefits mark its grants, and each offer shows its discount and audience", async () => {
+      const reader = await ConsoleSession.signIn(url, READ_KEY);
+      const page = await reader.get('/members?id=m-10001');
+      expect(page.status).toBe(200);
+      const vip88 = /<section[^>]*id="vip88"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? '';
+      expect(vip88).toContain('<strong>Active</strong> since 30 Nov 2026, until 30 Nov 2027');
+      const bundle = [...vip88.matchAll(/<li data-benefit="([^"]+)">([^<]+)/g)].map((m) => [
+        m[1],
+        m[2]?.trim(),
+      ]);
+      expect(bundle).toEqual([
+        ['freshippo-membership', 'Freshippo X membership (88VIP)'],
+        ['vip88-monthly-coupon-pack', '88VIP monthly Tmall coupon'],
+      ]);
+      const held = /data-table="held"[\s\S]*?<\/table>/.exec(page.text)?.[0] ?? '';
+      expect(held).toMatch(
+        /Freshippo X membership \(88VIP\) <span class="pill pill-vip88" data-field="vip88-bundle">88VIP<\/span>/,
+      );
+      expect(held).not.toMatch(/Priority customer service <span class="pill pill-vip88"/);
+
+      const offers = /<section[^>]*id="offers"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? '';
+      expect(offers).toContain('What Gold with 88VIP qualifies for now');
+      expect(offers).toContain('<strong>Gold and Platinum 88VIP: 15% off meals</strong>');
+      expect(offers).toContain('<span class="pill pill-granted" data-field="percent-off">15% off</span>');
+      expect(offers).toContain(
+        'Merchant dev-merchant · for Gold, Platinum · 88VIP members · on meal · 63 left · until 7 Dec 2026',
+      );
     });
 
     it("when the decisions and forecast endpoints answer 404, then their panels say they are not available on this stack yet and show what today's tier API knows", async () => {

@@ -89,11 +89,46 @@ export const DISTRIBUTION = {
   asOf: '2026-11-30T00:53:09.580Z',
 };
 
+/** A grant of m-10001's 88VIP term (activation 7c9e...), as entitlement lists it. */
+const FRESHIPPO = {
+  id: '12',
+  benefitId: 'freshippo-membership',
+  name: 'Freshippo X membership (88VIP)',
+  kind: 'status',
+  status: 'granted',
+  period: null,
+  tier: 'GOLD',
+  grantedAt: '2026-11-30T00:53:10.120Z',
+  expiresAt: '2027-11-29T16:00:00.000Z',
+  usedAt: null,
+  revokedAt: null,
+  expiredAt: null,
+  cause: 'vip88-activation',
+  causeId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+  catalogueVersion: '2026.2',
+  audience: { vip88: true },
+  vip88ActivationId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+  fulfilment: { type: 'partner-membership', partner: 'Freshippo', plan: 'Freshippo X' },
+  details: {},
+};
+
+const COUPON_PACK = {
+  ...FRESHIPPO,
+  id: '13',
+  benefitId: 'vip88-monthly-coupon-pack',
+  name: '88VIP monthly Tmall coupon',
+  kind: 'periodic',
+  period: '2026-11',
+  expiresAt: '2026-11-30T16:00:00.000Z',
+  fulfilment: { type: 'coupon', channel: 'tmall', amountOffFen: 2000, minSpendFen: 15000 },
+};
+
 export const ENTITLEMENTS = {
   memberId: 'm-10001',
   tier: 'GOLD',
   tierSince: '2026-11-30T00:53:06.312Z',
   entitlements: [
+    FRESHIPPO,
     {
       id: '9',
       benefitId: 'priority-customer-service',
@@ -107,10 +142,17 @@ export const ENTITLEMENTS = {
       usedAt: null,
       revokedAt: null,
       expiredAt: null,
+      cause: 'tier-change',
+      causeId: 'tier:m-10001:score:4',
+      catalogueVersion: '2026.2',
+      audience: { minTier: 'GOLD' },
+      vip88ActivationId: null,
+      fulfilment: { type: 'service', channel: 'taobao', detail: 'priority queue at customer service' },
+      details: {},
     },
     {
       id: '3',
-      benefitId: 'ele-me-free-delivery',
+      benefitId: 'eleme-free-delivery',
       name: 'Ele.me free delivery',
       kind: 'status',
       status: 'revoked',
@@ -121,22 +163,65 @@ export const ENTITLEMENTS = {
       usedAt: null,
       revokedAt: '2026-11-07T16:00:00.000Z',
       expiredAt: null,
+      cause: 'tier-change',
+      causeId: 'tier:m-10001:score:2',
+      catalogueVersion: '2026.2',
+      audience: { minTier: 'PLATINUM' },
+      vip88ActivationId: null,
+      fulfilment: { type: 'service', channel: 'eleme', detail: 'free delivery on orders of 20 CNY or more' },
+      details: {},
     },
   ],
   nextBefore: null,
 };
 
+/** A Gold member (full price) with a running 88VIP term and its bundle. */
 export const VIP88 = {
   memberId: 'm-10001',
   tier: 'GOLD',
   eligibleForNominalPrice: false,
   price: { amount: 88800, currency: 'CNY' },
-  active: false,
-  expiresAt: null,
-  activation: null,
+  active: true,
+  expiresAt: '2027-11-29T16:00:00.000Z',
+  activation: {
+    id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+    memberId: 'm-10001',
+    tier: 'GOLD',
+    price: { amount: 88800, currency: 'CNY' },
+    startsAt: '2026-11-30T00:53:10.120Z',
+    expiresAt: '2027-11-29T16:00:00.000Z',
+    catalogueVersion: '2026.2',
+  },
+  bundle: [FRESHIPPO, COUPON_PACK],
 };
 
-export const OFFERS = { memberId: 'm-10001', tier: 'GOLD', asOf: '2026-11-30T00:53:11.442Z', offers: [] };
+/** What a Gold 88VIP holder qualifies for: no programme offer below Diamond, one merchant's offer. */
+export const OFFERS = {
+  memberId: 'm-10001',
+  tier: 'GOLD',
+  vip88: true,
+  asOf: '2026-11-30T00:53:11.442Z',
+  offers: [
+    {
+      id: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
+      source: 'merchant',
+      merchantId: 'dev-merchant',
+      shopId: null,
+      title: 'Gold and Platinum 88VIP: 15% off meals',
+      description: '',
+      percentOff: 15,
+      audience: { tiers: ['GOLD', 'PLATINUM'], categories: ['meal'], vip88: true },
+      validFrom: '2026-11-29T00:00:00.000Z',
+      validTo: '2026-12-06T16:00:00.000Z',
+      budget: 100,
+      redeemed: 37,
+      remaining: 63,
+      status: 'live',
+      createdAt: '2026-11-29T00:00:00.000Z',
+      withdrawnAt: null,
+    },
+  ],
+};
 
 const READINESS = { status: 'ready', checks: {} };
 

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
 import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   Counter,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createBatchConsumer,
   createHttpApp,
   createKafka,
@@ -20,19 +20,22 @@ import {
   migrate,
   type OutboxRelay,
   once,
-  requireKey,
   type Service,
 } from '@taobi/platform';
+import { categoryNames, DEFAULT_RULE_SET, parseRuleSet } from '@taobi/rules';
 import type { EntitlementConfig } from './config';
 import { createTierChangeHandler } from './consumers/tier-changed';
 import { registerAdminRoutes } from './http/admin-routes';
 import { registerCatalogueRoutes } from './http/catalogue-routes';
 import type { RouteContext } from './http/context';
 import { registerEntitlementRoutes } from './http/entitlement-routes';
+import { registerLotteryRoutes } from './http/lottery-routes';
 import { registerOfferRoutes } from './http/offer-routes';
+import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
-import { registerWelcomeGiftRoutes } from './http/welcome-gift-routes';
+import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
 const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
@@ -54,10 +57,7 @@ export function buildEntitlementService(
   logger: Logger,
   options: EntitlementOptions = {},
 ): Service {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   // The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one.
   const catalogue = loadDataFile(
     'BENEFIT_CATALOGUE_FILE',
@@ -65,6 +65,9 @@ export function buildEntitlementService(
     parseCatalogue,
     DEFAULT_CATALOGUE,
   );
+  // The rule set every service reads (RULE_SET_FILE, else the shipped one): its product categories
+  // are what a merchant offer may target.
+  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   const clock = options.clock ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');
@@ -83,6 +86,18 @@ export function buildEntitlementService(
       labelNames: ['outcome'] as const,
       registers: [metrics],
     }),
+    membersScanned: new Counter({
+      name: 'entitlement_periodic_members_scanned_total',
+      help: 'Members the periodic issue has scanned, by cadence (its progress; one page at a time)',
+      labelNames: ['cadence'] as const,
+      registers: [metrics],
+    }),
+    lotteryDraws: new Counter({
+      name: 'entitlement_lottery_draws_total',
+      help: 'Welcome-gift lottery draws, by the tier drawn at and outcome (won, lost)',
+      labelNames: ['tier', 'outcome'] as const,
+      registers: [metrics],
+    }),
     entitlements: new Counter({
       name: 'entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
@@ -94,7 +109,7 @@ export function buildEntitlementService(
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
-  let schedule: { stop: () => Promise<void> } | undefined;
+  let schedules: { stop: () => Promise<void> }[] = [];
   const wake = () => relay?.wake();
 
   const issuer = createPeriodicIssuer({
@@ -104,7 +119,29 @@ export function buildEntitlementService(
     logger,
     pageSize: config.PERIODIC_PAGE_SIZE,
     entitlements: counters.entitlements,
+    membersScanned: counters.membersScanned,
     onCommitted: wake,
+  });
+
+  const termEnder = createVip88TermEnder({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    pageSize: config.PERIODIC_PAGE_SIZE,
+    intervalMs: config.VIP88_TERM_END_INTERVAL_MS,
+    entitlements: counters.entitlements,
+    onCommitted: wake,
+  });
+
+  const lottery = createLottery({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    newSeed: options.newSeed ?? newSeed,
+    draws: counters.lotteryDraws,
+    entitlements: counters.entitlements,
   });
 
   const app = createHttpApp({
@@ -115,22 +152,32 @@ export function buildEntitlementService(
   const context: RouteContext = {
     pool,
     catalogue,
+    categories: categoryNames(rules.score),
     clock,
-    readKey: requireKey(config.READ_API_KEYS),
-    adminKey: requireKey(config.ADMIN_API_KEYS),
+    access,
     wake,
-    newSeed: options.newSeed ?? newSeed,
+    lottery,
     issuer,
+    termEnder,
     entitlements: counters.entitlements,
   };
   registerCatalogueRoutes(app, context);
   registerEntitlementRoutes(app, context);
   registerVip88Routes(app, context);
-  registerWelcomeGiftRoutes(app, context);
+  registerLotteryRoutes(app, context);
   registerOfferRoutes(app, context);
+  registerRedemptionRoutes(app, context);
   registerAdminRoutes(app, context);
 
-  const handle = createTierChangeHandler({ pool, catalogue, clock, logger, counters, onCommitted: wake });
+  const handle = createTierChangeHandler({
+    pool,
+    catalogue,
+    clock,
+    logger,
+    counters,
+    lottery,
+    onCommitted: wake,
+  });
 
   const prepare = once(() =>
     migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger }),
@@ -141,6 +188,7 @@ export function buildEntitlementService(
     prepare,
     async start() {
       await prepare();
+      await lottery.ensureAhead(clock());
       await producer.get();
       relay = createOutboxRelay({
         pool,
@@ -165,7 +213,9 @@ export function buildEntitlementService(
         readiness: app.readiness,
       });
       await consumer.start();
-      if (config.PERIODIC_SCHEDULE_ENABLED) schedule = issuer.schedule();
+      if (config.PERIODIC_SCHEDULE_ENABLED) {
+        schedules = [issuer.schedule(), termEnder.schedule(), lottery.schedule()];
+      }
       logger.info(
         {
           catalogueVersion: catalogue.version,
@@ -177,7 +227,7 @@ export function buildEntitlementService(
     },
     async stop() {
       await closeInOrder(logger, [
-        ['schedule', async () => schedule?.stop()],
+        ['schedules', async () => Promise.all(schedules.map((s) => s.stop()))],
         ['consumer', async () => consumer?.stop()],
         ['outbox relay', async () => relay?.stop()],
         ['producer', () => producer.close()],

@@ -1,6 +1,7 @@
 import {
   accessKeysConfigSchema,
   baseConfigSchema,
+  commerceKeysConfigSchema,
   consumerGroupIdSchema,
   port,
   withConsumerGroup,
@@ -15,6 +16,7 @@ const flag = z
 /** The entitlement service's environment, parsed once in main.ts. */
 export const entitlementConfigSchema = baseConfigSchema
   .extend(accessKeysConfigSchema.shape)
+  .extend(commerceKeysConfigSchema.shape)
   .extend({
     PORT: port(8087),
     KAFKA_GROUP_ID: consumerGroupIdSchema,
@@ -23,8 +25,14 @@ export const entitlementConfigSchema = baseConfigSchema
      * build); it is validated at boot and the service refuses to start if it does not parse.
      */
     BENEFIT_CATALOGUE_FILE: z.string().min(1).optional(),
-    /** Issue weekly and monthly benefits on schedule (Monday / the 1st, 00:00 Asia/Shanghai). */
+    /**
+     * Run the scheduled jobs: the periodic issue (each period's start, 00:00 Asia/Shanghai) and the
+     * 88VIP term ends (every VIP88_TERM_END_INTERVAL_MS), each also once at start. Tests turn it off
+     * and call the admin APIs.
+     */
     PERIODIC_SCHEDULE_ENABLED: flag,
+    /** How often the term-end job looks for 88VIP terms that ended (their bundles are then revoked). */
+    VIP88_TERM_END_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     /** Members per transaction in the periodic issue. */
     PERIODIC_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),

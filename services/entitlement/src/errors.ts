@@ -27,6 +27,28 @@ export const EntitlementErrors = {
     ),
   entitlementNotUsable: (status: string) =>
     new AppError('ENTITLEMENT_NOT_USABLE', `this entitlement is ${status} and cannot be used`, 409),
+  offerNotLive: (offerId: string, status: string) =>
+    new AppError('OFFER_NOT_LIVE', `offer ${offerId} is ${status}: it cannot be redeemed now`, 409, {
+      details: { offerId, status },
+    }),
+  offerNotEligible: (offerId: string, reason: string) =>
+    new AppError('OFFER_NOT_ELIGIBLE', `the member does not qualify for offer ${offerId}: ${reason}`, 409, {
+      details: { offerId },
+    }),
+  offerBudgetExhausted: (offerId: string, budget: number) =>
+    new AppError(
+      'OFFER_BUDGET_EXHAUSTED',
+      `offer ${offerId} has been redeemed ${budget} times, its budget`,
+      409,
+      {
+        details: { offerId, budget },
+      },
+    ),
+  /** The member redeemed this offer already (under another Idempotency-Key); the body names it. */
+  offerAlreadyRedeemed: (offerId: string, redemptionId: string) =>
+    new AppError('OFFER_ALREADY_REDEEMED', `the member has redeemed offer ${offerId} already`, 409, {
+      details: { offerId, redemptionId },
+    }),
   periodEnded: (period: string) =>
     new AppError('PERIOD_ENDED', `period ${period} has ended; its benefits would expire on issue`, 422),
 } as const;

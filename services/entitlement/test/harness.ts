@@ -1,3 +1,4 @@
+import { DEFAULT_CATALOGUE, welcomeGift } from '@taobi/benefits';
 import {
   type EntitlementChanged,
   type Tier,
@@ -22,6 +23,16 @@ import { type EntitlementConfig, entitlementConfigSchema } from '../src/config';
 
 export const READ = { authorization: 'Bearer dev-read-key' };
 export const ADMIN = { authorization: 'Bearer dev-admin-key' };
+export const CHECKOUT = { authorization: 'Bearer dev-checkout-key' };
+/** Bound to merchant `dev-merchant` (resp. `dev-merchant-2`). */
+export const MERCHANT = { authorization: 'Bearer dev-merchant-key' };
+export const MERCHANT_2 = { authorization: 'Bearer dev-merchant-2-key' };
+
+/**
+ * The welcome-gift lottery's benefit: a member placed or raised in a tier may win its voucher (5% at
+ * Bronze), so tests of what a tier grants leave it out.
+ */
+export const LOTTERY = welcomeGift(DEFAULT_CATALOGUE).id;
 
 /** A clock the test sets by hand (frozen), or runs from a chosen instant at real speed. */
 export class TestClock {
@@ -172,6 +183,29 @@ export class Harness {
     await this.pool.end();
     await this.closeStage();
   }
+}
+
+/** A member's first assignment as the tier service writes it (direction `initial`, no previous tier). */
+export function firstAssignment(
+  memberId: string,
+  tier: Tier,
+  options: { scoreVersion?: number; occurredAt?: string; score?: number } = {},
+): TierChanged {
+  const scoreVersion = options.scoreVersion ?? 1;
+  return {
+    eventId: `tier:${memberId}:score:${scoreVersion}`,
+    schemaVersion: 1,
+    memberId,
+    occurredAt:
+      options.occurredAt ??
+      new Date(Date.parse('2026-11-18T03:00:00Z') + scoreVersion * 60_000).toISOString(),
+    previousTier: null,
+    tier,
+    direction: 'initial',
+    score: options.score ?? [300, 400, 700, 1000, 2500, 5000][tierRank(tier)] ?? 0,
+    scoreVersion,
+    reason: 'first-score',
+  };
 }
 
 /**

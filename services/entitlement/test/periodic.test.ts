@@ -1,6 +1,6 @@
 import type { Tier } from '@taobi/contracts';
-import { uniqueId, waitFor } from '@taobi/tests';
-import { ADMIN, Harness, TestClock, tierChange } from './harness';
+import { metricValue, uniqueId, waitFor } from '@taobi/tests';
+import { ADMIN, firstAssignment, Harness, LOTTERY, TestClock, tierChange } from './harness';
 
 const issue = (h: Harness, body: Record<string, unknown>) =>
   h.inject({ method: 'POST', url: '/v1/admin/periodic-grants', headers: ADMIN, payload: body });
@@ -43,7 +43,8 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
           finished: false,
         },
       ]);
-      expect(first.json().expired).toBe(8);
+      // Last week's coupons (8) and the day of entry's red packets (5) have expired.
+      expect(first.json().expired).toBe(13);
       const second = (await issue(h, { period: '2026-W48', maxPages: 1 })).json().runs[0];
       expect(second).toMatchObject({ resumedAfter: members[1], membersScanned: 2, finished: false });
       const third = (await issue(h, { period: '2026-W48' })).json().runs[0];
@@ -59,9 +60,10 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
       // Issuing the finished week again scans everyone and grants nothing.
       const again = (await issue(h, { period: '2026-W48' })).json().runs[0];
       expect(again).toMatchObject({ membersScanned: 5, granted: 0, finished: true });
-      // asOf: the week and the month holding it; November's coupons were granted on entry.
+      // asOf: the day, the week and the month holding it; November's coupons were granted on entry.
       const asOf = (await issue(h, { asOf: '2026-11-23T10:00:00+08:00' })).json().runs;
       expect(asOf.map((r: { period: string; granted: number }) => [r.period, r.granted])).toEqual([
+        ['2026-11-23', 5],
         ['2026-W48', 0],
         ['2026-11', 0],
       ]);
@@ -78,6 +80,90 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
       expect(expired.every((r) => r.value.benefitKind === 'periodic')).toBe(true);
       const { entitlements } = await h.entitlements(members[0] as string);
       expect(entitlements.find((e) => e.period === '2026-W47')?.status).toBe('expired');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('when Bronze-only members are known only from their first assignment, then each week’s coupon reaches each of them exactly once, whether the job runs twice or is interrupted and resumed on another instance', async () => {
+    const h = await Harness.start({ env: { PERIODIC_PAGE_SIZE: '2' } });
+    try {
+      const members = Array.from({ length: 5 }, () => uniqueId('m')).sort();
+      await h.produce(members.map((m) => firstAssignment(m, 'BRONZE')));
+      await h.waitUntilConsumed();
+      // The first assignment grants what Bronze holds now: this week's coupon and today's red packet
+      // (and, for some, a won lottery voucher: not this test's).
+      for (const m of members) {
+        const held = (await h.entitlements(m)).entitlements
+          .filter((e) => e.benefitId !== LOTTERY)
+          .map((e) => `${e.benefitId}@${e.period}`)
+          .sort();
+        expect(held).toEqual(['daily-check-in-red-packet@2026-11-18', 'flash-sale-weekly-coupon@2026-W47']);
+      }
+
+      for (const [week, monday] of [
+        ['2026-W48', '2026-11-23T02:00:00Z'],
+        ['2026-W49', '2026-11-30T02:00:00Z'],
+      ] as const) {
+        h.clock.set(monday);
+        // Interrupted after one page, then resumed by another instance, then run again in full.
+        const interrupted = (await issue(h, { period: week, maxPages: 1 })).json().runs[0];
+        expect(interrupted).toMatchObject({
+          resumedAfter: null,
+          membersScanned: 2,
+          granted: 2,
+          finished: false,
+        });
+        await h.stopService();
+        await h.startService();
+        const resumed = (await issue(h, { period: week })).json().runs[0];
+        expect(resumed).toMatchObject({
+          resumedAfter: members[1],
+          membersScanned: 3,
+          granted: 3,
+          finished: true,
+        });
+        const again = (await issue(h, { period: week })).json().runs[0];
+        expect(again).toMatchObject({ resumedAfter: null, membersScanned: 5, granted: 0, finished: true });
+
+        const issued = await weekly(h, week);
+        expect(issued).toEqual(
+          members.map((m) => ({ member_id: m, benefit_id: 'flash-sale-weekly-coupon', n: 1 })),
+        );
+        await h.waitUntilPublished();
+        const published = h.reader.matching((r) => r.value.period === week && r.value.action === 'granted');
+        expect(published.map((r) => r.value.memberId).sort()).toEqual(members);
+      }
+      const metrics = (await h.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metricValue(metrics, 'entitlement_periodic_members_scanned_total', { cadence: 'weekly' })).toBe(
+        8,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('when a day is issued, then every member gets that day’s red packet once', async () => {
+    const h = await Harness.start();
+    try {
+      const members = [uniqueId('m'), uniqueId('m')];
+      await h.produce([
+        firstAssignment(members[0] as string, 'BRONZE'),
+        firstAssignment(members[1] as string, 'GOLD'),
+      ]);
+      await h.waitUntilConsumed();
+      h.clock.set('2026-11-19T00:30:00Z');
+      for (let run = 0; run < 2; run += 1) {
+        const runs = (await issue(h, { period: '2026-11-19' })).json().runs;
+        expect(runs).toEqual([
+          expect.objectContaining({ period: '2026-11-19', cadence: 'daily', finished: true }),
+        ]);
+      }
+      expect(await weekly(h, '2026-11-19')).toEqual(
+        members.sort().map((m) => ({ member_id: m, benefit_id: 'daily-check-in-red-packet', n: 1 })),
+      );
+      const asOf = (await issue(h, { asOf: '2026-11-19T10:00:00+08:00' })).json().runs;
+      expect(asOf.map((r: { period: string }) => r.period)).toEqual(['2026-11-19', '2026-W47', '2026-11']);
     } finally {
       await h.close();
     }
@@ -111,7 +197,7 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
         headers: { authorization: 'Bearer dev-read-key' },
         payload: {},
       });
-      expect(response.statusCode).toBe(401);
+      expect(response.statusCode).toBe(403);
     });
   });
 

@@ -1,5 +1,5 @@
 import { fuzzReadRoutes } from '@taobi/tests';
-import { Harness, READ } from './harness';
+import { Harness, MERCHANT, READ } from './harness';
 
 describe('the entitlement read API under forged input', () => {
   let h: Harness;
@@ -30,8 +30,11 @@ describe('the entitlement read API under forged input', () => {
       { path: '/v1/benefits', headers: READ },
       { path: '/v1/members/:id/entitlements', headers: READ, query: ['status', 'limit', 'before'] },
       { path: '/v1/members/:id/vip88', headers: READ },
-      { path: '/v1/members/:id/offers', headers: READ, query: ['limit'] },
+      { path: '/v1/members/:id/offers', headers: READ, query: ['limit', 'category', 'merchantId'] },
       { path: '/v1/members/:id/welcome-gift', headers: READ },
+      { path: '/v1/lottery/commitments', headers: READ, query: ['limit'] },
+      { path: '/v1/lottery/draws/:drawId', headers: READ },
+      { path: '/v1/offers', headers: MERCHANT, query: ['limit'] },
     ]);
   });
 });

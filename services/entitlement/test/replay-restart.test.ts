@@ -13,22 +13,27 @@ import {
   uniqueId,
   waitFor,
 } from '@taobi/tests';
-import { Harness, tierChange } from './harness';
+import { Harness, LOTTERY, tierChange } from './harness';
 
 const GRANTABLE_AT_BLACK_DIAMOND = benefitsAt(DEFAULT_CATALOGUE, 'BLACK_DIAMOND').filter(
   grantedOnTierChange,
 ).length;
+/** The lottery's voucher: granted per winning draw, not by the tier (counted from the draws). */
 
 async function snapshot(h: Harness, memberId: string) {
   const grants = await h.pool.query(
     'SELECT id, benefit_id, grant_key, status FROM entitlement.grants WHERE member_id = $1 ORDER BY id',
     [memberId],
   );
+  const draws = await h.pool.query(
+    'SELECT tier, won, grant_id FROM entitlement.lottery_draws WHERE member_id = $1 ORDER BY tier',
+    [memberId],
+  );
   const outbox = await h.pool.query<{ event_id: string }>(
     'SELECT event_id FROM entitlement.outbox WHERE message_key = $1 ORDER BY id',
     [memberId],
   );
-  return { grants: grants.rows, outbox: outbox.rows.map((r) => r.event_id) };
+  return { grants: grants.rows, draws: draws.rows, outbox: outbox.rows.map((r) => r.event_id) };
 }
 
 describe('replays, duplicates and restarts (real Kafka and Postgres)', () => {
@@ -46,10 +51,18 @@ describe('replays, duplicates and restarts (real Kafka and Postgres)', () => {
       await h.produce([v.silver, v.silver, v.platinum, v.diamond, v.platinum, v.black, v.black, v.silver]);
       await h.waitUntilConsumed();
       const before = await snapshot(h, m);
-      expect(before.grants).toHaveLength(GRANTABLE_AT_BLACK_DIAMOND);
+      // One lottery draw per tier reached; a win is a voucher grant.
+      expect(before.draws.map((d: { tier: string }) => d.tier).sort()).toEqual(
+        ['BLACK_DIAMOND', 'DIAMOND', 'PLATINUM', 'SILVER'].sort(),
+      );
+      const wins = before.draws.filter((d: { won: boolean }) => d.won).length;
+      expect(before.grants.filter((g: { benefit_id: string }) => g.benefit_id !== LOTTERY)).toHaveLength(
+        GRANTABLE_AT_BLACK_DIAMOND,
+      );
+      expect(before.grants).toHaveLength(GRANTABLE_AT_BLACK_DIAMOND + wins);
       expect(new Set(before.outbox).size).toBe(before.outbox.length);
       // Every grant plus one eligibility change leaves, each exactly once.
-      expect(before.outbox).toHaveLength(GRANTABLE_AT_BLACK_DIAMOND + 1);
+      expect(before.outbox).toHaveLength(GRANTABLE_AT_BLACK_DIAMOND + wins + 1);
       await h.reader.waitForCount(before.outbox.length, (r) => r.key === m);
       const outcomes = await h.pool.query(
         'SELECT outcome, count(*)::int AS n FROM entitlement.tier_changes WHERE member_id = $1 GROUP BY outcome ORDER BY outcome',
@@ -140,7 +153,6 @@ describe('replays, duplicates and restarts (real Kafka and Postgres)', () => {
 
       second = ServiceProcess.start('services/entitlement/src/main.ts', env);
       await second.waitUntilListening(`http://127.0.0.1:${port}`);
-      const expected = members.length * GRANTABLE_AT_BLACK_DIAMOND;
       await waitFor(
         async () => {
           const { rows } = await pool.query(
@@ -152,10 +164,18 @@ describe('replays, duplicates and restarts (real Kafka and Postgres)', () => {
         { timeoutMs: 60_000, description: 'every member to reach Black Diamond' },
       );
       const duplicates = await pool.query(
-        `SELECT member_id, benefit_id, count(*)::int AS n FROM entitlement.grants
+        `SELECT member_id, benefit_id, count(*)::int AS n FROM entitlement.grants WHERE benefit_id <> $1
          GROUP BY member_id, benefit_id HAVING count(*) > 1`,
+        [LOTTERY],
       );
       expect(duplicates.rows).toEqual([]);
+      // One draw per member and tier reached, across the kill; each win one voucher.
+      const draws = await pool.query(
+        'SELECT count(*)::int AS n, count(*) FILTER (WHERE won)::int AS wins, count(grant_id)::int AS vouchers FROM entitlement.lottery_draws',
+      );
+      expect(draws.rows[0].n).toBe(members.length * 5);
+      expect(draws.rows[0].vouchers).toBe(draws.rows[0].wins);
+      const expected = members.length * GRANTABLE_AT_BLACK_DIAMOND + draws.rows[0].wins;
       const total = await pool.query('SELECT count(*)::int AS n FROM entitlement.grants');
       expect(total.rows[0].n).toBe(expected);
       // Everything leaves: each grant's record and one eligibility change per member, each id once

@@ -1,5 +1,5 @@
 import { uniqueId, waitFor } from '@taobi/tests';
-import { ADMIN, Harness, READ, tierChange } from './harness';
+import { CHECKOUT, Harness, READ, tierChange } from './harness';
 
 describe('88VIP (real Kafka and Postgres)', () => {
   let h: Harness;
@@ -19,7 +19,7 @@ describe('88VIP (real Kafka and Postgres)', () => {
     h.inject({
       method: 'POST',
       url: `/v1/members/${m}/vip88/activations`,
-      headers: { ...ADMIN, ...(key ? { 'idempotency-key': key } : {}) },
+      headers: { ...CHECKOUT, ...(key ? { 'idempotency-key': key } : {}) },
     });
   const reachTier = async (m: string, tier: string) =>
     waitFor(async () => ((await vip88(m)).tier === tier ? true : undefined), {
@@ -36,6 +36,7 @@ describe('88VIP (real Kafka and Postgres)', () => {
       active: false,
       expiresAt: null,
       activation: null,
+      bundle: [],
     });
     await h.produce([tierChange(m, 'BRONZE', 'GOLD', 1)]);
     await reachTier(m, 'GOLD');
@@ -145,7 +146,7 @@ describe('88VIP (real Kafka and Postgres)', () => {
     const post = async (key: string) => {
       const response = await fetch(`${base}/v1/members/${m}/vip88/activations`, {
         method: 'POST',
-        headers: { ...ADMIN, 'idempotency-key': key },
+        headers: { ...CHECKOUT, 'idempotency-key': key },
       });
       // biome-ignore lint/suspicious/noExplicitAny: a JSON body the assertions below look into
       return { status: response.status, body: (await response.json()) as any };
@@ -205,7 +206,7 @@ describe('88VIP (real Kafka and Postgres)', () => {
     ).rejects.toMatchObject({ code: '23P01' });
   });
 
-  it('when the Idempotency-Key is missing or the key is not an admin key, then nothing is activated', async () => {
+  it('when the Idempotency-Key is missing or the key is not a checkout key (the admin key included), then nothing is activated', async () => {
     const m = uniqueId('m');
     const missing = await activate(m);
     expect(missing.statusCode).toBe(400);
@@ -220,11 +221,17 @@ describe('88VIP (real Kafka and Postgres)', () => {
       url: `/v1/members/${m}/vip88/activations`,
       headers: { ...READ, 'idempotency-key': 'k' },
     });
-    expect(readKey.statusCode).toBe(401);
+    expect(readKey.statusCode).toBe(403);
+    const adminKey = await h.inject({
+      method: 'POST',
+      url: `/v1/members/${m}/vip88/activations`,
+      headers: { authorization: 'Bearer dev-admin-key', 'idempotency-key': 'k' },
+    });
+    expect(adminKey.statusCode).toBe(403);
     const body = await h.inject({
       method: 'POST',
       url: `/v1/members/${m}/vip88/activations`,
-      headers: { ...ADMIN, 'idempotency-key': 'k' },
+      headers: { ...CHECKOUT, 'idempotency-key': 'k' },
       payload: { price: 1 },
     });
     expect(body.statusCode).toBe(400);

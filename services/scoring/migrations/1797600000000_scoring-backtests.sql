@@ -13,6 +13,8 @@ CREATE TABLE scoring.backtests (
   -- The evaluation instant the replay goes up to: asOf, or a later evaluation the service had
   -- already run by asOf (an evaluation run ahead of the clock).
   horizon timestamptz NOT NULL,
+  -- The tier service's CLAWBACK_DAYS the replay applies (scoring's copy of it, at creation).
+  clawback_days integer NOT NULL,
   -- Ledger rows recorded after this instant are not read (a consistent ledger for the whole run).
   snapshot_at timestamptz NOT NULL DEFAULT now(),
   baseline_rules json NOT NULL,

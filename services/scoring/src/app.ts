@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { DEFAULT_CATALOGUE, parseCatalogue } from '@taobi/benefits';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   ConfigError,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createHttpApp,
   createKafka,
   createKafkaProbe,
@@ -81,10 +81,7 @@ export function buildScoringService(
   logger: Logger,
   dependencies: ScoringDependencies = {},
 ): Service {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const now = dependencies.clock ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -122,8 +119,8 @@ export function buildScoringService(
     logger,
     onOutboxWritten: () => relay?.wake(),
   });
-  registerScoreRoutes(app, { readKeys: config.READ_API_KEYS, pool, cache, rules, now, logger });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, jobs, pool, now });
+  registerScoreRoutes(app, { access, pool, cache, rules, now, logger });
+  registerAdminRoutes(app, { access, jobs, pool, now });
   const backtests = createBacktestJobs({
     pool,
     logger,
@@ -132,7 +129,7 @@ export function buildScoringService(
     afterPage: dependencies.afterBacktestPage,
   });
   registerBacktestRoutes(app, {
-    adminKeys: config.ADMIN_API_KEYS,
+    access,
     pool,
     jobs: backtests,
     now,
@@ -144,6 +141,7 @@ export function buildScoringService(
       parseCatalogue,
       DEFAULT_CATALOGUE,
     ),
+    clawbackDays: config.CLAWBACK_DAYS,
   });
 
   let stopping = false;

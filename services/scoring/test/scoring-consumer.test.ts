@@ -78,6 +78,9 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const last = records.at(-1);
     expect(last?.previousScore).toBe(321);
     expect(last?.causeEventIds).toEqual([partial.eventId]);
+    // The refund is named as one, so tier can tell a refund's dip from any other.
+    expect(last?.refundEventIds).toEqual([partial.eventId]);
+    expect(records.slice(0, -1).every((r) => r.refundEventIds?.length === 0)).toBe(true);
     expect(last?.expiringAtNextEvaluation.evaluationAt).toMatch(/T16:00:00.000Z$/);
     expect(new Set(records.flatMap((r) => r.causeEventIds))).toEqual(
       new Set([...events, partial].map((e) => e.eventId)),

@@ -90,14 +90,14 @@ describe('the Redis read model, rebuild and the APIs', () => {
     });
   });
 
-  it('when keys are missing or wrong, or input is invalid, then 401 / 400 naming the field', async () => {
+  it('when keys are missing or wrong, or input is invalid, then 401 (no or unknown key) / 403 (a key of another role) / 400 naming the field', async () => {
     expect((await read(members[0] as string, {})).statusCode).toBe(401);
     expect((await read(members[0] as string, { authorization: 'Bearer wrong-key-123' })).statusCode).toBe(
       401,
     );
-    expect((await read(members[0] as string, ADMIN)).statusCode).toBe(401);
+    expect((await read(members[0] as string, ADMIN)).statusCode).toBe(403);
     const admin = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: READ });
-    expect(admin.statusCode).toBe(401);
+    expect(admin.statusCode).toBe(403);
 
     const badId = await read('has space');
     expect(badId.statusCode).toBe(400);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { scoreChangedSchema, topicNames } from '@taobi/contracts';
 import {
-  assertNoDevelopmentKeys,
   type BatchConsumer,
   closeInOrder,
   connectProducer,
+  createAccessControl,
   createBatchConsumer,
   createHttpApp,
   createKafka,
@@ -56,10 +56,7 @@ export function buildTierService(
   logger: Logger,
   options: TierServiceOptions = {},
 ): TierService {
-  assertNoDevelopmentKeys(config.TAOBI_ENV, {
-    READ_API_KEYS: config.READ_API_KEYS,
-    ADMIN_API_KEYS: config.ADMIN_API_KEYS,
-  });
+  const access = createAccessControl(config.TAOBI_ENV, config);
   // The rule set every service reads (RULE_SET_FILE, else the shipped one): scoring's evaluation day is ours.
   const ruleSet =
     options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
@@ -101,8 +98,8 @@ export function buildTierService(
       redis: () => redis.ping(),
     },
   });
-  registerReadRoutes(app, { readKeys: config.READ_API_KEYS, ruleSet, readModel, pool, metrics, now });
-  registerAdminRoutes(app, { adminKeys: config.ADMIN_API_KEYS, evaluator, pool, ruleSet, now });
+  registerReadRoutes(app, { access, ruleSet, readModel, pool, metrics, now });
+  registerAdminRoutes(app, { access, evaluator, pool, ruleSet, now });
 
   const prepare = once(() =>
     migrate({
@@ -149,7 +146,15 @@ export function buildTierService(
         logger,
         schema: scoreChangedSchema,
         dlq: { producer, topic: topics.consumptionDlq },
-        handle: createScoreChangedHandler({ pool, ruleSet, readModel, metrics, logger, wakeRelay }),
+        handle: createScoreChangedHandler({
+          pool,
+          ruleSet,
+          readModel,
+          metrics,
+          logger,
+          wakeRelay,
+          clawbackDays: config.CLAWBACK_DAYS,
+        }),
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,

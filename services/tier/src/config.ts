@@ -20,6 +20,11 @@ export const tierConfigSchema = baseConfigSchema
     /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
     EVALUATION_SCHEDULE_ENABLED: flag.default(true),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+    /**
+     * A refund that takes the score below the tier within this many days of the member's last
+     * placement or upgrade takes the tier back at once ("refund-clawback"); 0 turns it off.
+     */
+    CLAWBACK_DAYS: z.coerce.number().int().min(0).max(366).default(30),
   })
   .transform(withConsumerGroup('tier'));
 

@@ -5,6 +5,7 @@ import { countPendingDowngrades } from './store/members';
 
 export interface TierMetrics {
   changes: Counter<'from' | 'to' | 'direction'>;
+  clawbacks: Counter<'from' | 'to'>;
   scoreChanges: Counter<'outcome'>;
   evaluationDuration: Histogram<'trigger'>;
   reads: Counter<'source'>;
@@ -29,6 +30,12 @@ export function createTierMetrics(registry: Registry, pool: Pool, logger: Logger
       name: 'tier_changes_total',
       help: 'Tier changes committed, by previous tier, new tier and direction',
       labelNames: ['from', 'to', 'direction'],
+      registers: [registry],
+    }),
+    clawbacks: new Counter({
+      name: 'tier_refund_clawbacks_total',
+      help: 'Upgrades taken back at once because a refund removed the points they stood on, by from and to tier',
+      labelNames: ['from', 'to'],
       registers: [registry],
     }),
     scoreChanges: new Counter({
@@ -60,7 +67,9 @@ export function reportTierChange(
   change: TierChange,
   context: Record<string, unknown>,
 ): void {
-  metrics.changes.labels(change.previousTier, change.tier, change.direction).inc();
+  metrics.changes.labels(change.previousTier ?? 'none', change.tier, change.direction).inc();
+  if (change.reason === 'refund-clawback')
+    metrics.clawbacks.labels(change.previousTier ?? 'none', change.tier).inc();
   log.info(
     {
       memberId: change.memberId,
@@ -70,6 +79,8 @@ export function reportTierChange(
       score: change.score,
       ...context,
     },
-    change.direction === 'up' ? 'tier upgraded' : 'tier downgraded',
+    change.reason === 'refund-clawback'
+      ? 'tier taken back after a refund'
+      : { initial: 'tier assigned', up: 'tier upgraded', down: 'tier downgraded' }[change.direction],
   );
 }

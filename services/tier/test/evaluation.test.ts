@@ -50,7 +50,49 @@ describe('the monthly evaluation, moving members to the tier their score support
     await environment?.close();
   });
 
-  it('when a refund drops the score below the threshold, then the tier holds until the evaluation, which downgrades once, also when run twice', async () => {
+  it('when a refund takes the score below a tier reached within the window, then the tier goes back at once to what the rest supports, and the next evaluation changes nothing; after the window it waits', async () => {
+    const bought = uniqueId('m');
+    const longAgo = uniqueId('m');
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    await sendScoreChanges(environment, [
+      scoreChanged(bought, 1, 320, { occurredAt: daysAgo(3) }),
+      scoreChanged(bought, 2, 5300, { occurredAt: daysAgo(2) }),
+      scoreChanged(bought, 3, 420, { previousScore: 5300, refundEventIds: ['rf-1', 'rf-2'] }),
+      scoreChanged(longAgo, 1, 5300, { occurredAt: daysAgo(40) }),
+      scoreChanged(longAgo, 2, 420, { previousScore: 5300, refundEventIds: ['rf-3'] }),
+    ]);
+    await environment.tierChanges.waitForCount(3, (r) => r.key === bought);
+    await waitUntilSettled(environment);
+    const changes = changesOf(environment, bought);
+    expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.reason])).toEqual([
+      [null, 'BRONZE', 'initial', 'first-score'],
+      ['BRONZE', 'BLACK_DIAMOND', 'up', 'score-increase'],
+      ['BLACK_DIAMOND', 'SILVER', 'down', 'refund-clawback'],
+    ]);
+    expect(changes[2]).toMatchObject({ eventId: `tier:${bought}:score:3`, score: 420, scoreVersion: 3 });
+    expect(await memberTier(service, bought)).toMatchObject({ tier: 'SILVER', downgradePending: false });
+    // Placed at Black Diamond 40 days ago: the refund waits for the evaluation like any other dip.
+    expect(changesOf(environment, longAgo).map((c) => c.reason)).toEqual(['first-score']);
+    expect(await memberTier(service, longAgo)).toMatchObject({
+      tier: 'BLACK_DIAMOND',
+      downgradePending: true,
+    });
+    const metrics = await service.app.inject({ url: '/metrics' });
+    expect(
+      metricValue(metrics.body, 'tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
+    ).toBe(1);
+
+    await evaluate(service, nextAsOf());
+    await environment.tierChanges.waitForCount(2, (r) => r.key === longAgo);
+    await waitUntilSettled(environment);
+    expect(changesOf(environment, bought)).toHaveLength(3);
+    expect(changesOf(environment, longAgo).map((c) => [c.tier, c.reason])).toEqual([
+      ['BLACK_DIAMOND', 'first-score'],
+      ['SILVER', 'monthly-evaluation'],
+    ]);
+  });
+
+  it('when the score drops below the threshold without a refund (an expiry, a rebuild), then the tier holds until the evaluation, which downgrades once, also when run twice', async () => {
     const member = uniqueId('m');
     const climbedBack = uniqueId('m');
     await sendScoreChanges(environment, [
@@ -80,7 +122,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     await waitUntilSettled(environment);
 
     expect(changesOf(environment, member)).toEqual([
-      expect.objectContaining({ previousTier: 'BRONZE', tier: 'GOLD', direction: 'up' }),
+      expect.objectContaining({ previousTier: null, tier: 'GOLD', direction: 'initial' }),
       {
         eventId: `tier:${member}:evaluation:${asOf}`,
         schemaVersion: 1,
@@ -143,7 +185,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     for (const member of [tierFirst, scoringFirst]) {
       const changes = changesOf(environment, member);
       expect(changes.map((c) => [c.previousTier, c.tier, c.direction])).toEqual([
-        ['BRONZE', 'PLATINUM', 'up'],
+        [null, 'PLATINUM', 'initial'],
         ['PLATINUM', 'GOLD', 'down'],
       ]);
       expect(changes[1]?.score).toBe(950);
@@ -209,7 +251,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     const before = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
 
     expect((await post({ asOf: nextAsOf() }, {})).statusCode).toBe(401);
-    expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(401);
+    expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(403);
     const missing = await post({});
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.fields).toEqual([expect.objectContaining({ field: 'asOf' })]);
@@ -261,7 +303,7 @@ describe('the monthly evaluation under the "one tier at a time" rule set', () =>
     await environment.tierChanges.waitForCount(4, (r) => r.key === member);
     await waitUntilSettled(environment);
     expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.occurredAt])).toEqual([
-      ['BRONZE', 'DIAMOND', expect.any(String)],
+      [null, 'DIAMOND', expect.any(String)],
       ['DIAMOND', 'PLATINUM', asOfs[0]],
       ['PLATINUM', 'GOLD', asOfs[1]],
       ['GOLD', 'SILVER', asOfs[2]],

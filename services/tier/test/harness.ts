@@ -30,6 +30,8 @@ export function scoreChanged(
     expiring?: number;
     evaluationAt?: string;
     occurredAt?: string;
+    /** The refunds that caused it (a refund's score change). */
+    refundEventIds?: string[];
   } = {},
 ): ScoreChanged {
   return scoreChangedSchema.parse({
@@ -48,7 +50,8 @@ export function scoreChanged(
       mobility: 0,
     },
     reason: options.reason ?? 'consumption',
-    causeEventIds: [],
+    causeEventIds: options.refundEventIds ?? [],
+    ...(options.refundEventIds ? { refundEventIds: options.refundEventIds } : {}),
     ruleVersion: '2026.1',
     window: { from: '2025-12', to: '2026-11' },
     expiringAtNextEvaluation: {

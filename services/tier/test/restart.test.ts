@@ -21,7 +21,10 @@ const ENTRY = 'services/tier/src/main.ts';
 class MemberCentreApp {
   readonly received: TierChanged[] = [];
   readonly tiers = new Map<string, Tier>();
-  /** Changes whose previousTier was not what the app showed: a lost, repeated or reordered record. */
+  /**
+   * Changes whose previousTier was not what the app showed (null: the member was not shown yet, as
+   * a first assignment says): a lost, repeated or reordered record.
+   */
   readonly inconsistencies: string[] = [];
   readonly lastOffsets = new Map<number, bigint>();
 
@@ -36,7 +39,7 @@ class MemberCentreApp {
       eachMessage: async ({ partition, message }) => {
         const change = tierChangedSchema.parse(JSON.parse(message.value?.toString() ?? 'null'));
         app.received.push(change);
-        const shown = app.tiers.get(change.memberId) ?? 'BRONZE';
+        const shown = app.tiers.get(change.memberId) ?? null;
         if (shown !== change.previousTier) {
           app.inconsistencies.push(`${change.eventId}: showed ${shown}, change from ${change.previousTier}`);
         }
@@ -52,9 +55,10 @@ class MemberCentreApp {
   }
 }
 
-/** Every member climbs the same path; versions 2, 4, 6, 8 cross 400, 700, 1000, 2500. */
+/** Every member climbs the same path: version 1 places them, 2, 4, 6, 8 cross 400, 700, 1000, 2500. */
 const PATH = [350, 420, 560, 710, 690, 1005, 1400, 2550];
-const EXPECTED: [Tier, Tier][] = [
+const EXPECTED: [Tier | null, Tier][] = [
+  [null, 'BRONZE'],
   ['BRONZE', 'SILVER'],
   ['SILVER', 'GOLD'],
   ['GOLD', 'PLATINUM'],
@@ -118,7 +122,7 @@ describe('a downstream app across a tier-service restart (service as a real proc
     for (const member of members) {
       const mine = received.filter((c) => c.memberId === member);
       expect(mine.map((c) => [c.previousTier, c.tier])).toEqual(EXPECTED);
-      expect(mine.map((c) => c.scoreVersion)).toEqual([2, 4, 6, 8]);
+      expect(mine.map((c) => c.scoreVersion)).toEqual([1, 2, 4, 6, 8]);
     }
   }
 

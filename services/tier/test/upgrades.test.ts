@@ -33,27 +33,29 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
     return response.json();
   }
 
-  it('when a score climbs across 400, 700, 1000, 2500, 5000, then one tier-changed record per crossing, in order', async () => {
+  it('when a score climbs across 400, 700, 1000, 2500, 5000, then the first score places the member and one tier-changed record follows per crossing, in order', async () => {
     const member = uniqueId('m');
     const scores = [350, 399, 400, 650, 700, 999, 1000, 1800, 2500, 4999, 5000, 5200];
     // Sent in separate sends, so the service sees several batches, as it would from scoring.
     for (const [i, score] of scores.entries()) {
       await sendScoreChanges(environment, [scoreChanged(member, i + 1, score)]);
     }
-    const records = await environment.tierChanges.waitForCount(5, (r) => r.key === member);
+    const records = await environment.tierChanges.waitForCount(6, (r) => r.key === member);
     await waitUntilSettled(environment);
 
-    expect(changesOf(environment, member)).toHaveLength(5);
+    expect(changesOf(environment, member)).toHaveLength(6);
     expect(
       records.map((r) => [r.value.previousTier, r.value.tier, r.value.score, r.value.scoreVersion]),
     ).toEqual([
+      [null, 'BRONZE', 350, 1],
       ['BRONZE', 'SILVER', 400, 3],
       ['SILVER', 'GOLD', 700, 5],
       ['GOLD', 'PLATINUM', 1000, 7],
       ['PLATINUM', 'DIAMOND', 2500, 9],
       ['DIAMOND', 'BLACK_DIAMOND', 5000, 11],
     ]);
-    for (const { value } of records) {
+    expect(records[0]?.value).toMatchObject({ direction: 'initial', reason: 'first-score' });
+    for (const { value } of records.slice(1)) {
       expect(value).toMatchObject({
         direction: 'up',
         reason: 'score-increase',
@@ -62,6 +64,7 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
       });
       expect(value.eventId).toBe(`tier:${member}:score:${value.scoreVersion}`);
     }
+    for (const { value } of records) expect(value.eventId).toBe(`tier:${member}:score:${value.scoreVersion}`);
     expect(await memberTier(member)).toMatchObject({
       tier: 'BLACK_DIAMOND',
       score: 5200,
@@ -74,9 +77,10 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
   it('when one score change jumps across two thresholds, then exactly one record goes straight to the higher tier', async () => {
     const member = uniqueId('m');
     await sendScoreChanges(environment, [scoreChanged(member, 1, 320), scoreChanged(member, 2, 820)]);
-    await environment.tierChanges.waitForCount(1, (r) => r.key === member);
+    await environment.tierChanges.waitForCount(2, (r) => r.key === member);
     await waitUntilSettled(environment);
     expect(changesOf(environment, member)).toEqual([
+      expect.objectContaining({ previousTier: null, tier: 'BRONZE', direction: 'initial', scoreVersion: 1 }),
       expect.objectContaining({ previousTier: 'BRONZE', tier: 'GOLD', score: 820, scoreVersion: 2 }),
     ]);
     expect(await memberTier(member)).toMatchObject({
@@ -99,11 +103,13 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
     // v3 is lost for a while, v5 overtakes v4, and everything is delivered again afterwards.
     await sendScoreChanges(environment, [v1, v2, v2, v5, v4, v1]);
     await sendScoreChanges(environment, [v3, ...v]);
-    await environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await environment.tierChanges.waitForCount(3, (r) => r.key === member);
     await waitUntilSettled(environment);
 
-    // v2 crossed 400; v5 jumped from SILVER to PLATINUM; v3 and v4 came after v5 and count for nothing.
+    // v1 placed the member; v2 crossed 400; v5 jumped from SILVER to PLATINUM; v3 and v4 came after v5
+    // and count for nothing.
     expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.scoreVersion])).toEqual([
+      [null, 'BRONZE', 1],
       ['BRONZE', 'SILVER', 2],
       ['SILVER', 'PLATINUM', 5],
     ]);

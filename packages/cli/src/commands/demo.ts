@@ -11,8 +11,9 @@ import { consumerGroupLags, DEVELOPMENT_KEYS, type GroupLag } from '@taobi/platf
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import { callApi, type Endpoints, ingestEndpoint } from '../endpoints';
 import { TopicWatch } from '../kafka-watch';
-import { barChart, percentile, table } from '../report';
+import { barChart, mapLimit, percentile, table } from '../report';
 import { waitForProgress } from '../stall';
+import { programmeReport } from './demo-programme';
 import { runSimulation } from './simulate';
 
 export interface DemoOptions {
@@ -31,21 +32,6 @@ export interface DemoOptions {
 interface ScoreView {
   score: number;
   breakdown: ScoreBreakdown;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index] as T);
-      }
-    }),
-  );
-  return results;
 }
 
 /**
@@ -113,7 +99,7 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
     say('\n4. Latency probes on the quiet stack: 40 new members, one qualifying order each');
     const idle = await probeLatency(endpoints, watch, topics, runId, options.stallMs);
     const memberIds = Array.from({ length: options.members }, (_, i) => `${runId}-m${i}`);
-    return await report(endpoints, watch, topics, memberIds, mine, result.acceptedAt, idle);
+    return await report(endpoints, watch, topics, memberIds, mine, result.acceptedAt, idle, options.stallMs);
   } finally {
     await watch.close();
   }
@@ -215,6 +201,7 @@ async function report(
   mine: (memberId: string) => boolean,
   acceptedAt: Map<string, number>,
   idle: number[],
+  stallMs: number,
 ): Promise<number> {
   const say = (line = '') => console.log(line);
   const read = <T>(url: string) => callApi<T>(url, { key: endpoints.readKey });
@@ -252,7 +239,7 @@ async function report(
     breakdownsAddUp &&= sum === score.score;
     const history = tierChanges
       .filter((r) => r.value.memberId === id)
-      .map((r) => `${r.value.previousTier}→${r.value.tier} (${r.value.reason}, ${r.value.score})`);
+      .map((r) => `${r.value.previousTier ?? 'first'}→${r.value.tier} (${r.value.reason}, ${r.value.score})`);
     const { entitlements } = await read<{ entitlements: { benefitId: string; status: string }[] }>(
       `${endpoints.url('entitlement')}/v1/members/${id}/entitlements?limit=100`,
     );
@@ -273,8 +260,8 @@ async function report(
   }
 
   const entitlementChanges = watch
-    .of<{ memberId: string; action: string }>(topics.entitlementChanged)
-    .filter((r) => mine(r.value.memberId));
+    .of<{ memberId: string | null; action: string }>(topics.entitlementChanged)
+    .filter((r) => r.value.memberId !== null && mine(r.value.memberId));
   const count = (action: string) => entitlementChanges.filter((r) => r.value.action === action).length;
   const vip88 = await mapLimit(memberIds, 16, (id) =>
     read<{ eligibleForNominalPrice: boolean }>(`${endpoints.url('entitlement')}/v1/members/${id}/vip88`),
@@ -288,9 +275,9 @@ async function report(
       `at 888 CNY: ${vip88.filter((v) => !v.eligibleForNominalPrice).length}`,
   );
 
-  // Latency: from the 202 of the newest event that caused an upgrade to the tier-changed record.
+  // Latency: from the 202 of the newest event that placed or upgraded a member to the tier-changed record.
   const latencies = tierChanges
-    .filter((r) => r.value.direction === 'up')
+    .filter((r) => r.value.direction !== 'down')
     .map((r) => {
       const ids = causes.get(`${r.value.memberId}:${r.value.scoreVersion}`) ?? [];
       const accepted = Math.max(...ids.map((id) => acceptedAt.get(id) ?? 0));
@@ -312,9 +299,19 @@ async function report(
     ]),
   );
 
+  const programme = await programmeReport({
+    endpoints,
+    watch,
+    topics,
+    memberIds,
+    tiers: tiers.map((t) => t.tier),
+    stallMs,
+  });
+
   const populated = [...histogram.values()].every((n) => n > 0);
   say(
-    `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}`,
+    `\nAll six tiers populated: ${populated ? 'yes' : 'no'}; sample breakdowns add up: ${breakdownsAddUp ? 'yes' : 'no'}; ` +
+      `every member has periodic grants, every 88VIP term its bundle, no offer over budget: ${programme ? 'yes' : 'no'}`,
   );
   // The same programme, to look at: the console's programme view and the top member's page.
   const top = memberIds[tiers.reduce((best, t, i) => (t.score > (tiers[best]?.score ?? -1) ? i : best), 0)];
@@ -323,5 +320,5 @@ async function report(
   say(
     `(sign in with a read or admin key; on the local stack ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
   );
-  return populated && breakdownsAddUp ? 0 : 1;
+  return populated && breakdownsAddUp && programme ? 0 : 1;
 }

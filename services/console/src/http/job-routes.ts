@@ -25,7 +25,10 @@ const grantsBody = z.object({
   period: z
     .string()
     .trim()
-    .regex(/^(\d{4}-W\d{2}|\d{4}-\d{2})?$/, 'must be an ISO week (2026-W49) or a month (2026-12)')
+    .regex(
+      /^(\d{4}-W(0[1-9]|[1-4]\d|5[0-3])|\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/,
+      'must be a day (2026-12-07), an ISO week (2026-W49) or a month (2026-12)',
+    )
     .optional(),
 });
 

@@ -83,6 +83,8 @@ export interface Entitlement {
   usedAt: string | null;
   revokedAt: string | null;
   expiredAt: string | null;
+  /** The 88VIP term whose bundle the grant belongs to; null for tier benefits. */
+  vip88ActivationId?: string | null;
 }
 
 export interface EntitlementsAnswer {
@@ -104,23 +106,41 @@ export interface Vip88Answer {
   price: Money;
   active: boolean;
   expiresAt: string | null;
-  activation: { price: Money; startsAt: string; expiresAt: string } | null;
+  activation: { id?: string; price: Money; startsAt: string; expiresAt: string } | null;
+  /** The running term's 88VIP bundle: its grants, as the entitlements list has them. */
+  bundle?: Entitlement[];
+}
+
+/**
+ * Who an offer is for. A programme offer (catalogue) has `minTier` or `vip88`; a merchant offer any of
+ * `tiers`, `categories`, `vip88` (absent or null: no restriction).
+ */
+export interface OfferAudience {
+  minTier?: string;
+  tiers?: string[] | null;
+  categories?: string[] | null;
+  vip88?: boolean;
 }
 
 export interface Offer {
   id: string;
-  source: string;
+  source: 'programme' | 'merchant' | string;
   title: string;
   description?: string;
-  minTier?: string;
-  discount?: { percentOff?: number };
+  percentOff?: number;
+  audience?: OfferAudience;
   merchantId?: string;
   validTo?: string;
+  /** Merchant offers: redemptions left of the budget. */
+  remaining?: number;
+  budget?: number;
 }
 
 export interface OffersAnswer {
   memberId: string;
   tier: string;
+  /** Whether the member holds a running 88VIP term (its bundle's offers are then listed). */
+  vip88?: boolean;
   offers: Offer[];
 }
 

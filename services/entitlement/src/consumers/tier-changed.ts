@@ -13,7 +13,8 @@ import {
 import { grantRecord } from '../domain/grants';
 import { compareOrderingKeys, orderingKeyOf, stintOf } from '../domain/ordering';
 import { eligibilityChangedRecord } from '../domain/vip88';
-import { insertGrants, type NewGrant, revokeStatusGrants } from '../store/grants';
+import type { Lottery } from '../jobs/lottery';
+import { insertGrants, type NewGrant, revokeLiveGrants } from '../store/grants';
 import { lockMembers, type MemberState, saveMemberTiers } from '../store/members';
 import { logTierChanges, type TierChangeLogEntry } from '../store/tier-changes';
 
@@ -23,6 +24,8 @@ export interface TierChangeHandlerDeps {
   clock: () => Date;
   logger: Logger;
   counters: { tierChanges: Counter<'outcome'>; entitlements: Counter<'action' | 'kind'> };
+  /** Draws the welcome-gift lottery for members reaching a tier for the first time. */
+  lottery: Lottery;
   /** Called after a batch committed (wakes the outbox relay). */
   onCommitted: () => void;
 }
@@ -40,8 +43,11 @@ interface Transition {
  *    newer than the member's current one (duplicate, replay, out of order) changes nothing;
  * 2. apply the remaining records in rounds (round k holds each member's k-th record, so one member's
  *    changes apply in order while each round is a few set-based statements for all members):
- *    revoke the status benefits the new tier does not hold, insert the grants it holds (the store's
- *    unique keys drop what is already granted), publish `eligibility-changed` when 88VIP's price moves;
+ *    revoke the status benefits the new tier does not hold (and, when a refund took an upgrade back,
+ *    the unused vouchers and current coupons of the tiers above), insert the grants it holds (the store's
+ *    unique keys drop what is already granted, so a welcome gift is granted once per member, ever),
+ *    draw the welcome-gift lottery for a tier reached for the first time (placed or raised to it),
+ *    publish `eligibility-changed` when 88VIP's price moves;
  * 3. save each member's tier and ordering key, log every record, enqueue the outgoing records.
  *
  * Offsets are committed by the batch consumer after this resolves: a crash before that redelivers
@@ -60,18 +66,17 @@ export function createTierChangeHandler(deps: TierChangeHandlerDeps) {
           to: t.to.tier,
           occurredAt: new Date(t.to.key.occurredAtMs),
           stint: stintOf(t.to.key),
+          reason: t.record.value.reason,
         },
         now,
       ),
     }));
-    const revoked = await revokeStatusGrants(
+    const revoked = await revokeLiveGrants(
       client,
       plans.flatMap(({ t, plan }) =>
-        plan.revocations.map((benefitId) => ({
-          memberId: t.to.memberId,
-          benefitId,
-          causeId: t.to.key.eventId,
-        })),
+        [...plan.revocations.map((benefitId) => ({ benefitId, grantKey: null })), ...plan.clawbacks].map(
+          (revocation) => ({ ...revocation, memberId: t.to.memberId, causeId: t.to.key.eventId }),
+        ),
       ),
       now,
     );
@@ -106,6 +111,10 @@ export function createTierChangeHandler(deps: TierChangeHandlerDeps) {
       outgoing.push(grantRecord(deps.catalogue, row, 'granted', row.tier, now));
       deps.counters.entitlements.labels('granted', row.kind).inc();
     }
+    const arrivals = round
+      .filter((t) => t.record.value.direction !== 'down')
+      .map((t) => ({ memberId: t.to.memberId, tier: t.to.tier, causeId: t.to.key.eventId }));
+    outgoing.push(...(await deps.lottery.drawFor(client, arrivals, now)));
     for (const { t, plan } of plans) {
       if (!plan.vip88.thresholdCrossed) continue;
       outgoing.push(

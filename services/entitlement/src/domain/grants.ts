@@ -6,11 +6,12 @@ import { entitlementRecord, stableEventId } from './records';
 
 /**
  * A grant row as clients see it. A live grant whose validity has ended reads as `expired` even
- * before the sweep (run with the periodic job) has marked and published it.
+ * before the sweep (run with the periodic job) has marked and published it; one that ended with its
+ * 88VIP term reads `revoked` before the term-end job has marked and published it.
  */
 export function effectiveStatus(row: GrantRow, now: Date): GrantStatus {
   if (row.status === 'granted' && row.expires_at && row.expires_at.getTime() <= now.getTime())
-    return 'expired';
+    return row.ends_with_term ? 'revoked' : 'expired';
   return row.status;
 }
 
@@ -34,6 +35,8 @@ export function entitlementView(catalogue: Catalogue, row: GrantRow, now: Date) 
     cause: row.cause,
     causeId: row.cause_id,
     catalogueVersion: row.catalogue_version,
+    audience: benefit?.audience ?? null,
+    vip88ActivationId: row.vip88_activation_id,
     fulfilment: benefit?.fulfilment ?? null,
     details: row.details,
   };
@@ -68,6 +71,7 @@ export function grantRecord(
       cause: row.cause,
       causeId: row.cause_id,
       ...(action === 'revoked' ? { revokedBy: row.revoked_cause_id } : {}),
+      ...(row.vip88_activation_id ? { vip88ActivationId: row.vip88_activation_id } : {}),
       grantedAt: row.granted_at.toISOString(),
       expiresAt: iso(row.expires_at),
       catalogueVersion: row.catalogue_version,

@@ -20,13 +20,15 @@ export function stableEventId(...parts: string[]): string {
 
 export interface RecordInput {
   eventId: string;
-  memberId: string;
+  /** Null for an offer's own records (published, withdrawn): those are keyed by `merchantId`. */
+  memberId: string | null;
   benefitId: string;
   benefitKind: RecordBenefitKind;
   action: EntitlementAction;
-  tier: Tier;
+  tier: Tier | null;
   period: string | null;
   occurredAt: Date;
+  merchantId?: string;
   details: Record<string, unknown>;
 }
 
@@ -42,7 +44,9 @@ export function entitlementRecord(input: RecordInput): OutboxRecord {
     action: input.action,
     tier: input.tier,
     period: input.period,
+    ...(input.merchantId ? { merchantId: input.merchantId } : {}),
     details: input.details,
   });
-  return { eventId: value.eventId, topic: 'entitlementChanged', key: value.memberId, payload: value };
+  const key = value.memberId ?? value.merchantId ?? null;
+  return { eventId: value.eventId, topic: 'entitlementChanged', key, payload: value };
 }

@@ -2,16 +2,19 @@ import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, type RouteContext } from './context';
+import { emptyBodySchema, parseOr400, type RouteContext } from './context';
 
 const periodicSchema = z
   .strictObject({
-    /** One period: `2026-W47` (weekly benefits) or `2026-11` (monthly benefits). */
+    /** One period: `2026-11-23` (daily benefits), `2026-W47` (weekly) or `2026-11` (monthly). */
     period: z
       .string()
-      .refine((key) => parsePeriod(key) !== undefined, 'must be a period such as 2026-11 or 2026-W47')
+      .refine(
+        (key) => parsePeriod(key) !== undefined,
+        'must be a period such as 2026-11-23, 2026-W47 or 2026-11',
+      )
       .optional(),
-    /** Or an instant: the weekly and the monthly period holding it. Neither: now. */
+    /** Or an instant: the daily, weekly and monthly periods holding it. Neither: now. */
     asOf: isoTimeSchema.optional(),
     /** Stop after this many pages (a bounded run; calling again resumes). */
     maxPages: z.number().int().min(1).max(1_000_000).optional(),
@@ -27,7 +30,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * grants. Idempotent per (member, benefit, period); an unfinished run resumes from its cursor, a
    * finished one is scanned again (granting only what is missing).
    */
-  app.post('/v1/admin/periodic-grants', { onRequest: ctx.adminKey }, async (request) => {
+  app.post('/v1/admin/periodic-grants', { onRequest: ctx.access.require('admin') }, async (request) => {
     const body = parseOr400(periodicSchema, request.body ?? {}, []);
     const periods = body.period
       ? [body.period]
@@ -38,5 +41,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     }
     const expired = await ctx.issuer.expire();
     return { runs, expired };
+  });
+
+  /**
+   * Closes the 88VIP terms that have ended now (what the schedule does every minute): revokes and
+   * publishes their bundle grants. A closed term is never closed again: safe to repeat.
+   */
+  app.post('/v1/admin/vip88-term-ends', { onRequest: ctx.access.require('admin') }, async (request) => {
+    parseOr400(emptyBodySchema, request.body, ['body']);
+    return ctx.termEnder.run();
   });
 }

@@ -1,24 +1,27 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { EntitlementErrors } from '../errors';
+import type { Lottery } from '../jobs/lottery';
 import type { PeriodicIssuer } from '../jobs/periodic-issue';
-
-type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+import type { Vip88TermEnder } from '../jobs/vip88-term-end';
 
 /** What every route module needs; built once in app.ts. */
 export interface RouteContext {
   pool: Pool;
   catalogue: Catalogue;
+  /** The rule set's product categories (every source's): what an offer's audience may name. */
+  categories: readonly string[];
   clock: () => Date;
-  /** onRequest hooks: 401 unless the request bears a read (resp. admin) key. */
-  readKey: Hook;
-  adminKey: Hook;
+  /** Which keys may call a route: `onRequest: ctx.access.require('read')`. */
+  access: AccessControl;
   /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
   wake: () => void;
-  newSeed: () => string;
+  lottery: Lottery;
   issuer: PeriodicIssuer;
+  termEnder: Vip88TermEnder;
   entitlements: Counter<'action' | 'kind'>;
 }
 
@@ -48,3 +51,18 @@ export const idempotencyKeySchema = z
 
 /** A POST that takes no fields: no body, or an empty JSON object. */
 export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);
+
+/**
+ * A checkout call (88VIP activation, offer redemption): its required Idempotency-Key (400
+ * IDEMPOTENCY_KEY_REQUIRED naming the header otherwise), and no body.
+ */
+export function checkoutCall(request: FastifyRequest): string {
+  const key = idempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+  if (!key.success) {
+    throw EntitlementErrors.idempotencyKeyRequired([
+      { field: 'headers.idempotency-key', message: key.error.issues[0]?.message ?? 'required' },
+    ]);
+  }
+  parseOr400(emptyBodySchema, request.body, ['body']);
+  return key.data;
+}

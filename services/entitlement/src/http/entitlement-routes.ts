@@ -25,7 +25,7 @@ const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().posi
 
 export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContext): void {
   /** A member's grants (newest first) with their status: granted, used, revoked or expired. */
-  app.get('/v1/members/:id/entitlements', { onRequest: ctx.readKey }, async (request) => {
+  app.get('/v1/members/:id/entitlements', { onRequest: ctx.access.require('read') }, async (request) => {
     const memberId = memberIdOf(request);
     const query = parseOr400(listQuerySchema, request.query, ['query']);
     const before = query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
@@ -50,7 +50,7 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
    */
   app.post(
     '/v1/members/:id/entitlements/:entitlementId/use',
-    { onRequest: ctx.adminKey },
+    { onRequest: ctx.access.require('checkout') },
     async (request) => {
       const memberId = memberIdOf(request);
       const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);

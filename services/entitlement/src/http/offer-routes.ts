@@ -1,143 +1,237 @@
 import { benefitsAt } from '@taobi/benefits';
-import { externalIdSchema, isoTimeSchema, tierRank, tierSchema } from '@taobi/contracts';
-import { Errors, withTransaction } from '@taobi/platform';
-import type { FastifyInstance } from 'fastify';
+import { categorySchema, isoTimeSchema, type Tier, tierSchema } from '@taobi/contracts';
+import { callerOf, Errors, enqueueOutbox, merchantIdSchema, withTransaction } from '@taobi/platform';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { offerRecord, offerView } from '../domain/offers';
 import { EntitlementErrors } from '../errors';
 import { readMember } from '../store/members';
 import {
+  findOffer,
   findOfferByKey,
   insertOffer,
-  liveOffersFor,
   type NewOffer,
   type OfferRow,
+  offersForMember,
+  offersOfMerchant,
   withdrawOffer,
 } from '../store/offers';
+import { activeActivation } from '../store/vip88';
 import { idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
 
-const newOfferSchema = z
-  .strictObject({
-    merchantId: externalIdSchema,
-    shopId: externalIdSchema,
-    title: z.string().trim().min(1).max(120),
-    description: z.string().max(500).default(''),
-    minTier: tierSchema,
-    percentOff: z.number().int().min(1).max(90),
-    validFrom: isoTimeSchema,
-    validTo: isoTimeSchema,
-  })
-  .refine((offer) => Date.parse(offer.validFrom) < Date.parse(offer.validTo), {
-    path: ['validTo'],
-    message: 'must be after validFrom',
-  });
+const distinct = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .min(1)
+    .refine((items) => new Set(items).size === items.length, 'must not repeat an entry');
 
-function offerView(row: OfferRow) {
-  return {
-    id: row.id,
-    source: 'merchant' as const,
-    merchantId: row.merchant_id,
-    shopId: row.shop_id,
-    title: row.title,
-    description: row.description,
-    minTier: row.min_tier,
-    discount: { percentOff: row.percent_off },
-    validFrom: row.valid_from.toISOString(),
-    validTo: row.valid_to.toISOString(),
-    createdAt: row.created_at.toISOString(),
-    withdrawnAt: row.withdrawn_at?.toISOString() ?? null,
-  };
+/**
+ * A product category of the rule set in force (sources are data: the categories are every source's
+ * there), so an offer never targets a category no order can have.
+ */
+function ruleSetCategory(categories: readonly string[]) {
+  return categorySchema.refine((category) => categories.includes(category), {
+    message: `must be a category of the rule set (${categories.join(', ')})`,
+  });
 }
+
+function newOfferSchema(categories: readonly string[]) {
+  return z
+    .strictObject({
+      /** Optional, for clients of the earlier API: when given it must be the key's own merchant. */
+      merchantId: merchantIdSchema.optional(),
+      /** One shop of the merchant; absent: all of them. */
+      shopId: merchantIdSchema.optional(),
+      title: z.string().trim().min(1).max(120),
+      description: z.string().max(500).default(''),
+      percentOff: z.number().int().min(1).max(90),
+      /** Who may redeem it; every part optional (absent: no restriction), all given parts must hold. */
+      audience: z
+        .strictObject({
+          tiers: distinct(tierSchema).optional(),
+          categories: distinct(ruleSetCategory(categories)).optional(),
+          vip88: z.boolean().optional(),
+        })
+        .default({}),
+      validFrom: isoTimeSchema,
+      validTo: isoTimeSchema,
+      /** The most redemptions the offer may ever have. */
+      budget: z.number().int().min(1).max(10_000_000),
+    })
+    .refine((offer) => Date.parse(offer.validFrom) < Date.parse(offer.validTo), {
+      path: ['validTo'],
+      message: 'must be after validFrom',
+    });
+}
+
+const offerParamsSchema = z.object({ offerId: z.uuid() });
 
 function sameOffer(row: OfferRow, offer: NewOffer): boolean {
   return (
     row.shop_id === offer.shopId &&
     row.title === offer.title &&
     row.description === offer.description &&
-    row.min_tier === offer.minTier &&
     row.percent_off === offer.percentOff &&
+    JSON.stringify([row.audience_tiers, row.audience_categories, row.audience_vip88]) ===
+      JSON.stringify([offer.audience.tiers, offer.audience.categories, offer.audience.vip88]) &&
     row.valid_from.getTime() === offer.validFrom.getTime() &&
-    row.valid_to.getTime() === offer.validTo.getTime()
+    row.valid_to.getTime() === offer.validTo.getTime() &&
+    row.budget === offer.budget
   );
 }
 
+/** The merchant a merchant key is bound to. */
+function merchantOf(request: FastifyRequest): string {
+  return callerOf(request).merchantId as string;
+}
+
 export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const merchantKey = ctx.access.require('merchant');
+  const offerSchema = newOfferSchema(ctx.categories);
+  const category = ruleSetCategory(ctx.categories);
+
   /**
-   * A merchant targets a minimum tier (e.g. Diamond and above: 10% off in one shop) for a window.
-   * With an Idempotency-Key, a retried create returns the first offer (200); the same key with a
-   * different offer is a 422.
+   * A merchant targets members: any combination of tiers, product categories and 88VIP holders,
+   * for a window and a budget of redemptions. The merchant is the key's. With an Idempotency-Key a
+   * retried create returns the first offer (200); the same key with a different offer is a 422.
+   * The offer is published (`published`, keyed by the merchant) in the same transaction.
    */
-  app.post('/v1/offers', { onRequest: ctx.adminKey }, async (request, reply) => {
-    const body = parseOr400(newOfferSchema, request.body ?? {}, []);
+  app.post('/v1/offers', { onRequest: merchantKey }, async (request, reply) => {
+    const merchantId = merchantOf(request);
+    const body = parseOr400(offerSchema, request.body ?? {}, []);
+    if (body.merchantId !== undefined && body.merchantId !== merchantId) {
+      throw Errors.forbidden(`this key creates offers for merchant ${merchantId} only`);
+    }
     const keyHeader = request.headers['idempotency-key'];
     const idempotencyKey =
       keyHeader === undefined
         ? null
         : parseOr400(idempotencyKeySchema, keyHeader, ['headers', 'idempotency-key']);
     const offer: NewOffer = {
-      merchantId: body.merchantId,
-      shopId: body.shopId,
+      merchantId,
+      shopId: body.shopId ?? null,
       title: body.title,
       description: body.description,
-      minTier: body.minTier,
-      minTierRank: tierRank(body.minTier),
       percentOff: body.percentOff,
+      audience: {
+        tiers: body.audience.tiers ?? null,
+        categories: body.audience.categories ?? null,
+        vip88: body.audience.vip88 ?? false,
+      },
       validFrom: new Date(body.validFrom),
       validTo: new Date(body.validTo),
+      budget: body.budget,
       idempotencyKey,
     };
-    if (offer.validTo.getTime() <= ctx.clock().getTime()) {
+    const now = ctx.clock();
+    if (offer.validTo.getTime() <= now.getTime()) {
       throw Errors.validation([{ field: 'validTo', message: 'must be in the future' }]);
     }
     const { row, created } = await withTransaction(ctx.pool, async (client) => {
       const inserted = await insertOffer(client, offer);
-      if (inserted) return { row: inserted, created: true };
-      const existing = await findOfferByKey(client, offer.merchantId, idempotencyKey as string);
+      if (inserted) {
+        await enqueueOutbox(client, 'entitlement', [offerRecord(inserted, 'published', now)]);
+        return { row: inserted, created: true };
+      }
+      const existing = await findOfferByKey(client, merchantId, idempotencyKey as string);
       if (!existing || !sameOffer(existing, offer)) throw EntitlementErrors.idempotencyKeyReused();
       return { row: existing, created: false };
     });
-    if (created)
-      request.log.info(
-        { offerId: row.id, merchantId: row.merchant_id, minTier: row.min_tier },
-        'offer created',
-      );
-    return reply.status(created ? 201 : 200).send(offerView(row));
+    if (created) {
+      ctx.wake();
+      request.log.info({ offerId: row.id, merchantId, budget: row.budget }, 'offer published');
+    }
+    return reply.status(created ? 201 : 200).send(offerView(row, now));
   });
 
-  /** Withdraws an offer: members stop seeing it at once (the row is kept). */
-  app.delete('/v1/offers/:offerId', { onRequest: ctx.adminKey }, async (request) => {
-    const { offerId } = parseOr400(z.object({ offerId: z.uuid() }), request.params, []);
-    const row = await withdrawOffer(ctx.pool, offerId, ctx.clock());
-    if (!row) throw Errors.notFound(`no offer ${offerId}`);
-    return offerView(row);
-  });
-
-  /** What the member qualifies for now: programme offers from the catalogue, then merchants' offers. */
-  app.get('/v1/members/:id/offers', { onRequest: ctx.readKey }, async (request) => {
-    const memberId = memberIdOf(request);
+  /** The key's merchant's own offers, newest first, with their budget use and status. */
+  app.get('/v1/offers', { onRequest: merchantKey }, async (request) => {
     const query = parseOr400(
       z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
       request.query,
       ['query'],
     );
     const now = ctx.clock();
-    const member = await readMember(ctx.pool, memberId);
-    const programme = benefitsAt(ctx.catalogue, member.tier)
-      .filter((benefit) => benefit.kind === 'offer')
-      .map((benefit) => ({
-        id: benefit.id,
-        source: 'programme' as const,
-        title: benefit.name,
-        description: benefit.description,
-        minTier: benefit.minTier,
-        discount: { percentOff: benefit.fulfilment.percentOff },
-        channel: benefit.fulfilment.channel,
-      }));
-    const merchant = await liveOffersFor(ctx.pool, tierRank(member.tier), now, query.limit);
+    const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
+    return { merchantId: merchantOf(request), offers: rows.map((row) => offerView(row, now)) };
+  });
+
+  /**
+   * Withdraws one of the key's merchant's offers: members stop seeing and redeeming it at once (the
+   * row is kept) and `withdrawn` is published once. Another merchant's offer: 403; unknown: 404.
+   */
+  app.delete('/v1/offers/:offerId', { onRequest: merchantKey }, async (request) => {
+    const { offerId } = parseOr400(offerParamsSchema, request.params, []);
+    const merchantId = merchantOf(request);
+    const now = ctx.clock();
+    const row = await withTransaction(ctx.pool, async (client) => {
+      const offer = await findOffer(client, offerId);
+      if (!offer) throw Errors.notFound(`no offer ${offerId}`);
+      if (offer.merchant_id !== merchantId) throw Errors.forbidden(`offer ${offerId} is another merchant's`);
+      const withdrawn = (await withdrawOffer(client, offerId, now)) as OfferRow;
+      await enqueueOutbox(client, 'entitlement', [offerRecord(withdrawn, 'withdrawn', now)]);
+      return withdrawn;
+    });
+    ctx.wake();
+    return offerView(row, now);
+  });
+
+  /**
+   * What the member qualifies for now: the programme offers of their tier (and of the 88VIP bundle
+   * while a term runs) from the catalogue, then merchants' live offers with budget left whose
+   * audience holds the member and which the member has not redeemed. `category` and `merchantId`
+   * narrow the merchant offers (programme offers are listed only without them).
+   */
+  app.get('/v1/members/:id/offers', { onRequest: ctx.access.require('read') }, async (request) => {
+    const memberId = memberIdOf(request);
+    const query = parseOr400(
+      z.strictObject({
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        category: category.optional(),
+        merchantId: merchantIdSchema.optional(),
+      }),
+      request.query,
+      ['query'],
+    );
+    const now = ctx.clock();
+    const [member, term] = await Promise.all([
+      readMember(ctx.pool, memberId),
+      activeActivation(ctx.pool, memberId, now),
+    ]);
+    const vip88 = term !== undefined;
+    const filtered = query.category !== undefined || query.merchantId !== undefined;
+    const programme = filtered
+      ? []
+      : benefitsAt(ctx.catalogue, member.tier, { vip88 }).flatMap((benefit) =>
+          benefit.kind === 'offer'
+            ? [
+                {
+                  id: benefit.id,
+                  source: 'programme' as const,
+                  title: benefit.name,
+                  description: benefit.description,
+                  percentOff: benefit.fulfilment.percentOff,
+                  audience: benefit.audience,
+                  channel: benefit.fulfilment.channel,
+                },
+              ]
+            : [],
+        );
+    const merchant = await offersForMember(ctx.pool, {
+      memberId,
+      tier: member.tier as Tier,
+      vip88,
+      category: query.category,
+      merchantId: query.merchantId,
+      now,
+      limit: query.limit,
+    });
     return {
       memberId,
       tier: member.tier,
+      vip88,
       asOf: now.toISOString(),
-      offers: [...programme, ...merchant.map(offerView)],
+      offers: [...programme, ...merchant.map((row) => offerView(row, now))],
     };
   });
 }

@@ -1,4 +1,11 @@
-import { type Cadence, type Catalogue, nextPeriodStart, periodOf, planPeriodicIssue } from '@taobi/benefits';
+import {
+  CADENCES,
+  type Cadence,
+  type Catalogue,
+  nextPeriodStart,
+  periodOf,
+  planPeriodicIssue,
+} from '@taobi/benefits';
 import {
   type Counter,
   enqueueOutbox,
@@ -32,11 +39,13 @@ export interface PeriodicIssuerDeps {
   pageSize: number;
   entitlements: Counter<'action' | 'kind'>;
   onCommitted: () => void;
+  /** `entitlement_periodic_members_scanned_total{cadence}`: the issue's progress, page by page. */
+  membersScanned?: Counter<'cadence'>;
 }
 
 /**
- * Issues periodic benefits (weekly and monthly coupons) to every member whose current tier
- * qualifies. One page of members per transaction: the page's grants (one INSERT ... SELECT for the
+ * Issues periodic benefits (daily, weekly and monthly coupons) to every member whose current tier
+ * qualifies, and the 88VIP bundle's to every member whose term runs. One page of members per transaction: the page's grants (one INSERT ... SELECT for the
  * page, the unique key dropping what exists), their outgoing records and the run's cursor commit
  * together, so a crash or a stop resumes after the last committed page and nothing is issued twice.
  */
@@ -69,7 +78,8 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
         const run = await lockRun(client, periodKey, plan.period.cadence);
         let cursor = run.cursor;
         if (run.finished_at) {
-          if (!first || !options.rescanFinished) return { done: true, scanned: 0, granted: [] as GrantRow[] };
+          if (!first || !options.rescanFinished)
+            return { done: true, scanned: 0, granted: [] as GrantRow[], cursor };
           await restartRun(client, periodKey);
           cursor = '';
         }
@@ -94,10 +104,24 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
           granted: granted.length,
           finished: done,
         });
-        return { done, scanned: members.length, granted };
+        return { done, scanned: members.length, granted, cursor: members.at(-1)?.member_id ?? cursor };
       });
       summary.membersScanned += page.scanned;
       summary.granted += page.granted.length;
+      deps.membersScanned?.labels(plan.period.cadence).inc(page.scanned);
+      if (page.scanned > 0) {
+        log.info(
+          {
+            period: periodKey,
+            cursor: page.cursor,
+            pageMembers: page.scanned,
+            pageGranted: page.granted.length,
+            membersScanned: summary.membersScanned,
+            granted: summary.granted,
+          },
+          'periodic issue page committed',
+        );
+      }
       for (const row of page.granted) deps.entitlements.labels('granted', row.kind).inc();
       if (page.granted.length > 0) deps.onCommitted();
       if (page.scanned > 0 || !page.done) summary.pages += 1;
@@ -134,18 +158,18 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
     return total;
   }
 
-  /** The periods holding `asOf`, both cadences (what `{ asOf }` on the admin call means). */
+  /** The periods holding `asOf`, every cadence (what `{ asOf }` on the admin call means). */
   function periodsAt(asOf: Date): string[] {
-    return (['weekly', 'monthly'] as const).map((cadence) => periodOf(cadence, asOf).key);
+    return CADENCES.map((cadence) => periodOf(cadence, asOf).key);
   }
 
   /**
-   * On schedule: weekly on Monday 00:00 and monthly on the 1st 00:00 Asia/Shanghai, issue the period
+   * On schedule: daily at 00:00, weekly on Monday 00:00 and monthly on the 1st 00:00 Asia/Shanghai, issue the period
    * that starts, then sweep expired grants. At start, the current periods are caught up (a service
    * that was down at 00:00 still issues them; a finished run is not scanned again).
    */
   function schedule(): { stop: () => Promise<void> } {
-    const schedules: Schedule[] = (['weekly', 'monthly'] as const).map((cadence) =>
+    const schedules: Schedule[] = CADENCES.map((cadence) =>
       scheduleRecurring({
         name: `periodic-issue-${cadence}`,
         logger: deps.logger,

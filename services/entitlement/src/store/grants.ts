@@ -2,7 +2,7 @@ import type { Tier } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
 
 export type GrantStatus = 'granted' | 'used' | 'revoked' | 'expired';
-export type GrantCause = 'tier-change' | 'periodic-issue' | 'welcome-gift-draw';
+export type GrantCause = 'tier-change' | 'periodic-issue' | 'welcome-gift-draw' | 'vip88-activation';
 
 export interface GrantRow {
   id: number;
@@ -23,6 +23,10 @@ export interface GrantRow {
   revoked_at: Date | null;
   revoked_cause_id: string | null;
   expired_at: Date | null;
+  /** 88VIP bundle grants: the term they belong to. */
+  vip88_activation_id: string | null;
+  /** Ends with the term: revoked by the term-end job at `expires_at`, never expired by the sweep. */
+  ends_with_term: boolean;
 }
 
 export interface NewGrant {
@@ -38,6 +42,8 @@ export interface NewGrant {
   details: Record<string, unknown>;
   grantedAt: Date;
   expiresAt: Date | null;
+  vip88ActivationId?: string | null;
+  endsWithTerm?: boolean;
 }
 
 /**
@@ -50,13 +56,13 @@ export async function insertGrants(client: PoolClient, grants: readonly NewGrant
   const { rows } = await client.query<GrantRow>(
     `INSERT INTO entitlement.grants
        (member_id, benefit_id, kind, grant_key, period, status, tier, catalogue_version, cause, cause_id,
-        details, granted_at, expires_at)
+        details, granted_at, expires_at, vip88_activation_id, ends_with_term)
      SELECT g.member_id, g.benefit_id, g.kind, g.grant_key, g.period, 'granted', g.tier, g.catalogue_version,
-            g.cause, g.cause_id, g.details::jsonb, g.granted_at, g.expires_at
+            g.cause, g.cause_id, g.details::jsonb, g.granted_at, g.expires_at, g.vip88_activation_id, g.ends_with_term
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                 $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+                 $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::uuid[], $14::boolean[])
        WITH ORDINALITY AS g(member_id, benefit_id, kind, grant_key, period, tier, catalogue_version, cause,
-                            cause_id, details, granted_at, expires_at, n)
+                            cause_id, details, granted_at, expires_at, vip88_activation_id, ends_with_term, n)
      ORDER BY g.n
      ON CONFLICT DO NOTHING
      RETURNING *`,
@@ -73,30 +79,36 @@ export async function insertGrants(client: PoolClient, grants: readonly NewGrant
       grants.map((g) => JSON.stringify(g.details)),
       grants.map((g) => g.grantedAt),
       grants.map((g) => g.expiresAt),
+      grants.map((g) => g.vip88ActivationId ?? null),
+      grants.map((g) => g.endsWithTerm ?? false),
     ],
   );
   return rows.sort((a, b) => a.id - b.id);
 }
 
 /**
- * Revokes the live (`granted`) status grants named; used, expired and already revoked rows are left
- * as they are. Returns the rows revoked.
+ * Revokes the member's live grants named (of a benefit, under one key when `grantKey` is given):
+ * `granted` and not past their validity. Used, expired and already revoked rows are left as they
+ * are, and so are 88VIP-bundle grants (their term ends them). Returns the rows revoked.
  */
-export async function revokeStatusGrants(
+export async function revokeLiveGrants(
   client: PoolClient,
-  revocations: readonly { memberId: string; benefitId: string; causeId: string }[],
+  revocations: readonly { memberId: string; benefitId: string; grantKey: string | null; causeId: string }[],
   now: Date,
 ): Promise<GrantRow[]> {
   if (revocations.length === 0) return [];
   const { rows } = await client.query<GrantRow>(
     `UPDATE entitlement.grants g
-     SET status = 'revoked', revoked_at = $4, revoked_cause_id = r.cause_id
-     FROM UNNEST($1::text[], $2::text[], $3::text[]) AS r(member_id, benefit_id, cause_id)
-     WHERE g.member_id = r.member_id AND g.benefit_id = r.benefit_id AND g.kind = 'status' AND g.status = 'granted'
+     SET status = 'revoked', revoked_at = $5, revoked_cause_id = r.cause_id
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS r(member_id, benefit_id, grant_key, cause_id)
+     WHERE g.member_id = r.member_id AND g.benefit_id = r.benefit_id
+       AND (r.grant_key IS NULL OR g.grant_key = r.grant_key)
+       AND g.status = 'granted' AND (g.expires_at IS NULL OR g.expires_at > $5) AND g.vip88_activation_id IS NULL
      RETURNING g.*`,
     [
       revocations.map((r) => r.memberId),
       revocations.map((r) => r.benefitId),
+      revocations.map((r) => r.grantKey),
       revocations.map((r) => r.causeId),
       now,
     ],
@@ -118,7 +130,8 @@ export async function listGrants(
      WHERE member_id = $1 AND ($2::bigint IS NULL OR id < $2)
        AND CASE $4::text
              WHEN 'granted' THEN status = 'granted' AND (expires_at IS NULL OR expires_at > $5)
-             WHEN 'expired' THEN status = 'expired' OR (status = 'granted' AND expires_at <= $5)
+             WHEN 'expired' THEN status = 'expired' OR (status = 'granted' AND expires_at <= $5 AND NOT ends_with_term)
+             WHEN 'revoked' THEN status = 'revoked' OR (status = 'granted' AND expires_at <= $5 AND ends_with_term)
              WHEN '' THEN true
              ELSE status = $4::text
            END
@@ -151,6 +164,7 @@ export async function markUsed(client: PoolClient, grantId: number, now: Date): 
 /**
  * Marks up to `limit` live grants whose validity ended as expired; returns them with the member's
  * current tier. SKIP LOCKED lets two instances sweep side by side without waiting on each other.
+ * Grants that end with an 88VIP term are left to the term-end job (they are revoked, not expired).
  */
 export async function expireDueGrants(
   client: PoolClient,
@@ -160,7 +174,7 @@ export async function expireDueGrants(
   const { rows } = await client.query<GrantRow & { member_tier: Tier | null }>(
     `WITH due AS (
        SELECT id FROM entitlement.grants
-       WHERE status = 'granted' AND expires_at IS NOT NULL AND expires_at <= $1
+       WHERE status = 'granted' AND expires_at IS NOT NULL AND expires_at <= $1 AND NOT ends_with_term
        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
      )
      UPDATE entitlement.grants g SET status = 'expired', expired_at = $1
@@ -169,4 +183,13 @@ export async function expireDueGrants(
     [now, limit],
   );
   return rows.sort((a, b) => a.id - b.id);
+}
+
+/** The grants of one 88VIP term (its bundle), in grant order. */
+export async function grantsOfTerm(pool: Pool, activationId: string): Promise<GrantRow[]> {
+  const { rows } = await pool.query<GrantRow>(
+    'SELECT * FROM entitlement.grants WHERE vip88_activation_id = $1 ORDER BY id',
+    [activationId],
+  );
+  return rows;
 }

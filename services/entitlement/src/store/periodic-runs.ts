@@ -46,9 +46,11 @@ export async function nextMemberPage(
 }
 
 /**
- * Grants the period's benefits to every member of the page whose current tier qualifies, in one
- * statement; (member, benefit, period) already granted (by the tier change that brought the member
- * in, or by an earlier run) is skipped by the unique key.
+ * Grants the period's benefits to every member of the page whose current tier qualifies, and its
+ * 88VIP-bundle benefits to every member of the page whose 88VIP term runs at `now` (keyed by period
+ * and term, ending with the term when it ends first), in one statement; a grant that exists (from
+ * the tier change or activation that brought the member in, or from an earlier run) is skipped by
+ * the unique key.
  */
 export async function issuePage(
   client: PoolClient,
@@ -59,13 +61,21 @@ export async function issuePage(
   const { rows } = await client.query<GrantRow>(
     `INSERT INTO entitlement.grants
        (member_id, benefit_id, kind, grant_key, period, status, tier, catalogue_version, cause, cause_id,
-        details, granted_at, expires_at)
+        details, granted_at, expires_at, vip88_activation_id, ends_with_term)
      SELECT m.member_id, b.benefit_id, 'periodic', $3, $3, 'granted', m.tier, $4, 'periodic-issue', $5,
-            '{}'::jsonb, $6, $7
+            '{}'::jsonb, $6, $7, NULL::uuid, false
      FROM entitlement.members m
      JOIN UNNEST($1::text[], $2::int[]) AS b(benefit_id, min_rank) ON m.tier_rank >= b.min_rank
      WHERE m.member_id = ANY($8::text[])
-     ORDER BY m.member_id, b.benefit_id
+     UNION ALL
+     SELECT m.member_id, v.benefit_id, 'periodic', $3 || '@term:' || a.id, $3, 'granted', m.tier, $4,
+            'periodic-issue', $5, '{}'::jsonb, $6, LEAST($7, a.expires_at), a.id, a.expires_at <= $7
+     FROM entitlement.members m
+     JOIN entitlement.vip88_activations a
+       ON a.member_id = m.member_id AND a.starts_at <= $6 AND a.expires_at > $6
+     CROSS JOIN UNNEST($9::text[]) AS v(benefit_id)
+     WHERE m.member_id = ANY($8::text[])
+     ORDER BY 1, 2
      ON CONFLICT DO NOTHING
      RETURNING *`,
     [
@@ -77,6 +87,7 @@ export async function issuePage(
       options.now,
       issue.period.end,
       memberIds,
+      issue.vip88Benefits,
     ],
   );
   return rows;

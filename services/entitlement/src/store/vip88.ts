@@ -1,5 +1,6 @@
 import type { Tier } from '@taobi/contracts';
 import type { Pool, PoolClient } from '@taobi/platform';
+import type { GrantRow } from './grants';
 
 export interface Vip88ActivationRow {
   id: string;
@@ -12,6 +13,8 @@ export interface Vip88ActivationRow {
   expires_at: Date;
   catalogue_version: string;
   created_at: Date;
+  /** When the term-end job closed the term; null while it runs or is due. */
+  term_ended_at: Date | null;
 }
 
 export async function findActivationByKey(
@@ -93,4 +96,39 @@ export async function overlappingActivation(
     [memberId, startsAt, expiresAt],
   );
   return rows[0];
+}
+
+/**
+ * Closes up to `limit` 88VIP terms that have ended and are not closed yet (all of them, or one
+ * member's): revokes every live grant that ends with each term and marks the terms closed, in the
+ * caller's transaction. Returns the terms closed and the grants revoked (with the member's tier).
+ * The job skips terms another instance holds (SKIP LOCKED); a member's own activation waits for them
+ * instead, so the new term's bundle never collides with an old term's live grants.
+ */
+export async function closeEndedTerms(
+  client: PoolClient,
+  now: Date,
+  options: { memberId?: string; limit: number },
+): Promise<{ terms: string[]; revoked: (GrantRow & { member_tier: Tier | null })[] }> {
+  const { rows: due } = await client.query<{ id: string }>(
+    `SELECT id FROM entitlement.vip88_activations
+     WHERE term_ended_at IS NULL AND expires_at <= $1 AND ($2::text IS NULL OR member_id = $2)
+     ORDER BY expires_at, id LIMIT $3
+     FOR UPDATE ${options.memberId ? '' : 'SKIP LOCKED'}`,
+    [now, options.memberId ?? null, options.limit],
+  );
+  const terms = due.map((row) => row.id);
+  if (terms.length === 0) return { terms, revoked: [] };
+  const { rows: revoked } = await client.query<GrantRow & { member_tier: Tier | null }>(
+    `UPDATE entitlement.grants g
+     SET status = 'revoked', revoked_at = $2, revoked_cause_id = 'vip88-term-end:' || g.vip88_activation_id
+     WHERE g.vip88_activation_id = ANY($1::uuid[]) AND g.status = 'granted' AND g.ends_with_term
+     RETURNING g.*, (SELECT m.tier FROM entitlement.members m WHERE m.member_id = g.member_id) AS member_tier`,
+    [terms, now],
+  );
+  await client.query(
+    'UPDATE entitlement.vip88_activations SET term_ended_at = $2 WHERE id = ANY($1::uuid[])',
+    [terms, now],
+  );
+  return { terms, revoked: revoked.sort((a, b) => a.id - b.id) };
 }

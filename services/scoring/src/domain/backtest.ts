@@ -9,6 +9,7 @@ import { isoTimeSchema, TIERS, type Tier, tierRank } from '@taobi/contracts';
 import { type FieldError, fieldErrorsFromZod } from '@taobi/platform';
 import {
   type ReplayEvent,
+  type ReplayOptions,
   type RuleSet,
   replayMember,
   replayMemberUnderTiers,
@@ -146,7 +147,7 @@ export function emptyTally(): BacktestTally {
  * How a member stands under the rule set in force and under the candidate. When the two differ in
  * their tiers only, the score is folded once and both tier policies read it.
  */
-export function memberComparison(baseline: RuleSet, candidate: RuleSet) {
+export function memberComparison(baseline: RuleSet, candidate: RuleSet, options: ReplayOptions) {
   const sameScore =
     JSON.stringify([baseline.score, baseline.evaluation]) ===
     JSON.stringify([candidate.score, candidate.evaluation]);
@@ -157,12 +158,12 @@ export function memberComparison(baseline: RuleSet, candidate: RuleSet) {
   ): { before: MemberStanding; after: MemberStanding } => {
     if (!sameScore) {
       return {
-        before: replayMember(baseline, memberId, events, horizon),
-        after: replayMember(candidate, memberId, events, horizon),
+        before: replayMember(baseline, memberId, events, horizon, options),
+        after: replayMember(candidate, memberId, events, horizon, options),
       };
     }
     const tiers = [baseline.tiers, candidate.tiers];
-    const outcome = replayMemberUnderTiers(baseline, tiers, memberId, events, horizon);
+    const outcome = replayMemberUnderTiers(baseline, tiers, memberId, events, horizon, options);
     return {
       before: { score: outcome.score, tier: outcome.tiers[0] as Tier },
       after: { score: outcome.score, tier: outcome.tiers[1] as Tier },

@@ -66,6 +66,8 @@ export interface ScoreChange {
   windowFrom: Month;
   expiring: { points: number; evaluationAt: Date };
   causeEventIds: readonly string[];
+  /** The refunds among the causes (consumption changes only). */
+  refundEventIds?: readonly string[];
 }
 
 /** The score-changed record of one change, parsed against its contract before it is enqueued. */
@@ -87,6 +89,7 @@ export function scoreChangedRecord(
     reason,
     // The contract bounds the list; the ledger (history endpoint) has every contribution.
     causeEventIds: change.causeEventIds.slice(0, 1000),
+    ...(change.refundEventIds ? { refundEventIds: change.refundEventIds.slice(0, 1000) } : {}),
     ruleVersion: rules.version,
     window: reportedWindow(change.windowFrom, now, rules.evaluation),
     expiringAtNextEvaluation: {

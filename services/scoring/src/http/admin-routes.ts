@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ScoringJobs } from '../jobs/scoring-jobs';
@@ -13,9 +13,9 @@ const evaluationBodySchema = z.object({ asOf: isoTimeSchema.optional() }).strict
  */
 export function registerAdminRoutes(
   app: FastifyInstance,
-  options: { adminKeys: readonly string[]; jobs: ScoringJobs; pool: Pool; now: () => Date },
+  options: { access: AccessControl; jobs: ScoringJobs; pool: Pool; now: () => Date },
 ): void {
-  const guard = requireKey(options.adminKeys);
+  const guard = options.access.require('admin');
 
   app.post('/v1/admin/evaluations', { onRequest: guard }, async (request) => {
     const parsed = evaluationBodySchema.safeParse(request.body ?? {});

@@ -1,5 +1,5 @@
 import type { Catalogue } from '@taobi/benefits';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -29,7 +29,7 @@ function summary(row: BacktestSummaryRow) {
 export function registerBacktestRoutes(
   app: FastifyInstance,
   options: {
-    adminKeys: readonly string[];
+    access: AccessControl;
     pool: Pool;
     jobs: BacktestJobs;
     now: () => Date;
@@ -37,9 +37,11 @@ export function registerBacktestRoutes(
     ruleSetInForce: (asOf: Date) => Promise<RuleSet>;
     /** The benefit catalogue in force: the baseline's, and the candidate's unless one is given. */
     catalogue: Catalogue;
+    /** Tier's refund clawback window (`CLAWBACK_DAYS`). */
+    clawbackDays: number;
   },
 ): void {
-  const guard = requireKey(options.adminKeys);
+  const guard = options.access.require('admin');
 
   app.post('/v1/admin/backtests', { onRequest: guard }, async (request, reply) => {
     const parsed = await parseBacktestRequest(request.body, {
@@ -50,6 +52,7 @@ export function registerBacktestRoutes(
     const row = await options.jobs.create({
       name: parsed.name,
       asOf: parsed.asOf,
+      clawbackDays: options.clawbackDays,
       baseline: { rules: await options.ruleSetInForce(parsed.asOf), catalogue: options.catalogue },
       candidate: { rules: parsed.candidate, catalogue: parsed.catalogue ?? options.catalogue },
     });

@@ -1,5 +1,5 @@
 import { memberIdSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Logger, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Logger, type Pool } from '@taobi/platform';
 import { emptyBreakdown, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import type { ScoreCache } from '../store/score-cache';
 import { readWindowState } from '../store/window-state';
 
 export interface ScoreRoutesOptions {
-  readKeys: readonly string[];
+  access: AccessControl;
   pool: Pool;
   cache: ScoreCache;
   rules: RuleSet;
@@ -42,7 +42,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
  */
 export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): void {
   const log = options.logger.child({ component: 'score-api' });
-  const guard = requireKey(options.readKeys);
+  const guard = options.access.require('read');
 
   async function readScore(memberId: string): Promise<{ view: ScoreView; source: string }> {
     const now = options.now();

@@ -21,6 +21,8 @@ import {
 export interface BacktestInput {
   name: string;
   asOf: Date;
+  /** The tier service's `CLAWBACK_DAYS`, the same for both sides. */
+  clawbackDays: number;
   baseline: { rules: RuleSet; catalogue: Catalogue };
   candidate: { rules: RuleSet; catalogue: Catalogue };
 }
@@ -97,7 +99,9 @@ export function createBacktestJobs(options: {
     const counted = row.total === null ? countLedgerMembers(pool, view) : Promise.resolve(row.total);
     counted.catch(() => undefined);
     const report = () => backtestReport(tally, sides.baseline, sides.candidate);
-    const compare = memberComparison(sides.baseline.rules, sides.candidate.rules);
+    const compare = memberComparison(sides.baseline.rules, sides.candidate.rules, {
+      clawbackDays: row.clawback_days,
+    });
     log.info({ ...context, resumedAfter: row.cursor, done: row.done }, 'backtest running');
     // The next page is read while this one is folded: Postgres and the fold overlap. (A read left
     // behind by an error is awaited by no one: its rejection is caught here.)
@@ -179,6 +183,7 @@ export function createBacktestJobs(options: {
           name: input.name,
           asOf: input.asOf,
           horizon,
+          clawbackDays: input.clawbackDays,
           baselineRules: input.baseline.rules,
           candidateRules: input.candidate.rules,
           baselineCatalogue: input.baseline.catalogue,

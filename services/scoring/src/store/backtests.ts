@@ -13,6 +13,7 @@ export interface BacktestRow {
   status: 'running' | 'completed' | 'failed';
   as_of: Date;
   horizon: Date;
+  clawback_days: number;
   snapshot_at: Date;
   baseline_rules: unknown;
   candidate_rules: unknown;
@@ -34,6 +35,7 @@ export interface NewBacktest {
   name: string;
   asOf: Date;
   horizon: Date;
+  clawbackDays: number;
   baselineRules: unknown;
   candidateRules: unknown;
   baselineCatalogue: unknown;
@@ -50,9 +52,9 @@ export interface Lease {
 
 export async function insertBacktest(pool: Pool, input: NewBacktest, lease: Lease): Promise<BacktestRow> {
   const { rows } = await pool.query<BacktestRow>(
-    `INSERT INTO scoring.backtests (id, name, status, as_of, horizon, baseline_rules, candidate_rules,
-       baseline_catalogue, candidate_catalogue, tally, report, lease_owner, lease_until)
-     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')
+    `INSERT INTO scoring.backtests (id, name, status, as_of, horizon, clawback_days, baseline_rules,
+       candidate_rules, baseline_catalogue, candidate_catalogue, tally, report, lease_owner, lease_until)
+     VALUES ($1, $2, 'running', $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')
      RETURNING *`,
     [
       input.id,
@@ -67,6 +69,7 @@ export async function insertBacktest(pool: Pool, input: NewBacktest, lease: Leas
       JSON.stringify(input.report),
       lease.owner,
       lease.leaseMs,
+      input.clawbackDays,
     ],
   );
   return rows[0] as BacktestRow;

@@ -172,12 +172,15 @@ export async function foldBatch(
   await updateMembers(client, updates, now);
 
   const causes = new Map<string, string[]>();
+  const refundCauses = new Map<string, string[]>();
   const insertedIds = new Set(inserted);
   for (const event of events) {
     if (!insertedIds.has(event.eventId)) continue;
-    const list = causes.get(event.memberId) ?? [];
-    list.push(event.eventId);
-    causes.set(event.memberId, list);
+    for (const map of event.kind === 'refunded' ? [causes, refundCauses] : [causes]) {
+      const list = map.get(event.memberId) ?? [];
+      list.push(event.eventId);
+      map.set(event.memberId, list);
+    }
   }
   const records = updates.map((u, i) =>
     scoreChangedRecord(
@@ -186,6 +189,7 @@ export async function foldBatch(
         previousScore: changed[i]?.previousScore ?? 0,
         expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
         causeEventIds: causes.get(u.memberId) ?? [],
+        refundEventIds: refundCauses.get(u.memberId) ?? [],
       },
       'consumption',
       now,

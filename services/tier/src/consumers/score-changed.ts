@@ -16,6 +16,8 @@ export interface ScoreChangedHandlerDeps {
   logger: Logger;
   /** Tells the outbox relay there is something to publish. */
   wakeRelay: () => void;
+  /** How long after an upgrade a refund takes it back at once (0: never; see applyScoreUpdate). */
+  clawbackDays: number;
 }
 
 /**
@@ -46,7 +48,13 @@ export function createScoreChangedHandler(deps: ScoreChangedHandlerDeps) {
           },
           revision: 0,
         };
-        const result = applyScoreUpdate(current.state, value, deps.ruleSet.tiers, marks.started);
+        const result = applyScoreUpdate(
+          current.state,
+          value,
+          deps.ruleSet.tiers,
+          marks.started,
+          deps.clawbackDays,
+        );
         if (!result.applied) {
           stale += 1;
           log.debug(

@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -18,9 +18,9 @@ const evaluationParams = z.object({ asOf: isoTimeSchema });
  */
 export function registerAdminRoutes(
   app: FastifyInstance,
-  deps: { adminKeys: readonly string[]; evaluator: Evaluator; pool: Pool; ruleSet: RuleSet; now: () => Date },
+  deps: { access: AccessControl; evaluator: Evaluator; pool: Pool; ruleSet: RuleSet; now: () => Date },
 ): void {
-  const onRequest = requireKey(deps.adminKeys);
+  const onRequest = deps.access.require('admin');
 
   app.post('/v1/admin/evaluations', { onRequest }, async (request) => {
     const body = startBody.safeParse(request.body ?? {});

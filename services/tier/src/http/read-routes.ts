@@ -1,5 +1,5 @@
 import { memberIdSchema, TIERS } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, type Pool, requireKey } from '@taobi/platform';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet, tierTable, unseenMember } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ const memberParams = z.object({ id: memberIdSchema });
 export function registerReadRoutes(
   app: FastifyInstance,
   deps: {
-    readKeys: readonly string[];
+    access: AccessControl;
     ruleSet: RuleSet;
     readModel: TierReadModel;
     pool: Pool;
@@ -26,7 +26,7 @@ export function registerReadRoutes(
   },
 ): void {
   const { ruleSet } = deps;
-  const onRequest = requireKey(deps.readKeys);
+  const onRequest = deps.access.require('read');
 
   app.get('/v1/tiers', { onRequest }, async () => ({
     ruleVersion: ruleSet.version,

@@ -18,11 +18,12 @@ interface MemberRow {
   expiring_at: Date | null;
   downgrade_pending: boolean;
   last_evaluation_as_of: Date | null;
+  upgraded_at: Date | null;
   revision: number;
 }
 
 const COLUMNS = `member_id, tier, since, score, score_version, expiring_points, expiring_at,
-  downgrade_pending, last_evaluation_as_of, revision`;
+  downgrade_pending, last_evaluation_as_of, revision, upgraded_at`;
 
 function fromRow(row: MemberRow): StoredMember {
   return {
@@ -39,6 +40,7 @@ function fromRow(row: MemberRow): StoredMember {
           : null,
       downgradePending: row.downgrade_pending,
       lastEvaluationAsOf: row.last_evaluation_as_of?.toISOString() ?? null,
+      upgradedAt: row.upgraded_at?.toISOString() ?? null,
     },
   };
 }
@@ -79,13 +81,13 @@ export async function saveMembers(client: PoolClient, members: readonly StoredMe
   await client.query(
     `INSERT INTO tier.members (${COLUMNS}, updated_at)
      SELECT *, now() FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[],
-       $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::bigint[])
+       $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::bigint[], $11::timestamptz[])
      ON CONFLICT (member_id) DO UPDATE SET
        tier = EXCLUDED.tier, since = EXCLUDED.since, score = EXCLUDED.score,
        score_version = EXCLUDED.score_version, expiring_points = EXCLUDED.expiring_points,
        expiring_at = EXCLUDED.expiring_at, downgrade_pending = EXCLUDED.downgrade_pending,
        last_evaluation_as_of = EXCLUDED.last_evaluation_as_of, revision = EXCLUDED.revision,
-       updated_at = EXCLUDED.updated_at`,
+       upgraded_at = EXCLUDED.upgraded_at, updated_at = EXCLUDED.updated_at`,
     [
       column((m) => m.memberId),
       column((m) => m.tier),
@@ -97,6 +99,7 @@ export async function saveMembers(client: PoolClient, members: readonly StoredMe
       column((m) => m.downgradePending),
       column((m) => m.lastEvaluationAsOf),
       members.map((m) => m.revision),
+      column((m) => m.upgradedAt),
     ],
   );
 }

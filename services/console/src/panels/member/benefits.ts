@@ -12,7 +12,7 @@ function grantsTable(label: string, key: string, grants: Entitlement[], when: (g
 <thead><tr><th scope="col">Benefit</th><th scope="col">Kind</th><th scope="col">Tier</th><th scope="col">Granted</th><th scope="col">Status</th></tr></thead>
 <tbody>${grants.map(
       (g) => html`<tr>
-<td>${g.name ?? g.benefitId}${g.period ? html`<span class="muted"> · ${g.period}</span>` : ''}</td>
+<td>${g.name ?? g.benefitId}${g.vip88ActivationId ? html` <span class="pill pill-vip88" data-field="vip88-bundle">88VIP</span>` : ''}${g.period ? html`<span class="muted"> · ${g.period}</span>` : ''}</td>
 <td>${g.kind}</td>
 <td>${tierName(g.tier)}</td>
 <td>${formatDate(g.grantedAt)}</td>
@@ -22,7 +22,10 @@ function grantsTable(label: string, key: string, grants: Entitlement[], when: (g
   );
 }
 
-/** Benefits held, revoked, and used or expired (entitlement service), newest first. */
+/**
+ * Benefits held, revoked, and used or expired (entitlement service), newest first; those of an 88VIP
+ * term's bundle are marked.
+ */
 export function benefitsPanel(result: ApiResult<EntitlementsAnswer>): SafeHtml {
   if (!result.ok)
     return card({ id: 'benefits', title: 'Benefits', wide: true, body: failureNotice(result, 'Benefits') });

@@ -1,22 +1,34 @@
 import type { ApiResult } from '../../upstream/api';
-import type { Vip88Answer } from '../../upstream/types';
+import type { Entitlement, Vip88Answer } from '../../upstream/types';
 import { card, failureNotice } from '../../views/components';
 import { formatDate, formatMoney } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
-/** 88VIP: the price the member qualifies for now and any running term (entitlement service). */
+/** The running term's bundle: each benefit the term granted, with its state. */
+function bundleList(bundle: readonly Entitlement[]): SafeHtml {
+  if (bundle.length === 0)
+    return html`<p class="muted" data-list="vip88-bundle">The term's bundle is empty.</p>`;
+  return html`<h3>88VIP bundle</h3>
+<ul class="list" data-list="vip88-bundle">${bundle.map(
+    (g) =>
+      html`<li data-benefit="${g.benefitId}">${g.name ?? g.benefitId} <span class="pill pill-${g.status}">${g.status}</span><br><span class="muted">${g.kind}${g.period ? ` · ${g.period}` : ''}${g.expiresAt ? ` · until ${formatDate(g.expiresAt)}` : ''}</span></li>`,
+  )}</ul>`;
+}
+
+/** 88VIP: the price the member qualifies for now, any running term and its bundle (entitlement service). */
 export function vip88Panel(result: ApiResult<Vip88Answer>): SafeHtml {
   if (!result.ok) return card({ id: 'vip88', title: '88VIP', body: failureNotice(result, '88VIP') });
   const vip = result.data;
+  const running = vip.active && vip.activation;
   return card({
     id: 'vip88',
     title: '88VIP',
     body: html`<p class="figure"><span class="figure-value" data-field="vip88-price">${formatMoney(vip.price)}</span> <span class="figure-unit">a year</span></p>
 <p>${vip.eligibleForNominalPrice ? html`<span class="pill pill-granted">nominal price</span> Platinum and above activate 88VIP at the nominal fee.` : html`<span class="pill">full price</span> The nominal fee needs Platinum.`}</p>
 <p data-field="vip88-state">${
-      vip.active && vip.activation
-        ? html`<strong>Active</strong> since ${formatDate(vip.activation.startsAt)}, until ${formatDate(vip.activation.expiresAt)} (paid ${formatMoney(vip.activation.price)}).`
+      running
+        ? html`<strong>Active</strong> since ${formatDate(running.startsAt)}, until ${formatDate(running.expiresAt)} (paid ${formatMoney(running.price)}).`
         : 'Not active.'
-    }</p>`,
+    }</p>${running && vip.bundle ? bundleList(vip.bundle) : ''}`,
   });
 }

@@ -26,8 +26,8 @@ ${csrfField(csrfToken)}
 </form>
 <form class="job" method="post" action="/jobs/periodic-grants" hx-post="/jobs/periodic-grants" hx-target="#job-result" hx-swap="innerHTML">
 ${csrfField(csrfToken)}
-<label for="grants-period">Periodic grants for <span class="muted">(e.g. 2026-W49 or 2026-12; empty: the current periods)</span></label>
-<div class="search-row"><input id="grants-period" name="period" type="text" pattern="\\d{4}-(W\\d{2}|\\d{2})" autocomplete="off"><button type="submit" class="button" data-action="periodic-grants">Issue periodic grants</button></div>
+<label for="grants-period">Periodic grants for <span class="muted">(a day 2026-12-07, a week 2026-W49 or a month 2026-12; empty: the current periods)</span></label>
+<div class="search-row"><input id="grants-period" name="period" type="text" pattern="\\d{4}-(W\\d{2}|\\d{2}(-\\d{2})?)" autocomplete="off"><button type="submit" class="button" data-action="periodic-grants">Issue periodic grants</button></div>
 </form>
 <div id="job-result" role="status" aria-live="polite"></div>`,
   });
