@@ -24,6 +24,9 @@ export class TestStack {
     readonly urlEnv: Record<string, string>,
     readonly topics: TopicNames,
     readonly topicPrefix: string,
+    /** The stack's database and Redis key prefix, for tests that check stored state. */
+    readonly databaseUrl: string,
+    readonly redisPrefix: string,
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
@@ -63,7 +66,7 @@ export class TestStack {
       };
       running.set(info.name, { info, port, env, process: ServiceProcess.start(info.main, env) });
     }
-    const stack = new TestStack(running, urls, topics, prefix, database.drop);
+    const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
       await Promise.all([...running.keys()].map((name) => stack.waitUntilReady(name)));
     } catch (error) {

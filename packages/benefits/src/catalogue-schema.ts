@@ -97,6 +97,11 @@ const base = {
   name: text,
   description: z.string().max(500),
   audience: audienceSchema,
+  /**
+   * What one grant costs the programme, in fen (optional). A backtest's liability is the holders
+   * times it; without it a coupon counts at its face value (`amountOffFen`), anything else uncosted.
+   */
+  unitCostFen: z.number().int().nonnegative().max(100_000_000).optional(),
 };
 
 /**

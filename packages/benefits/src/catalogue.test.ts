@@ -1,5 +1,12 @@
 import { TIERS } from '@taobi/contracts';
-import { benefitsAt, DEFAULT_CATALOGUE, vip88Bundle, welcomeGift } from './catalogue';
+import {
+  benefitsAt,
+  benefitUnitCost,
+  DEFAULT_CATALOGUE,
+  holdersByBenefit,
+  vip88Bundle,
+  welcomeGift,
+} from './catalogue';
 import { CatalogueError, minTierOf, parseCatalogue } from './catalogue-schema';
 import data from './data/catalogue-2026.2.json';
 
@@ -109,5 +116,33 @@ describe('the benefit catalogue', () => {
     const bad = clone();
     spoil(bad);
     expect(() => parseCatalogue(bad)).toThrow(CatalogueError);
+  });
+
+  it('when members are counted by tier, then each benefit is held by the members of its tier and above, and 88VIP from Platinum', () => {
+    const tiers = { BRONZE: 100, SILVER: 50, GOLD: 20, PLATINUM: 8, DIAMOND: 3, BLACK_DIAMOND: 1 };
+    const { vip88Eligible, benefits } = holdersByBenefit(DEFAULT_CATALOGUE, tiers);
+    expect(vip88Eligible).toBe(12);
+    expect(benefits['flash-sale-weekly-coupon']).toBe(182);
+    expect(benefits['free-return-shipping']).toBe(82);
+    expect(benefits['fliggy-monthly-travel-coupon']).toBe(12);
+    expect(benefits['concierge-customer-service']).toBe(1);
+    expect(Object.keys(benefits)).toEqual(DEFAULT_CATALOGUE.benefits.map((b) => b.id));
+  });
+
+  it('when a benefit states a unit cost, then that is its cost; a coupon without one costs its face value; others are uncosted', () => {
+    const catalogue = clone();
+    const lounge = catalogue.benefits.find((b) => b.id === 'airport-lounge-monthly-pass') as Record<
+      string,
+      unknown
+    >;
+    lounge.unitCostFen = 12_000;
+    const parsed = parseCatalogue(catalogue);
+    const cost = (id: string) => benefitUnitCost(parsed.benefits.find((b) => b.id === id) as never);
+    expect(cost('airport-lounge-monthly-pass')).toBe(12_000);
+    // The catalogue's 10 CNY off Tmall coupon.
+    expect(cost('tmall-monthly-coupon')).toBe(1000);
+    expect(cost('free-return-shipping')).toBeUndefined();
+    lounge.unitCostFen = -1;
+    expect(() => parseCatalogue(catalogue)).toThrow(/benefits\.\d+\.unitCostFen/);
   });
 });

@@ -8,6 +8,7 @@ import { consumerGroups } from '@taobi/contracts';
 import { loadDataFile } from '@taobi/platform';
 import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, rebuild, refillRedis } from './commands/admin';
+import { backtest } from './commands/backtest';
 import { demo } from './commands/demo';
 import { replayFromLog } from './commands/replay';
 import { runSimulation } from './commands/simulate';
@@ -35,6 +36,10 @@ const USAGE = `usage: pnpm taobi <command> [options]
   rebuild                        recompute every score from the scoring ledger (rule set in force;
                                  what \`replay\` without options did before)
   refill-redis                   rewrite the scoring read model in Redis from Postgres
+  backtest --rules FILE          replay the whole ledger under a candidate rule set (a whole one, or
+       [--catalogue FILE]        a part merged over the one in force) beside the one in force, and
+       [--as-of T] [--name N]    compare: tiers, moves, 88VIP eligibility, benefit liability; fails
+                                 after --stall-seconds without progress
   periodic-grants [--period P]   issue periodic benefits now (e.g. 2026-11-23, 2026-W48, 2026-11)
   demo [--members N] [--seed S]  a simulated year for N members (default 3000), the monthly
        [--stall-seconds N]       evaluation, and a report read back through the APIs and topics;
@@ -78,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
       'stall-seconds': { type: 'string' },
       member: { type: 'string' },
       all: { type: 'boolean' },
+      rules: { type: 'string' },
+      catalogue: { type: 'string' },
+      name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -132,6 +140,16 @@ async function main(argv: string[]): Promise<number> {
       return rebuild(endpoints);
     case 'refill-redis':
       return refillRedis(endpoints);
+    case 'backtest':
+      if (!values.rules)
+        throw new Error('usage: taobi backtest --rules candidate.json [--catalogue c.json] [--as-of T]');
+      return backtest(endpoints, {
+        rules: values.rules,
+        catalogue: values.catalogue,
+        asOf: values['as-of'],
+        name: values.name,
+        stallMs,
+      });
     case 'periodic-grants':
       return periodicGrants(endpoints, values.period);
     case 'demo': {

@@ -23,6 +23,37 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
+/** Rows under a header, the first column left-aligned and the others right-aligned (numbers). */
+export function columns(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  return all
+    .map(
+      (row) =>
+        `   ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')}`,
+    )
+    .join('\n')
+    .replace(/ +$/gm, '');
+}
+
+/** `[██████░░░░]  45%  9,000 / 20,000 members` */
+export function progressBar(done: number, total: number, unit: string, width = 30): string {
+  const share = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(share * width);
+  const count = (n: number) => n.toLocaleString('en-US');
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%  ${count(done)} / ${count(total)} ${unit}`;
+}
+
+/** A number with its sign and thousands separators: `+1,204`, `-38`, `0`. */
+export function signed(n: number, format: (n: number) => string = (v) => v.toLocaleString('en-US')): string {
+  return n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : format(0);
+}
+
+/** Fen as CNY: `1,234.50`. */
+export function yuan(fen: number): string {
+  return (fen / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
 /** Runs `fn` over items with at most `limit` in flight. */
 export async function mapLimit<T, R>(
   items: readonly T[],

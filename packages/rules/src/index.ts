@@ -1,4 +1,5 @@
 export * from './calendar';
+export * from './member-replay';
 export * from './rule-registry';
 export * from './rule-set';
 export * from './score';

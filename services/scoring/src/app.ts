@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_CATALOGUE, parseCatalogue } from '@taobi/benefits';
 import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
@@ -35,8 +36,10 @@ import type { ScoringConfig } from './config';
 import { createConsumptionConsumer } from './consumers/consumption';
 import { fromScoreChanged } from './domain/score-view';
 import { registerAdminRoutes } from './http/admin-routes';
+import { registerBacktestRoutes } from './http/backtest-routes';
 import { registerRuleRoutes } from './http/rule-routes';
 import { registerScoreRoutes } from './http/score-routes';
+import { createBacktestJobs } from './jobs/backtests';
 import { createScoringJobs } from './jobs/scoring-jobs';
 import type { FoldResult } from './store/ledger';
 import { openRuleRegistry, type RuleRegistry } from './store/rule-sets';
@@ -52,6 +55,8 @@ export interface ScoringDependencies {
    * seeds the registry (or is registered in force from now) like the file.
    */
   rules?: RuleSet;
+  /** Runs after each page of a backtest is saved (tests hold a backtest mid-way with it). */
+  afterBacktestPage?: (id: string, done: number) => Promise<void>;
 }
 
 /**
@@ -130,6 +135,28 @@ export function buildScoringService(
   registerScoreRoutes(app, { access, pool, cache, registry: openedRegistry, now, logger });
   registerRuleRoutes(app, { access, pool, registry: openedRegistry, now });
   registerAdminRoutes(app, { access, jobs, pool, now });
+  const backtests = createBacktestJobs({
+    pool,
+    logger,
+    pageSize: config.BACKTEST_PAGE_SIZE,
+    leaseMs: config.BACKTEST_LEASE_MS,
+    afterPage: dependencies.afterBacktestPage,
+  });
+  registerBacktestRoutes(app, {
+    access,
+    pool,
+    jobs: backtests,
+    now,
+    // The one place a backtest learns the rule set in force: the registry's at its asOf.
+    ruleSetInForce: (asOf) => openedRegistry().current(pool, asOf),
+    catalogue: loadDataFile(
+      'BENEFIT_CATALOGUE_FILE',
+      config.BENEFIT_CATALOGUE_FILE,
+      parseCatalogue,
+      DEFAULT_CATALOGUE,
+    ),
+    clawbackDays: config.CLAWBACK_DAYS,
+  });
 
   let stopping = false;
   let commits = 0;
@@ -177,6 +204,7 @@ export function buildScoringService(
     async start() {
       await prepare();
       await producer.get();
+      backtests.start();
       relay = createOutboxRelay({
         pool,
         schema: 'scoring',
@@ -229,6 +257,7 @@ export function buildScoringService(
     async stop() {
       stopping = true;
       await closeInOrder(logger, [
+        ['backtests', () => backtests.stop()],
         ['consumer', async () => consumer?.stop()],
         ['schedule', async () => schedule?.stop()],
         ['outbox relay', async () => relay?.stop()],

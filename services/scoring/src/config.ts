@@ -35,6 +35,17 @@ export const scoringConfigSchema = baseConfigSchema
      */
     EVALUATION_DAY_OF_MONTH: z.coerce.number().int().min(1).max(28).optional(),
     EVALUATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    /**
+     * Orders a backtest reads per page (rounded up to whole members): one read-only transaction,
+     * folded while the next page is read, then its progress is saved.
+     */
+    BACKTEST_PAGE_SIZE: z.coerce.number().int().min(1).max(100_000).default(10_000),
+    /** How long an instance holds a backtest without saving progress before another one resumes it. */
+    BACKTEST_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+    /** Tier's `CLAWBACK_DAYS` (give scoring the same): a backtest replays the refund clawback with it. */
+    CLAWBACK_DAYS: z.coerce.number().int().min(0).max(366).default(30),
+    /** The benefit catalogue in force (entitlement's): a backtest's baseline for holders and liability. */
+    BENEFIT_CATALOGUE_FILE: z.string().min(1).optional(),
     /** A consumption event dated further ahead of the clock than this goes to the DLQ. */
     MAX_FUTURE_SKEW_MS: z.coerce
       .number()

@@ -176,3 +176,14 @@ export async function waitForOutboxPublished(stage: Stage, timeoutMs = 30_000): 
     { timeoutMs, description: 'the outbox to be published' },
   );
 }
+
+/** Produces `events` and waits until scoring has folded them, committed its offsets and published. */
+export async function produceAndFold(stage: Stage, events: readonly ConsumptionEvent[]): Promise<void> {
+  await produce(stage, events);
+  await waitForLedger(
+    stage,
+    events.map((e) => e.eventId),
+  );
+  await waitForDrained(stage);
+  await waitForOutboxPublished(stage);
+}

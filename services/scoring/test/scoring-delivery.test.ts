@@ -4,6 +4,7 @@ import {
   createStage,
   order,
   produce,
+  produceAndFold,
   READ,
   refund,
   type Stage,
@@ -109,13 +110,7 @@ describe('delivery: nothing counted twice', () => {
         const placed = order({ memberId, amount: 30_000 * (i + 1) });
         return [placed, order({ memberId, source: 'mobility', amount: 3_000 }), refund(placed, 10_000)];
       });
-      await produce(stage, events);
-      await waitForLedger(
-        stage,
-        events.map((e) => e.eventId),
-      );
-      await waitForDrained(stage);
-      await waitForOutboxPublished(stage);
+      await produceAndFold(stage, events);
       const before = await stage.db.query(
         'SELECT member_id, version, score FROM scoring.members ORDER BY member_id',
       );

@@ -5,11 +5,11 @@ import {
   createStage,
   order,
   produce,
+  produceAndFold,
   READ,
   type Stage,
   scoreRecordsOf,
   startScoring,
-  waitForDrained,
   waitForLedger,
   waitForOutboxPublished,
 } from './harness';
@@ -56,13 +56,7 @@ describe('the monthly evaluation', () => {
       order({ memberId: member, source: 'food', amount: 5_000, occurredAt: '2026-11-20T12:00:00+08:00' }),
       order({ memberId: recent, amount: 40_000, occurredAt: '2026-11-20T12:00:00+08:00' }),
     ];
-    await produce(stage, events);
-    await waitForLedger(
-      stage,
-      events.map((e) => e.eventId),
-    );
-    await waitForDrained(stage);
-    await waitForOutboxPublished(stage);
+    await produceAndFold(stage, events);
     // 2,000 CNY physical: 50 + 1; an 800 CNY hotel: 10 + 2; a 50 CNY meal: 1 + 1.
     const before = await score(member);
     expect(before).toMatchObject({ score: 365, window: { from: '2025-12', to: '2026-11' } });

@@ -5,13 +5,11 @@ import {
   ADMIN,
   createStage,
   order,
-  produce,
+  produceAndFold,
   READ,
   type Stage,
   scoreRecordsOf,
   startScoring,
-  waitForDrained,
-  waitForLedger,
   waitForOutboxPublished,
 } from './harness';
 
@@ -41,13 +39,7 @@ describe('the Redis read model, rebuild and the APIs', () => {
       order({ memberId, amount: 25_000 * (i + 1) }),
       order({ memberId, source: 'food', category: 'grocery', amount: 12_000 }),
     ]);
-    await produce(stage, events);
-    await waitForLedger(
-      stage,
-      events.map((e) => e.eventId),
-    );
-    await waitForDrained(stage);
-    await waitForOutboxPublished(stage);
+    await produceAndFold(stage, events);
   });
 
   afterAll(async () => {

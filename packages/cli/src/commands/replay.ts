@@ -4,9 +4,9 @@ import { createKafka, createLogger, partitionForKey } from '@taobi/platform';
 import { parseRuleSet, type RuleSetVersion, withValidity } from '@taobi/rules';
 import { callApi, type Endpoints } from '../endpoints';
 import {
+  checkMemberAgainstLog,
   type ReplayInput,
   type ReplayResult,
-  replayMember,
   type StoredDecision,
   type StoredScoreVersion,
   type TierEvaluation,
@@ -155,7 +155,7 @@ async function replayOne(
   logStart: Date | null,
 ): Promise<ReplayResult> {
   const member = await memberFacts(endpoints, memberId);
-  return replayMember({
+  return checkMemberAgainstLog({
     memberId,
     registry: facts.registry,
     log,

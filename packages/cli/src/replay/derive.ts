@@ -175,7 +175,7 @@ function describeDecision(d: TierDecision): string {
 }
 
 /** Replays one member and compares (see the module comment). */
-export function replayMember(input: ReplayInput): ReplayResult {
+export function checkMemberAgainstLog(input: ReplayInput): ReplayResult {
   const differences: string[] = [];
   const skipped: string[] = [];
   const byName = new Map(input.registry.map((v) => [v.ruleSet.version, v.ruleSet]));

@@ -1,0 +1,73 @@
+import type { Catalogue } from '@taobi/benefits';
+import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import type { RuleSet } from '@taobi/rules';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseBacktestRequest } from '../domain/backtest';
+import type { BacktestJobs } from '../jobs/backtests';
+import { type BacktestSummaryRow, listBacktests, readBacktest } from '../store/backtests';
+
+const paramsSchema = z.object({ id: z.uuid() });
+
+function summary(row: BacktestSummaryRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    progress: { done: row.done, total: row.total ?? 0 },
+    asOf: row.as_of.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null,
+    ...(row.status === 'failed' ? { error: row.error } : {}),
+  };
+}
+
+/**
+ * Backtests (admin key): `POST /v1/admin/backtests` validates the candidate against the rule set in
+ * force and starts the job (202); the GETs read its progress and comparison (partial while it runs).
+ */
+export function registerBacktestRoutes(
+  app: FastifyInstance,
+  options: {
+    access: AccessControl;
+    pool: Pool;
+    jobs: BacktestJobs;
+    now: () => Date;
+    /** The rule set in force at an instant: a backtest's baseline. */
+    ruleSetInForce: (asOf: Date) => Promise<RuleSet>;
+    /** The benefit catalogue in force: the baseline's, and the candidate's unless one is given. */
+    catalogue: Catalogue;
+    /** Tier's refund clawback window (`CLAWBACK_DAYS`). */
+    clawbackDays: number;
+  },
+): void {
+  const guard = options.access.require('admin');
+
+  app.post('/v1/admin/backtests', { onRequest: guard }, async (request, reply) => {
+    const parsed = await parseBacktestRequest(request.body, {
+      now: options.now(),
+      inForce: options.ruleSetInForce,
+    });
+    if (Array.isArray(parsed)) throw Errors.validation(parsed);
+    const row = await options.jobs.create({
+      name: parsed.name,
+      asOf: parsed.asOf,
+      clawbackDays: options.clawbackDays,
+      baseline: { rules: await options.ruleSetInForce(parsed.asOf), catalogue: options.catalogue },
+      candidate: { rules: parsed.candidate, catalogue: parsed.catalogue ?? options.catalogue },
+    });
+    return reply.code(202).send({ id: row.id, status: row.status });
+  });
+
+  app.get('/v1/admin/backtests', { onRequest: guard }, async () => ({
+    backtests: (await listBacktests(options.pool, 100)).map(summary),
+  }));
+
+  app.get('/v1/admin/backtests/:id', { onRequest: guard }, async (request) => {
+    const params = paramsSchema.safeParse(request.params);
+    if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
+    const row = await readBacktest(options.pool, params.data.id);
+    if (!row) throw Errors.notFound(`no backtest ${params.data.id}`);
+    return { ...summary(row), ...row.report };
+  });
+}

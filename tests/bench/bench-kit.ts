@@ -1,0 +1,241 @@
+/**
+ * What the scoring and backtest benchmarks share: a deterministic backlog, a scratch Kafka prefix,
+ * database and Redis prefix (removed at the end), and the live fold, timed: the real scoring
+ * service draining the backlog until its committed offsets reach the end of every partition.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ConsumptionEvent,
+  consumptionEventId,
+  type Source,
+  topicNames,
+  topicSpecs,
+} from '@taobi/contracts';
+import {
+  connectProducer,
+  createKafka,
+  createLogger,
+  createRedis,
+  ensureDatabase,
+  ensureTopics,
+  type Kafka,
+  type Logger,
+  loadConfig,
+  publish,
+  type Service,
+} from '@taobi/platform';
+import pg from 'pg';
+import { buildScoringService } from '../../services/scoring/src/app';
+import { type ScoringConfig, scoringConfigSchema } from '../../services/scoring/src/config';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/taobi';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const logger: Logger = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
+
+export function say(line: string): void {
+  process.stdout.write(`[bench] ${line}\n`);
+}
+
+/** A deterministic pseudo-random backlog (so two runs fold the same events). */
+export function backlog(count: number, members: number): ConsumptionEvent[] {
+  let state = 12345;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const now = Date.now();
+  const events: ConsumptionEvent[] = [];
+  const orders: ConsumptionEvent[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const memberId = `bench-m-${Math.floor(random() ** 1.5 * members)}`;
+    // A backlog is recent activity: the last 30 days.
+    const occurredAt = new Date(now - Math.floor(random() * 30 * 86_400_000)).toISOString();
+    const receivedAt = new Date(now).toISOString();
+    const roll = random();
+    if (roll < 0.05 && orders.length > 0) {
+      const of = orders[Math.floor(random() * orders.length)] as ConsumptionEvent;
+      const refundId = `bench-r-${i}`;
+      events.push({
+        eventId: consumptionEventId(of.source, 'refunded', refundId),
+        schemaVersion: 1,
+        kind: 'refunded',
+        source: of.source,
+        memberId: of.memberId,
+        orderId: of.orderId,
+        refundId,
+        amount: Math.max(1, Math.floor(of.amount * random())),
+        currency: 'CNY',
+        occurredAt: of.occurredAt,
+        receivedAt,
+      });
+      continue;
+    }
+    const [source, channel, category, median]: [Source, string, string, number] =
+      roll < 0.5
+        ? ['ecommerce', 'tmall', random() < 0.9 ? 'physical' : 'virtual', 8_000]
+        : roll < 0.78
+          ? ['food', 'eleme', 'meal', 3_500]
+          : roll < 0.95
+            ? ['mobility', 'ride-hailing', 'ride', 2_800]
+            : ['travel', 'fliggy', random() < 0.5 ? 'flight' : 'hotel', 60_000];
+    const orderId = `bench-o-${i}`;
+    const event = {
+      eventId: consumptionEventId(source, 'completed', orderId),
+      schemaVersion: 1,
+      kind: 'completed',
+      source,
+      channel,
+      category,
+      memberId,
+      orderId,
+      amount: Math.max(100, Math.round(median * Math.exp(random() * 2 - 1))),
+      currency: 'CNY',
+      occurredAt,
+      receivedAt,
+    } as ConsumptionEvent;
+    events.push(event);
+    orders.push(event);
+  }
+  return events;
+}
+
+export async function fill(kafka: Kafka, topic: string, events: ConsumptionEvent[]): Promise<void> {
+  const producer = await connectProducer(kafka);
+  try {
+    for (let i = 0; i < events.length; i += 5_000) {
+      await publish(
+        producer,
+        events.slice(i, i + 5_000).map((value) => ({ topic, key: value.memberId, value })),
+      );
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export async function committedToEnd(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.every((end) => (at.get(end.partition) ?? -1n) >= BigInt(end.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Topics under a fresh prefix, a fresh database and a Redis key prefix, all removed by `remove()`. */
+export interface Scratch {
+  kafka: Kafka;
+  prefix: string;
+  databaseUrl: string;
+  remove(): Promise<void>;
+}
+
+export async function createScratch(): Promise<Scratch> {
+  const kafka = createKafka({ brokers: BROKERS, clientId: 'taobi-bench', logger });
+  const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
+  const databaseName = `taobi_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = new URL(DATABASE_URL);
+  databaseUrl.pathname = `/${databaseName}`;
+  await ensureTopics(kafka, topicSpecs(prefix));
+  await ensureDatabase(DATABASE_URL, databaseName);
+  return {
+    kafka,
+    prefix,
+    databaseUrl: databaseUrl.toString(),
+    async remove() {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topicSpecs(prefix).map((t) => t.topic) }).catch(() => undefined);
+      await admin.disconnect();
+      const server = new URL(DATABASE_URL);
+      server.pathname = '/postgres';
+      const client = new pg.Client({ connectionString: server.toString() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+      await client.end();
+      const redis = createRedis({ url: REDIS_URL, keyPrefix: '', logger });
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/** The number of events (orders and refunds) and members the scratch ledger holds. */
+export async function ledgerSize(scratch: Scratch): Promise<{ events: number; members: number }> {
+  const check = new pg.Client({ connectionString: scratch.databaseUrl });
+  await check.connect();
+  try {
+    const { rows } = await check.query<{ events: number; members: number }>(
+      `SELECT (SELECT count(*) FROM scoring.orders) + (SELECT count(*) FROM scoring.refunds) AS events,
+              (SELECT count(*) FROM scoring.members) AS members`,
+    );
+    return { events: Number(rows[0]?.events), members: Number(rows[0]?.members) };
+  } finally {
+    await check.end();
+  }
+}
+
+/**
+ * The live fold, timed: the real scoring service (in this process) drains the scratch topic; the
+ * clock runs from its group join (start() resolves then) until its committed offsets reach the end
+ * of every partition, i.e. every event is in Postgres and its offset committed. The service is
+ * handed back running (the caller stops it).
+ */
+export async function foldLive(
+  scratch: Scratch,
+): Promise<{ seconds: number; service: Service; config: ScoringConfig }> {
+  const config = loadConfig(scoringConfigSchema, {
+    ...process.env,
+    KAFKA_BROKERS: BROKERS.join(','),
+    KAFKA_TOPIC_PREFIX: scratch.prefix,
+    KAFKA_GROUP_ID: `bench-scoring-${randomBytes(4).toString('hex')}`,
+    DATABASE_URL: scratch.databaseUrl,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: scratch.prefix,
+    EVALUATION_SCHEDULE: 'off',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
+  const service = buildScoringService(config, logger);
+  const topic = topicNames(scratch.prefix).consumption;
+  await service.start();
+  const started = performance.now();
+  while (!(await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { seconds: (performance.now() - started) / 1000, service, config };
+}
+
+/**
+ * Runs `bench` on a scratch whose consumption topic holds the backlog (`[events] [members]` from
+ * the command line, 100,000 over up to 20,000 by default), and removes the scratch after.
+ */
+export async function withBacklog(
+  bench: (scratch: Scratch, topic: string, events: ConsumptionEvent[]) => Promise<void>,
+): Promise<void> {
+  const count = Number(process.argv[2] ?? 100_000);
+  const members = Number(process.argv[3] ?? 20_000);
+  const scratch = await createScratch();
+  const topic = topicNames(scratch.prefix).consumption;
+  try {
+    const events = backlog(count, members);
+    say(`filling ${topic} with ${events.length} events over up to ${members} members`);
+    await fill(scratch.kafka, topic, events);
+    await bench(scratch, topic, events);
+  } finally {
+    await scratch.remove();
+  }
+}
