@@ -5,7 +5,7 @@
  * version in force on each side. Scoring and tier run in this process on one clock.
  */
 import { DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
-import { TestClock, uniqueId } from '../support';
+import { TestClock, uniqueId, waitFor } from '../support';
 import { order, Programme, READ } from './programme-kit';
 
 const MAY_20 = '2027-05-20T04:00:00.000Z';
@@ -69,10 +69,33 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
     );
     await programme.settle();
 
-    const adopted = await adopt({
+    // The backtest that justifies it: the candidate over this ledger, run to the end.
+    const started = await programme.call('scoring', 'POST', '/v1/admin/backtests', {
+      name: 'SILVER at 500, physical goods at 20 CNY a point',
+      ruleSet: candidate(),
+    });
+    expect(started.status).toBe(202);
+    const backtestId: string = started.body.id;
+    await waitFor(
+      async () =>
+        (await programme.call('scoring', 'GET', `/v1/admin/backtests/${backtestId}`)).body.status ===
+        'completed',
+      { description: 'the backtest completed' },
+    );
+    const unjustified = await adopt({
       ruleSet: candidate(),
       effectiveFrom: '2027-05-25T00:00:00+08:00',
       backtestId: 'bt-42',
+    });
+    expect([unjustified.status, unjustified.body.error.fields]).toEqual([
+      400,
+      [{ field: 'backtestId', message: 'no backtest bt-42' }],
+    ]);
+
+    const adopted = await adopt({
+      ruleSet: candidate(),
+      effectiveFrom: '2027-05-25T00:00:00+08:00',
+      backtestId,
     });
     expect(adopted.status).toBe(201);
     expect(adopted.body).toMatchObject({
@@ -80,7 +103,7 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
       effectiveFrom: JUN_8,
       effectiveTo: null,
       origin: 'adopted',
-      backtestId: 'bt-42',
+      backtestId,
       requestedEffectiveFrom: '2027-05-24T16:00:00.000Z',
     });
 
@@ -94,7 +117,7 @@ describe('rule versions: an adopted rule set takes effect at its evaluation, nev
       version: '2027.2',
       effectiveFrom: JUN_8,
       effectiveTo: null,
-      backtestId: 'bt-42',
+      backtestId,
       tiers: { thresholds: { SILVER: 500 } },
     });
     const versions = await programme.read('scoring', '/v1/rules/versions');

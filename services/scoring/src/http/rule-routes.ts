@@ -11,7 +11,7 @@ const adoptionSchema = z.strictObject({
   ruleSet: z.unknown(),
   /** It takes effect at the first evaluation on or after this instant, which must be ahead. */
   effectiveFrom: isoTimeSchema,
-  /** The backtest (`/v1/admin/backtests`) that justified it, kept as given. */
+  /** The completed backtest (`/v1/admin/backtests`) that justified it. */
   backtestId: z.string().min(1).max(128).optional(),
 });
 
@@ -82,6 +82,21 @@ export function registerRuleRoutes(
     if (ruleSet.success) {
       for (const problem of adoptionProblems(calendar, ruleSet.data)) {
         fields.push({ field: `ruleSet.${problem.path}`, message: problem.message });
+      }
+    }
+    const backtestId = body.data.backtestId;
+    if (backtestId !== undefined) {
+      // What justifies an adoption is a backtest that ran to the end, not one running or failed.
+      const { rows: found } = await options.pool.query<{ status: string }>(
+        'SELECT status FROM scoring.backtests WHERE id::text = $1',
+        [backtestId],
+      );
+      const status = found[0]?.status;
+      if (status !== 'completed') {
+        const message = status
+          ? `backtest ${backtestId} is ${status}, not completed`
+          : `no backtest ${backtestId}`;
+        fields.push({ field: 'backtestId', message });
       }
     }
     if (fields.length > 0 || !ruleSet.success) throw Errors.validation(fields);
