@@ -262,7 +262,7 @@ describe('the outbox relay when Kafka is slow or a relay crashed', () => {
     });
     try {
       await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 3)));
-      broker.pause();
+      await broker.pause();
       relay.start();
       await waitFor(() => sends > 0, { description: 'the relay to be sending' });
 

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from './kit';
 import { freePort } from './tcp-proxy';
 
 const run = promisify(execFile);
@@ -56,8 +57,16 @@ export class EphemeralBroker {
    * Freezes the broker process (SIGSTOP): connections stay open but nothing is answered, which is
    * what a broker stuck in a long GC pause or a saturated disk looks like to a client.
    */
-  pause(): void {
-    process.kill(this.pid(), 'SIGSTOP');
+  async pause(): Promise<void> {
+    const pid = this.pid();
+    process.kill(pid, 'SIGSTOP');
+    // The signal is only queued: on a loaded machine a thread of the broker can still answer a
+    // request before it stops. Return once every thread of the JVM is in the stopped state.
+    await waitFor(() => threadStates(pid).every((state) => state === 'T'), {
+      timeoutMs: 10_000,
+      intervalMs: 5,
+      description: `every thread of broker ${pid} stopped`,
+    });
   }
 
   /** Lets a paused broker go on (SIGCONT); it then handles whatever it had received. */
@@ -74,4 +83,13 @@ export class EphemeralBroker {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The scheduler state (R, S, D, T, ...) of every thread of a process, from /proc. */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  });
 }

@@ -141,7 +141,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     const slow = order(memberId);
     await retryUntilAccepted(order(memberId));
 
-    broker.pause();
+    await broker.pause();
     let refused: Awaited<ReturnType<IngestBed['post']>>;
     let elapsed: number;
     try {
