@@ -125,13 +125,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
   const published = new Counter({
-    name: 'outbox_published_total',
+    name: 'taobi_outbox_published_total',
     help: 'Records the outbox relay published, by topic',
     labelNames: ['topic'],
     registers: options.metrics ? [options.metrics] : [],
   });
   const failures = new Counter({
-    name: 'outbox_publish_failures_total',
+    name: 'taobi_outbox_publish_failures_total',
     help: 'Outbox batches that could not be published (retried)',
     registers: options.metrics ? [options.metrics] : [],
   });
