@@ -21,6 +21,7 @@ import {
   migrate,
   type OutboxRelay,
   once,
+  retry,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -158,7 +159,7 @@ export function buildScoringService(
     clawbackDays: config.CLAWBACK_DAYS,
   });
 
-  let stopping = false;
+  const stopping = new AbortController();
   let commits = 0;
   function afterCommit(result: FoldResult): void {
     if (result.changes.length > 0) relay?.wake();
@@ -246,16 +247,18 @@ export function buildScoringService(
           nextRunAt: (after) => nextEvaluationAt(after, rules.evaluation.dayOfMonth),
           run: (dueAt) => jobs.evaluate(dueAt),
         });
-        const attempt = () =>
-          catchUp().catch((error: unknown) => {
-            logger.error({ err: error }, 'catching up the monthly evaluation failed; retrying in a minute');
-            if (!stopping) setTimeout(attempt, 60_000).unref();
-          });
-        void attempt();
+        void retry(catchUp, {
+          attempts: Number.POSITIVE_INFINITY,
+          delayMs: 60_000,
+          factor: 1,
+          signal: stopping.signal,
+          onRetry: (error) =>
+            logger.error({ err: error }, 'catching up the monthly evaluation failed; retrying in a minute'),
+        }).catch(() => undefined);
       }
     },
     async stop() {
-      stopping = true;
+      stopping.abort();
       await closeInOrder(logger, [
         ['backtests', () => backtests.stop()],
         ['consumer', async () => consumer?.stop()],

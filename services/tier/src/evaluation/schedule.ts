@@ -1,4 +1,4 @@
-import { type Logger, type Pool, scheduleRecurring } from '@taobi/platform';
+import { type Logger, type Pool, retry, scheduleRecurring } from '@taobi/platform';
 import { lastEvaluationAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import { evaluationMarks } from '../store/evaluations';
 import type { Evaluator } from './evaluator';
@@ -19,8 +19,7 @@ export function startEvaluationSchedule(options: {
   const log = options.logger.child({ component: 'evaluation-schedule' });
   const day = options.ruleSet.evaluation.dayOfMonth;
   const retryDelayMs = options.retryDelayMs ?? 60_000;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
+  const stopping = new AbortController();
 
   const schedule = scheduleRecurring({
     name: 'monthly-evaluation',
@@ -41,25 +40,21 @@ export function startEvaluationSchedule(options: {
     }
   }
 
-  const caughtUp = new Promise<void>((resolve) => {
-    const attempt = () => {
-      if (stopped) return resolve();
-      catchUp().then(resolve, (error: unknown) => {
-        if (stopped) return resolve();
-        log.error({ err: error, retryInMs: retryDelayMs }, 'evaluation catch-up failed; will retry');
-        retry = setTimeout(attempt, retryDelayMs);
-        retry.unref();
-      });
-    };
-    attempt();
-  });
+  // Resolves once caught up, or once stopped (a retry pause in progress ends at once).
+  const caughtUp = retry(catchUp, {
+    attempts: Number.POSITIVE_INFINITY,
+    delayMs: retryDelayMs,
+    factor: 1,
+    signal: stopping.signal,
+    onRetry: (error) =>
+      log.error({ err: error, retryInMs: retryDelayMs }, 'evaluation catch-up failed; will retry'),
+  }).catch(() => undefined);
 
   return {
     caughtUp,
     stop() {
-      stopped = true;
+      stopping.abort();
       schedule.stop();
-      if (retry) clearTimeout(retry);
     },
   };
 }
