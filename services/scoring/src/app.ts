@@ -4,7 +4,7 @@ import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
   ConfigError,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createHttpApp,
@@ -160,6 +160,16 @@ export function buildScoringService(
   });
 
   const stopping = new AbortController();
+  // Closed in the reverse order: the schedule's retries and the backtests first, the pool and Redis last.
+  closeOnAppClose(app, 'redis', () => redis.disconnect());
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'schedule', () => schedule?.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'backtests', () => backtests.stop());
+  closeOnAppClose(app, 'catch-up', () => stopping.abort());
   let commits = 0;
   function afterCommit(result: FoldResult): void {
     if (result.changes.length > 0) relay?.wake();
@@ -257,18 +267,9 @@ export function buildScoringService(
         }).catch(() => undefined);
       }
     },
+    // Closes the app: its onClose hooks (registered above, as clients are opened) close the rest.
     async stop() {
-      stopping.abort();
-      await closeInOrder(logger, [
-        ['backtests', () => backtests.stop()],
-        ['consumer', async () => consumer?.stop()],
-        ['schedule', async () => schedule?.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['postgres', () => pool.end()],
-        ['redis', async () => redis.disconnect()],
-      ]);
+      await app.close();
     },
   };
 }
