@@ -5,6 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
+import { retry } from './retry';
 
 /**
  * The transactional outbox. A service writes its state change and the records it must publish in
@@ -256,21 +257,27 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  /** One batch; when it emptied the outbox, the published rows past their retention are purged. */
+  async function step(): Promise<boolean> {
+    const { more } = await publishBatch();
+    if (!more) await purge();
+    return more;
+  }
+
   async function run(): Promise<void> {
-    let backoffMs = 0;
     while (running) {
-      try {
-        const { more } = await publishBatch();
-        backoffMs = 0;
-        if (more) continue;
-        await purge();
-        await pause(pollIntervalMs);
-      } catch (error) {
-        failures.inc();
-        backoffMs = Math.min(Math.max(backoffMs * 2, 200), 5000);
-        log.warn({ err: error, retryInMs: backoffMs }, 'outbox publish failed; will retry');
-        await pause(backoffMs);
-      }
+      const more = await retry(step, {
+        attempts: Number.POSITIVE_INFINITY,
+        delayMs: 200,
+        maxDelayMs: 5000,
+        retryIf: () => running,
+        sleep: pause,
+        onRetry: (error, _attempt, retryInMs) => {
+          failures.inc();
+          log.warn({ err: error, retryInMs }, 'outbox publish failed; will retry');
+        },
+      }).catch(() => false); // only once stopped
+      if (running && !more) await pause(pollIntervalMs);
     }
   }
 
