@@ -14,6 +14,7 @@ export * from './postgres';
 export * from './read-model';
 export * from './readiness';
 export * from './redis';
+export * from './retry';
 export * from './schedule';
 export * from './service';
 export * from './service-map';

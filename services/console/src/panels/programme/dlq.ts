@@ -11,7 +11,7 @@ import { NOT_A_VALUE } from './lag-outbox';
  */
 export function dlqPanel(sampler: MetricsSampler): SafeHtml {
   const refused = sampler.total({
-    metric: 'scoring_events_total',
+    metric: 'taobi_scoring_events_total',
     where: { outcome: 'rejected' },
     services: ['scoring'],
   });
