@@ -44,7 +44,7 @@ export async function programmeView(
   return html`<h1 class="page-title">Programme</h1>
 <div class="grid">
 ${distributionPanel(distribution)}
-${evaluationsPanel(evaluations)}
+${evaluationsPanel(evaluations, sampler)}
 ${adminJobsPanel(operator, csrfToken)}
 ${backtestsPanel(backtests)}
 ${live}
