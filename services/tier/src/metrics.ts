@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Logger, type Pool, type Registry } from
 import { lastEvaluationAt, type TierChange } from '@taobi/rules';
 import { tierChangedEventId } from './domain/tier-changed';
 import { type EvaluationProgress, evaluationProgress } from './store/evaluations';
-import { countPendingDowngrades } from './store/members';
+import { countMembersByTier, countPendingDowngrades } from './store/members';
 
 export interface TierMetrics {
   changes: Counter<'from' | 'to' | 'direction'>;
@@ -19,6 +19,21 @@ export function createTierMetrics(
   evaluation: { now: () => Date; dayOfMonth: number },
 ): TierMetrics {
   registerEvaluationGauges(registry, pool, logger, evaluation);
+  new Gauge({
+    name: 'taobi_tier_members',
+    help: 'Members by current tier (the tier distribution), read from Postgres at scrape',
+    labelNames: ['tier'],
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await countMembersByTier(pool);
+        this.reset();
+        for (const { tier, members } of counts) this.labels(tier).set(members);
+      } catch (error) {
+        logger.warn({ err: error }, 'members by tier not counted');
+      }
+    },
+  });
   new Gauge({
     name: 'taobi_tier_pending_downgrades',
     help: 'Members whose score no longer holds their tier, to be moved down at the next evaluation',
