@@ -13,6 +13,7 @@ export * from './metrics';
 export * from './outbox';
 export * from './outbox-metrics';
 export * from './postgres';
+export * from './prometheus-text';
 export * from './read-model';
 export * from './readiness';
 export * from './redis';
