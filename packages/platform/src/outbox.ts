@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
-import { Counter, type Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
+import { createOutboxMetrics } from './outbox-metrics';
 import { retry } from './retry';
 
 /**
@@ -125,16 +126,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
-  const published = new Counter({
-    name: 'taobi_outbox_published_total',
-    help: 'Records the outbox relay published, by topic',
-    labelNames: ['topic'],
-    registers: options.metrics ? [options.metrics] : [],
-  });
-  const failures = new Counter({
-    name: 'taobi_outbox_publish_failures_total',
-    help: 'Outbox batches that could not be published (retried)',
-    registers: options.metrics ? [options.metrics] : [],
+  const { published, failures } = createOutboxMetrics({
+    registry: options.metrics ?? new Registry(),
+    pool: options.pool,
+    table: outbox,
+    logger: log,
   });
 
   let running = false;
