@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import {
   type Admin,
   ConfigResourceTypes,
@@ -99,6 +100,8 @@ export interface OutgoingRecord {
   key: string | null;
   value: unknown;
   headers?: Record<string, string>;
+  /** The trace the record continues (its `send` span's parent): the active context by default. */
+  traceContext?: Context;
 }
 
 /** Publishes records to any number of topics in one `sendBatch`, acknowledged by all replicas. */

@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  createContextKey,
   type Link,
   propagation,
   ROOT_CONTEXT,
@@ -92,6 +93,24 @@ export function endSpans(spans: readonly Span[], error?: unknown): void {
     }
     span.end();
   }
+}
+
+const RECORD_TRACES = createContextKey('taobi.record-traces');
+
+/**
+ * Runs a batch handler with the trace context of each record's key at hand (the last record with
+ * that key wins): what `enqueueOutbox` stores with a row about that key, so the record it causes
+ * continues the trace of the record that caused it, though the batch is handled as a whole.
+ */
+export function withRecordTraces<T>(byKey: ReadonlyMap<string, Context>, run: () => T): T {
+  return context.with(context.active().setValue(RECORD_TRACES, byKey), run);
+}
+
+/** The `traceparent` of the record with this key in the batch being handled, else the active one. */
+export function traceparentForKey(key: string | null): string | null {
+  const byKey = context.active().getValue(RECORD_TRACES) as ReadonlyMap<string, Context> | undefined;
+  const recordContext = key === null ? undefined : byKey?.get(key);
+  return traceparentOf(recordContext ?? context.active());
 }
 
 let shutdownTracing: (() => Promise<void>) | undefined;
