@@ -95,6 +95,15 @@ export function endSpans(spans: readonly Span[], error?: unknown): void {
   }
 }
 
+/**
+ * Records bound to the active trace, for a publisher that sends them later, from another context
+ * (the ingest kit queues the records of many requests into one send).
+ */
+export function boundToActiveTrace<T extends { traceContext?: Context }>(records: readonly T[]): T[] {
+  const active = context.active();
+  return records.map((record) => (record.traceContext ? record : { ...record, traceContext: active }));
+}
+
 const RECORD_TRACES = createContextKey('taobi.record-traces');
 
 /**
