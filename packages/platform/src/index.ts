@@ -22,3 +22,4 @@ export * from './schedule';
 export * from './service';
 export * from './service-map';
 export * from './shutdown';
+export * from './trace-context';
