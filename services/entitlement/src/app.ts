@@ -35,6 +35,7 @@ import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { registerPeriodicGauge } from './jobs/periodic-metrics';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
@@ -105,6 +106,8 @@ export function buildEntitlementService(
       registers: [metrics],
     }),
   };
+
+  registerPeriodicGauge(metrics, pool, logger);
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
@@ -217,6 +220,7 @@ export function buildEntitlementService(
         handle,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics,
       });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {
