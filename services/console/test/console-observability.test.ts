@@ -39,6 +39,14 @@ const METRICS: Partial<Record<UpstreamService, string>> = {
 
 describe('the programme view with the observability metrics', () => {
   const stack = consoleAgainst(apisWithMetrics((service) => METRICS[service] ?? ''));
+  /** A stack whose DLQ counter is declared but has sent nothing (prom-client shows no series then). */
+  const quiet = consoleAgainst(
+    apisWithMetrics((service) =>
+      service === 'scoring'
+        ? '# HELP taobi_dlq_letters_total h\n# TYPE taobi_dlq_letters_total counter\n'
+        : '',
+    ),
+  );
 
   it('when services export consumer lag, outbox age and DLQ letters by reason, then the panels list them by group, service and reason', async () => {
     const admin = await ConsoleSession.signIn(stack.url, ADMIN_KEY);
@@ -71,5 +79,12 @@ describe('the programme view with the observability metrics', () => {
     expect(page.text).toMatch(
       /data-field="last-scoring-evaluation"><span class="muted" data-state="admin-only">/,
     );
+  });
+
+  it('when the DLQ counter is declared but no letter was sent, then the panel says there are none rather than not available', async () => {
+    const reader = await ConsoleSession.signIn(quiet.url, READ_KEY);
+    const page = await reader.get('/programme');
+    expect(page.text).toContain('No dead letters since the services started.');
+    expect(page.text).not.toContain('Dead letters by reason: not available');
   });
 });
