@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createConsumerMetrics } from './consumer-metrics';
 import { type FieldError, fieldErrorsFromZod } from './errors';
-import type { ProducerHandle } from './kafka';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
 import type { Readiness } from './readiness';
 

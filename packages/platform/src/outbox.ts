@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { Registry } from 'prom-client';
-import type { ProducerHandle } from './kafka';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
 import { createOutboxMetrics } from './outbox-metrics';
 
