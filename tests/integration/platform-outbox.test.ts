@@ -39,7 +39,8 @@ CREATE TABLE relaytest.outbox (
   message_key text,
   payload jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
+  published_at timestamptz,
+  traceparent text
 );
 CREATE INDEX outbox_unpublished ON relaytest.outbox (id) WHERE published_at IS NULL;
 CREATE TABLE relaytest.outbox_lease (

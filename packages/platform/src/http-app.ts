@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -12,6 +13,7 @@ import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
 import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
+import { TRACEPARENT, traceparentOf } from './trace-context';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,6 +85,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(RESPONSE_HEADERS);
+    // The trace this request started or continued: a caller (and an operator) can follow it from
+    // here, e.g. an ingest 202 to the records it caused (README, "Operations").
+    const traceparent = traceparentOf();
+    if (traceparent) reply.header(TRACEPARENT, traceparent);
+  });
+  // The HTTP server span (instrumentation-http) is named after the route, not the raw URL.
+  app.addHook('onRequest', async (request) => {
+    const span = trace.getActiveSpan();
+    const route = request.routeOptions.url;
+    if (!span || !route) return;
+    span.updateName(`${request.method} ${route}`);
+    span.setAttribute('http.route', route);
   });
 
   const duration = new Histogram({

@@ -4,7 +4,7 @@ import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contract
 import {
   type BatchConsumer,
   Counter,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createBatchConsumer,
@@ -152,6 +152,12 @@ export function buildEntitlementService(
     metrics,
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'schedules', () => Promise.all(schedules.map((s) => s.stop())));
   const context: RouteContext = {
     pool,
     catalogue,
@@ -229,15 +235,9 @@ export function buildEntitlementService(
         'entitlement service started',
       );
     },
+    // Closes the app: its onClose hooks close the rest, last opened first.
     async stop() {
-      await closeInOrder(logger, [
-        ['schedules', async () => Promise.all(schedules.map((s) => s.stop()))],
-        ['consumer', async () => consumer?.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['postgres', () => pool.end()],
-      ]);
+      await app.close();
     },
   };
 }
