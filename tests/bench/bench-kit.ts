@@ -225,18 +225,27 @@ export async function foldLive(
     REDIS_KEY_PREFIX: scratch.prefix,
     EVALUATION_SCHEDULE: 'off',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // One 8 MB batch is folded without a heartbeat; on a machine loaded by other work it can take
+    // longer than the default 30 s session, and the coordinator would drop the member mid-run.
+    KAFKA_SESSION_TIMEOUT_MS: '120000',
     ...environment,
   });
   const service = buildScoringService(config, logger);
   const topic = topicNames(scratch.prefix).consumption;
   const check = new pg.Client({ connectionString: scratch.databaseUrl });
   await check.connect();
+  // A consumer kafkajs gave up on (its retries spent on a loaded machine) would never finish.
+  let fatal: Error | undefined;
+  service.app.readiness.onFatal((name, error) => {
+    fatal = new Error(`the scoring service's ${name} died: ${error.message}`);
+  });
   try {
     await service.start();
     const started = performance.now();
     const since = () => (performance.now() - started) / 1000;
     let committed: number | undefined;
     for (;;) {
+      if (fatal) throw fatal;
       if (committed === undefined && (await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
         committed = since();
       }
