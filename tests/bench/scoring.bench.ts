@@ -71,8 +71,8 @@ async function foldCounts(service: Service): Promise<{ batches: number; publishe
       .filter((line) => pattern.test(line))
       .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
   return {
-    batches: sum(/^scoring_batch_duration_seconds_count/),
-    published: sum(/^outbox_published_total/),
+    batches: sum(/^taobi_scoring_batch_duration_seconds_count/),
+    published: sum(/^taobi_outbox_published_total/),
   };
 }
 
