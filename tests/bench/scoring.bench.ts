@@ -15,6 +15,10 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumptionEvent } from '@taobi/contracts';
 import type { Kafka } from '@taobi/platform';
 import { foldLive, ledgerSize, type Scratch, say, withBacklog } from './bench-kit';
+import { instancesFlag, scaleOut } from './scoring-instances';
+
+/** `--instances N`: also fold the backlog with 1 and with N scoring processes (scoring-instances.ts). */
+const instances = instancesFlag();
 
 async function baseline(kafka: Kafka, topic: string, total: number): Promise<number> {
   const consumer = kafka.consumer({
@@ -67,6 +71,7 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
   process.stdout.write(
     `${JSON.stringify({ events: events.length, baselineEventsPerSecond: Math.round(baselineRate), scoringEventsPerSecond: Math.round(scoringRate), ratio: Number(ratio.toFixed(3)) })}\n`,
   );
+  if (instances > 1) await scaleOut(scratch, events.length, instances);
 }
 
 withBacklog(bench).catch((error: unknown) => {

@@ -7,6 +7,7 @@ export * from './errors';
 export * from './http-app';
 export * from './http-errors';
 export * from './kafka';
+export * from './kafka-security';
 export * from './logger';
 export * from './metrics';
 export * from './outbox';
