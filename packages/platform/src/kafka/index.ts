@@ -5,3 +5,4 @@ export * from './partition';
 export * from './probe';
 export * from './producer';
 export * from './topics';
+export * from './security';
