@@ -37,6 +37,8 @@ const tracingEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** How long spans wait in the batch before an export (the OpenTelemetry default: 5 s). */
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5000),
+  /** OpenTelemetry's switch: no SDK at all (no spans, ids, headers or trace_id in logs). */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Tracing {
@@ -62,6 +64,7 @@ export function startTracing(options: {
     process.stderr.write(`${options.serviceName}: ${error.message}\n`);
     process.exit(2);
   }
+  if (env.OTEL_SDK_DISABLED === 'true') return { exporting: false, shutdown: async () => undefined };
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
