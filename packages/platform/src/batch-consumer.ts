@@ -1,7 +1,9 @@
 import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import { type DeadLetter, deadLetterEventId } from '@taobi/contracts';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import { createConsumerMetrics } from './consumer-metrics';
 import { type FieldError, fieldErrorsFromZod } from './errors';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
@@ -22,6 +24,8 @@ export interface ConsumedRecord<T> {
   key: string | null;
   value: T;
   headers: IHeaders;
+  /** The record's Kafka timestamp (ms since the epoch): when its producer sent it. */
+  timestamp: number;
 }
 
 export interface BatchContext {
@@ -78,6 +82,8 @@ export interface BatchConsumerOptions<T> {
    * runs the fatal listeners (`runService` exits 1 so the supervisor restarts the process).
    */
   readiness: Readiness;
+  /** Where the consumer's lag and dead letters are counted (see consumer-metrics.ts). */
+  metrics?: Registry;
   /**
    * How many times a failing batch (or fetch) is retried, with back-off from 300 ms doubling to
    * 30 s, before the consumer gives up for good (default 10, about two minutes).
@@ -147,6 +153,15 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
   const name = `consumer:${options.groupId}`;
   const { readiness } = options;
+  const metrics = options.metrics
+    ? createConsumerMetrics({
+        registry: options.metrics,
+        kafka: options.kafka,
+        groupId: options.groupId,
+        topics: options.topics,
+        logger: options.logger,
+      })
+    : undefined;
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
@@ -235,6 +250,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           key,
           value: parsed.value,
           headers: message.headers ?? {},
+          timestamp: Number(message.timestamp),
         });
       } else {
         dead.push(
@@ -289,6 +305,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           traceContext: traces.get(letter.origin.offset),
         })),
       );
+      metrics?.deadLettered(dead);
       for (const letter of dead) {
         log.warn(
           { origin: letter.origin, reason: letter.reason, errors: letter.errors },
@@ -326,6 +343,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     async stop() {
       readiness.set(name, 'stopped');
       await consumer.disconnect();
+      await metrics?.close();
       log.info('consumer stopped');
     },
   };

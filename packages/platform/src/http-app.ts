@@ -8,7 +8,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
@@ -127,6 +127,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   const readiness = createReadiness(options.readiness);
   app.decorate('readiness', readiness);
+  // What /readyz answers, for alerting: a service that is up (scraped) but not ready is as bad as
+  // one that is down, and compose or Kubernetes may keep it out of rotation without anyone seeing.
+  new Gauge({
+    name: 'taobi_service_ready',
+    help: 'Whether the service is ready (1) or not (0), as /readyz answers; /readyz names the failing checks',
+    registers: [options.metrics],
+    async collect() {
+      this.set((await readiness.evaluate(options.readinessTimeoutMs ?? 2000)).ready ? 1 : 0);
+    },
+  });
   app.get('/readyz', async (_request, reply) => {
     const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });

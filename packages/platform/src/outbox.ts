@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
-import { Counter, type Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
+import { createOutboxMetrics } from './outbox-metrics';
+import { retry } from './retry';
 import { contextFromTraceparent, traceparentForKey } from './trace-context';
 
 /**
@@ -143,16 +145,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
-  const published = new Counter({
-    name: 'taobi_outbox_published_total',
-    help: 'Records the outbox relay published, by topic',
-    labelNames: ['topic'],
-    registers: options.metrics ? [options.metrics] : [],
-  });
-  const failures = new Counter({
-    name: 'taobi_outbox_publish_failures_total',
-    help: 'Outbox batches that could not be published (retried)',
-    registers: options.metrics ? [options.metrics] : [],
+  const { published, failures } = createOutboxMetrics({
+    registry: options.metrics ?? new Registry(),
+    pool: options.pool,
+    table: outbox,
+    logger: log,
   });
 
   let running = false;
@@ -282,21 +279,27 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  /** One batch; when it emptied the outbox, the published rows past their retention are purged. */
+  async function step(): Promise<boolean> {
+    const { more } = await publishBatch();
+    if (!more) await purge();
+    return more;
+  }
+
   async function run(): Promise<void> {
-    let backoffMs = 0;
     while (running) {
-      try {
-        const { more } = await publishBatch();
-        backoffMs = 0;
-        if (more) continue;
-        await purge();
-        await pause(pollIntervalMs);
-      } catch (error) {
-        failures.inc();
-        backoffMs = Math.min(Math.max(backoffMs * 2, 200), 5000);
-        log.warn({ err: error, retryInMs: backoffMs }, 'outbox publish failed; will retry');
-        await pause(backoffMs);
-      }
+      const more = await retry(step, {
+        attempts: Number.POSITIVE_INFINITY,
+        delayMs: 200,
+        maxDelayMs: 5000,
+        retryIf: () => running,
+        sleep: pause,
+        onRetry: (error, _attempt, retryInMs) => {
+          failures.inc();
+          log.warn({ err: error, retryInMs }, 'outbox publish failed; will retry');
+        },
+      }).catch(() => false); // only once stopped
+      if (running && !more) await pause(pollIntervalMs);
     }
   }
 

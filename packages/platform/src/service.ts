@@ -18,7 +18,10 @@ export interface Service {
    * join (a crashed predecessor's session timeout): `runService` serves requests meanwhile.
    */
   start(): Promise<void>;
-  /** Stops consumers (the batch in hand finishes and commits), relays, schedules; closes clients. */
+  /**
+   * Stops consumers (the batch in hand finishes and commits), relays, schedules; closes clients. The
+   * services close their app here, whose `onClose` hooks (`closeOnAppClose`) do the rest; idempotent.
+   */
   stop(): Promise<void>;
 }
 
