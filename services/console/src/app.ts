@@ -3,6 +3,7 @@ import {
   assertNoDevelopmentKeys,
   createHttpApp,
   createMetricsRegistry,
+  httpRateLimit,
   type Logger,
   type Service,
   toAppError,
@@ -67,7 +68,12 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
   });
   const sampler = createMetricsSampler({ upstream, intervalMs: config.METRICS_SAMPLE_INTERVAL_MS, logger });
 
-  const app = createHttpApp({ logger, metrics: registry, trustProxy: config.TRUST_PROXY === 'true' });
+  const app = createHttpApp({
+    logger,
+    metrics: registry,
+    trustProxy: config.TRUST_PROXY === 'true',
+    rateLimit: httpRateLimit(config),
+  });
   await app.register(async (site) => {
     await site.register(fastifyHelmet, {
       contentSecurityPolicy: {

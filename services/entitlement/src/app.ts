@@ -15,6 +15,7 @@ import {
   createOutboxRelay,
   createPool,
   createProducerHandle,
+  httpRateLimit,
   type Logger,
   loadDataFile,
   migrate,
@@ -146,6 +147,7 @@ export function buildEntitlementService(
 
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics,
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });

@@ -16,6 +16,7 @@ import {
   createProducerHandle,
   createRedis,
   Errors,
+  httpRateLimit,
   type Logger,
   loadDataFile,
   migrate,
@@ -105,6 +106,7 @@ export function buildScoringService(
   const metrics = createMetricsRegistry('scoring');
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics,
     readiness: {
       kafka: kafkaProbe.check,

@@ -15,6 +15,7 @@ import {
   createPool,
   createProducerHandle,
   createRedis,
+  httpRateLimit,
   type Logger,
   loadDataFile,
   migrate,
@@ -111,6 +112,7 @@ export function buildTierService(
 
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics: registry,
     readiness: {
       kafka: kafkaProbe.check,
