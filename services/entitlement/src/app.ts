@@ -36,6 +36,7 @@ import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { registerPeriodicGauge } from './jobs/periodic-metrics';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
@@ -82,30 +83,32 @@ export function buildEntitlementService(
 
   const counters = {
     tierChanges: new Counter({
-      name: 'entitlement_tier_changes_total',
+      name: 'taobi_entitlement_tier_changes_total',
       help: 'Tier-changed records consumed, by outcome (applied, or stale: repeated or out of order)',
       labelNames: ['outcome'] as const,
       registers: [metrics],
     }),
     membersScanned: new Counter({
-      name: 'entitlement_periodic_members_scanned_total',
+      name: 'taobi_entitlement_periodic_members_scanned_total',
       help: 'Members the periodic issue has scanned, by cadence (its progress; one page at a time)',
       labelNames: ['cadence'] as const,
       registers: [metrics],
     }),
     lotteryDraws: new Counter({
-      name: 'entitlement_lottery_draws_total',
+      name: 'taobi_entitlement_lottery_draws_total',
       help: 'Welcome-gift lottery draws, by the tier drawn at and outcome (won, lost)',
       labelNames: ['tier', 'outcome'] as const,
       registers: [metrics],
     }),
     entitlements: new Counter({
-      name: 'entitlement_changes_total',
+      name: 'taobi_entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
       labelNames: ['action', 'kind'] as const,
       registers: [metrics],
     }),
   };
+
+  registerPeriodicGauge(metrics, pool, logger);
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
@@ -219,6 +222,7 @@ export function buildEntitlementService(
         handle,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics,
       });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {

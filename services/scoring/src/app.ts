@@ -102,8 +102,8 @@ export function buildScoringService(
     max: config.PG_POOL_MAX,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS);
   const metrics = createMetricsRegistry('scoring');
+  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
   const app = createHttpApp({
     logger,
     rateLimit: httpRateLimit(config),

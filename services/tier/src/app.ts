@@ -89,8 +89,17 @@ export function buildTierService(
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const metrics = createTierMetrics(registry, pool, logger);
-  const readModel = createTierReadModel({ redis, pool, logger, ttlMs: config.READ_MODEL_TTL_MS });
+  const metrics = createTierMetrics(registry, pool, logger, {
+    now,
+    dayOfMonth: ruleSet.evaluation.dayOfMonth,
+  });
+  const readModel = createTierReadModel({
+    redis,
+    pool,
+    logger,
+    ttlMs: config.READ_MODEL_TTL_MS,
+    metrics: registry,
+  });
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
@@ -201,6 +210,7 @@ export function buildTierService(
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics: registry,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {

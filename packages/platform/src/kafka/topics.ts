@@ -14,6 +14,15 @@ export interface TopicToEnsure {
  * auto-created by a producer before this ran); more is an operator's scale-out and is accepted.
  * Retries while a freshly started broker is still electing its controller.
  */
+/**
+ * How many copies a new topic gets on a cluster of `brokers` nodes: three where there are three
+ * (a write with acks=all then needs two, so one broker may be down), else every node (local dev).
+ */
+export function replicationFor(brokers: number): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = Math.max(1, Math.min(3, brokers));
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
 export async function ensureTopics(
   kafka: Kafka,
   topics: readonly TopicToEnsure[],
@@ -25,6 +34,9 @@ export async function ensureTopics(
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
+      const { replicationFactor, minInsyncReplicas } = replicationFor(
+        (await admin.describeCluster()).brokers.length,
+      );
       // kafkajs's own `waitForLeaders` gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a
       // KRaft broker answers for a moment after creating a topic; we wait for the leaders ourselves.
       await admin.createTopics({
@@ -32,8 +44,11 @@ export async function ensureTopics(
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.numPartitions,
-          replicationFactor: 1,
-          configEntries: [...(t.configEntries ?? [])],
+          replicationFactor,
+          configEntries: [
+            { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+            ...(t.configEntries ?? []),
+          ],
         })),
       });
     }
