@@ -206,7 +206,7 @@ export async function foldLive(
     DATABASE_URL: scratch.databaseUrl,
     REDIS_URL,
     REDIS_KEY_PREFIX: scratch.prefix,
-    EVALUATION_SCHEDULE: 'off',
+    EVALUATION_SCHEDULE_ENABLED: 'off',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
   const service = buildScoringService(config, logger);

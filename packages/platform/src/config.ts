@@ -20,6 +20,14 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * The one boolean parser for the environment: `true` / `1` / `on` or `false` / `0` / `off`;
+ * anything else is refused at boot, naming the variable. `flag.default(true)` for a default.
+ */
+export const flag = z
+  .enum(['true', 'false', '1', '0', 'on', 'off'])
+  .transform((value) => value === 'true' || value === '1' || value === 'on');
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** Variables every service reads. Services `.extend()` this with their own. */

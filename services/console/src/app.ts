@@ -72,7 +72,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
   const app = createHttpApp({
     logger,
     metrics: registry,
-    trustProxy: config.TRUST_PROXY === 'true',
+    trustProxy: config.TRUST_PROXY,
     rateLimit: httpRateLimit(config),
   });
   await app.register(async (site) => {
@@ -96,7 +96,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
       adminKeys: config.ADMIN_API_KEYS,
       secret: config.SESSION_SECRET,
       ttlMinutes: config.SESSION_TTL_MINUTES,
-      secure: (config.COOKIE_SECURE ?? (config.TAOBI_ENV === 'production' ? 'true' : 'false')) === 'true',
+      secure: config.COOKIE_SECURE ?? config.TAOBI_ENV === 'production',
     });
     setHtmlErrorHandler(site);
     // Every POST, signed in or not (the sign-in form too), carries the session's CSRF token.

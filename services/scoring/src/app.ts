@@ -49,7 +49,7 @@ import { createScoreCache } from './store/score-cache';
 
 export interface ScoringDependencies {
   /** The service's clock (tests move it); the wall clock by default. */
-  clock?: () => Date;
+  now?: () => Date;
   /** Runs after each batch transaction commits, before its offsets are committed (tests). */
   afterCommit?: (result: FoldResult) => void;
   /**
@@ -90,7 +90,7 @@ export function buildScoringService(
   dependencies: ScoringDependencies = {},
 ): Service {
   const access = createAccessControl(config.TAOBI_ENV, config);
-  const now = dependencies.clock ?? (() => new Date());
+  const now = dependencies.now ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-scoring', logger });
@@ -251,7 +251,7 @@ export function buildScoringService(
         afterCommit,
       });
       await consumer.start();
-      if (config.EVALUATION_SCHEDULE) {
+      if (config.EVALUATION_SCHEDULE ?? config.EVALUATION_SCHEDULE_ENABLED) {
         schedule = scheduleRecurring({
           name: 'monthly-evaluation',
           logger,
