@@ -6,7 +6,6 @@ export * from './kafka-timings';
 export * from './keys';
 export * from './metrics';
 export * from './openapi';
-export * from './rate-limiter';
 export * from './request-schema';
 export * from './route';
 export * from './service';

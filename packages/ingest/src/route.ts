@@ -1,4 +1,4 @@
-import { Errors, type Logger, toAppError } from '@taobi/platform';
+import { type HttpRateLimit, type Logger, rateLimitRoute, toAppError } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BatchingPublisher } from './batching-publisher';
@@ -6,7 +6,6 @@ import { ingestEventId, toCanonicalEvent } from './canonical';
 import { IngestErrors } from './errors';
 import type { SourceKey, SourceKeys } from './keys';
 import type { IngestMetrics } from './metrics';
-import type { RateLimiter } from './rate-limiter';
 import type { IngestSchemas } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
 import { occurredAtRange } from './time-window';
@@ -16,7 +15,8 @@ export interface IngestRouteOptions {
   definition: IngestSourceDefinition;
   schemas: IngestSchemas;
   keys: SourceKeys;
-  rateLimiter: RateLimiter;
+  /** Per API key; checked after the key, before the body is read. */
+  rateLimit: HttpRateLimit;
   publisher: BatchingPublisher;
   metrics: IngestMetrics;
   /** The consumption topic (with the configured prefix). */
@@ -44,11 +44,16 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
   app.post(
     '/v1/events',
     {
+      config: {
+        rateLimit: rateLimitRoute(options.rateLimit, {
+          keyOf: (request) => keyOf.get(request)?.keyId ?? '',
+          per: 'for this key',
+          hook: 'preParsing',
+        }),
+      },
       onRequest: async (request) => {
         const key = options.keys.authenticate(request, definition.source);
         keyOf.set(request, key);
-        const decision = options.rateLimiter.take(key.keyId);
-        if (!decision.allowed) throw Errors.rateLimited(decision.retryAfterSeconds);
       },
       // Every rejection passes here before the error handler answers it: count it under the code
       // the client sees, and say why in one log line (never the key, never the body).

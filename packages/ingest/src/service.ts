@@ -9,6 +9,7 @@ import {
   createKafkaProbe,
   createMetricsRegistry,
   kafkaConnection,
+  httpRateLimit,
   type Logger,
   loadDataFile,
   type Service,
@@ -20,7 +21,6 @@ import { kafkaTimingsFor } from './kafka-timings';
 import { developmentIngestKeys, keySourceProblems, SourceKeys } from './keys';
 import { createIngestMetrics } from './metrics';
 import { ingestOpenApiDocument } from './openapi';
-import { createRateLimiter } from './rate-limiter';
 import { ingestSchemas } from './request-schema';
 import { registerIngestRoutes } from './route';
 import {
@@ -31,7 +31,7 @@ import {
 } from './source-definition';
 
 export interface IngestServiceOptions {
-  /** The service clock (receivedAt, the occurredAt range, rate limiting). */
+  /** The service clock (receivedAt, the occurredAt range). */
   now?: () => Date;
 }
 
@@ -79,6 +79,7 @@ export function createIngestService(
   const schemas = ingestSchemas(definition, catalogue);
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics: registry,
     readiness: { kafka: kafkaProbe.check },
     bodyLimit: config.INGEST_BODY_LIMIT_BYTES,
@@ -89,11 +90,11 @@ export function createIngestService(
     definition,
     schemas,
     keys: new SourceKeys(keys),
-    rateLimiter: createRateLimiter({
-      ratePerSecond: config.INGEST_RATE_LIMIT_PER_SECOND,
-      burst: config.INGEST_RATE_LIMIT_BURST,
-      now: () => now().getTime(),
-    }),
+    // A fixed window of BURST requests per BURST / RATE seconds: the sustained rate, and a burst at once.
+    rateLimit: {
+      max: config.INGEST_RATE_LIMIT_PER_SECOND > 0 ? config.INGEST_RATE_LIMIT_BURST : 0,
+      windowMs: Math.ceil((config.INGEST_RATE_LIMIT_BURST / config.INGEST_RATE_LIMIT_PER_SECOND) * 1000),
+    },
     publisher,
     metrics,
     topic: topicNames(config.KAFKA_TOPIC_PREFIX).consumption,

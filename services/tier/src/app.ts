@@ -16,6 +16,7 @@ import {
   createProducerHandle,
   createRedis,
   kafkaConnection,
+  httpRateLimit,
   type Logger,
   loadDataFile,
   migrate,
@@ -121,6 +122,7 @@ export function buildTierService(
 
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics: registry,
     readiness: {
       kafka: kafkaProbe.check,

@@ -34,7 +34,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const body = parseOr400(periodicSchema, request.body ?? {}, []);
     const periods = body.period
       ? [body.period]
-      : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.clock());
+      : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.now());
     const runs = [];
     for (const period of periods) {
       runs.push(await ctx.issuer.issue(period, { maxPages: body.maxPages, rescanFinished: true }));

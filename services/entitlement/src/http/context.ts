@@ -14,7 +14,7 @@ export interface RouteContext {
   catalogue: Catalogue;
   /** The rule set's product categories (every source's): what an offer's audience may name. */
   categories: readonly string[];
-  clock: () => Date;
+  now: () => Date;
   /** Which keys may call a route: `onRequest: ctx.access.require('read')`. */
   access: AccessControl;
   /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
@@ -38,10 +38,13 @@ export function parseOr400<S extends z.ZodType>(
 
 export const memberParamsSchema = z.object({ id: memberIdSchema });
 
-/** The member id of a `/v1/members/:id/...` route, reported as the field `memberId` when invalid. */
+/**
+ * The member id of a `/v1/members/:id/...` route, reported as the field `id` (the route's parameter,
+ * as scoring and tier name it) when invalid.
+ */
 export function memberIdOf(request: FastifyRequest): string {
   const params = request.params as { id?: unknown };
-  return parseOr400(memberIdSchema, params.id, ['memberId']);
+  return parseOr400(memberIdSchema, params.id, ['id']);
 }
 
 /** An Idempotency-Key header value: the same characters as the external ids, up to 128. */

@@ -29,7 +29,7 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
     const memberId = memberIdOf(request);
     const query = parseOr400(listQuerySchema, request.query, ['query']);
     const before = query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
-    const now = ctx.clock();
+    const now = ctx.now();
     const [member, rows] = await Promise.all([
       readMember(ctx.pool, memberId),
       listGrants(ctx.pool, memberId, { limit: query.limit, before, status: query.status, now }),
@@ -54,7 +54,7 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
     async (request) => {
       const memberId = memberIdOf(request);
       const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);
-      const now = ctx.clock();
+      const now = ctx.now();
       const row = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
         const grant = await lockGrant(client, memberId, entitlementId);

@@ -40,7 +40,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   const read = ctx.access.require('read');
 
   function drawView(draw: DrawRow, campaign: CampaignRow) {
-    const published = campaignView(campaign, ctx.clock());
+    const published = campaignView(campaign, ctx.now());
     return {
       drawId: draw.id,
       memberId: draw.member_id,
@@ -72,7 +72,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
       request.query,
       ['query'],
     );
-    const now = ctx.clock();
+    const now = ctx.now();
     return {
       algorithm: LOTTERY_ALGORITHM,
       cadence: gift.fulfilment.campaignCadence,

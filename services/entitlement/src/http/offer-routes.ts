@@ -123,7 +123,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
       budget: body.budget,
       idempotencyKey,
     };
-    const now = ctx.clock();
+    const now = ctx.now();
     if (offer.validTo.getTime() <= now.getTime()) {
       throw Errors.validation([{ field: 'validTo', message: 'must be in the future' }]);
     }
@@ -151,7 +151,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
       request.query,
       ['query'],
     );
-    const now = ctx.clock();
+    const now = ctx.now();
     const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
     return { merchantId: merchantOf(request), offers: rows.map((row) => offerView(row, now)) };
   });
@@ -163,7 +163,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   app.delete('/v1/offers/:offerId', { onRequest: merchantKey }, async (request) => {
     const { offerId } = parseOr400(offerParamsSchema, request.params, []);
     const merchantId = merchantOf(request);
-    const now = ctx.clock();
+    const now = ctx.now();
     const row = await withTransaction(ctx.pool, async (client) => {
       const offer = await findOffer(client, offerId);
       if (!offer) throw Errors.notFound(`no offer ${offerId}`);
@@ -193,7 +193,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
       request.query,
       ['query'],
     );
-    const now = ctx.clock();
+    const now = ctx.now();
     const [member, term] = await Promise.all([
       readMember(ctx.pool, memberId),
       activeActivation(ctx.pool, memberId, now),

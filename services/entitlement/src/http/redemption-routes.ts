@@ -34,7 +34,7 @@ export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext
       const idempotencyKey = checkoutCall(request);
       const { redemption, offer, created } = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
-        const now = ctx.clock();
+        const now = ctx.now();
         const replayed = await findRedemptionByKey(client, memberId, idempotencyKey);
         if (replayed) {
           if (replayed.offer_id !== offerId) throw EntitlementErrors.idempotencyKeyReused();

@@ -19,7 +19,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
   /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
   app.get('/v1/members/:id/vip88', { onRequest: ctx.access.require('read') }, async (request) => {
     const memberId = memberIdOf(request);
-    const now = ctx.clock();
+    const now = ctx.now();
     const [member, active] = await Promise.all([
       readMember(ctx.pool, memberId),
       activeActivation(ctx.pool, memberId, now),
@@ -52,7 +52,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
         const member = await lockMember(client, memberId);
         const existing = await findActivationByKey(client, memberId, idempotencyKey);
         if (existing) return { row: existing, created: false };
-        const now = ctx.clock();
+        const now = ctx.now();
         const ended = await closeTerms(client, ctx.catalogue, now, { memberId, limit: 100 });
         const expiresAt = vip88TermEnd(ctx.catalogue.vip88, now);
         const quote = vip88Quote(ctx.catalogue.vip88, member.tier);
