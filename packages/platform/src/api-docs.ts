@@ -84,9 +84,10 @@ export interface RouteDocs {
   errors?: Record<number, string>;
 }
 
-/** A non-JSON answer, e.g. `/metrics`' text. */
+/** An answer with headers, or not JSON (`/metrics`' text). */
 export interface ResponseObject {
   description: string;
+  headers?: Record<string, { description?: string; schema: Record<string, unknown> }>;
   content: Record<string, { schema: z.ZodType }>;
 }
 
@@ -98,7 +99,11 @@ export interface ResponseObject {
  */
 export function documented(docs: RouteDocs): FastifySchema {
   const errors: Record<number, ResponseObject> = {};
-  const meanings = { ...(docs.security ? { 401: DEFAULT_ERROR_MEANING[401], 403: '' } : {}), ...docs.errors };
+  const meanings = {
+    ...(docs.security ? { 401: DEFAULT_ERROR_MEANING[401], 403: '' } : {}),
+    ...docs.errors,
+    500: 'INTERNAL: an unexpected error; nothing internal is in the answer.',
+  };
   for (const [status, meaning] of Object.entries(meanings)) {
     const text = meaning || DEFAULT_ERROR_MEANING[Number(status)] || STATUS_CODES[Number(status)] || 'error';
     errors[Number(status)] = errorAnswer(text);

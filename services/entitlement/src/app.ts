@@ -147,6 +147,11 @@ export function buildEntitlementService(
   const app = createHttpApp({
     logger,
     metrics,
+    api: {
+      title: 'Taobi entitlement',
+      description:
+        'Benefits from tiers (`taobi.tier-changed.v1`): the catalogue, each member’s grants, 88VIP price and activation, the welcome-gift lottery, merchants’ targeted offers and their redemptions, and the operator jobs. Entitlement publishes `taobi.entitlement-changed.v1` through its outbox.',
+    },
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
   const context: RouteContext = {
