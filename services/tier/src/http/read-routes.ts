@@ -25,6 +25,8 @@ import { memberTierView } from '../domain/member-view';
 import type { TierMetrics } from '../metrics';
 import type { TierRuleSets } from '../rule-sets';
 import { listDecisions } from '../store/decisions';
+import { memberStateAt, tierDistribution } from '../store/members';
+import type { TierReadModel } from '../store/read-model';
 import {
   distributionSchema,
   forecastSchema,
@@ -32,8 +34,6 @@ import {
   tierHistorySchema,
   tierTableSchema,
 } from './api-schemas';
-import { memberStateAt, tierDistribution } from '../store/members';
-import type { TierReadModel } from '../store/read-model';
 
 const memberParams = z.object({ id: memberIdSchema.describe('The member id') });
 const tierQuery = z.strictObject({ asOf: isoTimeSchema.optional() });
