@@ -48,7 +48,12 @@ else
   exit 1
 fi
 
-if [ "$(bash "$ROOT/infra/bin/kafka.sh" start)" = started ]; then echo "started kafka"; fi
+if [ "${TAOBI_KAFKA_NODES:-1}" -gt 1 ]; then
+  # A local cluster (npm start -- --brokers N): KAFKA_PORT is its first node, KAFKA_BROKERS lists them.
+  if [ "$(bash "$ROOT/infra/bin/kafka.sh" cluster-start "$TAOBI_KAFKA_NODES" | head -n 1)" = started ]; then
+    echo "started kafka-cluster"
+  fi
+elif [ "$(bash "$ROOT/infra/bin/kafka.sh" start)" = started ]; then echo "started kafka"; fi
 
 # Topics and the database, through the project's own clients (contracts decide the topics).
 if [ ! -d "$ROOT/node_modules/tsx" ]; then

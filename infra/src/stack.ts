@@ -6,7 +6,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEVELOPMENT_KEYS, developmentIngestKey } from '@taobi/platform';
+import { consumerGroups } from '@taobi/contracts';
+import { DEVELOPMENT_KEYS, developmentIngestKey, instancePort } from '@taobi/platform';
 import { formatLogLine } from './log-format';
 import { discoverServices, type ServiceInfo } from './services';
 
@@ -18,7 +19,17 @@ const ROOT = resolve(__dirname, '..', '..');
  * them under the same names.
  */
 const PORT_OFFSET = Number(process.env.TAOBI_PORT_OFFSET ?? 0);
-const portOf = (service: ServiceInfo) => service.port + PORT_OFFSET;
+/**
+ * `--instances N` (scripts/taobi.sh passes it as TAOBI_INSTANCES): N processes of every consuming
+ * service (scoring, tier, entitlement), sharing their consumer group, instance i on its port moved by
+ * `instancePort`. The other services are stateless HTTP and stay at one here.
+ */
+const INSTANCES = Math.max(1, Number(process.env.TAOBI_INSTANCES ?? 1));
+const SCALED = new Set<string>(consumerGroups().map((group) => group.service));
+const portOf = (entry: { service: ServiceInfo; instance: number }) =>
+  instancePort(entry.service.port + PORT_OFFSET, entry.instance);
+const nameOf = (entry: { service: ServiceInfo; instance: number }) =>
+  entry.instance === 0 ? entry.service.name : `${entry.service.name}#${entry.instance + 1}`;
 const colour = process.stdout.isTTY === true;
 const PALETTE = [
   '\x1b[36m',
@@ -33,6 +44,7 @@ const PALETTE = [
 
 interface Running {
   service: ServiceInfo;
+  instance: number;
   child?: ChildProcess;
   prefix: string;
   restarts: number;
@@ -56,7 +68,7 @@ function launch(entry: Running): void {
     env: {
       TAOBI_ENV: 'development',
       ...process.env,
-      PORT: String(portOf(service)),
+      PORT: String(portOf(entry)),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,7 +85,7 @@ function launch(entry: Running): void {
     const delay = Math.min(1000 * 2 ** entry.restarts, 30_000);
     entry.restarts += 1;
     say(
-      `${service.name} exited (${signal ?? `code ${code}`}); restart #${entry.restarts} in ${delay / 1000}s`,
+      `${nameOf(entry)} exited (${signal ?? `code ${code}`}); restart #${entry.restarts} in ${delay / 1000}s`,
     );
     setTimeout(() => !stopping && launch(entry), delay).unref();
   });
@@ -92,25 +104,24 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
   const deadline = Date.now() + 120_000;
   let pending = entries;
   while (!stopping && pending.length > 0) {
-    const states = await Promise.all(pending.map((e) => isReady(portOf(e.service))));
+    const states = await Promise.all(pending.map((e) => isReady(portOf(e))));
     pending = pending.filter((_, i) => !states[i]);
     if (pending.length === 0) break;
     if (Date.now() > deadline) {
-      say(
-        `still not ready after 2 minutes: ${pending.map((e) => e.service.name).join(', ')} (see their logs above)`,
-      );
+      say(`still not ready after 2 minutes: ${pending.map(nameOf).join(', ')} (see their logs above)`);
       return false;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
   if (stopping) return false;
-  const width = Math.max(...entries.map((e) => e.service.name.length), 7);
+  const width = Math.max(...entries.map((e) => nameOf(e).length), 7);
   say('Taobi is up. Services:');
-  for (const { service, child } of entries) {
+  for (const entry of entries) {
     say(
-      `  ${service.name.padEnd(width)}  http://127.0.0.1:${portOf(service)}  (pid ${child?.pid})  ${service.description}`,
+      `  ${nameOf(entry).padEnd(width)}  http://127.0.0.1:${portOf(entry)}  (pid ${entry.child?.pid})  ${entry.service.description}`,
     );
   }
+  say(`Kafka: ${process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
   say('Every service serves /healthz, /readyz and /metrics.');
   // One ingest key per ingest-<source> service found, then the read and admin keys.
   const ingestKeys = entries
@@ -125,7 +136,7 @@ async function announceWhenReady(entries: Running[]): Promise<boolean> {
   const consoleEntry = entries.find((e) => e.service.name === 'console');
   if (consoleEntry) {
     say(
-      `Web console: http://127.0.0.1:${portOf(consoleEntry.service)}  (sign in with ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
+      `Web console: http://127.0.0.1:${portOf(consoleEntry)}  (sign in with ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
     );
   }
   say('Press Ctrl-C to stop everything this command started.');
@@ -183,11 +194,17 @@ async function stopAll(entries: Running[]): Promise<void> {
 
 async function main(): Promise<void> {
   const services = discoverServices(ROOT);
-  const entries: Running[] = services.map((service, i) => ({
-    service,
+  const instances = services.flatMap((service) =>
+    Array.from({ length: SCALED.has(service.name) ? INSTANCES : 1 }, (_, instance) => ({
+      service,
+      instance,
+    })),
+  );
+  const entries: Running[] = instances.map((entry, i) => ({
+    ...entry,
     prefix: colour
-      ? `${PALETTE[i % PALETTE.length]}${service.name.padEnd(16)}\x1b[0m|`
-      : `${service.name.padEnd(16)}|`,
+      ? `${PALETTE[i % PALETTE.length]}${nameOf(entry).padEnd(16)}\x1b[0m|`
+      : `${nameOf(entry).padEnd(16)}|`,
     restarts: 0,
     startedAt: 0,
   }));

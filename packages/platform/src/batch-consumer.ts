@@ -2,7 +2,7 @@ import { type DeadLetter, deadLetterEventId } from '@taobi/contracts';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { z } from 'zod';
 import { type FieldError, fieldErrorsFromZod } from './errors';
-import type { ProducerHandle } from './kafka';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
 import type { Readiness } from './readiness';
 

@@ -104,7 +104,9 @@ describe('createHttpApp', () => {
     await app.inject({ method: 'GET', url: '/healthz' });
     const response = await app.inject({ method: 'GET', url: '/metrics' });
     expect(response.headers['content-type']).toMatch(/text\/plain/);
-    expect(response.body).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*\} 1/);
+    expect(response.body).toMatch(
+      /taobi_http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*\} 1/,
+    );
   });
 
   it('when the body is not JSON, then 400 INVALID_JSON', async () => {

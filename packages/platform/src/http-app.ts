@@ -123,7 +123,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   const duration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: 'taobi_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

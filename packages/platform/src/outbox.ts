@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { Counter, type Registry } from 'prom-client';
-import type { ProducerHandle } from './kafka';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
 
 /**
@@ -125,13 +125,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
   const published = new Counter({
-    name: 'outbox_published_total',
+    name: 'taobi_outbox_published_total',
     help: 'Records the outbox relay published, by topic',
     labelNames: ['topic'],
     registers: options.metrics ? [options.metrics] : [],
   });
   const failures = new Counter({
-    name: 'outbox_publish_failures_total',
+    name: 'taobi_outbox_publish_failures_total',
     help: 'Outbox batches that could not be published (retried)',
     registers: options.metrics ? [options.metrics] : [],
   });

@@ -18,6 +18,16 @@ export type ServiceName = keyof typeof SERVICE_PORTS;
 
 export const SERVICE_NAMES = Object.keys(SERVICE_PORTS) as ServiceName[];
 
+/**
+ * Instance `instance` (0 = the first) of a scaled-out service listens `INSTANCE_PORT_STEP` ports
+ * further per instance: `npm start -- --instances 2` runs scoring on 8085 and 8185.
+ */
+export const INSTANCE_PORT_STEP = 100;
+
+export function instancePort(port: number, instance: number): number {
+  return port + instance * INSTANCE_PORT_STEP;
+}
+
 /** The variable that overrides a service's base URL: `TAOBI_INGEST_FOOD_URL`, `TAOBI_SCORING_URL`. */
 export function serviceUrlVariable(service: ServiceName): string {
   return `TAOBI_${service.toUpperCase().replaceAll('-', '_')}_URL`;

@@ -81,25 +81,25 @@ export function buildEntitlementService(
 
   const counters = {
     tierChanges: new Counter({
-      name: 'entitlement_tier_changes_total',
+      name: 'taobi_entitlement_tier_changes_total',
       help: 'Tier-changed records consumed, by outcome (applied, or stale: repeated or out of order)',
       labelNames: ['outcome'] as const,
       registers: [metrics],
     }),
     membersScanned: new Counter({
-      name: 'entitlement_periodic_members_scanned_total',
+      name: 'taobi_entitlement_periodic_members_scanned_total',
       help: 'Members the periodic issue has scanned, by cadence (its progress; one page at a time)',
       labelNames: ['cadence'] as const,
       registers: [metrics],
     }),
     lotteryDraws: new Counter({
-      name: 'entitlement_lottery_draws_total',
+      name: 'taobi_entitlement_lottery_draws_total',
       help: 'Welcome-gift lottery draws, by the tier drawn at and outcome (won, lost)',
       labelNames: ['tier', 'outcome'] as const,
       registers: [metrics],
     }),
     entitlements: new Counter({
-      name: 'entitlement_changes_total',
+      name: 'taobi_entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
       labelNames: ['action', 'kind'] as const,
       registers: [metrics],

@@ -13,7 +13,7 @@ export interface TierMetrics {
 
 export function createTierMetrics(registry: Registry, pool: Pool, logger: Logger): TierMetrics {
   new Gauge({
-    name: 'tier_pending_downgrades',
+    name: 'taobi_tier_pending_downgrades',
     help: 'Members whose score no longer holds their tier, to be moved down at the next evaluation',
     registers: [registry],
     // Read at scrape time from the system of record, so it is right across instances and restarts.
@@ -27,32 +27,32 @@ export function createTierMetrics(registry: Registry, pool: Pool, logger: Logger
   });
   return {
     changes: new Counter({
-      name: 'tier_changes_total',
+      name: 'taobi_tier_changes_total',
       help: 'Tier changes committed, by previous tier, new tier and direction',
       labelNames: ['from', 'to', 'direction'],
       registers: [registry],
     }),
     clawbacks: new Counter({
-      name: 'tier_refund_clawbacks_total',
+      name: 'taobi_tier_refund_clawbacks_total',
       help: 'Upgrades taken back at once because a refund removed the points they stood on, by from and to tier',
       labelNames: ['from', 'to'],
       registers: [registry],
     }),
     scoreChanges: new Counter({
-      name: 'tier_score_changes_total',
+      name: 'taobi_tier_score_changes_total',
       help: 'score-changed records consumed: applied, or stale (a version already applied: late or repeated)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
     evaluationDuration: new Histogram({
-      name: 'tier_evaluation_duration_seconds',
+      name: 'taobi_tier_evaluation_duration_seconds',
       help: 'Duration of monthly evaluation runs, by trigger',
       labelNames: ['trigger'],
       buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
       registers: [registry],
     }),
     reads: new Counter({
-      name: 'tier_member_reads_total',
+      name: 'taobi_tier_member_reads_total',
       help: 'Member tier reads by where the answer came from (redis, postgres, none: never seen)',
       labelNames: ['source'],
       registers: [registry],

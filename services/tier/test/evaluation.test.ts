@@ -79,7 +79,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     });
     const metrics = await service.app.inject({ url: '/metrics' });
     expect(
-      metricValue(metrics.body, 'tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
+      metricValue(metrics.body, 'taobi_tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
     ).toBe(1);
 
     await evaluate(service, nextAsOf());
@@ -279,7 +279,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     expect(list.json().evaluations.length).toBe(before.rows[0].n);
     const metrics = await service.app.inject({ url: '/metrics' });
     expect(
-      metricValue(metrics.body, 'tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
+      metricValue(metrics.body, 'taobi_tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
     ).toBeGreaterThan(0);
   });
 });

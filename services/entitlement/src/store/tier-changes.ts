@@ -16,7 +16,7 @@ export async function logTierChanges(
     `INSERT INTO entitlement.tier_changes
        (event_id, member_id, previous_tier, tier, reason, score_version, occurred_at, outcome)
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::text[])
-     ON CONFLICT (event_id) DO NOTHING`,
+     ON CONFLICT (member_id, event_id) DO NOTHING`,
     [
       entries.map((e) => e.record.eventId),
       entries.map((e) => e.record.memberId),

@@ -54,18 +54,18 @@ const MAX_TRANSACTION_ATTEMPTS = 4;
 export function createConsumptionConsumer(options: ConsumptionConsumerOptions): BatchConsumer {
   const log = options.logger.child({ component: 'consumption-consumer', topic: options.topic });
   const events = new Counter({
-    name: 'scoring_events_total',
+    name: 'taobi_scoring_events_total',
     help: 'Consumption events by outcome: counted (new to the ledger), duplicate (an exact copy), conflicting-duplicate (a known eventId with other fields: DLQ), rejected (DLQ)',
     labelNames: ['outcome'],
     registers: [options.metrics],
   });
   const changes = new Counter({
-    name: 'scoring_score_changes_total',
+    name: 'taobi_scoring_score_changes_total',
     help: 'Score-changed records written to the outbox by the consumer',
     registers: [options.metrics],
   });
   const batchSeconds = new Histogram({
-    name: 'scoring_batch_duration_seconds',
+    name: 'taobi_scoring_batch_duration_seconds',
     help: 'Time to fold one batch (transaction included)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [options.metrics],

@@ -1,0 +1,126 @@
+import {
+  type Kafka,
+  type Message,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+  type RetryOptions,
+} from 'kafkajs';
+
+/**
+ * The only way records leave a Taobi service: an idempotent producer (no duplicates from its own
+ * retries) that waits for every in-sync replica (`acks: -1`) before a send resolves.
+ */
+export async function connectProducer(
+  kafka: Kafka,
+  options: { retry?: RetryOptions; transactionTimeout?: number } = {},
+): Promise<Producer> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // murmur2, as the Java client: a key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  await producer.connect();
+  return producer;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  /** Partition key: the memberId, so one member's records stay in order. */
+  key: string | null;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Publishes records to any number of topics in one `sendBatch`, acknowledged by all replicas. */
+export async function publish(
+  producer: Producer,
+  records: readonly OutgoingRecord[],
+): Promise<RecordMetadata[]> {
+  if (records.length === 0) return [];
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    const messages = byTopic.get(record.topic) ?? [];
+    messages.push({
+      key: record.key,
+      value: JSON.stringify(record.value),
+      ...(record.headers ? { headers: record.headers } : {}),
+    });
+    byTopic.set(record.topic, messages);
+  }
+  return producer.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+}
+
+/**
+ * A producer that is replaced after a failed send. kafkajs rolls an idempotent producer's sequence
+ * numbers back when a send fails; if the broker had in fact written that batch, a later, different
+ * batch reusing those numbers would be taken for a duplicate and silently dropped. Retiring the
+ * producer after any failure gives the next send a fresh producer id, which rules that out.
+ * Every publisher in Taobi (ingest, outbox relays, dead letters) sends through one of these.
+ */
+export interface ProducerHandle {
+  /** The connected producer; connects one (once, shared by concurrent callers) when there is none. */
+  get(): Promise<Producer>;
+  /** `publish` through the current producer; after a failure the producer is retired. */
+  publish(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
+  /** Drops the current producer (disconnecting it in the background). */
+  retire(): void;
+  /** Disconnects; a producer still connecting is disconnected when it arrives. */
+  close(): Promise<void>;
+}
+
+export function createProducerHandle(connect: () => Promise<Producer>): ProducerHandle {
+  let current: Producer | undefined;
+  let connecting: Promise<Producer> | undefined;
+  let closed = false;
+
+  const handle: ProducerHandle = {
+    get() {
+      if (closed) return Promise.reject(new Error('the producer is closed'));
+      if (current) return Promise.resolve(current);
+      connecting ??= connect().then(
+        (producer) => {
+          connecting = undefined;
+          if (closed) {
+            void producer.disconnect().catch(() => undefined);
+            throw new Error('the producer is closed');
+          }
+          current = producer;
+          return producer;
+        },
+        (error: unknown) => {
+          connecting = undefined;
+          throw error;
+        },
+      );
+      return connecting;
+    },
+    async publish(records) {
+      const producer = await handle.get();
+      try {
+        return await publish(producer, records);
+      } catch (error) {
+        if (current === producer) handle.retire();
+        throw error;
+      }
+    },
+    retire() {
+      const stale = current;
+      current = undefined;
+      void stale?.disconnect().catch(() => undefined);
+    },
+    async close() {
+      closed = true;
+      const producer = current ?? (await connecting?.catch(() => undefined));
+      current = undefined;
+      await producer?.disconnect();
+    },
+  };
+  return handle;
+}
