@@ -4,7 +4,7 @@ import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contract
 import {
   type BatchConsumer,
   Counter,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createBatchConsumer,
@@ -35,6 +35,7 @@ import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { registerPeriodicGauge } from './jobs/periodic-metrics';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
@@ -106,6 +107,8 @@ export function buildEntitlementService(
     }),
   };
 
+  registerPeriodicGauge(metrics, pool, logger);
+
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
@@ -154,6 +157,12 @@ export function buildEntitlementService(
     },
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'schedules', () => Promise.all(schedules.map((s) => s.stop())));
   const context: RouteContext = {
     pool,
     catalogue,
@@ -216,6 +225,7 @@ export function buildEntitlementService(
         handle,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics,
       });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {
@@ -230,15 +240,9 @@ export function buildEntitlementService(
         'entitlement service started',
       );
     },
+    // Closes the app: its onClose hooks close the rest, last opened first.
     async stop() {
-      await closeInOrder(logger, [
-        ['schedules', async () => Promise.all(schedules.map((s) => s.stop()))],
-        ['consumer', async () => consumer?.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['postgres', () => pool.end()],
-      ]);
+      await app.close();
     },
   };
 }

@@ -138,6 +138,11 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
       expect(
         metricValue(metrics, 'taobi_entitlement_periodic_members_scanned_total', { cadence: 'weekly' }),
       ).toBe(8);
+      expect(
+        metricValue(metrics, 'taobi_entitlement_periodic_last_success_timestamp_seconds', {
+          cadence: 'weekly',
+        }),
+      ).toBeGreaterThan(0);
     } finally {
       await h.close();
     }

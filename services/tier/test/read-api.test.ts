@@ -170,6 +170,12 @@ describe('the read API', () => {
         description: 'Redis to be resynced',
       });
       expect((await store.read(member))?.value).toMatchObject({ score: 1100, scoreVersion: 2 });
+      expect(
+        metricValue((await get('/metrics')).body, 'taobi_read_model_repairs_total', {
+          model: 'tier:member',
+          trigger: 'resync',
+        }),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       direct.disconnect();
       await redisProxy.open();

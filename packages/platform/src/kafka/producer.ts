@@ -1,3 +1,4 @@
+import { type Context, context, propagation, type Span, trace } from '@opentelemetry/api';
 import {
   type Kafka,
   type Message,
@@ -6,6 +7,7 @@ import {
   type RecordMetadata,
   type RetryOptions,
 } from 'kafkajs';
+import { endSpans, startKafkaSpan } from '../trace-context';
 
 /**
  * The only way records leave a Taobi service: an idempotent producer (no duplicates from its own
@@ -33,28 +35,52 @@ export interface OutgoingRecord {
   key: string | null;
   value: unknown;
   headers?: Record<string, string>;
+  /** The trace the record continues (its `send` span's parent): the active context by default. */
+  traceContext?: Context;
 }
 
-/** Publishes records to any number of topics in one `sendBatch`, acknowledged by all replicas. */
+/**
+ * Publishes records to any number of topics in one `sendBatch`, acknowledged by all replicas.
+ *
+ * Each record gets a `send <topic>` span under its own trace context (records of many requests, or
+ * of many outbox rows, share one `sendBatch`), and that span's W3C `traceparent` in its headers,
+ * which the consumer continues. kafkajs itself is not instrumented: one instrumented `sendBatch`
+ * could only give all its records the same parent.
+ */
 export async function publish(
   producer: Producer,
   records: readonly OutgoingRecord[],
 ): Promise<RecordMetadata[]> {
   if (records.length === 0) return [];
   const byTopic = new Map<string, Message[]>();
+  const spans: Span[] = [];
   for (const record of records) {
     const messages = byTopic.get(record.topic) ?? [];
+    const parent = record.traceContext ?? context.active();
+    const span = startKafkaSpan('send', record.topic, parent, {
+      attributes: record.key === null ? {} : { 'messaging.kafka.message.key': record.key },
+    });
+    spans.push(span);
+    const headers: Record<string, string> = { ...record.headers };
+    propagation.inject(trace.setSpan(parent, span), headers);
     messages.push({
       key: record.key,
       value: JSON.stringify(record.value),
-      ...(record.headers ? { headers: record.headers } : {}),
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
     });
     byTopic.set(record.topic, messages);
   }
-  return producer.sendBatch({
-    acks: -1,
-    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-  });
+  try {
+    const sent = await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+    endSpans(spans);
+    return sent;
+  } catch (error) {
+    endSpans(spans, error);
+    throw error;
+  }
 }
 
 /**

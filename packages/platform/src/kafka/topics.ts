@@ -1,4 +1,5 @@
 import { type Admin, ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
+import { retry } from '../retry';
 
 export interface TopicToEnsure {
   topic: string;
@@ -111,34 +112,43 @@ export async function alignTopicConfigs(kafka: Kafka, topics: readonly TopicToEn
 
 const NOT_THERE_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
+class LeadersPending extends Error {}
+
 /** Partition count per topic, once every partition has a leader; retries while the broker catches up. */
 async function waitForLeaders(
   admin: Admin,
   topics: readonly { topic: string }[],
   timeoutMs: number,
 ): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let waitingFor = '';
+  const notThereYet = (error: unknown) => {
+    const cause = error as { type?: string; originalError?: { type?: string } };
+    return (
+      error instanceof LeadersPending || NOT_THERE_YET.has(cause.type ?? cause.originalError?.type ?? '')
+    );
+  };
+  const leaders = async () => {
+    const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
     const counts = new Map<string, number>();
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      for (const { topic } of topics) {
-        const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-        const led = partitions.filter((p) => p.leader >= 0).length;
-        if (partitions.length === 0 || led < partitions.length) {
-          waitingFor = `${topic} (${led} of ${partitions.length} partitions led)`;
-        }
-        counts.set(topic, partitions.length);
+    for (const { topic } of topics) {
+      const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+      const led = partitions.filter((p) => p.leader >= 0).length;
+      if (partitions.length === 0 || led < partitions.length) {
+        throw new LeadersPending(`${topic} (${led} of ${partitions.length} partitions led)`);
       }
-    } catch (error) {
-      const cause = error as { type?: string; originalError?: { type?: string } };
-      if (!NOT_THERE_YET.has(cause.type ?? cause.originalError?.type ?? '')) throw error;
-      waitingFor = (error as Error).message;
+      counts.set(topic, partitions.length);
     }
-    if (!waitingFor) return counts;
-    if (Date.now() > deadline)
-      throw new Error(`Kafka topics have no leader after ${timeoutMs} ms: ${waitingFor}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    return counts;
+  };
+  try {
+    return await retry(leaders, {
+      attempts: Number.POSITIVE_INFINITY,
+      deadlineMs: timeoutMs,
+      delayMs: 100,
+      factor: 1,
+      retryIf: notThereYet,
+    });
+  } catch (error) {
+    if (!notThereYet(error)) throw error;
+    throw new Error(`Kafka topics have no leader after ${timeoutMs} ms: ${(error as Error).message}`);
   }
 }

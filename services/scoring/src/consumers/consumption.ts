@@ -71,6 +71,13 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     registers: [options.metrics],
   });
 
+  const latency = new Histogram({
+    name: 'taobi_scoring_event_latency_seconds',
+    help: "From ingest's acceptance of an event (its consumption record's Kafka timestamp) to its fold's commit in scoring",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [options.metrics],
+  });
+
   async function fold(
     batch: ConsumptionEvent[],
     context: { partition: number; rules: RuleSet; now: Date; position: LogPosition },
@@ -112,6 +119,9 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
         ? await fold(accepted, { partition: context.partition, rules, now, position })
         : { inserted: [], rejected: [], changes: [] };
     options.afterCommit?.(result);
+    // Wall-clock time, not `now` (a test clock): how long members wait for their points.
+    const committedAt = Date.now();
+    for (const record of records) latency.observe(Math.max(0, committedAt - record.timestamp) / 1000);
 
     if (result.rejected.length > 0) {
       // By the event itself: a batch may hold several records of one eventId.
@@ -157,5 +167,6 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     sessionTimeout: options.sessionTimeoutMs,
     retries: options.retries,
     readiness: options.readiness,
+    metrics: options.metrics,
   });
 }

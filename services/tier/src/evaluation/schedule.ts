@@ -1,4 +1,4 @@
-import { type Logger, type Pool, scheduleRecurring } from '@taobi/platform';
+import { type Logger, type Pool, retry, scheduleRecurring } from '@taobi/platform';
 import { lastEvaluationAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import { evaluationMarks } from '../store/evaluations';
 import type { Evaluator } from './evaluator';
@@ -21,8 +21,7 @@ export function startEvaluationSchedule(options: {
   const log = options.logger.child({ component: 'evaluation-schedule' });
   const day = options.ruleSet.evaluation.dayOfMonth;
   const retryDelayMs = options.retryDelayMs ?? 60_000;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
+  const stopping = new AbortController();
 
   const schedule = scheduleRecurring({
     name: 'monthly-evaluation',
@@ -43,25 +42,23 @@ export function startEvaluationSchedule(options: {
     }
   }
 
-  const caughtUp = new Promise<void>((resolve) => {
-    const attempt = (delayMs: number) => {
-      if (stopped) return resolve();
-      catchUp().then(resolve, (error: unknown) => {
-        if (stopped) return resolve();
-        log.error({ err: error, retryInMs: delayMs }, 'evaluation catch-up failed; will retry');
-        retry = setTimeout(() => attempt(Math.min(delayMs * 2, retryDelayMs)), delayMs);
-        retry.unref();
-      });
-    };
-    attempt(Math.min(1000, retryDelayMs));
-  });
+  // Resolves once caught up, or once stopped (a retry pause in progress ends at once). The first
+  // retry comes after 1 s, doubling up to `retryDelayMs`.
+  const caughtUp = retry(catchUp, {
+    attempts: Number.POSITIVE_INFINITY,
+    delayMs: Math.min(1000, retryDelayMs),
+    factor: 2,
+    maxDelayMs: retryDelayMs,
+    signal: stopping.signal,
+    onRetry: (error, _attempt, delayMs) =>
+      log.error({ err: error, retryInMs: delayMs }, 'evaluation catch-up failed; will retry'),
+  }).catch(() => undefined);
 
   return {
     caughtUp,
     stop() {
-      stopped = true;
+      stopping.abort();
       schedule.stop();
-      if (retry) clearTimeout(retry);
     },
   };
 }

@@ -1,5 +1,5 @@
-import { Counter, createMetricsRegistry, Gauge } from '@taobi/platform';
-import { parsePrometheus, sumOf } from './prometheus';
+import { Counter, createMetricsRegistry, Gauge } from './metrics';
+import { parsePrometheus, sumOf } from './prometheus-text';
 
 describe('reading a service /metrics', () => {
   it('when prom-client exposes counters and gauges, then every series is read back with its labels and value', async () => {
