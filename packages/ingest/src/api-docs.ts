@@ -62,6 +62,13 @@ export function ingestRouteDocs(
       responses: {
         202: {
           description: 'Kafka acknowledged every event.',
+          headers: {
+            traceparent: {
+              description:
+                'W3C trace context of this request (when tracing is on): its trace id is on every record.',
+              schema: { type: 'string' },
+            },
+          },
           content: { 'application/json': { schema: schemas.accepted } },
         },
       },

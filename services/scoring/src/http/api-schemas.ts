@@ -188,5 +188,8 @@ export const backtestSchema = z
     moves: z.record(z.string(), z.unknown()).optional(),
     liability: z.record(z.string(), z.unknown()).optional(),
     samples: z.array(z.record(z.string(), z.unknown())).optional(),
+    candidateRuleSet: ruleSetSchema.describe(
+      'The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.',
+    ),
   })
   .describe('The backtest and its comparison (partial while it runs): tiers, moves, liability, samples.');
