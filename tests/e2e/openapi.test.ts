@@ -46,10 +46,11 @@ describe('the OpenAPI documents of the services', () => {
   }
 
   beforeAll(async () => {
-    stack = await TestStack.start({ services: [...SERVICES] });
+    // Seven processes start at once: on a loaded 2-core machine that takes more than a minute.
+    stack = await TestStack.start({ services: [...SERVICES], readyTimeoutMs: 150_000 });
     for (const service of SERVICES)
       contracts.set(service, await OpenApiContract.load(service, stack.url(service)));
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await stack?.stop();
