@@ -1,6 +1,6 @@
 import { type HttpRateLimit, type Logger, rateLimitRoute, toAppError } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { BatchingPublisher } from './batching-publisher';
 import { ingestEventId, toCanonicalEvent } from './canonical';
 import { IngestErrors } from './errors';
@@ -26,12 +26,13 @@ export interface IngestRouteOptions {
   rules: RuleSet;
   maxFutureMs: number;
   retryAfterSeconds: number;
-  openApiDocument: Record<string, unknown>;
+  /** The route's OpenAPI entry (`ingestRouteDocs`). */
+  docs: FastifySchema;
   logger: Logger;
 }
 
 /**
- * `POST /v1/events` and `GET /openapi.json`. Order of checks: key (401 / 403), rate limit (429),
+ * `POST /v1/events`. Order of checks: key (401 / 403), rate limit (429),
  * media type and size (415 / 413, by fastify's parser), body (400 / 413 / 422), then Kafka
  * (202, or 503 with Retry-After).
  */
@@ -51,6 +52,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
           hook: 'preParsing',
         }),
       },
+      schema: options.docs,
       onRequest: async (request) => {
         const key = options.keys.authenticate(request, definition.source);
         keyOf.set(request, key);
@@ -112,6 +114,4 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       return reply.status(202).send({ accepted: events.map((event) => ({ eventId: event.eventId })) });
     },
   );
-
-  app.get('/openapi.json', async () => options.openApiDocument);
 }

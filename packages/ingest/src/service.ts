@@ -15,12 +15,12 @@ import {
   type Service,
 } from '@taobi/platform';
 import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
+import { ingestApiDocs, ingestRouteDocs } from './api-docs';
 import { createBatchingPublisher } from './batching-publisher';
 import type { IngestConfig } from './config';
 import { kafkaTimingsFor } from './kafka-timings';
 import { developmentIngestKeys, keySourceProblems, SourceKeys } from './keys';
 import { createIngestMetrics } from './metrics';
-import { ingestOpenApiDocument } from './openapi';
 import { ingestSchemas } from './request-schema';
 import { registerIngestRoutes } from './route';
 import {
@@ -77,7 +77,13 @@ export function createIngestService(
     onSend: metrics.sent,
   });
   const schemas = ingestSchemas(definition, catalogue);
+  const docs = {
+    catalogue,
+    maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
+    bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
+  };
   const app = createHttpApp({
+    api: ingestApiDocs(definition, schemas, docs),
     logger,
     rateLimit: httpRateLimit(config),
     metrics: registry,
@@ -102,11 +108,7 @@ export function createIngestService(
     rules,
     maxFutureMs: config.INGEST_MAX_FUTURE_MS,
     retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
-    openApiDocument: ingestOpenApiDocument(definition, schemas, {
-      catalogue,
-      maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
-      bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
-    }),
+    docs: ingestRouteDocs(definition, schemas, docs),
     logger,
   });
   return {

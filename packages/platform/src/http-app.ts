@@ -10,6 +10,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { type ApiDocsOptions, documented, registerApiDocs } from './api-docs';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
@@ -32,6 +34,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Behind a reverse proxy: take the client's address and protocol from its X-Forwarded-* headers. */
   trustProxy?: boolean;
+  /** Serve `/openapi.json` and `/docs`, generated from the routes' schemas (`documented`). */
+  api?: ApiDocsOptions;
   /**
    * The limit on every route but the probes, per client address (`httpRateLimit(config)`); a route
    * may set its own (`rateLimitRoute`). Unset or `max: 0`: no limit.
@@ -78,6 +82,37 @@ export function rateLimitRoute(
   };
 }
 
+const readinessSchema = z.object({
+  status: z.enum(['ready', 'not-ready']),
+  checks: z
+    .record(z.string(), z.string())
+    .describe('Each dependency probe and component: ok, or what is wrong.'),
+});
+
+/** The operational routes' documentation: every service serves them, without a key. */
+const OPERATIONS = {
+  healthz: documented({
+    summary: 'Liveness: the process answers',
+    tags: ['operations'],
+    responses: { 200: z.object({ status: z.literal('ok') }) },
+  }),
+  readyz: documented({
+    summary: 'Readiness: every dependency probe and component is ready',
+    tags: ['operations'],
+    responses: { 200: readinessSchema, 503: readinessSchema.describe('Not ready: which check failed.') },
+  }),
+  metrics: documented({
+    summary: 'Prometheus metrics',
+    tags: ['operations'],
+    responses: {
+      200: {
+        description: 'The Prometheus text exposition format.',
+        content: { 'text/plain': { schema: z.string() } },
+      },
+    },
+  }),
+};
+
 /**
  * Answers any error in the documented format: `{ error: { code, message, fields? } }`. It sets the
  * common headers itself: fastify's framework errors (a bad URL) are answered without running hooks.
@@ -119,6 +154,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: false,
     trustProxy: options.trustProxy ?? false,
   });
+  if (options.api) registerApiDocs(app, options.api);
+  const docs = (schema: keyof typeof OPERATIONS) => (options.api ? { schema: OPERATIONS[schema] } : {});
   // The APIs speak JSON only: a text/plain body is a 415 like any other type, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
@@ -190,7 +227,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // Probes and scrapes are never limited: a supervisor must always get its answer.
   const unlimited = { config: { rateLimit: false } } as const;
 
-  app.get('/healthz', unlimited, async () => ({ status: 'ok' }));
+  app.get('/healthz', { ...unlimited, ...docs('healthz') }, async () => ({ status: 'ok' }));
 
   const readiness = createReadiness(options.readiness);
   app.decorate('readiness', readiness);
@@ -204,12 +241,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       this.set((await readiness.evaluate(options.readinessTimeoutMs ?? 2000)).ready ? 1 : 0);
     },
   });
-  app.get('/readyz', unlimited, async (_request, reply) => {
+  app.get('/readyz', { ...unlimited, ...docs('readyz') }, async (_request, reply) => {
     const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
 
-  app.get('/metrics', unlimited, async (_request, reply) =>
+  app.get('/metrics', { ...unlimited, ...docs('metrics') }, async (_request, reply) =>
     reply.header('content-type', options.metrics.contentType).send(await options.metrics.metrics()),
   );
 

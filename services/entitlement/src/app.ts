@@ -153,6 +153,11 @@ export function buildEntitlementService(
     logger,
     rateLimit: httpRateLimit(config),
     metrics,
+    api: {
+      title: 'Taobi entitlement',
+      description:
+        'Benefits from tiers (`taobi.tier-changed.v1`): the catalogue, each member’s grants, 88VIP price and activation, the welcome-gift lottery, merchants’ targeted offers and their redemptions, and the operator jobs. Entitlement publishes `taobi.entitlement-changed.v1` through its outbox.',
+    },
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
   closeOnAppClose(app, 'postgres', () => pool.end());

@@ -109,6 +109,11 @@ export function buildScoringService(
     logger,
     rateLimit: httpRateLimit(config),
     metrics,
+    api: {
+      title: 'Taobi scoring',
+      description:
+        'Taobi Scores from `taobi.consumption.v1`: each member’s score (now or as of an instant), what it is made of and its versions, the rule-set registry, backtests, and the operator jobs. Scoring publishes `taobi.score-changed.v1` through its outbox.',
+    },
     readiness: {
       kafka: kafkaProbe.check,
       postgres: () => pool.query('SELECT 1'),

@@ -124,6 +124,11 @@ export function buildTierService(
     logger,
     rateLimit: httpRateLimit(config),
     metrics: registry,
+    api: {
+      title: 'Taobi tier',
+      description:
+        'Tiers from scores: the tier table, each member’s tier (now or as of an instant), its decisions and forecast, and the monthly evaluation. Tier consumes `taobi.score-changed.v1` and publishes `taobi.tier-changed.v1`.',
+    },
     readiness: {
       kafka: kafkaProbe.check,
       postgres: () => pool.query('SELECT 1'),

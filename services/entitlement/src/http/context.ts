@@ -52,6 +52,20 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 _ . : -');
 
+/** The `:id` of `/v1/members/:id/...` routes, as documented (checked by `memberIdOf`). */
+export const memberPathSchema = z.object({ id: memberIdSchema.describe('The member id') });
+
+/** The header of a checkout call, as documented (checked by `checkoutCall`). */
+export const idempotencyHeadersSchema = z.object({
+  'idempotency-key': idempotencyKeySchema.describe('The same key again answers the first result.'),
+});
+
+/** The errors of a checkout call besides its own 409s. */
+export const CHECKOUT_ERRORS = {
+  400: 'VALIDATION_FAILED (a bad id, a body), or IDEMPOTENCY_KEY_REQUIRED naming the header.',
+  404: 'NOT_FOUND.',
+} as const;
+
 /** A POST that takes no fields: no body, or an empty JSON object. */
 export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);
 
