@@ -41,6 +41,7 @@ export class TestStack {
       env?: Record<string, string>;
       brokers?: string[];
       instances?: Record<string, number>;
+      /** How long each process may take to listen (default 120 s). */
       readyTimeoutMs?: number;
     } = {},
   ): Promise<TestStack> {
