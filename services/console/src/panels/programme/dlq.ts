@@ -2,6 +2,7 @@ import type { MetricsSampler } from '../../metrics/sampler';
 import { card, scrollTable } from '../../views/components';
 import { formatInteger } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
+import { NOT_A_VALUE } from './lag-outbox';
 
 /**
  * Letters sent to `taobi.consumption.dlq.v1`. Today only scoring counts its own (events it
@@ -15,9 +16,9 @@ export function dlqPanel(sampler: MetricsSampler): SafeHtml {
     services: ['scoring'],
   });
   const byReason = new Map<string, number>();
-  for (const { series } of sampler.matching(/dlq/i)) {
+  for (const { series } of sampler.matching(/dlq|dead_?letter/i)) {
     const reason = series.labels.reason;
-    if (reason === undefined || series.name.endsWith('_created')) continue;
+    if (reason === undefined || NOT_A_VALUE.test(series.name)) continue;
     byReason.set(reason, (byReason.get(reason) ?? 0) + series.value);
   }
   return card({
