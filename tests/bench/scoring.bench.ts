@@ -28,9 +28,13 @@ import {
   say,
   withBacklog,
 } from './bench-kit';
+import { instancesFlag, scaleOut } from './scoring-instances';
 
 const SMALL_EVENTS = Number(process.env.BENCH_SMALL_EVENTS ?? 20_000);
 const SMALL_BATCH = 100;
+
+/** `--instances N`: also fold the backlog with 1 and with N scoring processes (scoring-instances.ts). */
+const instances = instancesFlag();
 
 async function baseline(kafka: Kafka, topic: string, total: number): Promise<number> {
   const consumer = kafka.consumer({
@@ -146,6 +150,7 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
       ...small,
     })}\n`,
   );
+  if (instances > 1) await scaleOut(scratch, events.length, instances);
 }
 
 withBacklog(bench).catch((error: unknown) => {

@@ -6,7 +6,7 @@
 import { ConsoleSession } from '@taobi/tests';
 import type { UpstreamService } from '../src/config';
 import { apisWithMetrics } from './fixtures';
-import { ADMIN_KEY, consoleAgainst } from './harness';
+import { ADMIN_KEY, consoleAgainst, READ_KEY } from './harness';
 
 const METRICS: Partial<Record<UpstreamService, string>> = {
   scoring: [
@@ -23,6 +23,12 @@ const METRICS: Partial<Record<UpstreamService, string>> = {
     '',
   ].join('\n'),
   tier: [
+    '# TYPE taobi_tier_evaluation_last_completed_as_of_timestamp_seconds gauge',
+    'taobi_tier_evaluation_last_completed_as_of_timestamp_seconds 1794067200',
+    '# TYPE taobi_tier_evaluation_in_progress gauge',
+    'taobi_tier_evaluation_in_progress 1',
+    '# TYPE taobi_tier_evaluation_members_evaluated gauge',
+    'taobi_tier_evaluation_members_evaluated 1234',
     '# TYPE taobi_kafka_consumer_lag gauge',
     'taobi_kafka_consumer_lag{group="taobi-tier",topic="taobi.score-changed.v1",partition="0"} 2',
     '# TYPE taobi_dlq_letters_total counter',
@@ -33,6 +39,14 @@ const METRICS: Partial<Record<UpstreamService, string>> = {
 
 describe('the programme view with the observability metrics', () => {
   const stack = consoleAgainst(apisWithMetrics((service) => METRICS[service] ?? ''));
+  /** A stack whose DLQ counter is declared but has sent nothing (prom-client shows no series then). */
+  const quiet = consoleAgainst(
+    apisWithMetrics((service) =>
+      service === 'scoring'
+        ? '# HELP taobi_dlq_letters_total h\n# TYPE taobi_dlq_letters_total counter\n'
+        : '',
+    ),
+  );
 
   it('when services export consumer lag, outbox age and DLQ letters by reason, then the panels list them by group, service and reason', async () => {
     const admin = await ConsoleSession.signIn(stack.url, ADMIN_KEY);
@@ -54,5 +68,23 @@ describe('the programme view with the observability metrics', () => {
       ['conflicting-duplicate', '1'],
     ]);
     expect(page.text).not.toContain('Consumer lag: not available on this stack yet.');
+  });
+
+  it("when a read-only operator opens the programme, then the last tier evaluation comes from tier's evaluation gauges (the admin API needs the admin key)", async () => {
+    const reader = await ConsoleSession.signIn(stack.url, READ_KEY);
+    const page = await reader.get('/programme');
+    expect(page.text).toMatch(
+      /data-field="last-tier-evaluation"><span data-source="metrics">8 Nov 2026, 00:00 <span class="muted">· one running, 1,234 members evaluated so far/,
+    );
+    expect(page.text).toMatch(
+      /data-field="last-scoring-evaluation"><span class="muted" data-state="admin-only">/,
+    );
+  });
+
+  it('when the DLQ counter is declared but no letter was sent, then the panel says there are none rather than not available', async () => {
+    const reader = await ConsoleSession.signIn(quiet.url, READ_KEY);
+    const page = await reader.get('/programme');
+    expect(page.text).toContain('No dead letters since the services started.');
+    expect(page.text).not.toContain('Dead letters by reason: not available');
   });
 });
