@@ -31,7 +31,12 @@ export class TestStack {
   ) {}
 
   static async start(
-    options: { services?: string[]; env?: Record<string, string> } = {},
+    options: {
+      services?: string[];
+      env?: Record<string, string>;
+      /** How long each service may take to listen (default 60 s; more for a whole stack on a busy machine). */
+      listenTimeoutMs?: number;
+    } = {},
   ): Promise<TestStack> {
     const all = discoverServices(REPO_ROOT);
     const wanted = options.services ? all.filter((s) => options.services?.includes(s.name)) : all;
@@ -68,7 +73,9 @@ export class TestStack {
     }
     const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
-      await Promise.all([...running.keys()].map((name) => stack.waitUntilReady(name)));
+      await Promise.all(
+        [...running.keys()].map((name) => stack.waitUntilReady(name, options.listenTimeoutMs)),
+      );
     } catch (error) {
       await stack.stop();
       throw error;
