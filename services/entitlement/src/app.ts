@@ -15,6 +15,7 @@ import {
   createOutboxRelay,
   createPool,
   createProducerHandle,
+  kafkaConnection,
   type Logger,
   loadDataFile,
   migrate,
@@ -72,7 +73,7 @@ export function buildEntitlementService(
   const clock = options.clock ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-entitlement', logger });
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-entitlement', logger });
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({
     connectionString: config.DATABASE_URL,
