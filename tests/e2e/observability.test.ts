@@ -28,7 +28,8 @@ describe('observability of a running stack', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    // Eight services compiling and starting at once: slow on a shared 2-core machine.
+    stack = await TestStack.start({ readyTimeoutMs: 180_000 });
     await Promise.all(
       SERVICE_NAMES.map((service) =>
         waitFor(async () => (await readyz(stack.url(service))) === 200, {
@@ -37,7 +38,7 @@ describe('observability of a running stack', () => {
         }),
       ),
     );
-  }, 180_000);
+  }, 330_000);
 
   afterAll(async () => {
     await stack?.stop();
