@@ -85,6 +85,65 @@ export class EphemeralBroker {
   }
 }
 
+/**
+ * A real 3-node Kafka cluster of the test's own (infra/bin/kafka.sh cluster mode: every node a
+ * broker and a controller, replication factor 3, min.insync.replicas 2), on free ports, for tests
+ * that lose a broker under load. Never the shared broker.
+ */
+export class EphemeralCluster {
+  private constructor(
+    readonly ports: number[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly dir: string,
+  ) {}
+
+  get brokers(): string[] {
+    return this.ports.map((port) => `127.0.0.1:${port}`);
+  }
+
+  static async create(nodes = 3): Promise<EphemeralCluster> {
+    const ports: number[] = [];
+    const controllerPorts: number[] = [];
+    for (let i = 0; i < nodes; i += 1) ports.push(await freePort());
+    for (let i = 0; i < nodes; i += 1) controllerPorts.push(await freePort());
+    const dir = mkdtempSync(join(tmpdir(), 'taobi-kafka-cluster-'));
+    const env = {
+      ...process.env,
+      KAFKA_CLUSTER_PORTS: ports.join(','),
+      KAFKA_CLUSTER_CONTROLLER_PORTS: controllerPorts.join(','),
+      KAFKA_CLUSTER_DIR: dir,
+      KAFKA_HEAP: '-Xms128m -Xmx384m',
+    };
+    return new EphemeralCluster(ports, env, dir);
+  }
+
+  async start(): Promise<void> {
+    await this.kafkaSh('cluster-start', this.ports.length, 240_000);
+  }
+
+  /** Kills node `node` (1-based) with SIGKILL: no clean shutdown, no leadership handed over. */
+  async kill(node: number): Promise<void> {
+    await this.kafkaSh('node-kill', node);
+  }
+
+  /** Starts node `node` again on its data; resolves when it answers. */
+  async restart(node: number): Promise<void> {
+    await this.kafkaSh('node-start', node, 120_000);
+  }
+
+  async destroy(): Promise<void> {
+    await this.kafkaSh('cluster-stop', this.ports.length, 120_000).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async kafkaSh(command: string, n: number, timeout = 60_000): Promise<void> {
+    await run('bash', [KAFKA_SH, command, String(n)], {
+      env: { ...this.env, CLUSTER_SIZE: String(this.ports.length) },
+      timeout,
+    });
+  }
+}
+
 /** The scheduler state (R, S, D, T, ...) of every thread of a process, from /proc. */
 function threadStates(pid: number): string[] {
   return readdirSync(`/proc/${pid}/task`).map((tid) => {

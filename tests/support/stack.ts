@@ -1,7 +1,7 @@
 import { type ConsumingService, consumerGroupId, type TopicNames } from '@taobi/contracts';
 import { discoverServices, type ServiceInfo } from '@taobi/infra/services';
 import { type ServiceName, serviceUrlVariable } from '@taobi/platform';
-import { createTestDatabase, createTestTopics, testEndpoints, uniqueId } from './kit';
+import { createTestDatabase, createTestTopics, testEndpoints, testKafka, uniqueId } from './kit';
 import { REPO_ROOT, ServiceProcess } from './processes';
 import { freePort } from './tcp-proxy';
 
@@ -30,20 +30,38 @@ export class TestStack {
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
+  /**
+   * `brokers`: another Kafka than the run's (a test's own cluster). `instances`: more than one process
+   * of a service, in its consumer group; instance i > 1 is named `<service>#<i>` (as `npm start
+   * -- --instances` names them) for `url`, `kill`, `revive`.
+   */
   static async start(
-    options: { services?: string[]; env?: Record<string, string> } = {},
+    options: {
+      services?: string[];
+      env?: Record<string, string>;
+      brokers?: string[];
+      instances?: Record<string, number>;
+    } = {},
   ): Promise<TestStack> {
     const all = discoverServices(REPO_ROOT);
     const wanted = options.services ? all.filter((s) => options.services?.includes(s.name)) : all;
     const missing = (options.services ?? []).filter((name) => !all.some((s) => s.name === name));
     if (missing.length > 0) throw new Error(`no such service: ${missing.join(', ')}`);
 
-    const { prefix, topics } = await createTestTopics();
+    const brokers = options.brokers ?? testEndpoints().kafkaBrokers;
+    const { prefix, topics } = await createTestTopics(testKafka(brokers));
     const database = await createTestDatabase();
     const redisPrefix = `${uniqueId('stack')}:`;
     const running = new Map<string, Running>();
     const ports = new Map<string, number>();
     for (const info of wanted) ports.set(info.name, await freePort());
+    const copies = wanted.flatMap((info) =>
+      Array.from({ length: options.instances?.[info.name] ?? 1 }, (_, i) => ({
+        info,
+        name: i === 0 ? info.name : `${info.name}#${i + 1}`,
+      })),
+    );
+    for (const copy of copies) if (!ports.has(copy.name)) ports.set(copy.name, await freePort());
     // Every process learns where the others listen (the console reads them all; others ignore it).
     const urls = Object.fromEntries(
       wanted.map((info) => [
@@ -51,12 +69,12 @@ export class TestStack {
         `http://127.0.0.1:${ports.get(info.name)}`,
       ]),
     );
-    for (const info of wanted) {
-      const port = ports.get(info.name) as number;
+    for (const { info, name } of copies) {
+      const port = ports.get(name) as number;
       const env = {
         ...urls,
         PORT: String(port),
-        KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(','),
+        KAFKA_BROKERS: brokers.join(','),
         KAFKA_TOPIC_PREFIX: prefix,
         DATABASE_URL: database.url,
         REDIS_URL: testEndpoints().redisUrl,
@@ -64,7 +82,7 @@ export class TestStack {
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ...options.env,
       };
-      running.set(info.name, { info, port, env, process: ServiceProcess.start(info.main, env) });
+      running.set(name, { info, port, env, process: ServiceProcess.start(info.main, env) });
     }
     const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
@@ -103,7 +121,11 @@ export class TestStack {
     return this.running.get(service)?.process.output ?? '';
   }
 
-  async waitUntilReady(service: string, timeoutMs = 60_000): Promise<void> {
+  /**
+   * A deadline, not a pause: a quiet machine listens in seconds, but eight tsx processes starting
+   * at once on two loaded cores have taken over a minute.
+   */
+  async waitUntilReady(service: string, timeoutMs = 120_000): Promise<void> {
     const entry = this.running.get(service);
     if (!entry) throw new Error(`service ${service} is not part of this stack`);
     await entry.process.waitUntilListening(this.url(service), timeoutMs);

@@ -9,6 +9,7 @@ import {
   createKafkaProbe,
   createMetricsRegistry,
   httpRateLimit,
+  kafkaConnection,
   type Logger,
   loadDataFile,
   type Service,
@@ -63,7 +64,7 @@ export function createIngestService(
   }
   const now = options.now ?? (() => new Date());
   const timings = kafkaTimingsFor(config.PUBLISH_TIMEOUT_MS);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger, ...timings.client });
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: name, logger, ...timings.client });
   const kafkaProbe = createKafkaProbe(kafka);
   const registry = createMetricsRegistry(name);
   const metrics = createIngestMetrics(registry, definition.source);

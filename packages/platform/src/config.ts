@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
 import { z } from 'zod';
+import { kafkaSecurityVariables } from './kafka/security';
 
 /** Thrown at boot when the environment does not parse; names every bad variable. */
 export class ConfigError extends Error {
@@ -36,6 +37,8 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  /** TLS and SASL for a managed Kafka (kafka-security.ts); unset means plaintext. */
+  ...kafkaSecurityVariables,
   /** Prepended to every topic name; lets tests and side-by-side stacks share one broker. */
   KAFKA_TOPIC_PREFIX: z
     .string()

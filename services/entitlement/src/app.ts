@@ -16,6 +16,7 @@ import {
   createPool,
   createProducerHandle,
   httpRateLimit,
+  kafkaConnection,
   type Logger,
   loadDataFile,
   migrate,
@@ -73,7 +74,7 @@ export function buildEntitlementService(
   const now = options.now ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-entitlement', logger });
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-entitlement', logger });
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({
     connectionString: config.DATABASE_URL,

@@ -17,6 +17,7 @@ import {
   createRedis,
   Errors,
   httpRateLimit,
+  kafkaConnection,
   type Logger,
   loadDataFile,
   migrate,
@@ -93,7 +94,7 @@ export function buildScoringService(
   const now = dependencies.now ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-scoring', logger });
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-scoring', logger });
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({
     connectionString: config.DATABASE_URL,

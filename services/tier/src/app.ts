@@ -16,6 +16,7 @@ import {
   createProducerHandle,
   createRedis,
   httpRateLimit,
+  kafkaConnection,
   type Logger,
   loadDataFile,
   migrate,
@@ -85,7 +86,7 @@ export function buildTierService(
 
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const registry = createMetricsRegistry('tier');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'taobi-tier', logger });
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-tier', logger });
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });

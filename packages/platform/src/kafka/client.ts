@@ -10,6 +10,9 @@ export interface KafkaOptions {
   connectionTimeout?: number;
   requestTimeout?: number;
   retry?: RetryOptions;
+  /** TLS and SASL (a managed Kafka): `kafkaConnection(config)` gives them with the brokers. */
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
 }
 
 /** kafkajs logs go through pino, one child logger per kafkajs namespace. */
@@ -38,5 +41,7 @@ export function createKafka(options: KafkaOptions): Kafka {
     retry: options.retry ?? { initialRetryTime: 300, retries: 8 },
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(options.logger),
+    ...(options.ssl ? { ssl: options.ssl } : {}),
+    ...(options.sasl ? { sasl: options.sasl } : {}),
   });
 }

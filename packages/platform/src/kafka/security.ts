@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { SASLOptions } from 'kafkajs';
+import { z } from 'zod';
+import { ConfigError } from '../config';
+
+/**
+ * How a service reaches a managed Kafka (Amazon MSK, Confluent Cloud, Aiven): TLS, optionally with
+ * the provider's CA, and SASL PLAIN or SCRAM. Unset, the client speaks plaintext, as to the local
+ * broker. Part of every service's configuration (`baseConfigSchema`); docs/scale-out.md says which
+ * values each provider wants.
+ */
+export const kafkaSecurityVariables = {
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  /** A PEM file of the CA that signed the brokers' certificates, where it is not a public one (Aiven). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+};
+
+export interface KafkaConnection {
+  brokers: string[];
+  ssl?: boolean | { ca: string[] };
+  sasl?: SASLOptions;
+}
+
+type SecurityConfig = { KAFKA_BROKERS: string[] } & z.infer<z.ZodObject<typeof kafkaSecurityVariables>>;
+
+/** The brokers and the TLS / SASL options of `createKafka`, from a parsed configuration. */
+export function kafkaConnection(config: SecurityConfig): KafkaConnection {
+  const connection: KafkaConnection = { brokers: config.KAFKA_BROKERS };
+  if (config.KAFKA_SSL_CA_FILE) {
+    let ca: string;
+    try {
+      ca = readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError([{ variable: 'KAFKA_SSL_CA_FILE', message: (error as Error).message }]);
+    }
+    connection.ssl = { ca: [ca] };
+  } else if (config.KAFKA_SSL === 'true') {
+    connection.ssl = true;
+  }
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  if (mechanism) {
+    const missing = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !config[v]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, message: `required with KAFKA_SASL_MECHANISM=${mechanism}` })),
+      );
+    }
+    connection.sasl = {
+      mechanism,
+      username: config.KAFKA_SASL_USERNAME as string,
+      password: config.KAFKA_SASL_PASSWORD as string,
+    } as SASLOptions;
+  }
+  return connection;
+}
