@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   say(`starting ingest-ecommerce, scoring and tier (${SECONDS} s per step, rates ${RATES.join(', ')})`);
   const stack = await TestStack.start({
     services: ['ingest-ecommerce', 'scoring', 'tier'],
-    env: { INGEST_RATE_LIMIT_PER_SECOND: '0', EVALUATION_SCHEDULE: 'off' },
+    env: { INGEST_RATE_LIMIT_PER_SECOND: '0', EVALUATION_SCHEDULE_ENABLED: 'off' },
   });
   const port = Number(new URL(stack.url('ingest-ecommerce')).port);
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });

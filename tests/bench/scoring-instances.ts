@@ -72,7 +72,7 @@ async function foldWith(scratch: Scratch, instances: number): Promise<number> {
             DATABASE_URL: url.toString(),
             REDIS_URL,
             REDIS_KEY_PREFIX: `${scratch.prefix}${instances}x:`,
-            EVALUATION_SCHEDULE: 'off',
+            EVALUATION_SCHEDULE_ENABLED: 'off',
             LOG_LEVEL: 'warn',
           },
           stdio: ['ignore', 'ignore', 'inherit'],
