@@ -223,7 +223,7 @@ export async function foldLive(
     DATABASE_URL: scratch.databaseUrl,
     REDIS_URL,
     REDIS_KEY_PREFIX: scratch.prefix,
-    EVALUATION_SCHEDULE: 'off',
+    EVALUATION_SCHEDULE_ENABLED: 'off',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // One 8 MB batch is folded without a heartbeat; on a machine loaded by other work it can take
     // longer than the default 30 s session, and the coordinator would drop the member mid-run.

@@ -29,7 +29,7 @@ describe('observability of a running stack', () => {
 
   beforeAll(async () => {
     // Eight services compiling and starting at once: slow on a shared 2-core machine.
-    stack = await TestStack.start({ listenTimeoutMs: 180_000 });
+    stack = await TestStack.start({ readyTimeoutMs: 180_000 });
     await Promise.all(
       SERVICE_NAMES.map((service) =>
         waitFor(async () => (await readyz(stack.url(service))) === 200, {

@@ -41,8 +41,8 @@ export class TestStack {
       env?: Record<string, string>;
       brokers?: string[];
       instances?: Record<string, number>;
-      /** How long each service may take to listen (default 60 s; more for a whole stack on a busy machine). */
-      listenTimeoutMs?: number;
+      /** How long each process may take to listen (default 120 s). */
+      readyTimeoutMs?: number;
     } = {},
   ): Promise<TestStack> {
     const all = discoverServices(REPO_ROOT);
@@ -89,7 +89,7 @@ export class TestStack {
     const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
       await Promise.all(
-        [...running.keys()].map((name) => stack.waitUntilReady(name, options.listenTimeoutMs)),
+        [...running.keys()].map((name) => stack.waitUntilReady(name, options.readyTimeoutMs)),
       );
     } catch (error) {
       await stack.stop();
@@ -125,7 +125,11 @@ export class TestStack {
     return this.running.get(service)?.process.output ?? '';
   }
 
-  async waitUntilReady(service: string, timeoutMs = 60_000): Promise<void> {
+  /**
+   * A deadline, not a pause: a quiet machine listens in seconds, but eight tsx processes starting
+   * at once on two loaded cores have taken over a minute.
+   */
+  async waitUntilReady(service: string, timeoutMs = 120_000): Promise<void> {
     const entry = this.running.get(service);
     if (!entry) throw new Error(`service ${service} is not part of this stack`);
     await entry.process.waitUntilListening(this.url(service), timeoutMs);

@@ -1,7 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -12,6 +11,7 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -48,6 +48,17 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/**
+ * The OTLP exporter, loaded only when spans are exported: its protobuf encoder is a sizeable share of
+ * a service's start-up, which a process that exports nothing need not pay.
+ */
+function otlpExporter(url: string): SpanExporter {
+  // A lazy load: this module is compiled to CommonJS, where require is synchronous.
+  const { OTLPTraceExporter } =
+    require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter({ url });
+}
+
 /** Paths whose requests get no span: probes and scrapes would drown the traces. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -72,7 +83,7 @@ export function startTracing(options: {
     spanProcessors: endpoint
       ? [
           new BatchSpanProcessor({
-            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` }),
+            exporter: otlpExporter(`${endpoint.replace(/\/+$/, '')}/v1/traces`),
             scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY,
           }),
         ]
