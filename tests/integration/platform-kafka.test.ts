@@ -117,6 +117,34 @@ describe('platform Kafka helpers against the real broker', () => {
     );
   });
 
+  it('when a batch takes longer than the session timeout, then the consumer heartbeats through it: handled once, committed, no rebalance', async () => {
+    const member = uniqueId('m');
+    const groupId = uniqueId('g');
+    const seen: number[] = [];
+    let slow = true;
+    await consumer(
+      groupId,
+      async (records) => {
+        seen.push(...records.filter((r) => r.value.memberId === member).map((r) => r.value.n));
+        // The first batch is a fold that outlasts the 6 s session (a large batch on a loaded machine).
+        if (slow) {
+          slow = false;
+          await new Promise((resolve) => setTimeout(resolve, 15_000));
+        }
+      },
+      { sessionTimeout: 6000 },
+    ).start();
+    const metadata = await send(member, 1, 5);
+    await waitFor(
+      async () => {
+        const committed = await committedOffsets(groupId);
+        return metadata.every((m) => BigInt(committed[m.partition] ?? '-1') > BigInt(m.baseOffset ?? '0'));
+      },
+      { description: 'offsets committed after the slow batch', timeoutMs: 60_000 },
+    );
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  }, 90_000);
+
   it('when a consumer crashes mid-batch, then a restarted one sees the uncommitted records again, and only those', async () => {
     const member = uniqueId('m');
     const groupId = uniqueId('g');

@@ -149,6 +149,13 @@ function deadLetter(input: {
   };
 }
 
+/**
+ * How often a batch in the handler asks for a heartbeat. kafkajs sends one only once its
+ * `heartbeatInterval` (3 s) has passed since the last, so asking every 3 s skips every other beat
+ * (a 6 s session then expires); asking every second sends one every 3-4 s.
+ */
+const HEARTBEAT_DURING_BATCH_MS = 1000;
+
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
   const name = `consumer:${options.groupId}`;
@@ -272,9 +279,15 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
         const traced = traces.get(record.offset);
         if (record.key !== null && traced) byKey.set(record.key, traced);
       }
+      // A long fold (a large batch on a loaded machine) must not outlive the session: heartbeat
+      // while the handler runs (kafkajs sends one only when its interval is due). A failed beat
+      // (a rebalance) is left to the offset commit, which then fails and redelivers the batch.
+      const beating = setInterval(() => {
+        heartbeat().catch((error: unknown) => log.debug({ err: error }, 'heartbeat during a batch failed'));
+      }, HEARTBEAT_DURING_BATCH_MS);
       const outcome = await withRecordTraces(byKey, () =>
         options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat }),
-      );
+      ).finally(() => clearInterval(beating));
       const messages = new Map(batch.messages.map((m) => [m.offset, m.value]));
       for (const { record, reason, errors, storedValue } of outcome?.rejected ?? []) {
         dead.push(
