@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validates docker-compose.yml without a Docker engine (Debian's docker-compose parses and resolves
-# it offline) and checks that every service under services/ is part of it.
+# it offline) and checks that every service under services/ is part of it and scraped by Prometheus.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -18,6 +18,10 @@ for dir in services/*/; do
   name=$(basename "$dir")
   if ! grep -qx "$name" <<<"$declared"; then
     echo "[compose] services/$name is not in docker-compose.yml" >&2
+    missing=1
+  fi
+  if ! grep -q "\"$name:[0-9]*\"" infra/prometheus/prometheus.yml; then
+    echo "[compose] services/$name is not scraped in infra/prometheus/prometheus.yml" >&2
     missing=1
   fi
 done

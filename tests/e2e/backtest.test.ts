@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consumerGroupId, TIERS, type Tier } from '@taobi/contracts';
 import { createRedis, DEVELOPMENT_KEYS } from '@taobi/platform';
-import { DEFAULT_RULE_SET, nextEvaluationAt } from '@taobi/rules';
+import { DEFAULT_RULE_SET, lastEvaluationAt, nextEvaluationAt } from '@taobi/rules';
 import pg from 'pg';
 import {
   ServiceProcess,
@@ -58,8 +58,22 @@ describe('backtests over the live ledger (ingest, scoring and tier as processes)
     };
     return Object.fromEntries(tiers.map((row) => [row.tier, row.members])) as Record<Tier, number>;
   }
-  /** Everything is folded, published and consumed: the live state is at rest. */
+  /**
+   * Everything is folded, published and consumed, and the tier service's start-up catch-up of the
+   * last due evaluation has completed: the live state is at rest.
+   */
   async function settled(): Promise<void> {
+    const due = lastEvaluationAt(new Date(), DEFAULT_RULE_SET.evaluation.dayOfMonth);
+    await waitFor(
+      async () => {
+        const { rows } = await db.query<{ completed: boolean }>(
+          `SELECT bool_and(status = 'completed') AND bool_or(as_of = $1) AS completed FROM tier.evaluations`,
+          [due],
+        );
+        return rows[0]?.completed === true;
+      },
+      { description: `the tier service to catch up the evaluation due ${due.toISOString()}` },
+    );
     const kafka = testKafka();
     await waitUntilConsumed(kafka, consumerGroupId('scoring', stack.topicPrefix), stack.topics.consumption);
     await waitUntilConsumed(kafka, consumerGroupId('tier', stack.topicPrefix), stack.topics.scoreChanged);

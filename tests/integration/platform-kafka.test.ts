@@ -6,6 +6,7 @@ import {
   type ConsumedRecord,
   connectProducer,
   createBatchConsumer,
+  createMetricsRegistry,
   createProducerHandle,
   createReadiness,
   ensureTopics,
@@ -18,6 +19,7 @@ import { ConfigResourceTypes } from 'kafkajs';
 import { z } from 'zod';
 import {
   createTestTopics,
+  metricValue,
   TopicReader,
   testKafka,
   testLogger,
@@ -217,6 +219,45 @@ describe('platform Kafka helpers against the real broker', () => {
     } finally {
       await dlq.close();
     }
+  });
+
+  it('when a consumer is held up, then its lag per partition reads the records it has not committed, and 0 once it has; each dead letter is counted by reason', async () => {
+    const member = uniqueId('m');
+    const groupId = uniqueId('g');
+    const registry = createMetricsRegistry('test');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await consumer(
+      groupId,
+      async (records) => {
+        if (records.some((r) => r.value.memberId === member)) await gate;
+        return {
+          rejected: records
+            .filter((r) => r.value.memberId === member && r.value.n === 2)
+            .map((record) => ({ record, reason: 'two is not allowed' })),
+        };
+      },
+      { metrics: registry },
+    ).start();
+    const [sent] = await send(member, 1, 3);
+    const partition = String(sent?.partition);
+    const lag = async () =>
+      metricValue(await registry.metrics(), 'taobi_kafka_consumer_lag', {
+        group: groupId,
+        topic: topics.consumption,
+        partition,
+      }) ?? -1;
+    await waitFor(async () => (await lag()) >= 3, { description: 'the held-up records counted as lag' });
+    release();
+    await waitFor(async () => (await lag()) === 0, { description: 'the lag back to 0 after the commit' });
+    const letters = metricValue(await registry.metrics(), 'taobi_dlq_letters_total', {
+      group: groupId,
+      topic: topics.consumption,
+      reason: 'two is not allowed',
+    });
+    expect(letters).toBe(1);
   });
 
   it('when a batch with bad records is delivered again, then its letters keep their ids; another group letters under its own', async () => {

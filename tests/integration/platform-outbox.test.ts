@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TopicNames } from '@taobi/contracts';
 import {
   connectProducer,
+  createMetricsRegistry,
   createOutboxRelay,
   createPool,
   createProducerHandle,
@@ -21,6 +22,7 @@ import {
   createTestDatabase,
   createTestTopics,
   EphemeralBroker,
+  metricValue,
   TopicReader,
   testEndpoints,
   testKafka,
@@ -37,7 +39,8 @@ CREATE TABLE relaytest.outbox (
   message_key text,
   payload jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
+  published_at timestamptz,
+  traceparent text
 );
 CREATE INDEX outbox_unpublished ON relaytest.outbox (id) WHERE published_at IS NULL;
 CREATE TABLE relaytest.outbox_lease (
@@ -127,6 +130,45 @@ describe('the transactional outbox and its relay', () => {
     } finally {
       await relay.stop();
       await reader.close();
+    }
+  });
+});
+
+describe('the outbox backlog metrics', () => {
+  it('when records wait in the outbox, then the gauges say how many and how old the oldest is; once published, 0 and 0', async () => {
+    const database = await outboxDatabase();
+    const kafka = testKafka();
+    const { topics } = await createTestTopics(kafka);
+    const producer = await connectProducer(kafka);
+    const registry = createMetricsRegistry('test');
+    const relay = createOutboxRelay({
+      pool: database.pool,
+      schema: 'relaytest',
+      producer: createProducerHandle(async () => producer),
+      topics,
+      logger: testLogger(),
+      metrics: registry,
+    });
+    try {
+      const member = uniqueId('m');
+      await withTransaction(database.pool, (client) =>
+        enqueueOutbox(client, 'relaytest', numbered(member, 1, 3)),
+      );
+      // As if committed 90 s ago and stuck since (the relay is not started).
+      await database.pool.query("UPDATE relaytest.outbox SET created_at = now() - interval '90 seconds'");
+      let text = await registry.metrics();
+      expect(metricValue(text, 'taobi_outbox_pending_records')).toBe(3);
+      expect(metricValue(text, 'taobi_outbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(90);
+
+      await relay.drain();
+      text = await registry.metrics();
+      expect(metricValue(text, 'taobi_outbox_pending_records')).toBe(0);
+      expect(metricValue(text, 'taobi_outbox_oldest_pending_age_seconds')).toBe(0);
+      expect(metricValue(text, 'taobi_outbox_published_total', { topic: 'scoreChanged' })).toBe(3);
+    } finally {
+      await relay.stop();
+      await producer.disconnect();
+      await database.close();
     }
   });
 });

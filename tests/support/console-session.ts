@@ -49,6 +49,22 @@ export class ConsoleSession {
     });
   }
 
+  /** POSTs a multipart form (a file upload) with the session's CSRF token, unless `csrf: false`. */
+  async postMultipart(
+    path: string,
+    fields: Record<string, string>,
+    files: Record<string, { name: string; content: string; type?: string }>,
+    options: { csrf?: boolean } = {},
+  ): Promise<ConsoleAnswer> {
+    const form = new FormData();
+    if (options.csrf !== false) form.set('_csrf', this.token);
+    for (const [key, value] of Object.entries(fields)) form.set(key, value);
+    for (const [key, file] of Object.entries(files)) {
+      form.set(key, new Blob([file.content], { type: file.type ?? 'application/json' }), file.name);
+    }
+    return this.send(path, { method: 'POST', headers: {}, body: form });
+  }
+
   private async send(path: string, init: RequestInit & { headers: Record<string, string> }) {
     const response = await fetch(`${this.baseUrl}${path}`, {
       ...init,

@@ -6,6 +6,7 @@ export * from './fuzz';
 export * from './ingest';
 export * from './kit';
 export * from './processes';
+export * from './promql';
 export * from './redis-server';
 export * from './rule-sets';
 export * from './stack';

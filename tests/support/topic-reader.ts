@@ -7,6 +7,8 @@ export interface ReadRecord<T = unknown> {
   offset: string;
   key: string | null;
   value: T;
+  /** The record's headers as strings (e.g. `traceparent`). */
+  headers: Record<string, string>;
 }
 
 /**
@@ -38,6 +40,9 @@ export class TopicReader<T = unknown> {
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value: message.value ? (JSON.parse(message.value.toString()) as T) : (null as T),
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+          ),
         });
       },
     });

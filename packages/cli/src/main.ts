@@ -17,7 +17,8 @@ import { endpointsFrom } from './endpoints';
 
 const USAGE = `usage: pnpm taobi <command> [options]
 
-  status                         readiness of every service
+  status                         every service: ready or not, consumer lag, outbox backlog and
+                                 age, DLQ letters (exit 1 when one is down or not ready)
   simulate [options]             post synthetic members' spending through the ingest APIs
       --members N      members to simulate (default 1000)
       --months M       simulated months back from now, at most 12 (default 12)

@@ -1,4 +1,10 @@
-import { createProducerHandle, type Logger, type OutgoingRecord, type Producer } from '@taobi/platform';
+import {
+  boundToActiveTrace,
+  createProducerHandle,
+  type Logger,
+  type OutgoingRecord,
+  type Producer,
+} from '@taobi/platform';
 
 /**
  * Why a publish did not happen. Always retriable: the caller answers 503 with Retry-After and the
@@ -204,7 +210,13 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
       if (closed) return Promise.reject(new PublishError('the service is shutting down'));
       if (records.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, deadline: now() + options.timeoutMs, resolve, reject });
+        // Sent later, with other requests' records: each keeps the trace of its request.
+        queue.push({
+          records: boundToActiveTrace(records),
+          deadline: now() + options.timeoutMs,
+          resolve,
+          reject,
+        });
         queuedRecords += records.length;
         schedule();
       });

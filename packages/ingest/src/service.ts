@@ -2,7 +2,7 @@ import { topicNames } from '@taobi/contracts';
 import {
   assertNoDevelopmentKeys,
   ConfigError,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createHttpApp,
   createKafka,
@@ -83,6 +83,8 @@ export function createIngestService(
     readiness: { kafka: kafkaProbe.check },
     bodyLimit: config.INGEST_BODY_LIMIT_BYTES,
   });
+  closeOnAppClose(app, 'kafka probe', () => kafkaProbe.close());
+  closeOnAppClose(app, 'publisher', () => publisher.close());
   registerIngestRoutes(app, {
     definition,
     schemas,
@@ -109,11 +111,9 @@ export function createIngestService(
   return {
     app,
     start: () => publisher.start(),
-    // runService closes the app first (in-flight requests finish), then this.
-    stop: () =>
-      closeInOrder(logger, [
-        ['publisher', () => publisher.close()],
-        ['kafka probe', () => kafkaProbe.close()],
-      ]),
+    // Closes the app: in-flight requests finish, then its onClose hooks close the rest.
+    async stop() {
+      await app.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Source } from '@taobi/contracts';
+import { retry, sleep } from '@taobi/platform';
 import type { SimulatedEvent } from './model';
 
 export interface IngestEndpoint {
@@ -58,7 +59,15 @@ export function toBatches(events: readonly SimulatedEvent[], batchSize: number):
   return batches;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** An ingest that keeps refusing connections: the run stops. */
+class Unreachable extends Error {}
+
+/** A 503 or 429: retried after its Retry-After. */
+class Busy extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`busy; retry after ${retryAfterMs} ms`);
+  }
+}
 
 /**
  * Posts events through the real ingest APIs. 503 and 429 are retried after their Retry-After (the
@@ -96,48 +105,54 @@ export async function postEvents(
     if (!options.ratePerSecond) return;
     sentEvents += count;
     const due = started + (sentEvents / options.ratePerSecond) * 1000;
-    if (due > Date.now()) await pause(due - Date.now());
+    if (due > Date.now()) await sleep(due - Date.now());
   }
 
   async function post(batch: Batch): Promise<void> {
     const endpoint = options.endpoints[batch.source];
     if (!endpoint) throw new Error(`no ingest endpoint for the ${batch.source} source`);
     const body = JSON.stringify({ events: batch.events.map((e) => e.body) });
-    for (let attempt = 1; ; attempt += 1) {
-      let response: Response;
-      try {
-        response = await fetch(`${endpoint.url}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
-          body,
-        });
-      } catch (error) {
-        if (attempt >= 10) throw new Error(`${batch.source} ingest unreachable: ${(error as Error).message}`);
-        result.retries += 1;
-        await pause(Math.min(200 * 2 ** attempt, 5000));
-        continue;
-      }
-      if (response.status === 202) {
-        const now = Date.now();
-        const answer = (await response.json()) as { accepted: { eventId: string }[] };
-        for (const { eventId } of answer.accepted) result.acceptedAt.set(eventId, now);
-        result.accepted += answer.accepted.length;
-        return;
-      }
-      if ((response.status === 503 || response.status === 429) && attempt < 20) {
-        result.retries += 1;
-        const retryAfter = Number(response.headers.get('retry-after') ?? '1');
-        await response.body?.cancel();
-        await pause(Math.max(retryAfter, 0.2) * 1000);
-        continue;
-      }
-      result.rejected += batch.events.length;
-      if (result.rejections.length < 5) {
-        result.rejections.push(
-          `${batch.source} ${response.status}: ${(await response.text()).slice(0, 500)}`,
-        );
-      }
+    const response = await retry(
+      async (attempt) => {
+        let answer: Response;
+        try {
+          answer = await fetch(`${endpoint.url}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
+            body,
+          });
+        } catch (error) {
+          if (attempt >= 10)
+            throw new Unreachable(`${batch.source} ingest unreachable: ${(error as Error).message}`);
+          throw error;
+        }
+        if ((answer.status === 503 || answer.status === 429) && attempt < 20) {
+          const retryAfter = Number(answer.headers.get('retry-after') ?? '1');
+          await answer.body?.cancel();
+          throw new Busy(Math.max(retryAfter, 0.2) * 1000);
+        }
+        return answer;
+      },
+      {
+        attempts: 20,
+        delayMs: 400,
+        retryIf: (error) => !(error instanceof Unreachable),
+        delayFor: (error) => (error instanceof Busy ? error.retryAfterMs : undefined),
+        onRetry: () => {
+          result.retries += 1;
+        },
+      },
+    );
+    if (response.status === 202) {
+      const now = Date.now();
+      const answer = (await response.json()) as { accepted: { eventId: string }[] };
+      for (const { eventId } of answer.accepted) result.acceptedAt.set(eventId, now);
+      result.accepted += answer.accepted.length;
       return;
+    }
+    result.rejected += batch.events.length;
+    if (result.rejections.length < 5) {
+      result.rejections.push(`${batch.source} ${response.status}: ${(await response.text()).slice(0, 500)}`);
     }
   }
 

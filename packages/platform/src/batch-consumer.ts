@@ -1,10 +1,21 @@
+import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import { type DeadLetter, deadLetterEventId } from '@taobi/contracts';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import { createConsumerMetrics } from './consumer-metrics';
 import { type FieldError, fieldErrorsFromZod } from './errors';
-import type { ProducerHandle } from './kafka';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
 import type { Readiness } from './readiness';
+import {
+  contextFromTraceparent,
+  endSpans,
+  headerValue,
+  startKafkaSpan,
+  TRACEPARENT,
+  withRecordTraces,
+} from './trace-context';
 
 export interface ConsumedRecord<T> {
   topic: string;
@@ -13,6 +24,8 @@ export interface ConsumedRecord<T> {
   key: string | null;
   value: T;
   headers: IHeaders;
+  /** The record's Kafka timestamp (ms since the epoch): when its producer sent it. */
+  timestamp: number;
 }
 
 export interface BatchContext {
@@ -69,6 +82,8 @@ export interface BatchConsumerOptions<T> {
    * runs the fatal listeners (`runService` exits 1 so the supervisor restarts the process).
    */
   readiness: Readiness;
+  /** Where the consumer's lag and dead letters are counted (see consumer-metrics.ts). */
+  metrics?: Registry;
   /**
    * How many times a failing batch (or fetch) is retried, with back-off from 300 ms doubling to
    * 30 s, before the consumer gives up for good (default 10, about two minutes).
@@ -138,6 +153,15 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId });
   const name = `consumer:${options.groupId}`;
   const { readiness } = options;
+  const metrics = options.metrics
+    ? createConsumerMetrics({
+        registry: options.metrics,
+        kafka: options.kafka,
+        groupId: options.groupId,
+        topics: options.topics,
+        logger: options.logger,
+      })
+    : undefined;
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
@@ -168,9 +192,50 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     readiness.fatal(name, payload.error);
   });
 
+  /**
+   * Tracing: each record gets a `process <topic>` span continuing the trace of its `traceparent`
+   * header (so the record's trace runs on through this service), and the batch, handled as a whole
+   * (one transaction), runs in a `process <topic> batch` span linked to every record's span: its
+   * Postgres spans and log lines are in that trace. The handler sees each key's record trace
+   * (`withRecordTraces`): an outbox row about a member continues the trace of that member's record,
+   * and a dead letter continues the trace of the record it holds.
+   */
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const traces = new Map<string, Context>();
+    const spans: Span[] = [];
+    for (const message of batch.messages) {
+      const parent = contextFromTraceparent(headerValue(message.headers?.[TRACEPARENT]));
+      const span = startKafkaSpan('process', batch.topic, parent, {
+        attributes: {
+          'messaging.consumer.group.name': options.groupId,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.kafka.offset': Number(message.offset),
+          ...(message.key ? { 'messaging.kafka.message.key': message.key.toString('utf8') } : {}),
+        },
+      });
+      spans.push(span);
+      traces.set(message.offset, trace.setSpan(parent, span));
+    }
+    const batchSpan = startKafkaSpan('process', batch.topic, context.active(), {
+      attributes: { 'messaging.batch.message_count': batch.messages.length },
+      links: spans.map((span) => ({ context: span.spanContext() })),
+    });
+    batchSpan.updateName(`process ${batch.topic} batch`);
+    let failure: unknown;
+    try {
+      await context.with(trace.setSpan(context.active(), batchSpan), () => handleBatch(payload, traces));
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      endSpans([...spans, batchSpan], failure);
+    }
+  }
+
+  async function handleBatch(payload: EachBatchPayload, traces: ReadonlyMap<string, Context>): Promise<void> {
+    const { batch, heartbeat } = payload;
 
     const valid: ConsumedRecord<T>[] = [];
     const dead: DeadLetter[] = [];
@@ -185,6 +250,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           key,
           value: parsed.value,
           headers: message.headers ?? {},
+          timestamp: Number(message.timestamp),
         });
       } else {
         dead.push(
@@ -201,11 +267,14 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     }
 
     if (valid.length > 0) {
-      const outcome = await options.handle(valid, {
-        topic: batch.topic,
-        partition: batch.partition,
-        heartbeat,
-      });
+      const byKey = new Map<string, Context>();
+      for (const record of valid) {
+        const traced = traces.get(record.offset);
+        if (record.key !== null && traced) byKey.set(record.key, traced);
+      }
+      const outcome = await withRecordTraces(byKey, () =>
+        options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat }),
+      );
       const messages = new Map(batch.messages.map((m) => [m.offset, m.value]));
       for (const { record, reason, errors, storedValue } of outcome?.rejected ?? []) {
         dead.push(
@@ -229,8 +298,14 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     if (dead.length > 0) {
       // Dead letters are published before the batch's offsets are committed: none is lost.
       await options.dlq.producer.publish(
-        dead.map((letter) => ({ topic: options.dlq.topic, key: letter.memberId, value: letter })),
+        dead.map((letter) => ({
+          topic: options.dlq.topic,
+          key: letter.memberId,
+          value: letter,
+          traceContext: traces.get(letter.origin.offset),
+        })),
       );
+      metrics?.deadLettered(dead);
       for (const letter of dead) {
         log.warn(
           { origin: letter.origin, reason: letter.reason, errors: letter.errors },
@@ -268,6 +343,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     async stop() {
       readiness.set(name, 'stopped');
       await consumer.disconnect();
+      await metrics?.close();
       log.info('consumer stopped');
     },
   };

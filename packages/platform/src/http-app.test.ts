@@ -68,12 +68,18 @@ describe('createHttpApp', () => {
     expect(body.checks.postgres).toBe('ok');
     expect(body.checks.kafka).toMatch(/connection refused/);
     expect(body.checks.redis).toMatch(/no answer within 200 ms/);
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^taobi_service_ready\{[^}]*\} 0$/m);
   });
 
   it('when every dependency answers, then /readyz answers 200', async () => {
     const response = await buildApp({ postgres: async () => 1 }).inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ready', checks: { postgres: 'ok' } });
+  });
+
+  it('when every dependency answers, then taobi_service_ready is 1', async () => {
+    const metrics = await buildApp({ postgres: async () => 1 }).inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/^taobi_service_ready\{[^}]*\} 1$/m);
   });
 
   it('when a component reports a state, then /readyz names it until it is ok; a dead one stays dead and its fatal listeners run', async () => {
@@ -99,12 +105,20 @@ describe('createHttpApp', () => {
     expect(fatal).toEqual(['consumer:g: retries exhausted']);
   });
 
-  it('when /metrics is scraped after a request, then the request histogram is there', async () => {
+  it('when /metrics is scraped after a request, then the request histogram is there, labelled by route pattern', async () => {
     const app = buildApp();
+    app.get('/v1/things/:id', async () => ({}));
     await app.inject({ method: 'GET', url: '/healthz' });
+    await app.inject({ method: 'GET', url: '/v1/things/abc' });
     const response = await app.inject({ method: 'GET', url: '/metrics' });
     expect(response.headers['content-type']).toMatch(/text\/plain/);
-    expect(response.body).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*\} 1/);
+    expect(response.body).toMatch(
+      /taobi_http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*\} 1/,
+    );
+    expect(response.body).toMatch(
+      /taobi_http_request_duration_seconds_count\{[^}]*route="\/v1\/things\/:id"[^}]*status_code="200"[^}]*\} 1/,
+    );
+    expect(response.body).not.toContain('/v1/things/abc');
   });
 
   it('when the body is not JSON, then 400 INVALID_JSON', async () => {

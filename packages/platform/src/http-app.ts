@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -7,11 +8,12 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
 import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
+import { TRACEPARENT, traceparentOf } from './trace-context';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,10 +85,22 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(RESPONSE_HEADERS);
+    // The trace this request started or continued: a caller (and an operator) can follow it from
+    // here, e.g. an ingest 202 to the records it caused (README, "Operations").
+    const traceparent = traceparentOf();
+    if (traceparent) reply.header(TRACEPARENT, traceparent);
+  });
+  // The HTTP server span (instrumentation-http) is named after the route, not the raw URL.
+  app.addHook('onRequest', async (request) => {
+    const span = trace.getActiveSpan();
+    const route = request.routeOptions.url;
+    if (!span || !route) return;
+    span.updateName(`${request.method} ${route}`);
+    span.setAttribute('http.route', route);
   });
 
   const duration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: 'taobi_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -113,6 +127,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 
   const readiness = createReadiness(options.readiness);
   app.decorate('readiness', readiness);
+  // What /readyz answers, for alerting: a service that is up (scraped) but not ready is as bad as
+  // one that is down, and compose or Kubernetes may keep it out of rotation without anyone seeing.
+  new Gauge({
+    name: 'taobi_service_ready',
+    help: 'Whether the service is ready (1) or not (0), as /readyz answers; /readyz names the failing checks',
+    registers: [options.metrics],
+    async collect() {
+      this.set((await readiness.evaluate(options.readinessTimeoutMs ?? 2000)).ready ? 1 : 0);
+    },
+  });
   app.get('/readyz', async (_request, reply) => {
     const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });

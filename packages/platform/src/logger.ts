@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { activeTraceIds } from './trace-context';
 
 export type { Logger } from 'pino';
 
@@ -12,12 +13,22 @@ const REDACT = [
   '*.apiKey',
 ];
 
-export function createLogger(options: { name: string; level?: string }): Logger {
-  return pino({
+/**
+ * A pino logger whose every line written inside a span carries its `trace_id` and `span_id`, so a
+ * trace and the log lines of its steps find each other.
+ */
+export function createLogger(
+  options: { name: string; level?: string },
+  destination?: pino.DestinationStream,
+): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  });
+    // pino merges the line's own fields into what the mixin returns: a fresh object each time.
+    mixin: () => activeTraceIds() ?? {},
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

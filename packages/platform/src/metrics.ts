@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -8,4 +8,16 @@ export function createMetricsRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/**
+ * The registry's metric of that name, created on first use: for metrics that several components of
+ * one service move (two consumers, two read models), which prom-client would refuse to register twice.
+ */
+export function sharedMetric<M extends Metric>(
+  registry: Registry,
+  name: string,
+  create: (name: string) => M,
+): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create(name);
 }

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
 import type { Pool, PoolClient } from 'pg';
-import { Counter, type Registry } from 'prom-client';
-import type { ProducerHandle } from './kafka';
+import { Registry } from 'prom-client';
+import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
+import { createOutboxMetrics } from './outbox-metrics';
+import { retry } from './retry';
+import { contextFromTraceparent, traceparentForKey } from './trace-context';
 
 /**
  * The transactional outbox. A service writes its state change and the records it must publish in
@@ -27,7 +30,8 @@ import type { Logger } from './logger';
  *     message_key text,               -- the memberId
  *     payload jsonb NOT NULL,
  *     created_at timestamptz NOT NULL DEFAULT now(),
- *     published_at timestamptz
+ *     published_at timestamptz,
+ *     traceparent text                -- W3C trace context the row was written in (sent as a header)
  *   );
  *   CREATE INDEX outbox_unpublished ON <schema>.outbox (id) WHERE published_at IS NULL;
  *   CREATE TABLE <schema>.outbox_lease (
@@ -52,6 +56,10 @@ function table(schema: string, name = 'outbox'): string {
  * Adds records to the outbox inside the caller's transaction; an eventId already there is skipped.
  * The rows travel as one JSON document (`json_to_recordset`): serialising thousands of payloads
  * with one JSON.stringify is far cheaper than pg's per-element escaping of text arrays.
+ *
+ * Each row keeps the trace it continues (`traceparent`, sent by the relay as the record's header):
+ * inside a batch consumer's handler, that of the batch's last record with the row's key (the
+ * member the row is about); elsewhere (a request, a job) the active span's.
  */
 export async function enqueueOutbox(
   client: PoolClient,
@@ -60,11 +68,23 @@ export async function enqueueOutbox(
 ): Promise<void> {
   if (records.length === 0) return;
   await client.query(
-    `INSERT INTO ${table(schema)} (event_id, topic, message_key, payload)
-     SELECT r.e, r.t, r.k, r.p FROM json_to_recordset($1::json) AS r(i int, e text, t text, k text, p jsonb)
+    `INSERT INTO ${table(schema)} (event_id, topic, message_key, payload, traceparent)
+     SELECT r.e, r.t, r.k, r.p, r.c
+     FROM json_to_recordset($1::json) AS r(i int, e text, t text, k text, p jsonb, c text)
      ORDER BY r.i
      ON CONFLICT (event_id) DO NOTHING`,
-    [JSON.stringify(records.map((r, i) => ({ i, e: r.eventId, t: r.topic, k: r.key, p: r.payload })))],
+    [
+      JSON.stringify(
+        records.map((r, i) => ({
+          i,
+          e: r.eventId,
+          t: r.topic,
+          k: r.key,
+          p: r.payload,
+          c: traceparentForKey(r.key),
+        })),
+      ),
+    ],
   );
 }
 
@@ -112,6 +132,7 @@ interface Row {
   topic: TopicKey;
   message_key: string | null;
   payload: unknown;
+  traceparent: string | null;
 }
 
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
@@ -124,16 +145,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
-  const published = new Counter({
-    name: 'outbox_published_total',
-    help: 'Records the outbox relay published, by topic',
-    labelNames: ['topic'],
-    registers: options.metrics ? [options.metrics] : [],
-  });
-  const failures = new Counter({
-    name: 'outbox_publish_failures_total',
-    help: 'Outbox batches that could not be published (retried)',
-    registers: options.metrics ? [options.metrics] : [],
+  const { published, failures } = createOutboxMetrics({
+    registry: options.metrics ?? new Registry(),
+    pool: options.pool,
+    table: outbox,
+    logger: log,
   });
 
   let running = false;
@@ -198,7 +214,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const waiting = await options.pool.query(`SELECT 1 FROM ${outbox} WHERE published_at IS NULL LIMIT 1`);
     if (waiting.rowCount === 0 || !(await claim())) return { count: 0, more: false };
     const { rows: pending } = await options.pool.query<Row>(
-      `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload FROM ${outbox}
+      `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload, traceparent
+       FROM ${outbox}
        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
       [batchSize],
     );
@@ -207,7 +224,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (rows.length === 0) return { count: 0, more };
     await holdingLease(() =>
       options.producer.publish(
-        rows.map((row) => ({ topic: options.topics[row.topic], key: row.message_key, value: row.payload })),
+        rows.map((row) => ({
+          topic: options.topics[row.topic],
+          key: row.message_key,
+          value: row.payload,
+          // The relay's send span continues the trace the row was written in.
+          traceContext: contextFromTraceparent(row.traceparent),
+        })),
       ),
     );
     await options.pool.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
@@ -256,21 +279,27 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  /** One batch; when it emptied the outbox, the published rows past their retention are purged. */
+  async function step(): Promise<boolean> {
+    const { more } = await publishBatch();
+    if (!more) await purge();
+    return more;
+  }
+
   async function run(): Promise<void> {
-    let backoffMs = 0;
     while (running) {
-      try {
-        const { more } = await publishBatch();
-        backoffMs = 0;
-        if (more) continue;
-        await purge();
-        await pause(pollIntervalMs);
-      } catch (error) {
-        failures.inc();
-        backoffMs = Math.min(Math.max(backoffMs * 2, 200), 5000);
-        log.warn({ err: error, retryInMs: backoffMs }, 'outbox publish failed; will retry');
-        await pause(backoffMs);
-      }
+      const more = await retry(step, {
+        attempts: Number.POSITIVE_INFINITY,
+        delayMs: 200,
+        maxDelayMs: 5000,
+        retryIf: () => running,
+        sleep: pause,
+        onRetry: (error, _attempt, retryInMs) => {
+          failures.inc();
+          log.warn({ err: error, retryInMs }, 'outbox publish failed; will retry');
+        },
+      }).catch(() => false); // only once stopped
+      if (running && !more) await pause(pollIntervalMs);
     }
   }
 

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import { sharedMetric } from './metrics';
 
 /**
  * A Redis read model whose writes carry a version: a write with a version not newer than the
@@ -74,4 +76,24 @@ export function createVersionedStore<T>(
       if (ids.length > 0) await redis.del(...ids.map(key));
     },
   };
+}
+
+/**
+ * `taobi_read_model_repairs_total{model,trigger}`: entries written to a Redis read model from
+ * Postgres because Redis lacked them or held an older version: `read` (a read fell through to
+ * Postgres and repaired the entry), `resync` (after a Redis outage), `refill` (the admin job).
+ * A steady rate of `read` repairs means entries are being lost (flushes, evictions, missed writes).
+ */
+export function readModelRepairs(registry: Registry): Counter<'model' | 'trigger'> {
+  return sharedMetric(
+    registry,
+    'taobi_read_model_repairs_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Redis read-model entries rewritten from Postgres, by model and what triggered it (read, resync, refill)',
+        labelNames: ['model', 'trigger'],
+        registers: [registry],
+      }),
+  );
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { type BaseConfig, ConfigError, loadConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { onShutdownSignal } from './shutdown';
+import { flushTraces } from './trace-context';
 
 /** What a service's `app.ts` builds from its typed config: an app that does not listen yet. */
 export interface Service {
@@ -17,7 +18,10 @@ export interface Service {
    * join (a crashed predecessor's session timeout): `runService` serves requests meanwhile.
    */
   start(): Promise<void>;
-  /** Stops consumers (the batch in hand finishes and commits), relays, schedules; closes clients. */
+  /**
+   * Stops consumers (the batch in hand finishes and commits), relays, schedules; closes clients. The
+   * services close their app here, whose `onClose` hooks (`closeOnAppClose`) do the rest; idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -81,6 +85,8 @@ export async function runService<C extends BaseConfig & { PORT: number }>(
         closing = true;
         await service.app.close();
         await service.stop();
+        // The spans of the last requests and batches, before the process exits.
+        await flushTraces().catch((error: unknown) => logger.warn({ err: error }, 'could not export traces'));
       },
     });
     logger.info({ port: config.PORT, host: config.HOST }, `${options.name} listening`);

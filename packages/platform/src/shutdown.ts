@@ -1,16 +1,22 @@
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from './logger';
 
-export type CloseStep = readonly [name: string, close: () => Promise<unknown>];
-
-/** Runs close steps in order; one failing step is logged and does not stop the others. */
-export async function closeInOrder(logger: Logger, steps: readonly CloseStep[]): Promise<void> {
-  for (const [name, close] of steps) {
+/**
+ * Closes what a service opened when its app closes, after the in-flight requests have finished.
+ * Call it as each client is opened: fastify runs `onClose` hooks last registered first, so clients
+ * close in the reverse order they were opened (consumers before the producer they dead-letter
+ * through, everything before the pool). A failing step is logged and does not stop the others.
+ * Hooks must be registered before the app is ready; a client opened later, in `start`, is
+ * registered at build time through a closure (`() => consumer?.stop()`).
+ */
+export function closeOnAppClose(app: FastifyInstance, name: string, close: () => unknown): void {
+  app.addHook('onClose', async () => {
     try {
       await close();
     } catch (error) {
-      logger.warn({ err: error, step: name }, 'close step failed');
+      app.log.warn({ err: error, step: name }, 'close step failed');
     }
-  }
+  });
 }
 
 /**

@@ -9,14 +9,17 @@
     const spec = JSON.parse(canvas.dataset.chart);
     const colors = spec.colors.map(css);
     const doughnut = spec.type === 'doughnut';
+    // Colours by label (one series), or by dataset (series compared side by side, with a legend).
+    const byDataset = spec.colorBy === 'dataset';
+    const colorOf = (index) => (byDataset ? colors[index] : colors);
     new Chart(canvas, {
       type: spec.type,
       data: {
         labels: spec.labels,
-        datasets: spec.datasets.map((dataset) => ({
+        datasets: spec.datasets.map((dataset, index) => ({
           ...dataset,
-          backgroundColor: colors,
-          borderColor: doughnut ? css('--surface') : colors,
+          backgroundColor: colorOf(index),
+          borderColor: doughnut ? css('--surface') : colorOf(index),
           borderWidth: doughnut ? 2 : 0,
           borderRadius: doughnut ? 0 : 4,
         })),
@@ -27,8 +30,8 @@
         // Figures, not a show: no animation (and screenshots see the final chart).
         animation: false,
         plugins: {
-          // The table beside every chart is its legend.
-          legend: { display: false },
+          // The table beside every chart is its legend; series compared side by side get one too.
+          legend: { display: byDataset, labels: { color: css('--muted') } },
         },
         scales: doughnut
           ? {}

@@ -12,6 +12,7 @@ import { operatorOf, registerSessions, toSignIn } from './auth/session';
 import { type ConsoleConfig, upstreamUrls } from './config';
 import { registerAssets } from './http/assets';
 import { registerAuthRoutes } from './http/auth-routes';
+import { registerBacktestRoutes } from './http/backtest-routes';
 import { registerJobRoutes } from './http/job-routes';
 import { registerPageRoutes } from './http/page-routes';
 import { isFragmentRequest, sendHtml, sendPage } from './http/render';
@@ -105,6 +106,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
       });
       registerPageRoutes(signedIn, { upstream, sampler });
       registerJobRoutes(signedIn, { upstream });
+      await registerBacktestRoutes(signedIn, { upstream });
     });
   });
 

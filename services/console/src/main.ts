@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@taobi/platform';
 import { buildConsoleService } from './app';
 import { consoleConfigSchema } from './config';

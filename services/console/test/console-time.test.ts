@@ -5,10 +5,9 @@
  */
 import { ConsoleSession } from '@taobi/tests';
 import type { FastifyInstance } from 'fastify';
-import type { ConsoleService } from '../src/app';
 import type { UpstreamService } from '../src/config';
 import { todaysApis } from './fixtures';
-import { READ_KEY, startConsole, startFakeServices } from './harness';
+import { consoleAgainst, READ_KEY } from './harness';
 
 const MAR_8 = '2027-03-07T16:00:00.000Z';
 
@@ -36,7 +35,7 @@ function timeApis(app: FastifyInstance, at: (service: UpstreamService) => string
         revision: 4,
       },
     ],
-    nextCursor: null,
+    nextCursor: 'WzRd',
   }));
   app.get(`${at('tier')}/v1/members/:id/forecast`, async () => ({
     memberId: 'm-10001',
@@ -75,31 +74,64 @@ function timeApis(app: FastifyInstance, at: (service: UpstreamService) => string
 }
 
 describe('the console once tier keeps decisions and forecasts', () => {
-  let services: Awaited<ReturnType<typeof startFakeServices>>;
-  let consoleService: ConsoleService;
-  let url: string;
-
-  beforeAll(async () => {
-    services = await startFakeServices(timeApis);
-    ({ service: consoleService, url } = await startConsole(services.url));
-  });
-
-  afterAll(async () => {
-    await consoleService?.app.close();
-    await consoleService?.stop();
-    await services?.close();
-  });
+  const stack = consoleAgainst(timeApis);
 
   it('when tier answers the history and the forecast, then the timeline explains the downgrade with the month that expired and the forecast names the first drop', async () => {
-    const reader = await ConsoleSession.signIn(url, READ_KEY);
+    const reader = await ConsoleSession.signIn(stack.url, READ_KEY);
     const page = await reader.get('/members?id=m-10001');
     expect(page.status).toBe(200);
     expect(page.text).toContain(
-      'monthly-evaluation · threshold 700 · window 2026-04 to 2027-03 · expired 2026-03 (101 points)',
+      'monthly-evaluation · fell below Gold&#39;s threshold 700 · rules 2026.1 · window 2026-04 to 2027-03 (12 months) · expired 2026-03 (101 points)',
     );
+    expect(page.text).toMatch(/Gold → <strong>Silver<\/strong> <span class="muted">\(down\)<\/span>/);
+    expect(page.text).toContain('href="/members/decisions?id=m-10001&amp;cursor=WzRd"');
     expect(page.text).not.toContain(
       'Tier decisions with their explanations: not available on this stack yet.',
     );
-    expect(page.text).toMatch(/Drops to <strong>Silver<\/strong> on [^<]+ unless 97 more points/);
+    expect(page.text).toMatch(
+      /Drops to <strong data-field="drop-to">Silver<\/strong> on <span data-field="drop-at">8 March 2027<\/span> unless <span data-field="points-to-keep">97<\/span> more points/,
+    );
+  });
+});
+
+describe('the console reading a member as of an instant and paging decisions', () => {
+  const stack = consoleAgainst(timeApis);
+
+  it('when an operator asks for a member as of a Shanghai time, then score and tier are asked with that instant and the page says so; the other panels are read now', async () => {
+    const reader = await ConsoleSession.signIn(stack.url, READ_KEY);
+    const page = await reader.get('/members?id=m-10001&asOf=2026-11-08T00%3A00');
+    expect(page.status).toBe(200);
+    const asked = stack.calls.filter((c) => c.path.startsWith('/v1/members/m-10001/'));
+    const asOf = encodeURIComponent('2026-11-07T16:00:00.000Z');
+    expect(asked.map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        `/v1/members/m-10001/score?asOf=${asOf}`,
+        `/v1/members/m-10001/tier?asOf=${asOf}`,
+      ]),
+    );
+    expect(asked.filter((c) => c.path.includes('asOf')).map((c) => c.path.split('?')[0])).toEqual(
+      expect.arrayContaining(['/v1/members/m-10001/score', '/v1/members/m-10001/tier']),
+    );
+    expect(asked.filter((c) => c.path.includes('asOf'))).toHaveLength(2);
+    expect(page.text).toContain('data-as-of="2026-11-07T16:00:00.000Z"');
+    expect(page.text).toContain('value="2026-11-08T00:00"');
+  });
+
+  it('when the as-of field is not a date, then 400 names it and no service is asked', async () => {
+    const reader = await ConsoleSession.signIn(stack.url, READ_KEY);
+    const before = stack.calls.length;
+    const page = await reader.get('/members?id=m-10001&asOf=yesterday');
+    expect(page.status).toBe(400);
+    expect(page.text).toContain('As of: must be a date and time (YYYY-MM-DDTHH:MM)');
+    expect(stack.calls.slice(before).filter((c) => c.path.startsWith('/v1/'))).toEqual([]);
+  });
+
+  it('when an operator pages the decisions, then the cursor goes to tier and the timeline comes back alone (htmx)', async () => {
+    const reader = await ConsoleSession.signIn(stack.url, READ_KEY);
+    const panel = await reader.get('/members/decisions?id=m-10001&cursor=WzRd', { 'hx-request': 'true' });
+    expect(panel.status).toBe(200);
+    expect(panel.text.startsWith('<section class="card card-wide" id="timeline"')).toBe(true);
+    expect(stack.calls.at(-1)?.path).toBe('/v1/members/m-10001/tier/history?limit=20&cursor=WzRd');
+    expect(panel.text).toContain('Newest decisions');
   });
 });

@@ -71,3 +71,30 @@ export async function startConsole(
   const address = service.app.server.address() as { port: number };
   return { service, url: `http://127.0.0.1:${address.port}` };
 }
+
+/**
+ * The console against stand-ins answering `routes`, started before the enclosing describe's tests
+ * and closed after them. Read `url`, `calls` and `service` inside tests (they are set by then).
+ */
+export function consoleAgainst(
+  routes: (app: FastifyInstance, prefix: (service: UpstreamService) => string) => void,
+  env: Record<string, string> = {},
+) {
+  const handle = {
+    url: '',
+    calls: [] as Call[],
+    service: undefined as unknown as ConsoleService,
+  };
+  let services: Awaited<ReturnType<typeof startFakeServices>> | undefined;
+  beforeAll(async () => {
+    services = await startFakeServices(routes);
+    handle.calls = services.calls;
+    ({ service: handle.service, url: handle.url } = await startConsole(services.url, env));
+  });
+  afterAll(async () => {
+    await handle.service?.app.close();
+    await handle.service?.stop();
+    await services?.close();
+  });
+  return handle;
+}

@@ -4,7 +4,7 @@ import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contract
 import {
   type BatchConsumer,
   Counter,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createBatchConsumer,
@@ -36,6 +36,7 @@ import { registerRedemptionRoutes } from './http/redemption-routes';
 import { registerVip88Routes } from './http/vip88-routes';
 import { createLottery } from './jobs/lottery';
 import { createPeriodicIssuer } from './jobs/periodic-issue';
+import { registerPeriodicGauge } from './jobs/periodic-metrics';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
@@ -82,30 +83,32 @@ export function buildEntitlementService(
 
   const counters = {
     tierChanges: new Counter({
-      name: 'entitlement_tier_changes_total',
+      name: 'taobi_entitlement_tier_changes_total',
       help: 'Tier-changed records consumed, by outcome (applied, or stale: repeated or out of order)',
       labelNames: ['outcome'] as const,
       registers: [metrics],
     }),
     membersScanned: new Counter({
-      name: 'entitlement_periodic_members_scanned_total',
+      name: 'taobi_entitlement_periodic_members_scanned_total',
       help: 'Members the periodic issue has scanned, by cadence (its progress; one page at a time)',
       labelNames: ['cadence'] as const,
       registers: [metrics],
     }),
     lotteryDraws: new Counter({
-      name: 'entitlement_lottery_draws_total',
+      name: 'taobi_entitlement_lottery_draws_total',
       help: 'Welcome-gift lottery draws, by the tier drawn at and outcome (won, lost)',
       labelNames: ['tier', 'outcome'] as const,
       registers: [metrics],
     }),
     entitlements: new Counter({
-      name: 'entitlement_changes_total',
+      name: 'taobi_entitlement_changes_total',
       help: 'Entitlement changes committed, by action (granted, revoked, used, expired) and benefit kind',
       labelNames: ['action', 'kind'] as const,
       registers: [metrics],
     }),
   };
+
+  registerPeriodicGauge(metrics, pool, logger);
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
@@ -150,6 +153,12 @@ export function buildEntitlementService(
     metrics,
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'schedules', () => Promise.all(schedules.map((s) => s.stop())));
   const context: RouteContext = {
     pool,
     catalogue,
@@ -212,6 +221,7 @@ export function buildEntitlementService(
         handle,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics,
       });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {
@@ -226,15 +236,9 @@ export function buildEntitlementService(
         'entitlement service started',
       );
     },
+    // Closes the app: its onClose hooks close the rest, last opened first.
     async stop() {
-      await closeInOrder(logger, [
-        ['schedules', async () => Promise.all(schedules.map((s) => s.stop()))],
-        ['consumer', async () => consumer?.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['postgres', () => pool.end()],
-      ]);
+      await app.close();
     },
   };
 }

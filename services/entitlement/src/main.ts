@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@taobi/platform';
 import { buildEntitlementService } from './app';
 import { entitlementConfigSchema } from './config';

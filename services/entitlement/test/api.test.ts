@@ -153,9 +153,9 @@ describe('the entitlement API and consumer edges (real Kafka and Postgres)', () 
     });
     const metrics = await h.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(
-      /entitlement_changes_total\{action="granted",kind="status",service="entitlement"\} [1-9]/,
+      /taobi_entitlement_changes_total\{action="granted",kind="status",service="entitlement"\} [1-9]/,
     );
-    expect(metrics.body).toContain('entitlement_tier_changes_total');
+    expect(metrics.body).toContain('taobi_entitlement_tier_changes_total');
   });
 
   it('when the catalogue file is invalid, then the process refuses to boot with exit code 2 naming the variable', async () => {

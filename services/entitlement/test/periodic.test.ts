@@ -135,9 +135,14 @@ describe('periodic benefits (real Kafka and Postgres)', () => {
         expect(published.map((r) => r.value.memberId).sort()).toEqual(members);
       }
       const metrics = (await h.inject({ method: 'GET', url: '/metrics' })).body;
-      expect(metricValue(metrics, 'entitlement_periodic_members_scanned_total', { cadence: 'weekly' })).toBe(
-        8,
-      );
+      expect(
+        metricValue(metrics, 'taobi_entitlement_periodic_members_scanned_total', { cadence: 'weekly' }),
+      ).toBe(8);
+      expect(
+        metricValue(metrics, 'taobi_entitlement_periodic_last_success_timestamp_seconds', {
+          cadence: 'weekly',
+        }),
+      ).toBeGreaterThan(0);
     } finally {
       await h.close();
     }

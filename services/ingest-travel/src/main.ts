@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@taobi/platform';
 import { buildService } from './app';
 import { configSchema } from './config';

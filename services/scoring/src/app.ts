@@ -4,7 +4,7 @@ import { type ScoreChanged, topicNames } from '@taobi/contracts';
 import {
   type BatchConsumer,
   ConfigError,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createHttpApp,
@@ -22,6 +22,7 @@ import {
   migrate,
   type OutboxRelay,
   once,
+  retry,
   type Schedule,
   type Service,
   scheduleRecurring,
@@ -101,8 +102,8 @@ export function buildScoringService(
     max: config.PG_POOL_MAX,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS);
   const metrics = createMetricsRegistry('scoring');
+  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
   const app = createHttpApp({
     logger,
     metrics,
@@ -159,7 +160,17 @@ export function buildScoringService(
     clawbackDays: config.CLAWBACK_DAYS,
   });
 
-  let stopping = false;
+  const stopping = new AbortController();
+  // Closed in the reverse order: the schedule's retries and the backtests first, the pool and Redis last.
+  closeOnAppClose(app, 'redis', () => redis.disconnect());
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'schedule', () => schedule?.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'backtests', () => backtests.stop());
+  closeOnAppClose(app, 'catch-up', () => stopping.abort());
   let commits = 0;
   function afterCommit(result: FoldResult): void {
     if (result.changes.length > 0) relay?.wake();
@@ -247,26 +258,19 @@ export function buildScoringService(
           nextRunAt: (after) => nextEvaluationAt(after, rules.evaluation.dayOfMonth),
           run: (dueAt) => jobs.evaluate(dueAt),
         });
-        const attempt = () =>
-          catchUp().catch((error: unknown) => {
-            logger.error({ err: error }, 'catching up the monthly evaluation failed; retrying in a minute');
-            if (!stopping) setTimeout(attempt, 60_000).unref();
-          });
-        void attempt();
+        void retry(catchUp, {
+          attempts: Number.POSITIVE_INFINITY,
+          delayMs: 60_000,
+          factor: 1,
+          signal: stopping.signal,
+          onRetry: (error) =>
+            logger.error({ err: error }, 'catching up the monthly evaluation failed; retrying in a minute'),
+        }).catch(() => undefined);
       }
     },
+    // Closes the app: its onClose hooks (registered above, as clients are opened) close the rest.
     async stop() {
-      stopping = true;
-      await closeInOrder(logger, [
-        ['backtests', () => backtests.stop()],
-        ['consumer', async () => consumer?.stop()],
-        ['schedule', async () => schedule?.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['postgres', () => pool.end()],
-        ['redis', async () => redis.disconnect()],
-      ]);
+      await app.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@taobi/platform';
 import { buildScoringService } from './app';
 import { scoringConfigSchema } from './config';

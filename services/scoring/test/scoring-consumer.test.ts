@@ -203,8 +203,9 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       const outcomes = async () => {
         const text = (await service.app.inject({ url: '/metrics' })).body;
         return {
-          duplicate: metricValue(text, 'scoring_events_total', { outcome: 'duplicate' }) ?? 0,
-          conflicting: metricValue(text, 'scoring_events_total', { outcome: 'conflicting-duplicate' }) ?? 0,
+          duplicate: metricValue(text, 'taobi_scoring_events_total', { outcome: 'duplicate' }) ?? 0,
+          conflicting:
+            metricValue(text, 'taobi_scoring_events_total', { outcome: 'conflicting-duplicate' }) ?? 0,
         };
       };
       const before = await outcomes();

@@ -32,7 +32,7 @@ async function committedOffsets(stage: Stage): Promise<Map<number, bigint>> {
 }
 
 const countedMetric = (metrics: string, outcome: string): number =>
-  metricValue(metrics, 'scoring_events_total', { outcome }) ?? 0;
+  metricValue(metrics, 'taobi_scoring_events_total', { outcome }) ?? 0;
 
 describe('delivery: nothing counted twice', () => {
   it('when the consumer is killed between the Postgres commit and the offset commit, then the restarted one does not double count', async () => {

@@ -1,6 +1,6 @@
 import { createRedis, type Redis, type Service } from '@taobi/platform';
 import { DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
-import { testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
+import { metricValue, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
 import {
   ADMIN,
   createStage,
@@ -75,6 +75,12 @@ describe('the Redis read model, rebuild and the APIs', () => {
     });
     expect(refill.json()).toEqual({ membersScanned: 3, written: 2 });
     for (const member of members) expect((await read(member)).headers['x-read-source']).toBe('redis');
+    const metrics = (await service.app.inject({ url: '/metrics' })).body;
+    const repairs = (trigger: string) =>
+      metricValue(metrics, 'taobi_read_model_repairs_total', { model: 'scoring:score', trigger });
+    expect([repairs('read'), repairs('refill')]).toEqual([1, 2]);
+    // Every folded event's wait from ingest's acceptance to the fold's commit was measured.
+    expect(metricValue(metrics, 'taobi_scoring_event_latency_seconds_count')).toBeGreaterThanOrEqual(6);
   });
 
   it('when a member was never seen, then they have the base score', async () => {

@@ -3,7 +3,7 @@ import { scoreChangedSchema, topicNames } from '@taobi/contracts';
 import {
   assertNoDevelopmentKeys,
   type BatchConsumer,
-  closeInOrder,
+  closeOnAppClose,
   connectProducer,
   createAccessControl,
   createBatchConsumer,
@@ -89,8 +89,17 @@ export function buildTierService(
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const metrics = createTierMetrics(registry, pool, logger);
-  const readModel = createTierReadModel({ redis, pool, logger, ttlMs: config.READ_MODEL_TTL_MS });
+  const metrics = createTierMetrics(registry, pool, logger, {
+    now,
+    dayOfMonth: ruleSet.evaluation.dayOfMonth,
+  });
+  const readModel = createTierReadModel({
+    redis,
+    pool,
+    logger,
+    ttlMs: config.READ_MODEL_TTL_MS,
+    metrics: registry,
+  });
 
   const producer = createProducerHandle(() => connectProducer(kafka));
   let relay: OutboxRelay | undefined;
@@ -119,6 +128,16 @@ export function buildTierService(
       redis: () => redis.ping(),
     },
   });
+  closeOnAppClose(app, 'redis', () => redis.disconnect());
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'read model resync', () => readModel.settled());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  closeOnAppClose(app, 'producer', () => producer.close());
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  closeOnAppClose(app, 'evaluations', () => evaluator.stop());
+  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  closeOnAppClose(app, 'schedule', () => schedule?.stop());
+  closeOnAppClose(app, 'rule sets', () => ruleSets.stop());
   registerReadRoutes(app, {
     access,
     calendar: ruleSet.evaluation,
@@ -142,7 +161,6 @@ export function buildTierService(
     ruleSets.start();
   });
   let caughtUp: Promise<void> = Promise.resolve();
-  let stopped: Promise<void> | undefined;
 
   return {
     app,
@@ -191,6 +209,7 @@ export function buildTierService(
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
+        metrics: registry,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {
@@ -198,21 +217,9 @@ export function buildTierService(
         caughtUp = schedule.caughtUp;
       }
     },
-    stop() {
-      // Idempotent: SIGTERM and a supervisor's second signal, or a test's afterAll, may both stop us.
-      stopped ??= closeInOrder(logger, [
-        ['rule sets', async () => ruleSets.stop()],
-        ['schedule', async () => schedule?.stop()],
-        ['consumer', async () => consumer?.stop()],
-        ['evaluations', () => evaluator.stop()],
-        ['outbox relay', async () => relay?.stop()],
-        ['producer', () => producer.close()],
-        ['kafka probe', kafkaProbe.close],
-        ['read model resync', () => readModel.settled()],
-        ['postgres', () => pool.end()],
-        ['redis', async () => redis.disconnect()],
-      ]);
-      return stopped;
+    // Closes the app (idempotent): its onClose hooks close the rest, last opened first.
+    async stop() {
+      await app.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@taobi/platform';
 import { buildTierService } from './app';
 import { tierConfigSchema } from './config';

@@ -1,4 +1,4 @@
-import { Errors, type Logger } from '@taobi/platform';
+import { Errors, type Logger, retry } from '@taobi/platform';
 import { parseRuleSet, type RuleSet, type RuleSetVersion, ruleSetInForce, withValidity } from '@taobi/rules';
 
 /**
@@ -151,16 +151,15 @@ export function scoringRuleSets(options: {
     },
     async refresh() {
       // Services start together: an evaluation caught up at boot waits a little for scoring.
-      const deadline = Date.now() + (options.waitMs ?? 20_000);
-      for (;;) {
-        try {
-          return await refresh();
-        } catch (error) {
-          if (Date.now() >= deadline) {
-            throw Errors.unavailable("scoring's rule-set registry cannot be read", 5, error);
-          }
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
+      try {
+        return await retry(refresh, {
+          attempts: Number.POSITIVE_INFINITY,
+          deadlineMs: options.waitMs ?? 20_000,
+          delayMs: 500,
+          factor: 1,
+        });
+      } catch (error) {
+        throw Errors.unavailable("scoring's rule-set registry cannot be read", 5, error);
       }
     },
     start() {

@@ -79,7 +79,7 @@ describe('the monthly evaluation, moving members to the tier their score support
     });
     const metrics = await service.app.inject({ url: '/metrics' });
     expect(
-      metricValue(metrics.body, 'tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
+      metricValue(metrics.body, 'taobi_tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
     ).toBe(1);
 
     await evaluate(service, nextAsOf());
@@ -279,8 +279,21 @@ describe('the monthly evaluation, moving members to the tier their score support
     expect(list.json().evaluations.length).toBe(before.rows[0].n);
     const metrics = await service.app.inject({ url: '/metrics' });
     expect(
-      metricValue(metrics.body, 'tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
+      metricValue(metrics.body, 'taobi_tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
     ).toBeGreaterThan(0);
+    // The latest completed evaluation, as Postgres has it: when, for which asOf, and none running.
+    const latest = await environment.pool.query(
+      `SELECT extract(epoch FROM as_of)::float8 AS as_of, extract(epoch FROM completed_at)::float8 AS at
+       FROM tier.evaluations WHERE status = 'completed' ORDER BY as_of DESC LIMIT 1`,
+    );
+    expect(metricValue(metrics.body, 'taobi_tier_evaluation_last_completed_as_of_timestamp_seconds')).toBe(
+      latest.rows[0].as_of,
+    );
+    expect(metricValue(metrics.body, 'taobi_tier_evaluation_last_success_timestamp_seconds')).toBe(
+      latest.rows[0].at,
+    );
+    expect(metricValue(metrics.body, 'taobi_tier_evaluation_in_progress')).toBe(0);
+    expect(metricValue(metrics.body, 'taobi_tier_evaluation_due_as_of_timestamp_seconds')).toBeGreaterThan(0);
   });
 });
 

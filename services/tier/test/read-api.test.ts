@@ -141,7 +141,8 @@ describe('the read API', () => {
     try {
       expect((await store.read(member))?.value.tier).toBe('GOLD');
       const readsBefore =
-        metricValue((await get('/metrics')).body, 'tier_member_reads_total', { source: 'postgres' }) ?? 0;
+        metricValue((await get('/metrics')).body, 'taobi_tier_member_reads_total', { source: 'postgres' }) ??
+        0;
 
       await redisProxy.close();
       await waitFor(async () => (await get('/readyz')).statusCode === 503, {
@@ -151,7 +152,7 @@ describe('the read API', () => {
       const during = await get(`/v1/members/${member}/tier`);
       expect(during.statusCode).toBe(200);
       expect(during.json()).toMatchObject({ tier: 'GOLD', score: 720 });
-      const readsAfter = metricValue((await get('/metrics')).body, 'tier_member_reads_total', {
+      const readsAfter = metricValue((await get('/metrics')).body, 'taobi_tier_member_reads_total', {
         source: 'postgres',
       });
       expect(readsAfter).toBe(readsBefore + 1);
@@ -169,6 +170,12 @@ describe('the read API', () => {
         description: 'Redis to be resynced',
       });
       expect((await store.read(member))?.value).toMatchObject({ score: 1100, scoreVersion: 2 });
+      expect(
+        metricValue((await get('/metrics')).body, 'taobi_read_model_repairs_total', {
+          model: 'tier:member',
+          trigger: 'resync',
+        }),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       direct.disconnect();
       await redisProxy.open();

@@ -116,10 +116,14 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
     expect(await memberTier(member)).toMatchObject({ tier: 'PLATINUM', score: 1100, scoreVersion: 5 });
     const metrics = await service.app.inject({ url: '/metrics' });
     expect(
-      metricValue(metrics.body, 'tier_score_changes_total', { outcome: 'stale' }),
+      metricValue(metrics.body, 'taobi_tier_score_changes_total', { outcome: 'stale' }),
     ).toBeGreaterThanOrEqual(9);
     expect(
-      metricValue(metrics.body, 'tier_changes_total', { from: 'SILVER', to: 'PLATINUM', direction: 'up' }),
+      metricValue(metrics.body, 'taobi_tier_changes_total', {
+        from: 'SILVER',
+        to: 'PLATINUM',
+        direction: 'up',
+      }),
     ).toBe(1);
   });
 
@@ -136,7 +140,7 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
       keep: { tier: 'GOLD', threshold: 700, pointsNeeded: 60 },
     });
     const pending = await service.app.inject({ url: '/metrics' });
-    expect(metricValue(pending.body, 'tier_pending_downgrades')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(pending.body, 'taobi_tier_pending_downgrades')).toBeGreaterThanOrEqual(1);
 
     await sendScoreChanges(environment, [scoreChanged(member, 3, 705)]);
     await waitFor(async () => (await memberTier(member)).downgradePending === false, {

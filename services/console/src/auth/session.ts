@@ -3,7 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifySession, { type SessionStore } from '@fastify/session';
-import { KeySet } from '@taobi/platform';
+import { Errors, KeySet } from '@taobi/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fastify';
 import { LRUCache } from 'lru-cache';
 
@@ -107,4 +107,13 @@ export function toSignIn(request: FastifyRequest, reply: FastifyReply) {
   const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
   if (request.headers['hx-request']) return reply.header('hx-redirect', `/sign-in${next}`).status(401).send();
   return reply.redirect(`/sign-in${next}`, 303);
+}
+
+/** Only an admin's session carries an admin key; anyone else is refused (403), whatever they post. */
+export function adminKeyOf(request: FastifyRequest): string {
+  const operator = operatorOf(request) as Operator;
+  if (operator.role !== 'admin' || !operator.adminKey) {
+    throw Errors.forbidden('admin jobs need the admin key: this session is read-only');
+  }
+  return operator.adminKey;
 }

@@ -1,26 +1,13 @@
-import { Errors } from '@taobi/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Operator } from '../auth/session';
+import { adminKeyOf } from '../auth/session';
 import type { ApiResult, Upstream } from '../upstream/api';
 import { formatDateTime, formatInteger } from '../views/format';
 import { html, type SafeHtml } from '../views/html';
+import { parseForm, shanghaiTimeField } from './forms';
 import { sendFragmentOrPage } from './render';
 
-/** `datetime-local` gives wall-clock time without an offset: the programme's clock is Shanghai's. */
-const asOfSchema = z
-  .string()
-  .trim()
-  .transform((local, ctx) => {
-    if (local === '') return undefined;
-    const date = new Date(`${local.length === 16 ? `${local}:00` : local}+08:00`);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) || Number.isNaN(date.getTime())) {
-      ctx.addIssue({ code: 'custom', message: 'must be a date and time (YYYY-MM-DDTHH:MM)' });
-      return z.NEVER;
-    }
-    return date;
-  });
-const evaluationBody = z.object({ asOf: asOfSchema.optional() });
+const evaluationBody = z.object({ asOf: shanghaiTimeField.optional() });
 const grantsBody = z.object({
   period: z
     .string()
@@ -31,25 +18,6 @@ const grantsBody = z.object({
     )
     .optional(),
 });
-
-function parseForm<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw Errors.validation(
-    [{ field: issue?.path.join('.') ?? '', message: issue?.message ?? 'invalid' }],
-    `${issue?.path.join('.')}: ${issue?.message}`,
-  );
-}
-
-/** Only an admin's session carries an admin key; anyone else is refused (403), whatever they post. */
-function adminKeyOf(request: FastifyRequest): string {
-  const operator = request.session.operator as Operator;
-  if (operator.role !== 'admin' || !operator.adminKey) {
-    throw Errors.forbidden('admin jobs need the admin key: this session is read-only');
-  }
-  return operator.adminKey;
-}
 
 type Failed = Extract<ApiResult<unknown>, { ok: false }>;
 

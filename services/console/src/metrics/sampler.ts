@@ -1,7 +1,6 @@
-import type { Logger } from '@taobi/platform';
+import { type Exposition, type Logger, parsePrometheus, type Series, sumOf } from '@taobi/platform';
 import { UPSTREAM_SERVICES, type UpstreamService } from '../config';
 import type { Upstream } from '../upstream/api';
-import { type Exposition, parsePrometheus, type Series, sumOf } from './prometheus';
 
 export interface Scrape {
   at: number;

@@ -12,7 +12,14 @@ export type Failure =
 
 export type ApiResult<T> =
   | { ok: true; status: number; data: T }
-  | { ok: false; failure: Failure; status?: number; message: string };
+  | {
+      ok: false;
+      failure: Failure;
+      status?: number;
+      message: string;
+      /** The fields a 400 named (`{error: {fields}}`), when it named any. */
+      fields?: { field: string; message: string }[];
+    };
 
 export interface CallOptions {
   method?: 'GET' | 'POST';
@@ -30,7 +37,7 @@ export interface Upstream {
 }
 
 interface ErrorBody {
-  error?: { code?: string; message?: string };
+  error?: { code?: string; message?: string; fields?: { field: string; message: string }[] };
 }
 
 /**
@@ -108,6 +115,7 @@ export function createUpstream(options: {
       failure: 'failed',
       status: response.status,
       message: `${where} answered ${response.status}: ${detail}`,
+      ...(body?.error?.fields ? { fields: body.error.fields } : {}),
     };
   }
 

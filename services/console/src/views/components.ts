@@ -42,8 +42,12 @@ export function chart(options: {
   type: 'bar' | 'doughnut' | 'line';
   labels: string[];
   datasets: { label: string; data: number[] }[];
-  /** One CSS custom property per label (`--tier-gold`): the stylesheet holds every colour. */
+  /**
+   * One CSS custom property per label (`--tier-gold`), or with `colorBy: 'dataset'` one per dataset
+   * (before and after, side by side): the stylesheet holds every colour.
+   */
   colors: string[];
+  colorBy?: 'label' | 'dataset';
   small?: boolean;
 }): SafeHtml {
   const spec = {
@@ -51,6 +55,21 @@ export function chart(options: {
     labels: options.labels,
     datasets: options.datasets,
     colors: options.colors,
+    colorBy: options.colorBy ?? 'label',
   };
   return html`<div class="chart${options.small ? ' chart-small' : ''}"><canvas id="${options.id}" role="img" aria-label="${options.label}" data-chart="${JSON.stringify(spec)}"></canvas></div>`;
+}
+
+/** A link to another page of a paged panel: replaces the panel in place (htmx), or loads it as a page. */
+export function pageLink(options: {
+  path: string;
+  panelId: string;
+  params: Record<string, string | undefined>;
+  label: string;
+}): SafeHtml {
+  const query = new URLSearchParams(
+    Object.entries(options.params).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const href = `${options.path}?${query}`;
+  return html`<a class="button button-secondary" href="${href}" hx-get="${href}" hx-target="#${options.panelId}" hx-swap="outerHTML">${options.label}</a>`;
 }

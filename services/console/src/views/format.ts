@@ -13,6 +13,12 @@ const dateOnly = new Intl.DateTimeFormat('en-GB', {
   month: 'short',
   year: 'numeric',
 });
+const longDate = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Shanghai',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
 const integer = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 
@@ -23,6 +29,11 @@ export function formatDateTime(iso: string | null | undefined): string {
 
 export function formatDate(iso: string | null | undefined): string {
   return iso ? dateOnly.format(new Date(iso)) : '—';
+}
+
+/** "8 January 2027" in Asia/Shanghai, or a dash: a date in a sentence. */
+export function formatLongDate(iso: string | null | undefined): string {
+  return iso ? longDate.format(new Date(iso)) : '—';
 }
 
 export function formatInteger(value: number | null | undefined): string {

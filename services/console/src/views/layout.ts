@@ -2,7 +2,7 @@ import type { Operator } from '../auth/session';
 import { html, type SafeHtml } from './html';
 
 /** The part of the console a page belongs to (its navigation item is marked current). */
-export type Section = 'member' | 'programme' | 'sign-in' | 'none';
+export type Section = 'member' | 'programme' | 'backtests' | 'sign-in' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -16,6 +16,7 @@ export interface PageOptions {
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'member', href: '/members', label: 'Members' },
   { section: 'programme', href: '/programme', label: 'Programme' },
+  { section: 'backtests', href: '/backtests', label: 'Backtests' },
 ];
 
 /** htmx without inline styles or eval (the CSP allows neither), swapping error answers in too. */

@@ -30,7 +30,7 @@ export interface LotteryDeps {
   clock: () => Date;
   logger: Logger;
   newSeed: () => string;
-  /** `entitlement_lottery_draws_total{tier,outcome}`. */
+  /** `taobi_entitlement_lottery_draws_total{tier,outcome}`. */
   draws: Counter<'tier' | 'outcome'>;
   entitlements: Counter<'action' | 'kind'>;
 }

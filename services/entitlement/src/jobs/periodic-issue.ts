@@ -39,7 +39,7 @@ export interface PeriodicIssuerDeps {
   pageSize: number;
   entitlements: Counter<'action' | 'kind'>;
   onCommitted: () => void;
-  /** `entitlement_periodic_members_scanned_total{cadence}`: the issue's progress, page by page. */
+  /** `taobi_entitlement_periodic_members_scanned_total{cadence}`: the issue's progress, page by page. */
   membersScanned?: Counter<'cadence'>;
 }
 

@@ -54,20 +54,27 @@ const MAX_TRANSACTION_ATTEMPTS = 4;
 export function createConsumptionConsumer(options: ConsumptionConsumerOptions): BatchConsumer {
   const log = options.logger.child({ component: 'consumption-consumer', topic: options.topic });
   const events = new Counter({
-    name: 'scoring_events_total',
+    name: 'taobi_scoring_events_total',
     help: 'Consumption events by outcome: counted (new to the ledger), duplicate (an exact copy), conflicting-duplicate (a known eventId with other fields: DLQ), rejected (DLQ)',
     labelNames: ['outcome'],
     registers: [options.metrics],
   });
   const changes = new Counter({
-    name: 'scoring_score_changes_total',
+    name: 'taobi_scoring_score_changes_total',
     help: 'Score-changed records written to the outbox by the consumer',
     registers: [options.metrics],
   });
   const batchSeconds = new Histogram({
-    name: 'scoring_batch_duration_seconds',
+    name: 'taobi_scoring_batch_duration_seconds',
     help: 'Time to fold one batch (transaction included)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [options.metrics],
+  });
+
+  const latency = new Histogram({
+    name: 'taobi_scoring_event_latency_seconds',
+    help: "From ingest's acceptance of an event (its consumption record's Kafka timestamp) to its fold's commit in scoring",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [options.metrics],
   });
 
@@ -112,6 +119,9 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
         ? await fold(accepted, { partition: context.partition, rules, now, position })
         : { inserted: [], rejected: [], changes: [] };
     options.afterCommit?.(result);
+    // Wall-clock time, not `now` (a test clock): how long members wait for their points.
+    const committedAt = Date.now();
+    for (const record of records) latency.observe(Math.max(0, committedAt - record.timestamp) / 1000);
 
     if (result.rejected.length > 0) {
       // By the event itself: a batch may hold several records of one eventId.
@@ -157,5 +167,6 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     sessionTimeout: options.sessionTimeoutMs,
     retries: options.retries,
     readiness: options.readiness,
+    metrics: options.metrics,
   });
 }

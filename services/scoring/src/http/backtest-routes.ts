@@ -68,6 +68,7 @@ export function registerBacktestRoutes(
     if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
     const row = await readBacktest(options.pool, params.data.id);
     if (!row) throw Errors.notFound(`no backtest ${params.data.id}`);
-    return { ...summary(row), ...row.report };
+    // The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.
+    return { ...summary(row), ...row.report, candidateRuleSet: row.candidate_rules };
   });
 }

@@ -96,7 +96,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     if (cached) return { view: toView(cached, now, rules), source: 'redis' };
     const stored = await readMemberScore(options.pool, memberId, rules);
     if (stored) {
-      await options.cache.write([stored]).catch((error: unknown) => {
+      await options.cache.repair([stored], 'read').catch((error: unknown) => {
         log.warn({ err: error, memberId }, 'could not repair the Redis read model');
       });
       return { view: toView(stored, now, rules), source: 'postgres' };

@@ -66,7 +66,10 @@ export function createScoringJobs(options: {
         const rows = await memberPage(pool, after, 1000);
         const last = rows.at(-1);
         if (!last) break;
-        report.written += await cache.write(rows.map((row) => storedScoreOf(row, rules)));
+        report.written += await cache.repair(
+          rows.map((row) => storedScoreOf(row, rules)),
+          'refill',
+        );
         report.membersScanned += rows.length;
         after = last.member_id;
       }

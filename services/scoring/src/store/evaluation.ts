@@ -1,5 +1,12 @@
 import type { ScoreBreakdown } from '@taobi/contracts';
-import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
+import {
+  enqueueOutbox,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  retry,
+  withTransaction,
+} from '@taobi/platform';
 import {
   addPoints,
   emptyBreakdown,
@@ -23,6 +30,13 @@ import {
   outlookOf,
   updateMembers,
 } from './sql';
+
+/** Some members are still locked by a consumer or another run; retried for about a minute. */
+class MembersLocked extends Error {
+  constructor() {
+    super('members stayed locked for a minute; the evaluation will resume');
+  }
+}
 
 export interface EvaluationSummary {
   evaluationAt: string;
@@ -104,19 +118,23 @@ export async function runEvaluation(asOf: Date, options: EvaluationOptions): Pro
     await add(chunk);
     after = chunk.last;
   }
-  for (let attempt = 0; ; attempt += 1) {
-    const chunk = await evaluateChunk(options, { dueAt, windowFrom, after: null });
-    if (chunk) {
+  const skipped = async () => {
+    for (;;) {
+      const chunk = await evaluateChunk(options, { dueAt, windowFrom, after: null });
+      if (!chunk) break;
       await add(chunk);
-      continue;
     }
     const behind = await pool.query('SELECT 1 FROM scoring.members WHERE window_from < $1 LIMIT 1', [
       windowFrom,
     ]);
-    if (behind.rowCount === 0) break;
-    if (attempt > 300) throw new Error('members stayed locked for a minute; the evaluation will resume');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    if (behind.rowCount !== 0) throw new MembersLocked();
+  };
+  await retry(skipped, {
+    attempts: 302,
+    delayMs: 200,
+    factor: 1,
+    retryIf: (e) => e instanceof MembersLocked,
+  });
 
   const done = await pool.query<{ started_at: Date; completed_at: Date; window_from: string }>(
     `UPDATE scoring.evaluations SET completed_at = COALESCE(completed_at, $2)

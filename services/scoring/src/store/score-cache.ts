@@ -1,4 +1,4 @@
-import { createVersionedStore, type Redis } from '@taobi/platform';
+import { createVersionedStore, type Redis, type Registry, readModelRepairs } from '@taobi/platform';
 import type { StoredScore } from '../domain/score-view';
 
 /**
@@ -10,16 +10,25 @@ import type { StoredScore } from '../domain/score-view';
 export interface ScoreCache {
   /** Writes what is newer than the cache holds; resolves to how many entries were written. */
   write(scores: readonly StoredScore[]): Promise<number>;
+  /** Writes entries read from Postgres (a read fell through, or the refill job), counting them as repairs. */
+  repair(scores: readonly StoredScore[], trigger: 'read' | 'refill'): Promise<number>;
   read(memberId: string): Promise<StoredScore | undefined>;
   /** Drops entries whose Postgres row changed without a new version (evaluation, rebuild). */
   invalidate(memberIds: readonly string[]): Promise<void>;
 }
 
-export function createScoreCache(redis: Redis, ttlMs: number): ScoreCache {
+export function createScoreCache(redis: Redis, ttlMs: number, metrics?: Registry): ScoreCache {
   const store = createVersionedStore<StoredScore>(redis, 'scoring:score', { ttlMs });
+  const repairs = metrics ? readModelRepairs(metrics) : undefined;
+  const write = (scores: readonly StoredScore[]) =>
+    store.writeIfNewer(scores.map((s) => ({ id: s.memberId, version: s.version, value: s })));
   return {
-    write: (scores) =>
-      store.writeIfNewer(scores.map((s) => ({ id: s.memberId, version: s.version, value: s }))),
+    write,
+    async repair(scores, trigger) {
+      const written = await write(scores);
+      repairs?.labels('scoring:score', trigger).inc(written);
+      return written;
+    },
     read: async (memberId) => (await store.read(memberId))?.value,
     invalidate: (memberIds) => store.remove(...memberIds),
   };

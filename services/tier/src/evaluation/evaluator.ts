@@ -109,12 +109,14 @@ export function createEvaluator(deps: EvaluatorDeps): Evaluator {
   }
 
   async function execute(asOf: string, trigger: EvaluationTrigger) {
-    const started = await beginEvaluation(deps.pool, asOf, trigger, deps.now());
-    if (started.status === 'completed') return { ...started, alreadyCompleted: true };
     // The thresholds of the rule set in force at `asOf`, read afresh from scoring's registry: an
-    // adopted rule set takes effect exactly at its evaluation, in scoring and here alike.
+    // adopted rule set takes effect exactly at its evaluation, in scoring and here alike. Read
+    // before the evaluation is marked begun, so a registry not yet reachable (scoring starting)
+    // leaves no evaluation half-started.
     await deps.ruleSets.refresh();
     const rules = deps.ruleSets.at(new Date(asOf));
+    const started = await beginEvaluation(deps.pool, asOf, trigger, deps.now());
+    if (started.status === 'completed') return { ...started, alreadyCompleted: true };
     const timer = deps.metrics.evaluationDuration.startTimer({ trigger });
     log.info({ asOf, trigger, resumed: started.membersEvaluated > 0 }, 'evaluation running');
     for (;;) {

@@ -1,4 +1,4 @@
-import { type Logger, type Pool, scheduleRecurring } from '@taobi/platform';
+import { type Logger, type Pool, retry, scheduleRecurring } from '@taobi/platform';
 import { lastEvaluationAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import { evaluationMarks } from '../store/evaluations';
 import type { Evaluator } from './evaluator';
@@ -6,7 +6,9 @@ import type { Evaluator } from './evaluator';
 /**
  * Runs the monthly evaluation on the rule set's day (00:00 Asia/Shanghai) and, at start, catches up:
  * first the evaluations a stop or crash left running, then the last one that was due if it never
- * ran (the service was down on the 8th). A failed catch-up is retried after `retryDelayMs`.
+ * ran (the service was down on the 8th). A failed catch-up (scoring's rule-set registry not yet up,
+ * say) is retried after 1 s, doubling up to `retryDelayMs`: a stack started together catches up
+ * within seconds, not a minute later while traffic already flows.
  */
 export function startEvaluationSchedule(options: {
   evaluator: Evaluator;
@@ -19,8 +21,7 @@ export function startEvaluationSchedule(options: {
   const log = options.logger.child({ component: 'evaluation-schedule' });
   const day = options.ruleSet.evaluation.dayOfMonth;
   const retryDelayMs = options.retryDelayMs ?? 60_000;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
+  const stopping = new AbortController();
 
   const schedule = scheduleRecurring({
     name: 'monthly-evaluation',
@@ -41,25 +42,23 @@ export function startEvaluationSchedule(options: {
     }
   }
 
-  const caughtUp = new Promise<void>((resolve) => {
-    const attempt = () => {
-      if (stopped) return resolve();
-      catchUp().then(resolve, (error: unknown) => {
-        if (stopped) return resolve();
-        log.error({ err: error, retryInMs: retryDelayMs }, 'evaluation catch-up failed; will retry');
-        retry = setTimeout(attempt, retryDelayMs);
-        retry.unref();
-      });
-    };
-    attempt();
-  });
+  // Resolves once caught up, or once stopped (a retry pause in progress ends at once). The first
+  // retry comes after 1 s, doubling up to `retryDelayMs`.
+  const caughtUp = retry(catchUp, {
+    attempts: Number.POSITIVE_INFINITY,
+    delayMs: Math.min(1000, retryDelayMs),
+    factor: 2,
+    maxDelayMs: retryDelayMs,
+    signal: stopping.signal,
+    onRetry: (error, _attempt, delayMs) =>
+      log.error({ err: error, retryInMs: delayMs }, 'evaluation catch-up failed; will retry'),
+  }).catch(() => undefined);
 
   return {
     caughtUp,
     stop() {
-      stopped = true;
+      stopping.abort();
       schedule.stop();
-      if (retry) clearTimeout(retry);
     },
   };
 }

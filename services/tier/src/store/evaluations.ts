@@ -120,3 +120,34 @@ export async function evaluationMarks(
     completed: rows[0]?.completed?.toISOString() ?? null,
   };
 }
+
+export interface EvaluationProgress {
+  /** The latest evaluation started: its asOf, whether it runs still, and members evaluated so far. */
+  latest: { asOf: Date; running: boolean; membersEvaluated: number } | null;
+  /** The latest evaluation completed: its asOf and when it completed. */
+  completed: { asOf: Date; at: Date } | null;
+}
+
+/** What the evaluation metrics report, in one statement. */
+export async function evaluationProgress(pool: Pool): Promise<EvaluationProgress> {
+  const { rows } = await pool.query<{
+    as_of: Date | null;
+    status: string | null;
+    members_evaluated: number | null;
+    completed_as_of: Date | null;
+    completed_at: Date | null;
+  }>(
+    `SELECT l.as_of, l.status, l.members_evaluated, c.as_of AS completed_as_of, c.completed_at
+     FROM (SELECT 1) AS one
+     LEFT JOIN (SELECT * FROM tier.evaluations ORDER BY as_of DESC LIMIT 1) AS l ON true
+     LEFT JOIN (SELECT * FROM tier.evaluations WHERE status = 'completed' ORDER BY as_of DESC LIMIT 1) AS c ON true`,
+  );
+  const row = rows[0];
+  return {
+    latest: row?.as_of
+      ? { asOf: row.as_of, running: row.status === 'running', membersEvaluated: row.members_evaluated ?? 0 }
+      : null,
+    completed:
+      row?.completed_as_of && row.completed_at ? { asOf: row.completed_as_of, at: row.completed_at } : null,
+  };
+}

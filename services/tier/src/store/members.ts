@@ -169,6 +169,14 @@ export async function countPendingDowngrades(pool: Pool): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** Members by current tier (an index-only scan of `members_tier`). */
+export async function countMembersByTier(pool: Pool): Promise<{ tier: string; members: number }[]> {
+  const { rows } = await pool.query<{ tier: string; n: number }>(
+    'SELECT tier, count(*)::int AS n FROM tier.members GROUP BY tier',
+  );
+  return rows.map((row) => ({ tier: row.tier, members: row.n }));
+}
+
 /** A page of members changed at or after `since` (member_id order), to resync the read model. */
 export async function membersUpdatedSince(
   pool: Pool,

@@ -1,4 +1,11 @@
-import { createVersionedStore, type Logger, type Pool, type Redis } from '@taobi/platform';
+import {
+  createVersionedStore,
+  type Logger,
+  type Pool,
+  type Redis,
+  type Registry,
+  readModelRepairs,
+} from '@taobi/platform';
 import type { MemberTier } from '@taobi/rules';
 import { membersUpdatedSince, readMember, type StoredMember } from './members';
 
@@ -35,10 +42,13 @@ export function createTierReadModel(options: {
   logger: Logger;
   /** Longest life of an entry: how long a lost write can leave an older state readable. */
   ttlMs: number;
+  /** Where repairs (`taobi_read_model_repairs_total{model="tier:member"}`) are counted. */
+  metrics?: Registry;
 }): TierReadModel {
   const { redis, pool } = options;
   const log = options.logger.child({ component: 'read-model' });
   const store = createVersionedStore<MemberTier>(redis, 'tier:member', { ttlMs: options.ttlMs });
+  const repairs = options.metrics ? readModelRepairs(options.metrics) : undefined;
   let missedSince: number | null = null;
   let resyncing: Promise<void> = Promise.resolve();
 
@@ -52,17 +62,18 @@ export function createTierReadModel(options: {
     missedSince ??= Date.now();
   }
 
-  async function write(members: readonly StoredMember[]): Promise<void> {
-    await store.writeIfNewer(
+  async function write(members: readonly StoredMember[]): Promise<number> {
+    return store.writeIfNewer(
       members.map((m) => ({ id: m.state.memberId, version: m.revision, value: m.state })),
     );
   }
 
-  async function refresh(members: readonly StoredMember[]): Promise<void> {
+  async function refresh(members: readonly StoredMember[], repair?: 'read'): Promise<void> {
     if (members.length === 0) return;
     if (!available()) return missed();
     try {
-      await write(members);
+      const written = await write(members);
+      if (repair) repairs?.labels('tier:member', repair).inc(written);
     } catch (error) {
       missed();
       log.warn(
@@ -79,7 +90,7 @@ export function createTierReadModel(options: {
       for (;;) {
         const page = await membersUpdatedSince(pool, new Date(since - RESYNC_MARGIN_MS), after, RESYNC_PAGE);
         if (page.length === 0) break;
-        await write(page);
+        repairs?.labels('tier:member', 'resync').inc(await write(page));
         written += page.length;
         after = page.at(-1)?.state.memberId ?? null;
       }
@@ -98,7 +109,7 @@ export function createTierReadModel(options: {
   });
 
   return {
-    refresh,
+    refresh: (members) => refresh(members),
     settled: () => resyncing,
     async read(memberId) {
       if (available()) {
@@ -111,7 +122,7 @@ export function createTierReadModel(options: {
       }
       const member = await readMember(pool, memberId);
       if (!member) return { member: undefined, source: 'none' };
-      await refresh([member]);
+      await refresh([member], 'read');
       return { member, source: 'postgres' };
     },
   };

@@ -1,6 +1,6 @@
 import type { ApiResult, Upstream } from '../../upstream/api';
 import type { ScoreHistoryAnswer } from '../../upstream/types';
-import { card, failureNotice, scrollTable } from '../../views/components';
+import { card, failureNotice, pageLink, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, formatMoney } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
@@ -17,12 +17,13 @@ export function loadContributions(
   return upstream.call('scoring', `/v1/members/${encodeURIComponent(memberId)}/score/history?${query}`);
 }
 
-function pageLink(memberId: string, cursor: string | undefined, label: string): SafeHtml {
-  const query = new URLSearchParams({ id: memberId });
-  if (cursor) query.set('cursor', cursor);
-  const href = `/members/contributions?${query}`;
-  return html`<a class="button button-secondary" href="${href}" hx-get="${href}" hx-target="#contributions" hx-swap="outerHTML">${label}</a>`;
-}
+const contributionsPage = (memberId: string, cursor: string | undefined, label: string) =>
+  pageLink({
+    path: '/members/contributions',
+    panelId: 'contributions',
+    params: { id: memberId, cursor },
+    label,
+  });
 
 const yuan = (fen: number) => formatMoney({ amount: fen, currency: 'CNY' });
 
@@ -69,8 +70,8 @@ export function contributionsPanel(
 </table>`,
           )
     }
-<nav class="pager" aria-label="Contributions pages">${cursor ? pageLink(memberId, undefined, 'Newest') : ''}${
-      nextCursor ? pageLink(memberId, nextCursor, 'Older contributions') : ''
+<nav class="pager" aria-label="Contributions pages">${cursor ? contributionsPage(memberId, undefined, 'Newest') : ''}${
+      nextCursor ? contributionsPage(memberId, nextCursor, 'Older contributions') : ''
     }</nav>`,
   });
 }

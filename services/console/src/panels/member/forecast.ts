@@ -1,12 +1,12 @@
 /**
- * The forecast. Upcoming: tier's `GET /v1/members/:id/forecast` (issue "Time": the next three
- * evaluations). Until a stack has it, the panel shows what the tier API's `keep` says about the
+ * The forecast: tier's `GET /v1/members/:id/forecast` (the next three evaluations without new
+ * activity). A stack without the endpoint gets what the tier API's `keep` says about the
  * next evaluation and says the three-evaluation forecast is not available yet.
  */
 import type { ApiResult, Upstream } from '../../upstream/api';
 import type { TierAnswer } from '../../upstream/types';
 import { card, failureNotice, scrollTable } from '../../views/components';
-import { formatDate, formatInteger, tierName } from '../../views/format';
+import { formatDate, formatInteger, formatLongDate, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 export interface ForecastAnswer {
@@ -33,8 +33,10 @@ function headline(f: ForecastAnswer): SafeHtml {
   if (!f.willDrop || !f.dropTo)
     return html`<p data-field="forecast">Keeps ${tierName(f.tier)} through the next three evaluations without new activity.</p>`;
   const first = f.evaluations.find((e) => e.willDrop);
-  return html`<p data-field="forecast">Drops to <strong>${tierName(f.dropTo)}</strong> on ${formatDate(f.dropAt)}${
-    first ? html` unless ${formatInteger(first.pointsToKeep)} more points` : ''
+  return html`<p data-field="forecast">Drops to <strong data-field="drop-to">${tierName(f.dropTo)}</strong> on <span data-field="drop-at">${formatLongDate(f.dropAt)}</span>${
+    first
+      ? html` unless <span data-field="points-to-keep">${formatInteger(first.pointsToKeep)}</span> more points`
+      : ''
   }.</p>`;
 }
 

@@ -10,7 +10,7 @@ import { html, type SafeHtml } from '../../views/html';
  */
 export function dlqPanel(sampler: MetricsSampler): SafeHtml {
   const refused = sampler.total({
-    metric: 'scoring_events_total',
+    metric: 'taobi_scoring_events_total',
     where: { outcome: 'rejected' },
     services: ['scoring'],
   });

@@ -18,28 +18,31 @@ export const PIPELINE: { label: string; query: MetricQuery }[] = [
   },
   {
     label: 'Events folded by scoring',
-    query: { metric: 'scoring_events_total', where: { outcome: 'counted' }, services: ['scoring'] },
+    query: { metric: 'taobi_scoring_events_total', where: { outcome: 'counted' }, services: ['scoring'] },
   },
   {
     label: 'Duplicates ignored by scoring',
-    query: { metric: 'scoring_events_total', where: { outcome: 'duplicate' }, services: ['scoring'] },
+    query: { metric: 'taobi_scoring_events_total', where: { outcome: 'duplicate' }, services: ['scoring'] },
   },
-  { label: 'Score changes', query: { metric: 'scoring_score_changes_total', services: ['scoring'] } },
+  { label: 'Score changes', query: { metric: 'taobi_scoring_score_changes_total', services: ['scoring'] } },
   {
     label: 'Score changes applied by tier',
-    query: { metric: 'tier_score_changes_total', where: { outcome: 'applied' }, services: ['tier'] },
+    query: { metric: 'taobi_tier_score_changes_total', where: { outcome: 'applied' }, services: ['tier'] },
   },
-  { label: 'Tier changes', query: { metric: 'tier_changes_total', services: ['tier'] } },
-  { label: 'Entitlement changes', query: { metric: 'entitlement_changes_total', services: ['entitlement'] } },
+  { label: 'Tier changes', query: { metric: 'taobi_tier_changes_total', services: ['tier'] } },
+  {
+    label: 'Entitlement changes',
+    query: { metric: 'taobi_entitlement_changes_total', services: ['entitlement'] },
+  },
   {
     label: 'Outbox records published',
-    query: { metric: 'outbox_published_total', services: ['scoring', 'tier', 'entitlement'] },
+    query: { metric: 'taobi_outbox_published_total', services: ['scoring', 'tier', 'entitlement'] },
   },
 ];
 
 /** Event and fold rates and totals from the services' /metrics (counted since each process started). */
 export function pipelinePanel(sampler: MetricsSampler): SafeHtml {
-  const pending = sampler.total({ metric: 'tier_pending_downgrades', services: ['tier'] });
+  const pending = sampler.total({ metric: 'taobi_tier_pending_downgrades', services: ['tier'] });
   return card({
     id: 'pipeline',
     title: 'Event flow',

@@ -1,11 +1,11 @@
-import { Counter, createMetricsRegistry, Gauge } from '@taobi/platform';
-import { parsePrometheus, sumOf } from './prometheus';
+import { Counter, createMetricsRegistry, Gauge } from './metrics';
+import { parsePrometheus, sumOf } from './prometheus-text';
 
 describe('reading a service /metrics', () => {
   it('when prom-client exposes counters and gauges, then every series is read back with its labels and value', async () => {
     const registry = createMetricsRegistry('scoring');
     const events = new Counter({
-      name: 'scoring_events_total',
+      name: 'taobi_scoring_events_total',
       help: 'h',
       labelNames: ['outcome'],
       registers: [registry],
@@ -19,8 +19,8 @@ describe('reading a service /metrics', () => {
 
     const exposition = parsePrometheus(await registry.metrics());
 
-    expect(sumOf(exposition, 'scoring_events_total', { outcome: 'counted' })).toBe(42);
-    expect(sumOf(exposition, 'scoring_events_total')).toBe(45);
+    expect(sumOf(exposition, 'taobi_scoring_events_total', { outcome: 'counted' })).toBe(42);
+    expect(sumOf(exposition, 'taobi_scoring_events_total')).toBe(45);
     expect(exposition.series.find((s) => s.name === 'odd_labels')).toEqual({
       name: 'odd_labels',
       labels: { service: 'scoring', reason: 'a "quoted", comma\\ and\nnewline' },

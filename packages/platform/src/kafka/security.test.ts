@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfigSchema, ConfigError, loadConfig } from './config';
-import { kafkaConnection } from './kafka-security';
+import { baseConfigSchema, ConfigError, loadConfig } from '../config';
+import { kafkaConnection } from './security';
 
 const connectionFrom = (env: Record<string, string>) => kafkaConnection(loadConfig(baseConfigSchema, env));
 

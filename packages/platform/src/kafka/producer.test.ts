@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { createProducerHandle } from './kafka';
+import { createProducerHandle } from './producer';
 
 /** A stand-in producer that records what happens to it; no test here claims anything about Kafka. */
 function fakeProducer(id: number, failSends = false) {

@@ -1,0 +1,47 @@
+import { Kafka, type KafkaConfig, logLevel, type RetryOptions } from 'kafkajs';
+import type { Logger } from '../logger';
+
+export type { Consumer, Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  retry?: RetryOptions;
+  /** TLS and SASL (a managed Kafka): `kafkaConnection(config)` gives them with the brokers. */
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
+}
+
+/** kafkajs logs go through pino, one child logger per kafkajs namespace. */
+function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
+  const base = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...context } = log;
+      const entry = { namespace, ...context };
+      // Our producers bound their retries on purpose (a send must fail within its deadline); each
+      // failed send replaces the producer, so the sequence numbers this warning is about restart.
+      if (message.startsWith('Limiting retries for the idempotent producer')) base.debug(entry, message);
+      else if (level === logLevel.ERROR) base.error(entry, message);
+      else if (level === logLevel.WARN) base.warn(entry, message);
+      else if (level === logLevel.INFO) base.info(entry, message);
+      else base.debug(entry, message);
+    };
+}
+
+export function createKafka(options: KafkaOptions): Kafka {
+  return new Kafka({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    connectionTimeout: options.connectionTimeout ?? 3000,
+    requestTimeout: options.requestTimeout ?? 30000,
+    retry: options.retry ?? { initialRetryTime: 300, retries: 8 },
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(options.logger),
+    ...(options.ssl ? { ssl: options.ssl } : {}),
+    ...(options.sasl ? { sasl: options.sasl } : {}),
+  });
+}

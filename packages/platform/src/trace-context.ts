@@ -1,0 +1,135 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  createContextKey,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+/**
+ * The trace context Taobi carries between services: W3C `traceparent` in HTTP headers, in Kafka
+ * record headers and in the outboxes' `traceparent` column. Everything here goes through the
+ * OpenTelemetry API, so it costs next to nothing (and propagates nothing) in a process where
+ * `startTracing` did not run, such as a unit test.
+ */
+export const TRACEPARENT = 'traceparent';
+
+/** The tracer of Taobi's own spans (Kafka send and process); HTTP and pg spans are instrumented. */
+export const tracer = () => trace.getTracer('@taobi/platform');
+
+/** The W3C `traceparent` of a context (the active one by default), or null when it holds no span. */
+export function traceparentOf(from: Context = context.active()): string | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(from, carrier);
+  return carrier[TRACEPARENT] ?? null;
+}
+
+/** The context a `traceparent` (from a header or an outbox row) continues; the root one for none. */
+export function contextFromTraceparent(traceparent: string | null | undefined): Context {
+  if (!traceparent) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, { [TRACEPARENT]: traceparent });
+}
+
+/** A Kafka record's header as a string (kafkajs gives Buffers, or arrays for repeated headers). */
+export function headerValue(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** The trace id and span id of the active span, for log lines (`trace_id`, `span_id`). */
+export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getSpan(context.active());
+  if (!span) return undefined;
+  const { traceId, spanId } = span.spanContext();
+  if (!trace.isSpanContextValid(span.spanContext())) return undefined;
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** Kafka span attributes (OpenTelemetry messaging semantic conventions). */
+export function kafkaAttributes(
+  operation: 'send' | 'process',
+  topic: string,
+  extra: Attributes = {},
+): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation,
+    'messaging.destination.name': topic,
+    ...extra,
+  };
+}
+
+/** Starts a Kafka span (`send <topic>` or `process <topic>`) under `parent`. */
+export function startKafkaSpan(
+  operation: 'send' | 'process',
+  topic: string,
+  parent: Context,
+  options: { attributes?: Attributes; links?: Link[] } = {},
+): Span {
+  return tracer().startSpan(
+    `${operation} ${topic}`,
+    {
+      kind: operation === 'send' ? SpanKind.PRODUCER : SpanKind.CONSUMER,
+      attributes: kafkaAttributes(operation, topic, options.attributes),
+      ...(options.links ? { links: options.links } : {}),
+    },
+    parent,
+  );
+}
+
+/** Ends spans, marking them failed with `error` when there is one. */
+export function endSpans(spans: readonly Span[], error?: unknown): void {
+  for (const span of spans) {
+    if (error !== undefined) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    }
+    span.end();
+  }
+}
+
+/**
+ * Records bound to the active trace, for a publisher that sends them later, from another context
+ * (the ingest kit queues the records of many requests into one send).
+ */
+export function boundToActiveTrace<T extends { traceContext?: Context }>(records: readonly T[]): T[] {
+  const active = context.active();
+  return records.map((record) => (record.traceContext ? record : { ...record, traceContext: active }));
+}
+
+const RECORD_TRACES = createContextKey('taobi.record-traces');
+
+/**
+ * Runs a batch handler with the trace context of each record's key at hand (the last record with
+ * that key wins): what `enqueueOutbox` stores with a row about that key, so the record it causes
+ * continues the trace of the record that caused it, though the batch is handled as a whole.
+ */
+export function withRecordTraces<T>(byKey: ReadonlyMap<string, Context>, run: () => T): T {
+  return context.with(context.active().setValue(RECORD_TRACES, byKey), run);
+}
+
+/** The `traceparent` of the record with this key in the batch being handled, else the active one. */
+export function traceparentForKey(key: string | null): string | null {
+  const byKey = context.active().getValue(RECORD_TRACES) as ReadonlyMap<string, Context> | undefined;
+  const recordContext = key === null ? undefined : byKey?.get(key);
+  return traceparentOf(recordContext ?? context.active());
+}
+
+let shutdownTracing: (() => Promise<void>) | undefined;
+
+/** Called by `startTracing`: what `flushTraces` runs. */
+export function onTracingShutdown(shutdown: () => Promise<void>): void {
+  shutdownTracing = shutdown;
+}
+
+/** Exports the spans still buffered and stops tracing (a no-op without `startTracing`). */
+export async function flushTraces(): Promise<void> {
+  await shutdownTracing?.();
+}

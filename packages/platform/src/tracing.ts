@@ -1,0 +1,90 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { z } from 'zod';
+import { onTracingShutdown } from './trace-context';
+
+/**
+ * OpenTelemetry for a Taobi service: W3C trace context, HTTP server and client spans (node:http
+ * and fetch), Postgres spans (pg), and the Kafka spans `publish` and the batch consumer make
+ * themselves (`trace-context.ts`).
+ *
+ * This module is the service's `src/tracing.ts` import, the first line of its `main.ts`: the
+ * instrumentations patch `http` and `pg` as they are required, so nothing may load them before.
+ * It imports only OpenTelemetry (and zod), never the rest of the platform.
+ *
+ * Spans are exported (OTLP, http/protobuf, to `<endpoint>/v1/traces`) only when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Otherwise every span is a non-recording one: it still has a
+ * trace id and a span id, so the `traceparent` headers, the outbox's trace column and the logs'
+ * `trace_id` work the same, but nothing is recorded, buffered or sent.
+ */
+const tracingEnvSchema = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** How long spans wait in the batch before an export (the OpenTelemetry default: 5 s). */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5000),
+});
+
+export interface Tracing {
+  /** Whether spans are recorded and exported. */
+  readonly exporting: boolean;
+  /** Exports what is buffered and stops (runService calls it once the service has stopped). */
+  shutdown(): Promise<void>;
+}
+
+/** Paths whose requests get no span: probes and scrapes would drown the traces. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function startTracing(options: {
+  serviceName: string;
+  env: Record<string, string | undefined>;
+}): Tracing {
+  const env = tracingEnvSchema.parse(options.env);
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    sampler: endpoint ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),
+    spanProcessors: endpoint
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` }),
+            scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY,
+          }),
+        ]
+      : [],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      }),
+      new UndiciInstrumentation(),
+      // A query outside any span (the outbox relay's idle polls) would be a trace of its own, four a
+      // second: only queries made while serving a request, a batch or a job are traced.
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  const tracing: Tracing = {
+    exporting: endpoint !== undefined,
+    shutdown: () => provider.shutdown(),
+  };
+  onTracingShutdown(tracing.shutdown);
+  return tracing;
+}

@@ -1,0 +1,4 @@
+// Imported first by main.ts: the instrumentations must patch http and pg before anything loads them.
+import { startTracing } from '@taobi/platform/tracing';
+
+startTracing({ serviceName: 'ingest-food', env: process.env });
