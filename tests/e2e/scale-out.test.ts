@@ -50,6 +50,7 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
       services: ['ingest-ecommerce', 'ingest-travel', 'scoring', 'tier'],
       brokers: cluster.brokers,
       instances: { scoring: 2 },
+      readyTimeoutMs: 300_000,
       // A killed instance's partitions move to the other one after this long, not the default 30 s.
       env: { KAFKA_SESSION_TIMEOUT_MS: '8000' },
     });

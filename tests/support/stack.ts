@@ -41,6 +41,8 @@ export class TestStack {
       env?: Record<string, string>;
       brokers?: string[];
       instances?: Record<string, number>;
+      /** How long each process may take to listen (default 60 s; a heavy stack on a busy machine needs more). */
+      readyTimeoutMs?: number;
     } = {},
   ): Promise<TestStack> {
     const all = discoverServices(REPO_ROOT);
@@ -86,7 +88,9 @@ export class TestStack {
     }
     const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
-      await Promise.all([...running.keys()].map((name) => stack.waitUntilReady(name)));
+      await Promise.all(
+        [...running.keys()].map((name) => stack.waitUntilReady(name, options.readyTimeoutMs)),
+      );
     } catch (error) {
       await stack.stop();
       throw error;
