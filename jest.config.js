@@ -7,7 +7,12 @@
 // Dependencies that ship only ES modules (Node 20 loads them through require(esm); jest's module
 // runtime cannot), or load one with a dynamic import() (@fastify/cookie), so swc compiles them to
 // CommonJS like our own sources.
-const ESM_ONLY = ['cookie', 'content-disposition', '@fastify[+/]cookie'];
+const ESM_ONLY = [
+  'cookie',
+  'content-disposition',
+  '@fastify[+/]cookie',
+  '@apidevtools[+/]json-schema-ref-parser',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

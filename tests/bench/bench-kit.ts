@@ -104,13 +104,19 @@ export function backlog(count: number, members: number): ConsumptionEvent[] {
   return events;
 }
 
-export async function fill(kafka: Kafka, topic: string, events: ConsumptionEvent[]): Promise<void> {
+/** Fills `topic` with `events`, `perSend` records per producer send (so per record batch). */
+export async function fill(
+  kafka: Kafka,
+  topic: string,
+  events: ConsumptionEvent[],
+  perSend = 5_000,
+): Promise<void> {
   const producer = await connectProducer(kafka);
   try {
-    for (let i = 0; i < events.length; i += 5_000) {
+    for (let i = 0; i < events.length; i += perSend) {
       await publish(
         producer,
-        events.slice(i, i + 5_000).map((value) => ({ topic, key: value.memberId, value })),
+        events.slice(i, i + perSend).map((value) => ({ topic, key: value.memberId, value })),
       );
     }
   } finally {
@@ -189,15 +195,26 @@ export async function ledgerSize(scratch: Scratch): Promise<{ events: number; me
   }
 }
 
+/** The two clocks of a live fold, in seconds from the group join. */
+export interface FoldTimes {
+  /** Every event in Postgres and its offset committed. */
+  committed: number;
+  /** Also every score-changed record the fold wrote on the score-changed topic (its outbox empty). */
+  published: number;
+}
+
 /**
  * The live fold, timed: the real scoring service (in this process) drains the scratch topic; the
- * clock runs from its group join (start() resolves then) until its committed offsets reach the end
- * of every partition, i.e. every event is in Postgres and its offset committed. The service is
- * handed back running (the caller stops it).
+ * clocks run from its group join (start() resolves then) until its committed offsets reach the end
+ * of every partition (every event in Postgres, its offset committed), and until, besides, its
+ * outbox holds no unpublished row (every score-changed record acknowledged by the broker: the relay
+ * marks a row only after the ack). `environment` overrides the service's variables (e.g. small
+ * fetches). The service is handed back running (the caller stops it).
  */
 export async function foldLive(
   scratch: Scratch,
-): Promise<{ seconds: number; service: Service; config: ScoringConfig }> {
+  environment: Record<string, string> = {},
+): Promise<{ seconds: number; times: FoldTimes; service: Service; config: ScoringConfig }> {
   const config = loadConfig(scoringConfigSchema, {
     ...process.env,
     KAFKA_BROKERS: BROKERS.join(','),
@@ -206,17 +223,46 @@ export async function foldLive(
     DATABASE_URL: scratch.databaseUrl,
     REDIS_URL,
     REDIS_KEY_PREFIX: scratch.prefix,
-    EVALUATION_SCHEDULE: 'off',
+    EVALUATION_SCHEDULE_ENABLED: 'off',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // One 8 MB batch is folded without a heartbeat; on a machine loaded by other work it can take
+    // longer than the default 30 s session, and the coordinator would drop the member mid-run.
+    KAFKA_SESSION_TIMEOUT_MS: '120000',
+    ...environment,
   });
   const service = buildScoringService(config, logger);
   const topic = topicNames(scratch.prefix).consumption;
-  await service.start();
-  const started = performance.now();
-  while (!(await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const check = new pg.Client({ connectionString: scratch.databaseUrl });
+  await check.connect();
+  // A consumer kafkajs gave up on (its retries spent on a loaded machine) would never finish.
+  let fatal: Error | undefined;
+  service.app.readiness.onFatal((name, error) => {
+    fatal = new Error(`the scoring service's ${name} died: ${error.message}`);
+  });
+  try {
+    await service.start();
+    const started = performance.now();
+    const since = () => (performance.now() - started) / 1000;
+    let committed: number | undefined;
+    for (;;) {
+      if (fatal) throw fatal;
+      if (committed === undefined && (await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
+        committed = since();
+      }
+      if (committed !== undefined) {
+        const { rowCount } = await check.query(
+          'SELECT 1 FROM scoring.outbox WHERE published_at IS NULL LIMIT 1',
+        );
+        if (rowCount === 0) {
+          const published = since();
+          return { seconds: committed, times: { committed, published }, service, config };
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await check.end();
   }
-  return { seconds: (performance.now() - started) / 1000, service, config };
 }
 
 /**

@@ -5,24 +5,27 @@
  *   1. raw:    one idempotent producer (acks -1, as the service's), sendBatch of 500 records in a loop;
  *   2. single: ingest-ecommerce as its own process, N concurrent clients POSTing one event each
  *              over keep-alive HTTP sockets;
- *   3. batch:  the same service, a few clients POSTing { events: [500] }.
+ *   3. batch:  the same service, a few clients POSTing { events: [500] };
+ *   4. bare:   a bare fastify route as its own process (tests/bench/bare-ingest.ts: validates
+ *              nothing, answers 202), the same N clients POSTing the same single-event bodies: the
+ *              ceiling of HTTP on this machine, which single-event POSTs are compared with.
  * Each phase runs for a fixed time on topics of its own prefix (deleted at the end). The run
  * checks that the topic holds exactly what was acknowledged.
  *
  * Options (env): BENCH_SECONDS (10), BENCH_SINGLE_CLIENTS (64), BENCH_BATCH_CLIENTS (4),
  * KAFKA_BROKERS (127.0.0.1:9092). Not a test: nothing asserts a speed.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { consumptionEventId, topicSpecs } from '@taobi/contracts';
 import { connectProducer, createKafka, createLogger, ensureTopics, publish } from '@taobi/platform';
 import { freePort, ServiceProcess, uniqueId } from '../support';
+import { post } from './post-event';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SINGLE_CLIENTS = Number(process.env.BENCH_SINGLE_CLIENTS ?? 64);
 const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
 const BATCH = 500;
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const KEY = 'dev-ecommerce-key';
 
 const logger = createLogger({ name: 'bench', level: 'warn' });
 const kafka = createKafka({ brokers: BROKERS, clientId: 'taobi-bench', logger });
@@ -78,36 +81,6 @@ async function timed(run: () => Promise<number>): Promise<{ events: number; perS
   const events = await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { events, perSecond: events / seconds };
-}
-
-function post(agent: Agent, port: number, body: unknown): Promise<{ status: number; body: string }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/events',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          authorization: `Bearer ${KEY}`,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 async function topicSize(topic: string): Promise<number> {
@@ -212,6 +185,27 @@ async function main(): Promise<void> {
   }
   const warnings = service.output.split('\n').filter((line) => /"level":"(warn|error)"/.test(line));
 
+  // 4. The bare route, same clients, same bodies.
+  const barePort = await freePort();
+  const bareServer = ServiceProcess.start('tests/bench/bare-ingest.ts', { PORT: String(barePort) });
+  let bare = { events: 0, perSecond: 0 };
+  try {
+    await bareServer.waitUntilListening(`http://127.0.0.1:${barePort}`);
+    const agent = new Agent({ keepAlive: true, maxSockets: SINGLE_CLIENTS });
+    await post(agent, barePort, order());
+    bare = await timed(() =>
+      forSeconds(
+        SECONDS,
+        async () => ((await post(agent, barePort, order())).status === 202 ? 1 : 0),
+        SINGLE_CLIENTS,
+      ),
+    );
+    agent.destroy();
+    console.log(`bare fastify route (${SINGLE_CLIENTS} clients): ${bare.perSecond.toFixed(0)} events/s`);
+  } finally {
+    await bareServer.stop('SIGTERM');
+  }
+
   const onTopic = await topicSize(httpTopic);
   const acknowledged = single.events + batch.events + 1;
   console.log('');
@@ -227,6 +221,9 @@ async function main(): Promise<void> {
     );
   }
   console.log('');
+  console.log(
+    `single-event POSTs / bare fastify route: ${(single.perSecond / bare.perSecond).toFixed(2)} (goal: at least 0.5)`,
+  );
   console.log(
     `acknowledged by HTTP: ${acknowledged}; on the topic: ${onTopic} (${onTopic === acknowledged ? 'equal' : 'DIFFERENT'})`,
   );

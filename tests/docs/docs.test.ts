@@ -28,6 +28,8 @@ function routesOf(app: Service['app']): Set<string> {
     stack.length = depth;
     const path = stack.join('') + match[2];
     stack.push(match[2] ?? '');
+    // `/docs/...` are the assets of the `/docs` page (@fastify/swagger-ui), documented as `GET /docs`.
+    if (path.startsWith('/docs/')) continue;
     for (const method of (match[3] ?? '').split(', ').filter(Boolean)) {
       if (method !== 'HEAD') routes.add(`${method} ${path}`);
     }

@@ -3,10 +3,10 @@
  * The web console in a real headless Chromium (Debian's), against every service as a process:
  * members' orders go in through the ingest APIs; what the console renders must equal what the
  * services' APIs answer. One stack and one browser for the file; each test its own browser context
- * (its own cookies). Screenshots go to .cache/screenshots, or with UPDATE_SCREENSHOTS=1 the member and
- * programme views to docs/screenshots (the README's).
+ * (its own cookies). Screenshots go to .cache/screenshots, or with UPDATE_SCREENSHOTS=1 the member,
+ * programme and backtest views to docs/screenshots (the README's).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVELOPMENT_KEYS } from '@taobi/platform';
 import type { Browser, Page } from 'puppeteer-core';
@@ -180,7 +180,17 @@ describe('the web console in a browser (every service as a process)', () => {
     );
     const secondPage = await page.$$eval('[data-table=contributions] tbody tr', (rows) => rows.length);
     expect(firstPage + secondPage).toBe(19);
-    expect(new URL(page.url()).search).toBe(`?id=${MEMBER}`);
+    expect(new URL(page.url()).search).toBe(`?id=${MEMBER}&asOf=`);
+
+    // The tier timeline lists tier's decisions, newest first, each explained.
+    const history = await client.read('tier', `/v1/members/${MEMBER}/tier/history?limit=20`);
+    const timeline = await page.$$eval('[data-table=decisions] tbody tr', (trs) =>
+      trs.map((tr) => tr.getAttribute('data-to')),
+    );
+    expect(timeline).toEqual(history.decisions.map((d: { to: string }) => d.to));
+    const why = await text(page, '[data-table=decisions] tbody tr [data-field=explanation]');
+    expect(why).toContain(`rules ${history.decisions[0].ruleVersion}`);
+    expect(why).toContain(`threshold ${history.decisions[0].threshold}`);
 
     await expectAccessibleAndFitting(page, 1280);
     await page.goto(`${consoleUrl}/members?id=${MEMBER}`);
@@ -351,6 +361,105 @@ describe('the web console in a browser (every service as a process)', () => {
     expect(await text(page, '#job-result')).toContain('Evaluation done');
     // Still on the programme page: htmx put the outcome in place.
     expect(new URL(page.url()).pathname).toBe('/programme');
+    await page.browserContext().close();
+  });
+
+  /** A rule file that lowers the member's next tier to their score: they (and any like them) move up. */
+  async function ruleFile(): Promise<string> {
+    const tier = await client.read('tier', `/v1/members/${MEMBER}/tier`);
+    const path = join(SCRATCH, 'console-e2e-candidate.json');
+    writeFileSync(path, JSON.stringify({ tiers: { thresholds: { [tier.next.tier]: tier.score } } }));
+    return path;
+  }
+
+  it("when an admin starts a backtest from an uploaded rule file, then it completes on the page and the rendered distributions and moves are the API's", async () => {
+    const page = await signedIn(DEVELOPMENT_KEYS.admin);
+    await page.goto(`${consoleUrl}/backtests`);
+    await page.focus('#backtest-name');
+    await page.keyboard.type('Next tier at the member score');
+    const upload = await page.$('#backtest-rule-file');
+    await (upload as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(await ruleFile());
+    await Promise.all([page.waitForNavigation(), page.click('[data-action=start-backtest]')]);
+    const id = new URL(page.url()).pathname.split('/').at(-1) as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // htmx polls the progress until the backtest is done.
+    await page.waitForSelector('#backtest-live[data-status=completed]', { timeout: 90_000 });
+
+    const response = await fetch(`${stack.url('scoring')}/v1/admin/backtests/${id}`, {
+      headers: { authorization: `Bearer ${DEVELOPMENT_KEYS.admin}` },
+    });
+    const api = await response.json();
+    expect(api.status).toBe('completed');
+    expect(api.moves.up).toBeGreaterThan(0);
+    const moves = await page.$$eval('[data-table=moves] tbody tr', (trs) =>
+      Object.fromEntries(
+        trs.map((tr) => [
+          tr.getAttribute('data-pair'),
+          Number(tr.querySelector('[data-field=count]')?.textContent?.replace(/[^0-9]/g, '')),
+        ]),
+      ),
+    );
+    expect(moves).toEqual(api.moves.byPair);
+    expect(digits(await text(page, '[data-field=moves-up]'))).toBe(api.moves.up);
+    expect(digits(await text(page, '[data-field=moves-down]'))).toBe(api.moves.down);
+    const distribution = await page.$$eval('[data-table=backtest-distribution] tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-tier'),
+        Number(tr.querySelector('[data-field=before]')?.textContent?.replace(/[^0-9]/g, '')),
+        Number(tr.querySelector('[data-field=after]')?.textContent?.replace(/[^0-9]/g, '')),
+      ]),
+    );
+    expect(distribution).toEqual(
+      Object.keys(api.baseline.tiers).map((tier) => [
+        tier,
+        api.baseline.tiers[tier],
+        api.candidate.tiers[tier],
+      ]),
+    );
+    const drawn = await page.evaluate(() =>
+      (
+        window as unknown as {
+          Chart: { getChart(id: string): { data: { datasets: { data: number[] }[] } } };
+        }
+      ).Chart.getChart('backtest-chart')?.data.datasets.map((d) => d.data),
+    );
+    expect(drawn).toEqual([Object.values(api.baseline.tiers), Object.values(api.candidate.tiers)]);
+    expect(await page.$('[data-action=adopt]')).not.toBeNull();
+
+    await expectAccessibleAndFitting(page, 1280);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-backtest.png'), fullPage: true });
+    await page.setViewport({ width: 390, height: 844 });
+    await expectAccessibleAndFitting(page, 390);
+    await page.screenshot({ path: join(SCRATCH, 'console-backtest-390.png'), fullPage: true });
+    await page.browserContext().close();
+  });
+
+  it('when a read-only operator opens backtests, then there is no form to start one, and a forged upload with the session token is refused (403)', async () => {
+    const page = await signedIn(DEVELOPMENT_KEYS.read);
+    await page.goto(`${consoleUrl}/backtests`);
+    expect(await page.$('[data-action=start-backtest]')).toBeNull();
+    expect(await text(page, '[data-state=admin-only]')).toContain('need the admin key');
+    const headers = { authorization: `Bearer ${DEVELOPMENT_KEYS.admin}` };
+    const count = async () =>
+      (
+        (await (await fetch(`${stack.url('scoring')}/v1/admin/backtests`, { headers })).json()) as {
+          backtests: unknown[];
+        }
+      ).backtests.length;
+    const before = await count();
+    const token = JSON.parse((await page.$eval('body', (b) => b.getAttribute('hx-headers'))) ?? '{}')[
+      'x-csrf-token'
+    ] as string;
+    const forged = await page.evaluate(async (csrf) => {
+      const form = new FormData();
+      form.set('_csrf', csrf);
+      form.set('name', 'forged');
+      form.set('ruleFile', new Blob(['{}'], { type: 'application/json' }), 'forged.json');
+      const response = await fetch('/backtests', { method: 'POST', body: form });
+      return response.status;
+    }, token);
+    expect(forged).toBe(403);
+    expect(await count()).toBe(before);
     await page.browserContext().close();
   });
 

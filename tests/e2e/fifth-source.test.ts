@@ -52,7 +52,7 @@ describe('a fifth source defined only as data', () => {
   beforeAll(async () => {
     stack = await TestStack.start({
       services: ['scoring'],
-      env: { RULE_SET_FILE: ruleSetFile.path, EVALUATION_SCHEDULE: 'false' },
+      env: { RULE_SET_FILE: ruleSetFile.path, EVALUATION_SCHEDULE_ENABLED: 'false' },
     });
     ingest = createIngestService(
       cinemaSource,

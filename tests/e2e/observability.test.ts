@@ -5,6 +5,8 @@
  * alert's unit test.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parsePrometheus, SERVICE_NAMES } from '@taobi/platform';
 import {
@@ -65,6 +67,14 @@ describe('observability of a running stack', () => {
     expect(new Set(queried.map((q) => q.name)).size).toBeGreaterThanOrEqual(20);
     const missing = queried.filter(({ name }) => !PROMETHEUS_OWN.has(name) && !exported.has(name));
     expect(missing).toEqual([]);
+
+    // And every Taobi metric the services export is documented, with its meaning, in docs/metrics.md.
+    const documented = readFileSync(join(REPO_ROOT, 'docs/metrics.md'), 'utf8');
+    const series = /_(bucket|count|sum)$/;
+    const undocumented = [...exported.keys()].filter(
+      (name) => name.startsWith('taobi_') && !documented.includes(`| \`${name.replace(series, '')}\``),
+    );
+    expect(undocumented).toEqual([]);
   });
 
   it('when pnpm taobi status runs, then it shows each service ready with its lag, outbox and DLQ; when a service is down, it exits 1 naming it', async () => {

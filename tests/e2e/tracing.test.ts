@@ -52,7 +52,7 @@ describe('tracing across the services', () => {
 
       const [consumption, scores, tiers, entitlements] = (await Promise.all(
         readers.map((reader) =>
-          reader.waitForCount(1, (r) => (r.value as { memberId?: string }).memberId === memberId, 60_000),
+          reader.waitForCount(1, (r) => (r.value as { memberId?: string }).memberId === memberId, 120_000),
         ),
       )) as ReadRecord[][];
       const hops = {
@@ -73,7 +73,7 @@ describe('tracing across the services', () => {
       await Promise.all(readers.map((reader) => reader.close()));
       await stack.stop();
     }
-  }, 240_000);
+  }, 360_000);
 
   describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     interface Export {

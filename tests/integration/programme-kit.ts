@@ -85,9 +85,9 @@ export class Programme {
     };
     const scoring = await listen(
       buildScoringService(
-        loadConfig(scoringConfigSchema, { ...env, EVALUATION_SCHEDULE: 'off' }),
+        loadConfig(scoringConfigSchema, { ...env, EVALUATION_SCHEDULE_ENABLED: 'off' }),
         testLogger('scoring'),
-        { clock: clock.now, ...(options.rules ? { rules: options.rules } : {}) },
+        { now: clock.now, ...(options.rules ? { rules: options.rules } : {}) },
       ),
     );
     const tier = await listen(
@@ -108,7 +108,7 @@ export class Programme {
       buildEntitlementService(
         loadConfig(entitlementConfigSchema, { ...env, PERIODIC_SCHEDULE_ENABLED: 'false' }),
         testLogger('entitlement'),
-        { clock: clock.now },
+        { now: clock.now },
       ),
     );
     const pool = createPool({

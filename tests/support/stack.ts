@@ -125,7 +125,11 @@ export class TestStack {
     return this.running.get(service)?.process.output ?? '';
   }
 
-  async waitUntilReady(service: string, timeoutMs = 60_000): Promise<void> {
+  /**
+   * A deadline, not a pause: a quiet machine listens in seconds, but eight tsx processes starting
+   * at once on two loaded cores have taken over a minute.
+   */
+  async waitUntilReady(service: string, timeoutMs = 120_000): Promise<void> {
     const entry = this.running.get(service);
     if (!entry) throw new Error(`service ${service} is not part of this stack`);
     await entry.process.waitUntilListening(this.url(service), timeoutMs);

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { asyncApiDocument } from '../src/asyncapi';
 import { jsonSchemas } from '../src/json-schema';
 import { topicReferenceMarkdown } from '../src/topics';
 
@@ -9,6 +10,11 @@ for (const [file, schema] of Object.entries(jsonSchemas())) {
   writeFileSync(join(dir, file), `${JSON.stringify(schema, null, 2)}\n`);
   console.log(`wrote json-schema/${file}`);
 }
+
+// The AsyncAPI 3.0 document of every topic, beside the design.
+const asyncapi = join(__dirname, '..', '..', '..', 'docs', 'asyncapi.json');
+writeFileSync(asyncapi, `${JSON.stringify(asyncApiDocument(), null, 2)}\n`);
+console.log('wrote docs/asyncapi.json');
 
 // The README's topic table sits between these markers and is rewritten from the contracts.
 const readme = join(__dirname, '..', '..', '..', 'README.md');

@@ -1,3 +1,4 @@
+export * from './asyncapi';
 export * from './common';
 export * from './consumption';
 export * from './dlq';

@@ -1,3 +1,4 @@
+export * from './api-docs';
 export * from './batching-publisher';
 export * from './canonical';
 export * from './config';
@@ -5,8 +6,6 @@ export * from './errors';
 export * from './kafka-timings';
 export * from './keys';
 export * from './metrics';
-export * from './openapi';
-export * from './rate-limiter';
 export * from './request-schema';
 export * from './route';
 export * from './service';

@@ -34,7 +34,6 @@ export interface IngestSchemas {
   /** `{ "events": [ ... ] }` with 1 to 500 events. */
   batch: z.ZodType;
   accepted: z.ZodType;
-  error: z.ZodType;
 }
 
 /**
@@ -92,19 +91,5 @@ export function ingestSchemas(definition: IngestSourceDefinition, catalogue: Sou
       accepted: z.array(z.object({ eventId: z.string() })),
     })
     .describe('The canonical event ids, in request order; the same order or refund always gets the same id.');
-  const error = z.object({
-    error: z.object({
-      code: z.string().describe('Stable, machine-readable: switch on it.'),
-      message: z.string(),
-      fields: z
-        .array(
-          z.object({
-            field: z.string().describe('Dotted path, e.g. `events.3.amount`; empty for the body itself.'),
-            message: z.string(),
-          }),
-        )
-        .optional(),
-    }),
-  });
-  return { completed, refunded, event, batch, accepted, error };
+  return { completed, refunded, event, batch, accepted };
 }

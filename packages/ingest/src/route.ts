@@ -1,12 +1,11 @@
-import { Errors, type Logger, toAppError } from '@taobi/platform';
+import { type HttpRateLimit, type Logger, rateLimitRoute, toAppError } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { BatchingPublisher } from './batching-publisher';
 import { ingestEventId, toCanonicalEvent } from './canonical';
 import { IngestErrors } from './errors';
 import type { SourceKey, SourceKeys } from './keys';
 import type { IngestMetrics } from './metrics';
-import type { RateLimiter } from './rate-limiter';
 import type { IngestSchemas } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
 import { occurredAtRange } from './time-window';
@@ -16,7 +15,8 @@ export interface IngestRouteOptions {
   definition: IngestSourceDefinition;
   schemas: IngestSchemas;
   keys: SourceKeys;
-  rateLimiter: RateLimiter;
+  /** Per API key; checked after the key, before the body is read. */
+  rateLimit: HttpRateLimit;
   publisher: BatchingPublisher;
   metrics: IngestMetrics;
   /** The consumption topic (with the configured prefix). */
@@ -26,12 +26,13 @@ export interface IngestRouteOptions {
   rules: RuleSet;
   maxFutureMs: number;
   retryAfterSeconds: number;
-  openApiDocument: Record<string, unknown>;
+  /** The route's OpenAPI entry (`ingestRouteDocs`). */
+  docs: FastifySchema;
   logger: Logger;
 }
 
 /**
- * `POST /v1/events` and `GET /openapi.json`. Order of checks: key (401 / 403), rate limit (429),
+ * `POST /v1/events`. Order of checks: key (401 / 403), rate limit (429),
  * media type and size (415 / 413, by fastify's parser), body (400 / 413 / 422), then Kafka
  * (202, or 503 with Retry-After).
  */
@@ -44,11 +45,17 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
   app.post(
     '/v1/events',
     {
+      config: {
+        rateLimit: rateLimitRoute(options.rateLimit, {
+          keyOf: (request) => keyOf.get(request)?.keyId ?? '',
+          per: 'for this key',
+          hook: 'preParsing',
+        }),
+      },
+      schema: options.docs,
       onRequest: async (request) => {
         const key = options.keys.authenticate(request, definition.source);
         keyOf.set(request, key);
-        const decision = options.rateLimiter.take(key.keyId);
-        if (!decision.allowed) throw Errors.rateLimited(decision.retryAfterSeconds);
       },
       // Every rejection passes here before the error handler answers it: count it under the code
       // the client sees, and say why in one log line (never the key, never the body).
@@ -107,6 +114,4 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       return reply.status(202).send({ accepted: events.map((event) => ({ eventId: event.eventId })) });
     },
   );
-
-  app.get('/openapi.json', async () => options.openApiDocument);
 }

@@ -8,19 +8,19 @@ import {
   createKafka,
   createKafkaProbe,
   createMetricsRegistry,
+  httpRateLimit,
   kafkaConnection,
   type Logger,
   loadDataFile,
   type Service,
 } from '@taobi/platform';
 import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
+import { ingestApiDocs, ingestRouteDocs } from './api-docs';
 import { createBatchingPublisher } from './batching-publisher';
 import type { IngestConfig } from './config';
 import { kafkaTimingsFor } from './kafka-timings';
 import { developmentIngestKeys, keySourceProblems, SourceKeys } from './keys';
 import { createIngestMetrics } from './metrics';
-import { ingestOpenApiDocument } from './openapi';
-import { createRateLimiter } from './rate-limiter';
 import { ingestSchemas } from './request-schema';
 import { registerIngestRoutes } from './route';
 import {
@@ -31,7 +31,7 @@ import {
 } from './source-definition';
 
 export interface IngestServiceOptions {
-  /** The service clock (receivedAt, the occurredAt range, rate limiting). */
+  /** The service clock (receivedAt, the occurredAt range). */
   now?: () => Date;
 }
 
@@ -77,8 +77,15 @@ export function createIngestService(
     onSend: metrics.sent,
   });
   const schemas = ingestSchemas(definition, catalogue);
+  const docs = {
+    catalogue,
+    maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
+    bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
+  };
   const app = createHttpApp({
+    api: ingestApiDocs(definition, schemas, docs),
     logger,
+    rateLimit: httpRateLimit(config),
     metrics: registry,
     readiness: { kafka: kafkaProbe.check },
     bodyLimit: config.INGEST_BODY_LIMIT_BYTES,
@@ -89,11 +96,11 @@ export function createIngestService(
     definition,
     schemas,
     keys: new SourceKeys(keys),
-    rateLimiter: createRateLimiter({
-      ratePerSecond: config.INGEST_RATE_LIMIT_PER_SECOND,
-      burst: config.INGEST_RATE_LIMIT_BURST,
-      now: () => now().getTime(),
-    }),
+    // A fixed window of BURST requests per BURST / RATE seconds: the sustained rate, and a burst at once.
+    rateLimit: {
+      max: config.INGEST_RATE_LIMIT_PER_SECOND > 0 ? config.INGEST_RATE_LIMIT_BURST : 0,
+      windowMs: Math.ceil((config.INGEST_RATE_LIMIT_BURST / config.INGEST_RATE_LIMIT_PER_SECOND) * 1000),
+    },
     publisher,
     metrics,
     topic: topicNames(config.KAFKA_TOPIC_PREFIX).consumption,
@@ -101,11 +108,7 @@ export function createIngestService(
     rules,
     maxFutureMs: config.INGEST_MAX_FUTURE_MS,
     retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
-    openApiDocument: ingestOpenApiDocument(definition, schemas, {
-      catalogue,
-      maxFutureSeconds: Math.round(config.INGEST_MAX_FUTURE_MS / 1000),
-      bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
-    }),
+    docs: ingestRouteDocs(definition, schemas, docs),
     logger,
   });
   return {

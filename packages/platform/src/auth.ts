@@ -222,7 +222,8 @@ export function createAccessControl(environment: string, config: RoleKeysConfig)
   return {
     require(...roles) {
       const allowed = new Set(roles);
-      return async (request) => {
+      // Tagged with its roles, so the route's OpenAPI entry names the key it takes (api-docs.ts).
+      const hook: RoleHook = async (request) => {
         const token = bearerToken(request);
         const caller = token ? keys.match(token) : undefined;
         if (!caller) throw Errors.unauthorized();
@@ -233,6 +234,7 @@ export function createAccessControl(environment: string, config: RoleKeysConfig)
         }
         callers.set(request, caller);
       };
+      return Object.assign(hook, { roles });
     },
   };
 }

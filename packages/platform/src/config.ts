@@ -21,12 +21,20 @@ const csv = z
   );
 
 /**
+ * The one boolean parser for the environment: `true` / `1` / `on` or `false` / `0` / `off`;
+ * anything else is refused at boot, naming the variable. `flag.default(true)` for a default.
+ */
+export const flag = z
+  .enum(['true', 'false', '1', '0', 'on', 'off'])
+  .transform((value) => value === 'true' || value === '1' || value === 'on');
+
+/**
  * How a service reaches a managed Kafka (Amazon MSK, Confluent Cloud, Aiven): TLS, optionally with
  * the provider's CA, and SASL PLAIN or SCRAM. Unset, the client speaks plaintext, as to the local
  * broker. Part of every service's configuration (`baseConfigSchema`), read by `kafkaConnection`.
  */
 export const kafkaSecurityVariables = {
-  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL: flag.default(false),
   /** A PEM file of the CA that signed the brokers' certificates, where it is not a public one (Aiven). */
   KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
@@ -65,6 +73,12 @@ export const baseConfigSchema = z.object({
    * @taobi/rules; every service and the CLI must be given the same one. Read with `loadDataFile`.
    */
   RULE_SET_FILE: z.string().min(1).optional(),
+  /**
+   * The HTTP limit on every route but the probes: at most HTTP_RATE_LIMIT_MAX requests per client
+   * address in each HTTP_RATE_LIMIT_WINDOW_MS (0: no limit). Ingest's POST has its own, per key.
+   */
+  HTTP_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
+  HTTP_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
   /** Retries of a failing batch (back-off 300 ms doubling to 30 s) before a consumer is dead. */
   KAFKA_CONSUMER_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
 });

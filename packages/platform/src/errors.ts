@@ -73,8 +73,8 @@ export const Errors = {
   uriTooLong: () => new AppError('URI_TOO_LONG', 'a path parameter is longer than 100 characters', 414),
   unsupportedMediaType: (message = 'send application/json') =>
     new AppError('UNSUPPORTED_MEDIA_TYPE', message, 415),
-  rateLimited: (retryAfterSeconds: number) =>
-    new AppError('RATE_LIMITED', 'too many requests for this key', 429, {
+  rateLimited: (retryAfterSeconds: number, message = 'too many requests for this key') =>
+    new AppError('RATE_LIMITED', message, 429, {
       retriable: true,
       headers: { 'retry-after': String(retryAfterSeconds) },
     }),

@@ -345,4 +345,66 @@ describe('createHttpApp', () => {
       }
     },
   );
+
+  describe('rate limit', () => {
+    function limitedApp(max: number) {
+      const app = createHttpApp({
+        logger: createLogger({ name: 'test', level: 'silent' }),
+        metrics: createMetricsRegistry('test'),
+        rateLimit: { max, windowMs: 60_000 },
+      });
+      app.get('/members/:id', async (request) => ({ id: (request.params as { id: string }).id }));
+      app.post('/admin/jobs', async () => ({ started: true }));
+      return app;
+    }
+
+    it('when a client stays within the limit, then every request is served', async () => {
+      const app = limitedApp(5);
+      const answers = [];
+      for (let i = 0; i < 5; i += 1)
+        answers.push(await app.inject({ method: 'GET', url: `/members/m-${i}` }));
+      expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+      expect(answers[4]?.headers['x-ratelimit-remaining']).toBe('0');
+    });
+
+    it('when a client goes over the limit, then 429 RATE_LIMITED names the limit, with Retry-After', async () => {
+      const app = limitedApp(2);
+      await app.inject({ method: 'GET', url: '/members/m-1' });
+      await app.inject({ method: 'POST', url: '/admin/jobs' });
+      const over = await app.inject({ method: 'GET', url: '/members/m-1' });
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toEqual({
+        error: {
+          code: 'RATE_LIMITED',
+          message: 'rate limit exceeded: at most 2 requests per 60000 ms per client address',
+        },
+      });
+      expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(over.headers['cache-control']).toBeDefined();
+    });
+
+    it('when clients come from other addresses, then each has its own count', async () => {
+      const app = limitedApp(1);
+      const first = await app.inject({ method: 'GET', url: '/members/m-1', remoteAddress: '10.0.0.1' });
+      const second = await app.inject({ method: 'GET', url: '/members/m-1', remoteAddress: '10.0.0.2' });
+      expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    });
+
+    it('when the limit is spent, then the probes and /metrics still answer', async () => {
+      const app = limitedApp(1);
+      await app.inject({ method: 'GET', url: '/members/m-1' });
+      expect((await app.inject({ method: 'GET', url: '/members/m-1' })).statusCode).toBe(429);
+      for (const url of ['/healthz', '/readyz', '/metrics', '/healthz']) {
+        expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200);
+      }
+    });
+
+    it('when max is 0, then nothing is limited', async () => {
+      const app = limitedApp(0);
+      for (let i = 0; i < 20; i += 1) {
+        expect((await app.inject({ method: 'GET', url: '/members/m-1' })).statusCode).toBe(200);
+      }
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import { trace } from '@opentelemetry/api';
 import Fastify, {
   type FastifyBaseLogger,
@@ -9,6 +10,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { type ApiDocsOptions, documented, registerApiDocs } from './api-docs';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import type { Logger } from './logger';
@@ -31,7 +34,84 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Behind a reverse proxy: take the client's address and protocol from its X-Forwarded-* headers. */
   trustProxy?: boolean;
+  /** Serve `/openapi.json` and `/docs`, generated from the routes' schemas (`documented`). */
+  api?: ApiDocsOptions;
+  /**
+   * The limit on every route but the probes, per client address (`httpRateLimit(config)`); a route
+   * may set its own (`rateLimitRoute`). Unset or `max: 0`: no limit.
+   */
+  rateLimit?: HttpRateLimit;
 }
+
+/** At most `max` requests in each window of `windowMs`, counted per client (fixed windows). */
+export interface HttpRateLimit {
+  max: number;
+  windowMs: number;
+}
+
+/** The service-wide limit from the environment (`HTTP_RATE_LIMIT_MAX`, `HTTP_RATE_LIMIT_WINDOW_MS`). */
+export function httpRateLimit(config: { HTTP_RATE_LIMIT_MAX: number; HTTP_RATE_LIMIT_WINDOW_MS: number }) {
+  return { max: config.HTTP_RATE_LIMIT_MAX, windowMs: config.HTTP_RATE_LIMIT_WINDOW_MS };
+}
+
+/** A 429 in the documented error format, naming the limit, with Retry-After. */
+function rateLimitedError(limit: HttpRateLimit, per: string) {
+  return (_request: FastifyRequest, context: { ttl: number }) =>
+    Errors.rateLimited(
+      Math.max(1, Math.ceil(context.ttl / 1000)),
+      `rate limit exceeded: at most ${limit.max} requests per ${limit.windowMs} ms ${per}`,
+    );
+}
+
+/**
+ * A route's own limit (its `config.rateLimit`), replacing the service-wide one: counted per
+ * `keyOf(request)` (an API key, say), checked in `hook` (after the route's own onRequest hooks
+ * when `preParsing`). `max: 0` exempts the route.
+ */
+export function rateLimitRoute(
+  limit: HttpRateLimit,
+  options: { keyOf: (request: FastifyRequest) => string; per: string; hook?: 'onRequest' | 'preParsing' },
+) {
+  if (limit.max <= 0) return false as const;
+  return {
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    hook: options.hook ?? 'onRequest',
+    keyGenerator: options.keyOf,
+    errorResponseBuilder: rateLimitedError(limit, options.per),
+  };
+}
+
+const readinessSchema = z.object({
+  status: z.enum(['ready', 'not-ready']),
+  checks: z
+    .record(z.string(), z.string())
+    .describe('Each dependency probe and component: ok, or what is wrong.'),
+});
+
+/** The operational routes' documentation: every service serves them, without a key. */
+const OPERATIONS = {
+  healthz: documented({
+    summary: 'Liveness: the process answers',
+    tags: ['operations'],
+    responses: { 200: z.object({ status: z.literal('ok') }) },
+  }),
+  readyz: documented({
+    summary: 'Readiness: every dependency probe and component is ready',
+    tags: ['operations'],
+    responses: { 200: readinessSchema, 503: readinessSchema.describe('Not ready: which check failed.') },
+  }),
+  metrics: documented({
+    summary: 'Prometheus metrics',
+    tags: ['operations'],
+    responses: {
+      200: {
+        description: 'The Prometheus text exposition format.',
+        content: { 'text/plain': { schema: z.string() } },
+      },
+    },
+  }),
+};
 
 /**
  * Answers any error in the documented format: `{ error: { code, message, fields? } }`. It sets the
@@ -74,6 +154,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: false,
     trustProxy: options.trustProxy ?? false,
   });
+  if (options.api) registerApiDocs(app, options.api);
+  const docs = (schema: keyof typeof OPERATIONS) => (options.api ? { schema: OPERATIONS[schema] } : {});
   // The APIs speak JSON only: a text/plain body is a 415 like any other type, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
@@ -123,7 +205,29 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       .send(Errors.notFound(`no route for ${request.method} ${request.url.split('?')[0]}`).toJSON()),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // The plugin must see every route as it is added, and a service adds its routes right after this
+  // synchronous factory returns, before `register` would have loaded the plugin (at ready). Its
+  // setup up to the onRoute hook is synchronous and it skips encapsulation (fastify-plugin), so it
+  // is applied to the root instance directly; what little it awaits after that cannot fail.
+  const limit = options.rateLimit;
+  if (limit && limit.max > 0) {
+    const loading: unknown = rateLimit(
+      app,
+      {
+        max: limit.max,
+        timeWindow: limit.windowMs,
+        errorResponseBuilder: rateLimitedError(limit, 'per client address'),
+      },
+      () => undefined,
+    );
+    void Promise.resolve(loading).catch((error: unknown) =>
+      app.log.error({ err: error }, 'rate limit setup failed'),
+    );
+  }
+  // Probes and scrapes are never limited: a supervisor must always get its answer.
+  const unlimited = { config: { rateLimit: false } } as const;
+
+  app.get('/healthz', { ...unlimited, ...docs('healthz') }, async () => ({ status: 'ok' }));
 
   const readiness = createReadiness(options.readiness);
   app.decorate('readiness', readiness);
@@ -137,12 +241,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       this.set((await readiness.evaluate(options.readinessTimeoutMs ?? 2000)).ready ? 1 : 0);
     },
   });
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { ...unlimited, ...docs('readyz') }, async (_request, reply) => {
     const { ready, checks } = await readiness.evaluate(options.readinessTimeoutMs ?? 2000);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
 
-  app.get('/metrics', async (_request, reply) =>
+  app.get('/metrics', { ...unlimited, ...docs('metrics') }, async (_request, reply) =>
     reply.header('content-type', options.metrics.contentType).send(await options.metrics.metrics()),
   );
 

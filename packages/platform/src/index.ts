@@ -1,3 +1,4 @@
+export * from './api-docs';
 export * from './auth';
 export * from './batch-consumer';
 export * from './config';

@@ -95,6 +95,11 @@ export interface OutboxRelayOptions {
   topics: TopicNames;
   logger: Logger;
   metrics?: Registry;
+  /**
+   * Most rows one read takes (default 500). They are all published, in sends cut by
+   * `maxBatchBytes`, then marked by one statement: a failure part-way publishes the sent ones
+   * again at the next try (same eventIds, which consumers dedupe), as a crash before the mark does.
+   */
   batchSize?: number;
   /**
    * Most bytes of payload one send carries. A broker refuses a partition's record batch over its
@@ -159,16 +164,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastPurge = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
-  /** The leading rows that fit in one send: at most `maxBatchBytes` of payload, at least one row. */
-  function fitting(rows: Row[]): Row[] {
+  /**
+   * The rows cut into sends of at most `maxBatchBytes` of payload (at least one row each), in id
+   * order: a read of many rows is published in several sends, under one lease and one mark.
+   */
+  function sends(rows: Row[]): Row[][] {
+    const chunks: Row[][] = [];
     let bytes = 0;
-    const taken: Row[] = [];
+    let chunk: Row[] = [];
     for (const row of rows) {
+      if (chunk.length > 0 && bytes + row.size > maxBatchBytes) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
       bytes += row.size;
-      if (taken.length > 0 && bytes > maxBatchBytes) break;
-      taken.push(row);
+      chunk.push(row);
     }
-    return taken;
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
   }
 
   /** Takes or renews the lease; false while another relay holds a live one. */
@@ -219,20 +233,23 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
       [batchSize],
     );
-    const rows = fitting(pending);
-    const more = rows.length < pending.length || pending.length === batchSize;
+    const rows = pending;
+    const more = pending.length === batchSize;
     if (rows.length === 0) return { count: 0, more };
-    await holdingLease(() =>
-      options.producer.publish(
-        rows.map((row) => ({
-          topic: options.topics[row.topic],
-          key: row.message_key,
-          value: row.payload,
-          // The relay's send span continues the trace the row was written in.
-          traceContext: contextFromTraceparent(row.traceparent),
-        })),
-      ),
-    );
+    await holdingLease(async () => {
+      // One send at a time: the producer has one request in flight, so order is kept anyway.
+      for (const chunk of sends(rows)) {
+        await options.producer.publish(
+          chunk.map((row) => ({
+            topic: options.topics[row.topic],
+            key: row.message_key,
+            value: row.payload,
+            // The relay's send span continues the trace the row was written in.
+            traceContext: contextFromTraceparent(row.traceparent),
+          })),
+        );
+      }
+    });
     await options.pool.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
       rows.map((row) => row.id),
     ]);

@@ -16,6 +16,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
+import { ConfigError, loadConfig } from './config';
 import { onTracingShutdown } from './trace-context';
 
 /**
@@ -25,7 +26,7 @@ import { onTracingShutdown } from './trace-context';
  *
  * This module is the service's `src/tracing.ts` import, the first line of its `main.ts`: the
  * instrumentations patch `http` and `pg` as they are required, so nothing may load them before.
- * It imports only OpenTelemetry (and zod), never the rest of the platform.
+ * It imports only OpenTelemetry and the config parser, never what loads http, pg or kafkajs.
  *
  * Spans are exported (OTLP, http/protobuf, to `<endpoint>/v1/traces`) only when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Otherwise every span is a non-recording one: it still has a
@@ -36,6 +37,8 @@ const tracingEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** How long spans wait in the batch before an export (the OpenTelemetry default: 5 s). */
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5000),
+  /** OpenTelemetry's switch: no SDK at all (no spans, ids, headers or trace_id in logs). */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Tracing {
@@ -52,7 +55,16 @@ export function startTracing(options: {
   serviceName: string;
   env: Record<string, string | undefined>;
 }): Tracing {
-  const env = tracingEnvSchema.parse(options.env);
+  let env: z.infer<typeof tracingEnvSchema>;
+  try {
+    env = loadConfig(tracingEnvSchema, options.env);
+  } catch (error) {
+    // As runService does for the rest of the configuration: exit 2 naming the variable.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${options.serviceName}: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (env.OTEL_SDK_DISABLED === 'true') return { exporting: false, shutdown: async () => undefined };
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),

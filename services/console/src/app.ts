@@ -3,6 +3,7 @@ import {
   assertNoDevelopmentKeys,
   createHttpApp,
   createMetricsRegistry,
+  httpRateLimit,
   type Logger,
   type Service,
   toAppError,
@@ -68,7 +69,12 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
   });
   const sampler = createMetricsSampler({ upstream, intervalMs: config.METRICS_SAMPLE_INTERVAL_MS, logger });
 
-  const app = createHttpApp({ logger, metrics: registry, trustProxy: config.TRUST_PROXY === 'true' });
+  const app = createHttpApp({
+    logger,
+    metrics: registry,
+    trustProxy: config.TRUST_PROXY,
+    rateLimit: httpRateLimit(config),
+  });
   await app.register(async (site) => {
     await site.register(fastifyHelmet, {
       contentSecurityPolicy: {
@@ -90,7 +96,7 @@ export async function buildConsoleService(config: ConsoleConfig, logger: Logger)
       adminKeys: config.ADMIN_API_KEYS,
       secret: config.SESSION_SECRET,
       ttlMinutes: config.SESSION_TTL_MINUTES,
-      secure: (config.COOKIE_SECURE ?? (config.TAOBI_ENV === 'production' ? 'true' : 'false')) === 'true',
+      secure: config.COOKIE_SECURE ?? config.TAOBI_ENV === 'production',
     });
     setHtmlErrorHandler(site);
     // Every POST, signed in or not (the sign-in form too), carries the session's CSRF token.

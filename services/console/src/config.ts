@@ -2,6 +2,7 @@ import {
   accessKeysConfigSchema,
   baseConfigSchema,
   DEVELOPMENT_KEYS,
+  flag,
   port,
   SERVICE_NAMES,
   type ServiceName,
@@ -43,9 +44,9 @@ export const consoleConfigSchema = baseConfigSchema.extend(accessKeysConfigSchem
    * Marks the session cookie `Secure` (sent over HTTPS only; the console then sets it only on a
    * request it sees as HTTPS). Default: on in production, off on the local stack's plain HTTP.
    */
-  COOKIE_SECURE: z.enum(['true', 'false']).optional(),
+  COOKIE_SECURE: flag.optional(),
   /** Behind a TLS-terminating proxy: believe its X-Forwarded-Proto / -For headers. */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  TRUST_PROXY: flag.default(false),
   /** How often the console scrapes every service's /metrics for the programme view's rates. */
   METRICS_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
   /** The longest wait for one service's answer before its panel says it did not answer. */

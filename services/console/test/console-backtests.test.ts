@@ -169,6 +169,8 @@ describe('backtests in the console', () => {
     const live = await admin.get(`/backtests/${ID}/live`, { 'hx-request': 'true' });
     expect(live.text.startsWith('<div id="backtest-live"')).toBe(true);
     expect(live.text).not.toContain('hx-trigger');
+    // The adopt form comes with the fragment that says it completed: no reload needed.
+    expect(live.text).toContain('data-action="adopt"');
     const done = await admin.get(`/backtests/${ID}`);
     expect(done.text).toMatch(/<tr data-tier="GOLD">.*data-field="before">1<.*data-field="after">0</);
     expect(done.text).toMatch(/<tr data-pair="GOLD-&gt;PLATINUM">.*data-field="count">1</);

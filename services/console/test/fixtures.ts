@@ -227,6 +227,19 @@ const READINESS = { status: 'ready', checks: {} };
 
 /** The services' public APIs as they are today (no decisions, forecast or backtests endpoints). */
 export function todaysApis(app: FastifyInstance, at: (service: UpstreamService) => string): void {
+  apisWithMetrics(() => '')(app, at);
+}
+
+/** Today's APIs, each service's `/metrics` answering `metrics(service)` (Prometheus text). */
+export function apisWithMetrics(metrics: (service: UpstreamService) => string) {
+  return (app: FastifyInstance, at: (service: UpstreamService) => string) => allApis(app, at, metrics);
+}
+
+function allApis(
+  app: FastifyInstance,
+  at: (service: UpstreamService) => string,
+  metrics: (service: UpstreamService) => string,
+): void {
   const member = '/v1/members/:id';
   app.get(`${at('scoring')}${member}/score`, async () => SCORE);
   app.get(`${at('scoring')}${member}/score/history`, async () => HISTORY);
@@ -279,6 +292,8 @@ export function todaysApis(app: FastifyInstance, at: (service: UpstreamService) 
     'entitlement',
   ] as const) {
     app.get(`${at(service)}/readyz`, async () => READINESS);
-    app.get(`${at(service)}/metrics`, async (_request, reply) => reply.type('text/plain').send(''));
+    app.get(`${at(service)}/metrics`, async (_request, reply) =>
+      reply.type('text/plain').send(metrics(service)),
+    );
   }
 }

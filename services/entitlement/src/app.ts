@@ -15,6 +15,7 @@ import {
   createOutboxRelay,
   createPool,
   createProducerHandle,
+  httpRateLimit,
   kafkaConnection,
   type Logger,
   loadDataFile,
@@ -44,7 +45,7 @@ const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
 
 export interface EntitlementOptions {
   /** The service's clock (tests move it); defaults to the wall clock. */
-  clock?: () => Date;
+  now?: () => Date;
   /** The lottery's seed source; defaults to 32 bytes from the CSPRNG. */
   newSeed?: () => string;
 }
@@ -70,7 +71,7 @@ export function buildEntitlementService(
   // The rule set every service reads (RULE_SET_FILE, else the shipped one): its product categories
   // are what a merchant offer may target.
   const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
-  const clock = options.clock ?? (() => new Date());
+  const now = options.now ?? (() => new Date());
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetricsRegistry('entitlement');
   const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-entitlement', logger });
@@ -119,7 +120,7 @@ export function buildEntitlementService(
   const issuer = createPeriodicIssuer({
     pool,
     catalogue,
-    clock,
+    now,
     logger,
     pageSize: config.PERIODIC_PAGE_SIZE,
     entitlements: counters.entitlements,
@@ -130,7 +131,7 @@ export function buildEntitlementService(
   const termEnder = createVip88TermEnder({
     pool,
     catalogue,
-    clock,
+    now,
     logger,
     pageSize: config.PERIODIC_PAGE_SIZE,
     intervalMs: config.VIP88_TERM_END_INTERVAL_MS,
@@ -141,7 +142,7 @@ export function buildEntitlementService(
   const lottery = createLottery({
     pool,
     catalogue,
-    clock,
+    now,
     logger,
     newSeed: options.newSeed ?? newSeed,
     draws: counters.lotteryDraws,
@@ -150,7 +151,13 @@ export function buildEntitlementService(
 
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics,
+    api: {
+      title: 'Taobi entitlement',
+      description:
+        'Benefits from tiers (`taobi.tier-changed.v1`): the catalogue, each member’s grants, 88VIP price and activation, the welcome-gift lottery, merchants’ targeted offers and their redemptions, and the operator jobs. Entitlement publishes `taobi.entitlement-changed.v1` through its outbox.',
+    },
     readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
   });
   closeOnAppClose(app, 'postgres', () => pool.end());
@@ -163,7 +170,7 @@ export function buildEntitlementService(
     pool,
     catalogue,
     categories: categoryNames(rules.score),
-    clock,
+    now,
     access,
     wake,
     lottery,
@@ -182,7 +189,7 @@ export function buildEntitlementService(
   const handle = createTierChangeHandler({
     pool,
     catalogue,
-    clock,
+    now,
     logger,
     counters,
     lottery,
@@ -198,7 +205,7 @@ export function buildEntitlementService(
     prepare,
     async start() {
       await prepare();
-      await lottery.ensureAhead(clock());
+      await lottery.ensureAhead(now());
       await producer.get();
       relay = createOutboxRelay({
         pool,

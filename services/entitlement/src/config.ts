@@ -3,15 +3,11 @@ import {
   baseConfigSchema,
   commerceKeysConfigSchema,
   consumerGroupIdSchema,
+  flag,
   port,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
-
-const flag = z
-  .enum(['true', 'false'])
-  .default('true')
-  .transform((value) => value === 'true');
 
 /** The entitlement service's environment, parsed once in main.ts. */
 export const entitlementConfigSchema = baseConfigSchema
@@ -30,7 +26,7 @@ export const entitlementConfigSchema = baseConfigSchema
      * 88VIP term ends (every VIP88_TERM_END_INTERVAL_MS), each also once at start. Tests turn it off
      * and call the admin APIs.
      */
-    PERIODIC_SCHEDULE_ENABLED: flag,
+    PERIODIC_SCHEDULE_ENABLED: flag.default(true),
     /** How often the term-end job looks for 88VIP terms that ended (their bundles are then revoked). */
     VIP88_TERM_END_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     /** Members per transaction in the periodic issue. */

@@ -78,7 +78,7 @@ export class Harness {
       applicationName: 'test',
     });
     const reader = await TopicReader.start<EntitlementChanged>(topics.entitlementChanged, kafka);
-    const serviceOptions = { clock: clock.now, ...options.service };
+    const serviceOptions = { now: clock.now, ...options.service };
     const harness = new Harness(
       kafka,
       topics,

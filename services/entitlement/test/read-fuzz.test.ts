@@ -25,6 +25,16 @@ describe('the entitlement read API under forged input', () => {
     },
   );
 
+  it('when a member id is malformed, then 400 names the field `id` (the route parameter), as scoring and tier do', async () => {
+    const response = await h.inject({
+      method: 'GET',
+      url: '/v1/members/bad%20id/entitlements',
+      headers: READ,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'VALIDATION_FAILED', fields: [{ field: 'id' }] });
+  });
+
   it('when every read route is asked with forged ids and query strings, then it answers 2xx or 4xx, never 5xx', async () => {
     await fuzzReadRoutes(h.service.app, [
       { path: '/v1/benefits', headers: READ },

@@ -16,6 +16,7 @@ import {
   createProducerHandle,
   createRedis,
   Errors,
+  httpRateLimit,
   kafkaConnection,
   type Logger,
   loadDataFile,
@@ -49,7 +50,7 @@ import { createScoreCache } from './store/score-cache';
 
 export interface ScoringDependencies {
   /** The service's clock (tests move it); the wall clock by default. */
-  clock?: () => Date;
+  now?: () => Date;
   /** Runs after each batch transaction commits, before its offsets are committed (tests). */
   afterCommit?: (result: FoldResult) => void;
   /**
@@ -90,7 +91,7 @@ export function buildScoringService(
   dependencies: ScoringDependencies = {},
 ): Service {
   const access = createAccessControl(config.TAOBI_ENV, config);
-  const now = dependencies.clock ?? (() => new Date());
+  const now = dependencies.now ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-scoring', logger });
@@ -106,7 +107,13 @@ export function buildScoringService(
   const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics,
+    api: {
+      title: 'Taobi scoring',
+      description:
+        'Taobi Scores from `taobi.consumption.v1`: each member’s score (now or as of an instant), what it is made of and its versions, the rule-set registry, backtests, and the operator jobs. Scoring publishes `taobi.score-changed.v1` through its outbox.',
+    },
     readiness: {
       kafka: kafkaProbe.check,
       postgres: () => pool.query('SELECT 1'),
@@ -250,7 +257,7 @@ export function buildScoringService(
         afterCommit,
       });
       await consumer.start();
-      if (config.EVALUATION_SCHEDULE) {
+      if (config.EVALUATION_SCHEDULE ?? config.EVALUATION_SCHEDULE_ENABLED) {
         schedule = scheduleRecurring({
           name: 'monthly-evaluation',
           logger,

@@ -2,14 +2,11 @@ import {
   accessKeysConfigSchema,
   baseConfigSchema,
   consumerGroupIdSchema,
+  flag,
   port,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
-
-const flag = z
-  .enum(['true', 'false', '1', '0', 'on', 'off'])
-  .transform((value) => value === 'true' || value === '1' || value === 'on');
 
 export const scoringConfigSchema = baseConfigSchema
   .extend(accessKeysConfigSchema.shape)
@@ -27,7 +24,9 @@ export const scoringConfigSchema = baseConfigSchema
     PG_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
     OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
     /** Runs the monthly evaluation on its day (and a missed one at start). Off: admin calls only. */
-    EVALUATION_SCHEDULE: flag.default(true),
+    EVALUATION_SCHEDULE_ENABLED: flag.default(true),
+    /** Deprecated name of EVALUATION_SCHEDULE_ENABLED (tier's and entitlement's spelling); wins when set. */
+    EVALUATION_SCHEDULE: flag.optional(),
     /**
      * Deprecated: the evaluation day is the rule set's (`evaluation.dayOfMonth`), which every
      * service and the CLI read. Still parsed so that a deployment that sets it is not silently

@@ -78,6 +78,12 @@ describe('backtests of a rule change over the ledger', () => {
     expect(result.moves).toEqual({ up: 0, down: 2, byPair: { 'PLATINUM->GOLD': 2 } });
     expect(result.baseline.vip88Eligible - result.candidate.vip88Eligible).toBe(2);
     expect(result.candidate.ruleVersion).toBe(`${result.baseline.ruleVersion}-what-if`);
+    // The candidate as validated: the overlay merged over the rules in force, ready to adopt.
+    expect(result.candidateRuleSet).toMatchObject({
+      version: result.candidate.ruleVersion,
+      tiers: { thresholds: { PLATINUM: 1200 } },
+    });
+    expect(result.candidateRuleSet.tiers.thresholds.GOLD).toBeGreaterThan(0);
     expect(result.samples.map((s: { memberId: string }) => s.memberId).sort()).toEqual(
       [justPlatinum, platinum].sort(),
     );

@@ -29,7 +29,7 @@ export interface Stage extends ServiceStage {
 }
 
 export async function createStage(extraEnv: Record<string, string> = {}): Promise<Stage> {
-  const stage = await createServiceStage('scoring', { EVALUATION_SCHEDULE: 'off', ...extraEnv });
+  const stage = await createServiceStage('scoring', { EVALUATION_SCHEDULE_ENABLED: 'off', ...extraEnv });
   // The platform's pool: an idle client cut off when the test database is dropped is logged, not an
   // unhandled error that fails the test file.
   const db = createPool({

@@ -156,9 +156,9 @@ describe('the monthly evaluation', () => {
 
 describe('the evaluation schedule', () => {
   it('when the service starts after a due evaluation was missed, then it runs it', async () => {
-    const stage = await createStage({ EVALUATION_SCHEDULE: 'on' });
-    const clock = () => new Date('2027-02-10T00:00:00+08:00');
-    const service = await startScoring(stage, { clock });
+    const stage = await createStage({ EVALUATION_SCHEDULE_ENABLED: 'on' });
+    const now = () => new Date('2027-02-10T00:00:00+08:00');
+    const service = await startScoring(stage, { now });
     try {
       const row = await waitFor(async () => {
         const { rows } = await stage.db.query(

@@ -15,6 +15,7 @@ import {
   createPool,
   createProducerHandle,
   createRedis,
+  httpRateLimit,
   kafkaConnection,
   type Logger,
   loadDataFile,
@@ -121,7 +122,13 @@ export function buildTierService(
 
   const app = createHttpApp({
     logger,
+    rateLimit: httpRateLimit(config),
     metrics: registry,
+    api: {
+      title: 'Taobi tier',
+      description:
+        'Tiers from scores: the tier table, each member’s tier (now or as of an instant), its decisions and forecast, and the monthly evaluation. Tier consumes `taobi.score-changed.v1` and publishes `taobi.tier-changed.v1`.',
+    },
     readiness: {
       kafka: kafkaProbe.check,
       postgres: () => pool.query('SELECT 1'),

@@ -3,13 +3,12 @@ import {
   baseConfigSchema,
   consumerGroupIdSchema,
   DEVELOPMENT_KEYS,
+  flag,
   port,
   serviceUrl,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
-
-const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 /** The tier service's environment, parsed once in main.ts. */
 export const tierConfigSchema = baseConfigSchema

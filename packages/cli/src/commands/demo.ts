@@ -316,7 +316,9 @@ async function report(
   // The same programme, to look at: the console's programme view and the top member's page.
   const top = memberIds[tiers.reduce((best, t, i) => (t.score > (tiers[best]?.score ?? -1) ? i : best), 0)];
   const consoleUrl = endpoints.url('console');
-  say(`\nSee it in the web console: ${consoleUrl}/programme and ${consoleUrl}/members?id=${top}`);
+  say(
+    `\nSee it in the web console: ${consoleUrl}/programme, ${consoleUrl}/members?id=${top} and, with the admin key, ${consoleUrl}/backtests`,
+  );
   say(
     `(sign in with a read or admin key; on the local stack ${DEVELOPMENT_KEYS.read} or ${DEVELOPMENT_KEYS.admin})`,
   );

@@ -1,5 +1,5 @@
 // Kafka plumbing, one concern per module: the client, producing, partitioning, topic admin, the
-// readiness probe. The batch consumer (with its dead letters) is ../batch-consumer.ts.
+// readiness probe, TLS/SASL for a managed cluster. The batch consumer (with its dead letters) is ../batch-consumer.ts.
 export * from './client';
 export * from './partition';
 export * from './probe';

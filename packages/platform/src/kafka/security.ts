@@ -26,7 +26,7 @@ export function kafkaConnection(config: SecurityConfig): KafkaConnection {
       throw new ConfigError([{ variable: 'KAFKA_SSL_CA_FILE', message: (error as Error).message }]);
     }
     connection.ssl = { ca: [ca] };
-  } else if (config.KAFKA_SSL === 'true') {
+  } else if (config.KAFKA_SSL) {
     connection.ssl = true;
   }
   const mechanism = config.KAFKA_SASL_MECHANISM;

@@ -127,7 +127,7 @@ export async function registerBacktestRoutes(app: FastifyInstance, deps: { upstr
   });
 
   app.get('/backtests/:id/live', async (request, reply) =>
-    sendHtml(reply, backtestLive(await readBacktest(request))),
+    sendHtml(reply, backtestLive(await readBacktest(request), reply.generateCsrf())),
   );
 
   app.post('/backtests/:id/adopt', async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { Operator } from '../auth/session';
 import { backtestsTable } from '../panels/backtests/list';
-import { adoptPanel, backtestLive } from '../panels/backtests/report';
+import { backtestLive } from '../panels/backtests/report';
 import { type FieldProblem, startForm } from '../panels/backtests/start-form';
 import type { BacktestAnswer, BacktestsAnswer } from '../panels/backtests/types';
 import type { ApiResult } from '../upstream/api';
@@ -30,13 +30,10 @@ ${card({ id: 'backtests', title: 'Latest backtests', body: options.list ? backte
 
 /** One backtest: its progress, then the comparison; a completed one can be adopted. */
 export function backtestView(b: BacktestAnswer, csrfToken: string): SafeHtml {
-  const adoptable = b.status === 'completed' && b.candidateRuleSet !== undefined;
-  const version = `${b.candidate?.ruleVersion ?? 'candidate'}`.replace(/-what-if$/, '-next').slice(0, 32);
   return html`<p><a href="/backtests">← All backtests</a></p>
 <h1 class="page-title">Backtest <span data-field="backtest-name">${b.name}</span></h1>
 <p class="muted">Replayed up to ${formatDateTime(b.asOf)}</p>
 <div class="grid">
-${backtestLive(b)}
-${adoptable ? adoptPanel(b, csrfToken, version) : ''}
+${backtestLive(b, csrfToken)}
 </div>`;
 }

@@ -17,9 +17,12 @@ const LIVE_REFRESH_SECONDS = 15;
 
 /** The panels that follow the metrics: refreshed in place every few seconds. */
 export async function livePanels(upstream: Upstream, sampler: MetricsSampler): Promise<SafeHtml> {
-  // A scrape older than two intervals (the console just started, or the sampler is stopped) is redone.
+  // A scrape older than two intervals (the console just started, or the sampler is stopped), or one
+  // that failed (a service slow to answer), is redone before the page is drawn.
   const scrapes = Object.values(sampler.latest());
-  const stale = scrapes.length === 0 || scrapes.some((s) => Date.now() - s.at > 2 * sampler.intervalMs);
+  const stale =
+    scrapes.length === 0 ||
+    scrapes.some((s) => s.metrics === undefined || Date.now() - s.at > 2 * sampler.intervalMs);
   const [health] = await Promise.all([loadHealth(upstream), stale ? sampler.scrape() : undefined]);
   return html`<div id="live" class="contents" hx-get="/programme/live" hx-trigger="every ${LIVE_REFRESH_SECONDS}s" hx-swap="outerHTML">
 ${pipelinePanel(sampler)}
@@ -44,7 +47,7 @@ export async function programmeView(
   return html`<h1 class="page-title">Programme</h1>
 <div class="grid">
 ${distributionPanel(distribution)}
-${evaluationsPanel(evaluations)}
+${evaluationsPanel(evaluations, sampler)}
 ${adminJobsPanel(operator, csrfToken)}
 ${backtestsPanel(backtests)}
 ${live}

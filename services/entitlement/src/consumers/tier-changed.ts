@@ -21,7 +21,7 @@ import { logTierChanges, type TierChangeLogEntry } from '../store/tier-changes';
 export interface TierChangeHandlerDeps {
   pool: Pool;
   catalogue: Catalogue;
-  clock: () => Date;
+  now: () => Date;
   logger: Logger;
   counters: { tierChanges: Counter<'outcome'>; entitlements: Counter<'action' | 'kind'> };
   /** Draws the welcome-gift lottery for members reaching a tier for the first time. */
@@ -148,7 +148,7 @@ export function createTierChangeHandler(deps: TierChangeHandlerDeps) {
   }
 
   return async function handle(records: ConsumedRecord<TierChanged>[]): Promise<void> {
-    const now = deps.clock();
+    const now = deps.now();
     const counts = await withTransaction(deps.pool, async (client) => {
       const states = await lockMembers(
         client,

@@ -1,7 +1,9 @@
 import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
+import { documented } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { periodicGrantsSchema, termEndsSchema } from './api-schemas';
 import { emptyBodySchema, parseOr400, type RouteContext } from './context';
 
 const periodicSchema = z
@@ -24,31 +26,60 @@ const periodicSchema = z
     message: 'give period or asOf, not both',
   });
 
+const tags = ['admin'];
+const DOCS = {
+  periodic: documented({
+    summary: 'Issue periodic benefits now, then sweep expired grants',
+    tags,
+    body: periodicSchema,
+    responses: { 200: periodicGrantsSchema },
+    errors: {
+      400: 'VALIDATION_FAILED naming the bad field.',
+      422: 'PERIOD_ENDED: the period has ended; its benefits would expire on issue.',
+    },
+  }),
+  termEnds: documented({
+    summary: 'Close the 88VIP terms that have ended now',
+    tags,
+    body: emptyBodySchema,
+    responses: { 200: termEndsSchema },
+    errors: { 400: 'VALIDATION_FAILED: the body must be empty.' },
+  }),
+};
+
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   /**
    * Issues periodic benefits now (what the schedule does on Monday and the 1st), then sweeps expired
    * grants. Idempotent per (member, benefit, period); an unfinished run resumes from its cursor, a
    * finished one is scanned again (granting only what is missing).
    */
-  app.post('/v1/admin/periodic-grants', { onRequest: ctx.access.require('admin') }, async (request) => {
-    const body = parseOr400(periodicSchema, request.body ?? {}, []);
-    const periods = body.period
-      ? [body.period]
-      : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.clock());
-    const runs = [];
-    for (const period of periods) {
-      runs.push(await ctx.issuer.issue(period, { maxPages: body.maxPages, rescanFinished: true }));
-    }
-    const expired = await ctx.issuer.expire();
-    return { runs, expired };
-  });
+  app.post(
+    '/v1/admin/periodic-grants',
+    { onRequest: ctx.access.require('admin'), schema: DOCS.periodic },
+    async (request) => {
+      const body = parseOr400(periodicSchema, request.body ?? {}, []);
+      const periods = body.period
+        ? [body.period]
+        : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.now());
+      const runs = [];
+      for (const period of periods) {
+        runs.push(await ctx.issuer.issue(period, { maxPages: body.maxPages, rescanFinished: true }));
+      }
+      const expired = await ctx.issuer.expire();
+      return { runs, expired };
+    },
+  );
 
   /**
    * Closes the 88VIP terms that have ended now (what the schedule does every minute): revokes and
    * publishes their bundle grants. A closed term is never closed again: safe to repeat.
    */
-  app.post('/v1/admin/vip88-term-ends', { onRequest: ctx.access.require('admin') }, async (request) => {
-    parseOr400(emptyBodySchema, request.body, ['body']);
-    return ctx.termEnder.run();
-  });
+  app.post(
+    '/v1/admin/vip88-term-ends',
+    { onRequest: ctx.access.require('admin'), schema: DOCS.termEnds },
+    async (request) => {
+      parseOr400(emptyBodySchema, request.body, ['body']);
+      return ctx.termEnder.run();
+    },
+  );
 }

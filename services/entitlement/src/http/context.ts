@@ -14,7 +14,7 @@ export interface RouteContext {
   catalogue: Catalogue;
   /** The rule set's product categories (every source's): what an offer's audience may name. */
   categories: readonly string[];
-  clock: () => Date;
+  now: () => Date;
   /** Which keys may call a route: `onRequest: ctx.access.require('read')`. */
   access: AccessControl;
   /** Publishes freshly enqueued outbox records now rather than at the relay's next poll. */
@@ -38,16 +38,33 @@ export function parseOr400<S extends z.ZodType>(
 
 export const memberParamsSchema = z.object({ id: memberIdSchema });
 
-/** The member id of a `/v1/members/:id/...` route, reported as the field `memberId` when invalid. */
+/**
+ * The member id of a `/v1/members/:id/...` route, reported as the field `id` (the route's parameter,
+ * as scoring and tier name it) when invalid.
+ */
 export function memberIdOf(request: FastifyRequest): string {
   const params = request.params as { id?: unknown };
-  return parseOr400(memberIdSchema, params.id, ['memberId']);
+  return parseOr400(memberIdSchema, params.id, ['id']);
 }
 
 /** An Idempotency-Key header value: the same characters as the external ids, up to 128. */
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 _ . : -');
+
+/** The `:id` of `/v1/members/:id/...` routes, as documented (checked by `memberIdOf`). */
+export const memberPathSchema = z.object({ id: memberIdSchema.describe('The member id') });
+
+/** The header of a checkout call, as documented (checked by `checkoutCall`). */
+export const idempotencyHeadersSchema = z.object({
+  'idempotency-key': idempotencyKeySchema.describe('The same key again answers the first result.'),
+});
+
+/** The errors of a checkout call besides its own 409s. */
+export const CHECKOUT_ERRORS = {
+  400: 'VALIDATION_FAILED (a bad id, a body), or IDEMPOTENCY_KEY_REQUIRED naming the header.',
+  404: 'NOT_FOUND.',
+} as const;
 
 /** A POST that takes no fields: no body, or an empty JSON object. */
 export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);

@@ -1,11 +1,12 @@
-import { Errors, enqueueOutbox, parseCursor, withTransaction } from '@taobi/platform';
+import { documented, Errors, enqueueOutbox, parseCursor, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { EntitlementErrors } from '../errors';
 import { listGrants, lockGrant, markUsed } from '../store/grants';
 import { lockMember, readMember } from '../store/members';
-import { memberIdOf, parseOr400, type RouteContext } from './context';
+import { entitlementListSchema, entitlementSchema } from './api-schemas';
+import { memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
 
 const listQuerySchema = z.strictObject({
   status: z.enum(['granted', 'used', 'revoked', 'expired']).optional(),
@@ -23,25 +24,53 @@ const beforeSchema = z
 
 const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().positive() });
 
+const tags = ['entitlements'];
+const DOCS = {
+  list: documented({
+    summary: "A member's grants, newest first, with their status",
+    tags,
+    params: memberPathSchema,
+    querystring: listQuerySchema,
+    responses: { 200: entitlementListSchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR (`before`).' },
+  }),
+  use: documented({
+    summary: 'Mark a grant used (again: the same grant)',
+    tags,
+    params: memberPathSchema.extend(grantParamsSchema.shape),
+    responses: { 200: entitlementSchema },
+    errors: {
+      400: 'VALIDATION_FAILED naming the bad id.',
+      404: 'NOT_FOUND: the member has no such grant.',
+      409: 'ENTITLEMENT_NOT_USABLE: the grant is revoked or expired.',
+    },
+  }),
+};
+
 export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContext): void {
   /** A member's grants (newest first) with their status: granted, used, revoked or expired. */
-  app.get('/v1/members/:id/entitlements', { onRequest: ctx.access.require('read') }, async (request) => {
-    const memberId = memberIdOf(request);
-    const query = parseOr400(listQuerySchema, request.query, ['query']);
-    const before = query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
-    const now = ctx.clock();
-    const [member, rows] = await Promise.all([
-      readMember(ctx.pool, memberId),
-      listGrants(ctx.pool, memberId, { limit: query.limit, before, status: query.status, now }),
-    ]);
-    return {
-      memberId,
-      tier: member.tier,
-      tierSince: member.since?.toISOString() ?? null,
-      entitlements: rows.map((row) => entitlementView(ctx.catalogue, row, now)),
-      nextBefore: rows.length === query.limit ? String(rows.at(-1)?.id) : null,
-    };
-  });
+  app.get(
+    '/v1/members/:id/entitlements',
+    { onRequest: ctx.access.require('read'), schema: DOCS.list },
+    async (request) => {
+      const memberId = memberIdOf(request);
+      const query = parseOr400(listQuerySchema, request.query, ['query']);
+      const before =
+        query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
+      const now = ctx.now();
+      const [member, rows] = await Promise.all([
+        readMember(ctx.pool, memberId),
+        listGrants(ctx.pool, memberId, { limit: query.limit, before, status: query.status, now }),
+      ]);
+      return {
+        memberId,
+        tier: member.tier,
+        tierSince: member.since?.toISOString() ?? null,
+        entitlements: rows.map((row) => entitlementView(ctx.catalogue, row, now)),
+        nextBefore: rows.length === query.limit ? String(rows.at(-1)?.id) : null,
+      };
+    },
+  );
 
   /**
    * Marks a grant used (a coupon redeemed, a voucher spent, a partner status claimed at the partner).
@@ -50,11 +79,11 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
    */
   app.post(
     '/v1/members/:id/entitlements/:entitlementId/use',
-    { onRequest: ctx.access.require('checkout') },
+    { onRequest: ctx.access.require('checkout'), schema: DOCS.use },
     async (request) => {
       const memberId = memberIdOf(request);
       const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);
-      const now = ctx.clock();
+      const now = ctx.now();
       const row = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
         const grant = await lockGrant(client, memberId, entitlementId);

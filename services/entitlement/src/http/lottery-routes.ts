@@ -1,5 +1,5 @@
 import { LOTTERY_ALGORITHM, lotteryMessage, welcomeGift } from '@taobi/benefits';
-import { Errors } from '@taobi/platform';
+import { documented, Errors } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
@@ -11,7 +11,36 @@ import {
   listCampaigns,
 } from '../store/lottery';
 import { readMember } from '../store/members';
-import { memberIdOf, parseOr400, type RouteContext } from './context';
+import { commitmentsSchema, drawSchema, welcomeGiftSchema } from './api-schemas';
+import { memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
+
+const commitmentsQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(520).default(10) });
+const drawParamsSchema = z.object({ drawId: z.uuid() });
+
+const tags = ['lottery'];
+const DOCS = {
+  commitments: documented({
+    summary: 'The committed campaigns: commitments, and the seeds of those that ended',
+    tags,
+    querystring: commitmentsQuerySchema,
+    responses: { 200: commitmentsSchema },
+    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+  }),
+  draw: documented({
+    summary: 'One draw, with everything needed to recompute it',
+    tags,
+    params: drawParamsSchema,
+    responses: { 200: drawSchema },
+    errors: { 400: 'VALIDATION_FAILED: `drawId` is not a UUID.', 404: 'NOT_FOUND: no such draw.' },
+  }),
+  welcomeGift: documented({
+    summary: "A member's welcome-gift draws and odds",
+    tags,
+    params: memberPathSchema,
+    responses: { 200: welcomeGiftSchema },
+    errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
+  }),
+};
 
 /** How anyone checks the lottery (also in the README, with a reference vector). */
 export const VERIFICATION = [
@@ -40,7 +69,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   const read = ctx.access.require('read');
 
   function drawView(draw: DrawRow, campaign: CampaignRow) {
-    const published = campaignView(campaign, ctx.clock());
+    const published = campaignView(campaign, ctx.now());
     return {
       drawId: draw.id,
       memberId: draw.member_id,
@@ -66,13 +95,9 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   }
 
   /** The committed campaigns, newest first: commitments, and seeds of the campaigns that ended. */
-  app.get('/v1/lottery/commitments', { onRequest: read }, async (request) => {
-    const query = parseOr400(
-      z.strictObject({ limit: z.coerce.number().int().min(1).max(520).default(10) }),
-      request.query,
-      ['query'],
-    );
-    const now = ctx.clock();
+  app.get('/v1/lottery/commitments', { onRequest: read, schema: DOCS.commitments }, async (request) => {
+    const query = parseOr400(commitmentsQuerySchema, request.query, ['query']);
+    const now = ctx.now();
     return {
       algorithm: LOTTERY_ALGORITHM,
       cadence: gift.fulfilment.campaignCadence,
@@ -83,15 +108,15 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   });
 
   /** One draw with everything needed to recompute it: the seed once its campaign has ended. */
-  app.get('/v1/lottery/draws/:drawId', { onRequest: read }, async (request) => {
-    const { drawId } = parseOr400(z.object({ drawId: z.uuid() }), request.params, ['params']);
+  app.get('/v1/lottery/draws/:drawId', { onRequest: read, schema: DOCS.draw }, async (request) => {
+    const { drawId } = parseOr400(drawParamsSchema, request.params, ['params']);
     const draw = await findDraw(ctx.pool, drawId);
     if (!draw) throw Errors.notFound(`no draw ${drawId}`);
     return { ...drawView(draw, await campaignOf(draw)), verification: VERIFICATION };
   });
 
   /** A member's draws (one per tier reached for the first time), and the odds at their tier now. */
-  app.get('/v1/members/:id/welcome-gift', { onRequest: read }, async (request) => {
+  app.get('/v1/members/:id/welcome-gift', { onRequest: read, schema: DOCS.welcomeGift }, async (request) => {
     const memberId = memberIdOf(request);
     const [member, draws] = await Promise.all([
       readMember(ctx.pool, memberId),

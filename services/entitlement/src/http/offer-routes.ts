@@ -1,6 +1,13 @@
 import { benefitsAt } from '@taobi/benefits';
 import { categorySchema, isoTimeSchema, type Tier, tierSchema } from '@taobi/contracts';
-import { callerOf, Errors, enqueueOutbox, merchantIdSchema, withTransaction } from '@taobi/platform';
+import {
+  callerOf,
+  documented,
+  Errors,
+  enqueueOutbox,
+  merchantIdSchema,
+  withTransaction,
+} from '@taobi/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { offerRecord, offerView } from '../domain/offers';
@@ -17,7 +24,8 @@ import {
   withdrawOffer,
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
-import { idempotencyKeySchema, memberIdOf, parseOr400, type RouteContext } from './context';
+import { memberOffersSchema, merchantOffersSchema, offerSchema as offerAnswerSchema } from './api-schemas';
+import { idempotencyKeySchema, memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
 
 const distinct = <T extends z.ZodType>(item: T) =>
   z
@@ -89,6 +97,56 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const merchantKey = ctx.access.require('merchant');
   const offerSchema = newOfferSchema(ctx.categories);
   const category = ruleSetCategory(ctx.categories);
+  const merchantListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+  const memberOffersQuery = z.strictObject({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    category: category.optional(),
+    merchantId: merchantIdSchema.optional(),
+  });
+  const tags = ['offers'];
+  const docs = {
+    create: documented({
+      summary: "Create an offer of the key's merchant",
+      tags,
+      body: offerSchema,
+      headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
+      responses: {
+        201: offerAnswerSchema,
+        200: offerAnswerSchema.describe('The same Idempotency-Key again: the first offer.'),
+      },
+      errors: {
+        400: 'VALIDATION_FAILED naming each bad field.',
+        403: "FORBIDDEN: not a merchant key, or another merchant's `merchantId`.",
+        422: 'IDEMPOTENCY_KEY_REUSED with a different offer.',
+      },
+    }),
+    list: documented({
+      summary: "The key's merchant's offers",
+      tags,
+      querystring: merchantListQuery,
+      responses: { 200: merchantOffersSchema },
+      errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    }),
+    withdraw: documented({
+      summary: "Withdraw one of the key's merchant's offers",
+      tags,
+      params: offerParamsSchema,
+      responses: { 200: offerAnswerSchema },
+      errors: {
+        400: 'VALIDATION_FAILED: `offerId` is not a UUID.',
+        403: "FORBIDDEN: another merchant's offer.",
+        404: 'NOT_FOUND: no such offer.',
+      },
+    }),
+    member: documented({
+      summary: 'The offers a member qualifies for now',
+      tags,
+      params: memberPathSchema,
+      querystring: memberOffersQuery,
+      responses: { 200: memberOffersSchema },
+      errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+    }),
+  };
 
   /**
    * A merchant targets members: any combination of tiers, product categories and 88VIP holders,
@@ -96,7 +154,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * retried create returns the first offer (200); the same key with a different offer is a 422.
    * The offer is published (`published`, keyed by the merchant) in the same transaction.
    */
-  app.post('/v1/offers', { onRequest: merchantKey }, async (request, reply) => {
+  app.post('/v1/offers', { onRequest: merchantKey, schema: docs.create }, async (request, reply) => {
     const merchantId = merchantOf(request);
     const body = parseOr400(offerSchema, request.body ?? {}, []);
     if (body.merchantId !== undefined && body.merchantId !== merchantId) {
@@ -123,7 +181,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
       budget: body.budget,
       idempotencyKey,
     };
-    const now = ctx.clock();
+    const now = ctx.now();
     if (offer.validTo.getTime() <= now.getTime()) {
       throw Errors.validation([{ field: 'validTo', message: 'must be in the future' }]);
     }
@@ -145,13 +203,9 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   });
 
   /** The key's merchant's own offers, newest first, with their budget use and status. */
-  app.get('/v1/offers', { onRequest: merchantKey }, async (request) => {
-    const query = parseOr400(
-      z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
-      request.query,
-      ['query'],
-    );
-    const now = ctx.clock();
+  app.get('/v1/offers', { onRequest: merchantKey, schema: docs.list }, async (request) => {
+    const query = parseOr400(merchantListQuery, request.query, ['query']);
+    const now = ctx.now();
     const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
     return { merchantId: merchantOf(request), offers: rows.map((row) => offerView(row, now)) };
   });
@@ -160,10 +214,10 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * Withdraws one of the key's merchant's offers: members stop seeing and redeeming it at once (the
    * row is kept) and `withdrawn` is published once. Another merchant's offer: 403; unknown: 404.
    */
-  app.delete('/v1/offers/:offerId', { onRequest: merchantKey }, async (request) => {
+  app.delete('/v1/offers/:offerId', { onRequest: merchantKey, schema: docs.withdraw }, async (request) => {
     const { offerId } = parseOr400(offerParamsSchema, request.params, []);
     const merchantId = merchantOf(request);
-    const now = ctx.clock();
+    const now = ctx.now();
     const row = await withTransaction(ctx.pool, async (client) => {
       const offer = await findOffer(client, offerId);
       if (!offer) throw Errors.notFound(`no offer ${offerId}`);
@@ -182,56 +236,52 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * audience holds the member and which the member has not redeemed. `category` and `merchantId`
    * narrow the merchant offers (programme offers are listed only without them).
    */
-  app.get('/v1/members/:id/offers', { onRequest: ctx.access.require('read') }, async (request) => {
-    const memberId = memberIdOf(request);
-    const query = parseOr400(
-      z.strictObject({
-        limit: z.coerce.number().int().min(1).max(500).default(100),
-        category: category.optional(),
-        merchantId: merchantIdSchema.optional(),
-      }),
-      request.query,
-      ['query'],
-    );
-    const now = ctx.clock();
-    const [member, term] = await Promise.all([
-      readMember(ctx.pool, memberId),
-      activeActivation(ctx.pool, memberId, now),
-    ]);
-    const vip88 = term !== undefined;
-    const filtered = query.category !== undefined || query.merchantId !== undefined;
-    const programme = filtered
-      ? []
-      : benefitsAt(ctx.catalogue, member.tier, { vip88 }).flatMap((benefit) =>
-          benefit.kind === 'offer'
-            ? [
-                {
-                  id: benefit.id,
-                  source: 'programme' as const,
-                  title: benefit.name,
-                  description: benefit.description,
-                  percentOff: benefit.fulfilment.percentOff,
-                  audience: benefit.audience,
-                  channel: benefit.fulfilment.channel,
-                },
-              ]
-            : [],
-        );
-    const merchant = await offersForMember(ctx.pool, {
-      memberId,
-      tier: member.tier as Tier,
-      vip88,
-      category: query.category,
-      merchantId: query.merchantId,
-      now,
-      limit: query.limit,
-    });
-    return {
-      memberId,
-      tier: member.tier,
-      vip88,
-      asOf: now.toISOString(),
-      offers: [...programme, ...merchant.map((row) => offerView(row, now))],
-    };
-  });
+  app.get(
+    '/v1/members/:id/offers',
+    { onRequest: ctx.access.require('read'), schema: docs.member },
+    async (request) => {
+      const memberId = memberIdOf(request);
+      const query = parseOr400(memberOffersQuery, request.query, ['query']);
+      const now = ctx.now();
+      const [member, term] = await Promise.all([
+        readMember(ctx.pool, memberId),
+        activeActivation(ctx.pool, memberId, now),
+      ]);
+      const vip88 = term !== undefined;
+      const filtered = query.category !== undefined || query.merchantId !== undefined;
+      const programme = filtered
+        ? []
+        : benefitsAt(ctx.catalogue, member.tier, { vip88 }).flatMap((benefit) =>
+            benefit.kind === 'offer'
+              ? [
+                  {
+                    id: benefit.id,
+                    source: 'programme' as const,
+                    title: benefit.name,
+                    description: benefit.description,
+                    percentOff: benefit.fulfilment.percentOff,
+                    audience: benefit.audience,
+                    channel: benefit.fulfilment.channel,
+                  },
+                ]
+              : [],
+          );
+      const merchant = await offersForMember(ctx.pool, {
+        memberId,
+        tier: member.tier as Tier,
+        vip88,
+        category: query.category,
+        merchantId: query.merchantId,
+        now,
+        limit: query.limit,
+      });
+      return {
+        memberId,
+        tier: member.tier,
+        vip88,
+        asOf: now.toISOString(),
+        offers: [...programme, ...merchant.map((row) => offerView(row, now))],
+      };
+    },
+  );
 }

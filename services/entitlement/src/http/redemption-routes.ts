@@ -1,4 +1,4 @@
-import { Errors, enqueueOutbox, withTransaction } from '@taobi/platform';
+import { documented, Errors, enqueueOutbox, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ineligibility, offerStatus, redeemedRecord, redemptionView } from '../domain/offers';
@@ -12,7 +12,35 @@ import {
   insertRedemption,
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
-import { checkoutCall, memberIdOf, parseOr400, type RouteContext } from './context';
+import { redemptionSchema } from './api-schemas';
+import {
+  CHECKOUT_ERRORS,
+  checkoutCall,
+  idempotencyHeadersSchema,
+  memberIdOf,
+  memberPathSchema,
+  parseOr400,
+  type RouteContext,
+} from './context';
+
+const offerParamsSchema = z.object({ offerId: z.uuid() });
+
+const DOCS = {
+  redeem: documented({
+    summary: 'Redeem an offer for a member (the checkout)',
+    tags: ['offers'],
+    params: memberPathSchema.extend(offerParamsSchema.shape),
+    headers: idempotencyHeadersSchema,
+    responses: {
+      201: redemptionSchema,
+      200: redemptionSchema.describe('The same Idempotency-Key again: the same redemption.'),
+    },
+    errors: {
+      ...CHECKOUT_ERRORS,
+      409: 'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
+    },
+  }),
+};
 
 export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   /**
@@ -27,14 +55,14 @@ export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext
    */
   app.post(
     '/v1/members/:id/offers/:offerId/redemptions',
-    { onRequest: ctx.access.require('checkout') },
+    { onRequest: ctx.access.require('checkout'), schema: DOCS.redeem },
     async (request, reply) => {
       const memberId = memberIdOf(request);
-      const { offerId } = parseOr400(z.object({ offerId: z.uuid() }), request.params, ['params']);
+      const { offerId } = parseOr400(offerParamsSchema, request.params, ['params']);
       const idempotencyKey = checkoutCall(request);
       const { redemption, offer, created } = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
-        const now = ctx.clock();
+        const now = ctx.now();
         const replayed = await findRedemptionByKey(client, memberId, idempotencyKey);
         if (replayed) {
           if (replayed.offer_id !== offerId) throw EntitlementErrors.idempotencyKeyReused();

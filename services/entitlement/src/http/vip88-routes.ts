@@ -1,5 +1,5 @@
 import { planVip88Grants, vip88Quote, vip88TermEnd } from '@taobi/benefits';
-import { enqueueOutbox, withTransaction } from '@taobi/platform';
+import { documented, enqueueOutbox, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
@@ -13,23 +13,60 @@ import {
   insertActivation,
   overlappingActivation,
 } from '../store/vip88';
-import { checkoutCall, memberIdOf, type RouteContext } from './context';
+import { activationSchema, vip88Schema } from './api-schemas';
+import {
+  CHECKOUT_ERRORS,
+  checkoutCall,
+  idempotencyHeadersSchema,
+  memberIdOf,
+  memberPathSchema,
+  type RouteContext,
+} from './context';
+
+const tags = ['88VIP'];
+const DOCS = {
+  read: documented({
+    summary: 'The 88VIP price the member qualifies for now, and any term',
+    tags,
+    params: memberPathSchema,
+    responses: { 200: vip88Schema },
+    errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
+  }),
+  activate: documented({
+    summary: 'Activate a 12-month 88VIP term at the price the member qualifies for now',
+    tags,
+    params: memberPathSchema,
+    headers: idempotencyHeadersSchema,
+    responses: {
+      201: activationSchema,
+      200: activationSchema.describe('The same Idempotency-Key again: the same activation.'),
+    },
+    errors: {
+      ...CHECKOUT_ERRORS,
+      409: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
+    },
+  }),
+};
 
 export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
   /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
-  app.get('/v1/members/:id/vip88', { onRequest: ctx.access.require('read') }, async (request) => {
-    const memberId = memberIdOf(request);
-    const now = ctx.clock();
-    const [member, active] = await Promise.all([
-      readMember(ctx.pool, memberId),
-      activeActivation(ctx.pool, memberId, now),
-    ]);
-    const bundle = active ? await grantsOfTerm(ctx.pool, active.id) : [];
-    return {
-      ...vip88View(ctx.catalogue, memberId, member.tier, active),
-      bundle: bundle.map((row) => entitlementView(ctx.catalogue, row, now)),
-    };
-  });
+  app.get(
+    '/v1/members/:id/vip88',
+    { onRequest: ctx.access.require('read'), schema: DOCS.read },
+    async (request) => {
+      const memberId = memberIdOf(request);
+      const now = ctx.now();
+      const [member, active] = await Promise.all([
+        readMember(ctx.pool, memberId),
+        activeActivation(ctx.pool, memberId, now),
+      ]);
+      const bundle = active ? await grantsOfTerm(ctx.pool, active.id) : [];
+      return {
+        ...vip88View(ctx.catalogue, memberId, member.tier, active),
+        bundle: bundle.map((row) => entitlementView(ctx.catalogue, row, now)),
+      };
+    },
+  );
 
   /**
    * Activates a 12-month term at the price the member qualifies for now, charged once: the same
@@ -44,7 +81,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
    */
   app.post(
     '/v1/members/:id/vip88/activations',
-    { onRequest: ctx.access.require('checkout') },
+    { onRequest: ctx.access.require('checkout'), schema: DOCS.activate },
     async (request, reply) => {
       const memberId = memberIdOf(request);
       const idempotencyKey = checkoutCall(request);
@@ -52,7 +89,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
         const member = await lockMember(client, memberId);
         const existing = await findActivationByKey(client, memberId, idempotencyKey);
         if (existing) return { row: existing, created: false };
-        const now = ctx.clock();
+        const now = ctx.now();
         const ended = await closeTerms(client, ctx.catalogue, now, { memberId, limit: 100 });
         const expiresAt = vip88TermEnd(ctx.catalogue.vip88, now);
         const quote = vip88Quote(ctx.catalogue.vip88, member.tier);

@@ -27,7 +27,7 @@ const DAY_MS = 24 * 3600_000;
 export interface LotteryDeps {
   pool: Pool;
   catalogue: Catalogue;
-  clock: () => Date;
+  now: () => Date;
   logger: Logger;
   newSeed: () => string;
   /** `taobi_entitlement_lottery_draws_total{tier,outcome}`. */
@@ -67,7 +67,7 @@ export function createLottery(deps: LotteryDeps) {
 
   /** Seals the campaign running at `at` and the next one, when not sealed yet. */
   async function ensureAhead(at: Date): Promise<void> {
-    const campaigns = await ensureCampaigns(deps.pool, campaignsFrom(at), seal, deps.clock());
+    const campaigns = await ensureCampaigns(deps.pool, campaignsFrom(at), seal, deps.now());
     log.info(
       { campaigns: campaigns.map((c) => ({ campaign: c.campaign, commitment: c.commitment })) },
       'lottery campaigns committed',
@@ -79,7 +79,7 @@ export function createLottery(deps: LotteryDeps) {
     const recurring = scheduleRecurring({
       name: 'lottery-campaigns',
       logger: deps.logger,
-      now: deps.clock,
+      now: deps.now,
       nextRunAt: (after) => nextPeriodStart(cadence, after),
       run: (dueAt) => ensureAhead(dueAt),
     });

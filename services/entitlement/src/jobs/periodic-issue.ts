@@ -34,7 +34,7 @@ export interface RunSummary {
 export interface PeriodicIssuerDeps {
   pool: Pool;
   catalogue: Catalogue;
-  clock: () => Date;
+  now: () => Date;
   logger: Logger;
   pageSize: number;
   entitlements: Counter<'action' | 'kind'>;
@@ -63,7 +63,7 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
   ): Promise<RunSummary> {
     const plan = planPeriodicIssue(deps.catalogue, periodKey);
     if (!plan) throw new RangeError(`not a period: ${periodKey}`);
-    if (plan.period.end.getTime() <= deps.clock().getTime()) throw EntitlementErrors.periodEnded(periodKey);
+    if (plan.period.end.getTime() <= deps.now().getTime()) throw EntitlementErrors.periodEnded(periodKey);
     const summary: RunSummary = {
       period: periodKey,
       cadence: plan.period.cadence,
@@ -85,7 +85,7 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
         }
         if (first) summary.resumedAfter = cursor === '' ? null : cursor;
         const members = await nextMemberPage(client, cursor, deps.pageSize);
-        const now = deps.clock();
+        const now = deps.now();
         const granted = await issuePage(
           client,
           plan,
@@ -139,7 +139,7 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
   async function expire(batchSize = 500): Promise<number> {
     let total = 0;
     for (;;) {
-      const now = deps.clock();
+      const now = deps.now();
       const rows = await withTransaction(deps.pool, async (client) => {
         const expired = await expireDueGrants(client, now, batchSize);
         await enqueueOutbox(
@@ -173,7 +173,7 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
       scheduleRecurring({
         name: `periodic-issue-${cadence}`,
         logger: deps.logger,
-        now: deps.clock,
+        now: deps.now,
         nextRunAt: (after) => nextPeriodStart(cadence, after),
         run: async (dueAt) => {
           await issue(periodOf(cadence, dueAt).key, { rescanFinished: false });
@@ -182,7 +182,7 @@ export function createPeriodicIssuer(deps: PeriodicIssuerDeps) {
       }),
     );
     const catchUp = (async () => {
-      for (const period of periodsAt(deps.clock())) await issue(period, { rescanFinished: false });
+      for (const period of periodsAt(deps.now())) await issue(period, { rescanFinished: false });
       await expire();
     })().catch((error: unknown) => log.error({ err: error }, 'catch-up of the current periods failed'));
     return {

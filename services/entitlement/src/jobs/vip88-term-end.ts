@@ -45,7 +45,7 @@ export function createVip88TermEnder(deps: TermEndDeps) {
   async function run(options: { maxPages?: number } = {}): Promise<{ termsClosed: number; revoked: number }> {
     const total = { termsClosed: 0, revoked: 0 };
     for (let page = 0; options.maxPages === undefined || page < options.maxPages; page += 1) {
-      const now = deps.clock();
+      const now = deps.now();
       const closed = await withTransaction(deps.pool, async (client) => {
         const result = await closeTerms(client, deps.catalogue, now, { limit: deps.pageSize });
         await enqueueOutbox(client, 'entitlement', result.records);
@@ -70,7 +70,7 @@ export function createVip88TermEnder(deps: TermEndDeps) {
     const recurring = scheduleRecurring({
       name: 'vip88-term-end',
       logger: deps.logger,
-      now: deps.clock,
+      now: deps.now,
       nextRunAt: (after) => new Date(after.getTime() + deps.intervalMs),
       run: () => run(),
       retryDelayMs: deps.intervalMs,

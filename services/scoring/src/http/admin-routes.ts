@@ -1,10 +1,37 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ScoringJobs } from '../jobs/scoring-jobs';
+import { evaluationListSchema, evaluationSchema, rebuildSchema, refillSchema } from './api-schemas';
 
 const evaluationBodySchema = z.object({ asOf: isoTimeSchema.optional() }).strict();
+
+const tags = ['admin'];
+const DOCS = {
+  evaluate: documented({
+    summary: 'Run the monthly evaluation as of `asOf` (default now); answers when it is complete',
+    tags,
+    body: evaluationBodySchema,
+    responses: { 200: evaluationSchema },
+    errors: { 400: 'VALIDATION_FAILED: `asOf` is not ISO-8601 with an offset, or an unknown field.' },
+  }),
+  evaluations: documented({
+    summary: 'The latest evaluations',
+    tags,
+    responses: { 200: evaluationListSchema },
+  }),
+  rebuild: documented({
+    summary: 'Rebuild every score from the ledger',
+    tags,
+    responses: { 200: rebuildSchema },
+  }),
+  refill: documented({
+    summary: 'Refill the Redis read model from Postgres',
+    tags,
+    responses: { 200: refillSchema },
+  }),
+};
 
 /**
  * Admin APIs (admin key): run the monthly evaluation for any `asOf` (tests, demos, an SRE catching
@@ -17,14 +44,14 @@ export function registerAdminRoutes(
 ): void {
   const guard = options.access.require('admin');
 
-  app.post('/v1/admin/evaluations', { onRequest: guard }, async (request) => {
+  app.post('/v1/admin/evaluations', { onRequest: guard, schema: DOCS.evaluate }, async (request) => {
     const parsed = evaluationBodySchema.safeParse(request.body ?? {});
     if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
     const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
     return options.jobs.evaluate(asOf);
   });
 
-  app.get('/v1/admin/evaluations', { onRequest: guard }, async () => {
+  app.get('/v1/admin/evaluations', { onRequest: guard, schema: DOCS.evaluations }, async () => {
     const { rows } = await options.pool.query<{
       evaluation_at: Date;
       window_from: string;
@@ -47,7 +74,11 @@ export function registerAdminRoutes(
     };
   });
 
-  app.post('/v1/admin/rebuild', { onRequest: guard }, async () => options.jobs.rebuild());
+  app.post('/v1/admin/rebuild', { onRequest: guard, schema: DOCS.rebuild }, async () =>
+    options.jobs.rebuild(),
+  );
 
-  app.post('/v1/admin/read-model/refill', { onRequest: guard }, async () => options.jobs.refill());
+  app.post('/v1/admin/read-model/refill', { onRequest: guard, schema: DOCS.refill }, async () =>
+    options.jobs.refill(),
+  );
 }

@@ -1,13 +1,33 @@
 import type { Catalogue } from '@taobi/benefits';
-import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseBacktestRequest } from '../domain/backtest';
+import { backtestBodySchema, parseBacktestRequest } from '../domain/backtest';
 import type { BacktestJobs } from '../jobs/backtests';
 import { type BacktestSummaryRow, listBacktests, readBacktest } from '../store/backtests';
+import { backtestListSchema, backtestSchema, backtestStartedSchema } from './api-schemas';
 
 const paramsSchema = z.object({ id: z.uuid() });
+
+const tags = ['backtests'];
+const DOCS = {
+  start: documented({
+    summary: 'Start a backtest of a candidate rule set (and catalogue) against the one in force',
+    tags,
+    body: backtestBodySchema,
+    responses: { 202: backtestStartedSchema },
+    errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
+  }),
+  list: documented({ summary: 'The latest backtests', tags, responses: { 200: backtestListSchema } }),
+  one: documented({
+    summary: 'One backtest: progress and comparison',
+    tags,
+    params: paramsSchema,
+    responses: { 200: backtestSchema },
+    errors: { 400: 'VALIDATION_FAILED: `id` is not a UUID.', 404: 'NOT_FOUND: no such backtest.' },
+  }),
+};
 
 function summary(row: BacktestSummaryRow) {
   return {
@@ -43,7 +63,7 @@ export function registerBacktestRoutes(
 ): void {
   const guard = options.access.require('admin');
 
-  app.post('/v1/admin/backtests', { onRequest: guard }, async (request, reply) => {
+  app.post('/v1/admin/backtests', { onRequest: guard, schema: DOCS.start }, async (request, reply) => {
     const parsed = await parseBacktestRequest(request.body, {
       now: options.now(),
       inForce: options.ruleSetInForce,
@@ -59,11 +79,11 @@ export function registerBacktestRoutes(
     return reply.code(202).send({ id: row.id, status: row.status });
   });
 
-  app.get('/v1/admin/backtests', { onRequest: guard }, async () => ({
+  app.get('/v1/admin/backtests', { onRequest: guard, schema: DOCS.list }, async () => ({
     backtests: (await listBacktests(options.pool, 100)).map(summary),
   }));
 
-  app.get('/v1/admin/backtests/:id', { onRequest: guard }, async (request) => {
+  app.get('/v1/admin/backtests/:id', { onRequest: guard, schema: DOCS.one }, async (request) => {
     const params = paramsSchema.safeParse(request.params);
     if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
     const row = await readBacktest(options.pool, params.data.id);

@@ -1,9 +1,10 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notInForce, type RuleRegistry, ruleSetView } from '../store/rule-sets';
+import { adoptedSchema, rulesAtSchema, ruleVersionsSchema } from './api-schemas';
 
 const rulesQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
 const adoptionSchema = z.strictObject({
@@ -14,6 +15,28 @@ const adoptionSchema = z.strictObject({
   /** The completed backtest (`/v1/admin/backtests`) that justified it. */
   backtestId: z.string().min(1).max(128).optional(),
 });
+
+const tags = ['rules'];
+const DOCS = {
+  at: documented({
+    summary: 'The rule set in force at `asOf` (default now)',
+    tags,
+    querystring: rulesQuerySchema,
+    responses: { 200: rulesAtSchema },
+    errors: { 400: 'VALIDATION_FAILED naming `asOf`.', 404: 'NOT_FOUND: no rule set was in force then.' },
+  }),
+  versions: documented({ summary: 'Every rule-set version', tags, responses: { 200: ruleVersionsSchema } }),
+  adopt: documented({
+    summary: 'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
+    tags: ['admin', 'rules'],
+    body: adoptionSchema,
+    responses: { 201: adoptedSchema },
+    errors: {
+      400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
+      409: 'CONFLICT: the registry already holds this version.',
+    },
+  }),
+};
 
 /**
  * The rule-set registry over HTTP (docs/adr/0006). `GET /v1/rules?asOf=` (read key): the version in
@@ -31,7 +54,7 @@ export function registerRuleRoutes(
     now: () => Date;
   },
 ): void {
-  app.get('/v1/rules', { onRequest: options.access.require('read') }, async (request) => {
+  app.get('/v1/rules', { onRequest: options.access.require('read'), schema: DOCS.at }, async (request) => {
     const parsed = rulesQuerySchema.safeParse(request.query ?? {});
     if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
     const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
@@ -41,75 +64,83 @@ export function registerRuleRoutes(
     return { asOf: asOf.toISOString(), ...ruleSetView(entry) };
   });
 
-  app.get('/v1/rules/versions', { onRequest: options.access.require('read') }, async () => {
-    const registry = options.registry();
-    const now = options.now();
-    return {
-      inForce: registry.inForce(now).ruleSet.version,
-      versions: registry.versions().map(ruleSetView),
-    };
-  });
+  app.get(
+    '/v1/rules/versions',
+    { onRequest: options.access.require('read'), schema: DOCS.versions },
+    async () => {
+      const registry = options.registry();
+      const now = options.now();
+      return {
+        inForce: registry.inForce(now).ruleSet.version,
+        versions: registry.versions().map(ruleSetView),
+      };
+    },
+  );
 
-  app.post('/v1/admin/rule-sets', { onRequest: options.access.require('admin') }, async (request, reply) => {
-    const body = adoptionSchema.safeParse(request.body ?? {});
-    if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
-    const ruleSet = ruleSetSchema.safeParse(body.data.ruleSet);
-    const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);
-    if (body.data.ruleSet === undefined)
-      fields.splice(0, fields.length, { field: 'ruleSet', message: 'is required' });
-    const now = options.now();
-    const requested = new Date(body.data.effectiveFrom);
-    if (requested.getTime() <= now.getTime()) {
-      fields.push({
-        field: 'effectiveFrom',
-        message: `must be in the future (now ${now.toISOString()}): a rule set never applies retroactively`,
-      });
-    }
-    const registry = options.registry();
-    const calendar = registry.inForce(now).ruleSet;
-    const effectiveFrom = adoptionEvaluationAt(requested, calendar.evaluation.dayOfMonth);
-    const { rows } = await options.pool.query<{ latest: Date | null }>(
-      'SELECT max(evaluation_at) AS latest FROM scoring.evaluations',
-    );
-    const latest = rows[0]?.latest;
-    const future = requested.getTime() > now.getTime();
-    if (future && latest && effectiveFrom.getTime() <= latest.getTime()) {
-      fields.push({
-        field: 'effectiveFrom',
-        message: `the evaluation of ${effectiveFrom.toISOString()} has already run: choose a later one`,
-      });
-    }
-    if (ruleSet.success) {
-      for (const problem of adoptionProblems(calendar, ruleSet.data)) {
-        fields.push({ field: `ruleSet.${problem.path}`, message: problem.message });
+  app.post(
+    '/v1/admin/rule-sets',
+    { onRequest: options.access.require('admin'), schema: DOCS.adopt },
+    async (request, reply) => {
+      const body = adoptionSchema.safeParse(request.body ?? {});
+      if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
+      const ruleSet = ruleSetSchema.safeParse(body.data.ruleSet);
+      const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);
+      if (body.data.ruleSet === undefined)
+        fields.splice(0, fields.length, { field: 'ruleSet', message: 'is required' });
+      const now = options.now();
+      const requested = new Date(body.data.effectiveFrom);
+      if (requested.getTime() <= now.getTime()) {
+        fields.push({
+          field: 'effectiveFrom',
+          message: `must be in the future (now ${now.toISOString()}): a rule set never applies retroactively`,
+        });
       }
-    }
-    const backtestId = body.data.backtestId;
-    if (backtestId !== undefined) {
-      // What justifies an adoption is a backtest that ran to the end, not one running or failed.
-      const { rows: found } = await options.pool.query<{ status: string }>(
-        'SELECT status FROM scoring.backtests WHERE id::text = $1',
-        [backtestId],
+      const registry = options.registry();
+      const calendar = registry.inForce(now).ruleSet;
+      const effectiveFrom = adoptionEvaluationAt(requested, calendar.evaluation.dayOfMonth);
+      const { rows } = await options.pool.query<{ latest: Date | null }>(
+        'SELECT max(evaluation_at) AS latest FROM scoring.evaluations',
       );
-      const status = found[0]?.status;
-      if (status !== 'completed') {
-        const message = status
-          ? `backtest ${backtestId} is ${status}, not completed`
-          : `no backtest ${backtestId}`;
-        fields.push({ field: 'backtestId', message });
+      const latest = rows[0]?.latest;
+      const future = requested.getTime() > now.getTime();
+      if (future && latest && effectiveFrom.getTime() <= latest.getTime()) {
+        fields.push({
+          field: 'effectiveFrom',
+          message: `the evaluation of ${effectiveFrom.toISOString()} has already run: choose a later one`,
+        });
       }
-    }
-    if (fields.length > 0 || !ruleSet.success) throw Errors.validation(fields);
-    const entry = await registry.adopt({
-      ruleSet: ruleSet.data,
-      effectiveFrom,
-      backtestId: body.data.backtestId ?? null,
-      now,
-    });
-    request.log.info(
-      { version: entry.ruleSet.version, effectiveFrom: effectiveFrom.toISOString(), reqId: request.id },
-      'rule set adopted',
-    );
-    return reply.code(201).send({ ...ruleSetView(entry), requestedEffectiveFrom: requested.toISOString() });
-  });
+      if (ruleSet.success) {
+        for (const problem of adoptionProblems(calendar, ruleSet.data)) {
+          fields.push({ field: `ruleSet.${problem.path}`, message: problem.message });
+        }
+      }
+      const backtestId = body.data.backtestId;
+      if (backtestId !== undefined) {
+        // What justifies an adoption is a backtest that ran to the end, not one running or failed.
+        const { rows: found } = await options.pool.query<{ status: string }>(
+          'SELECT status FROM scoring.backtests WHERE id::text = $1',
+          [backtestId],
+        );
+        const status = found[0]?.status;
+        if (status !== 'completed') {
+          const message = status
+            ? `backtest ${backtestId} is ${status}, not completed`
+            : `no backtest ${backtestId}`;
+          fields.push({ field: 'backtestId', message });
+        }
+      }
+      if (fields.length > 0 || !ruleSet.success) throw Errors.validation(fields);
+      const entry = await registry.adopt({
+        ruleSet: ruleSet.data,
+        effectiveFrom,
+        backtestId: body.data.backtestId ?? null,
+        now,
+      });
+      request.log.info(
+        { version: entry.ruleSet.version, effectiveFrom: effectiveFrom.toISOString(), reqId: request.id },
+        'rule set adopted',
+      );
+      return reply.code(201).send({ ...ruleSetView(entry), requestedEffectiveFrom: requested.toISOString() });
+    },
+  );
 }

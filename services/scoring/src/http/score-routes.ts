@@ -1,5 +1,12 @@
 import { isoTimeSchema, memberIdSchema } from '@taobi/contracts';
-import { type AccessControl, Errors, fieldErrorsFromZod, type Logger, type Pool } from '@taobi/platform';
+import {
+  type AccessControl,
+  documented,
+  Errors,
+  fieldErrorsFromZod,
+  type Logger,
+  type Pool,
+} from '@taobi/platform';
 import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,6 +17,7 @@ import type { RuleRegistry } from '../store/rule-sets';
 import type { ScoreCache } from '../store/score-cache';
 import { scoreAt, scoreVersions } from '../store/score-versions';
 import { readWindowState } from '../store/window-state';
+import { scoreHistorySchema, scoreSchema, scoreVersionsSchema } from './api-schemas';
 
 export interface ScoreRoutesOptions {
   access: AccessControl;
@@ -34,6 +42,42 @@ const versionsQuerySchema = z.strictObject({
   /** Keyset paging: versions after this one (the `nextAfter` of the previous page). */
   after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
 });
+
+const tags = ['scores'];
+const DOCS = {
+  score: documented({
+    summary: "A member's score now, or the version written at `asOf`",
+    tags,
+    params: paramsSchema,
+    querystring: scoreQuerySchema,
+    responses: {
+      200: {
+        description: scoreSchema.description as string,
+        headers: {
+          'x-read-source': { schema: { type: 'string', enum: ['redis', 'postgres', 'history', 'default'] } },
+        },
+        content: { 'application/json': { schema: scoreSchema } },
+      },
+    },
+    errors: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
+  }),
+  history: documented({
+    summary: 'What the score is made of: months, orders and refunds',
+    tags,
+    params: paramsSchema,
+    querystring: historyQuerySchema,
+    responses: { 200: scoreHistorySchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR.' },
+  }),
+  versions: documented({
+    summary: "Every version of the member's score as written",
+    tags,
+    params: paramsSchema,
+    querystring: versionsQuerySchema,
+    responses: { 200: scoreVersionsSchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+  }),
+};
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   const result = schema.safeParse(value ?? {});
@@ -115,7 +159,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     return { view: { ...toView(fresh, asOf, rules), updatedAt: null }, source: 'default' };
   }
 
-  app.get('/v1/members/:id/score', { onRequest: guard }, async (request, reply) => {
+  app.get('/v1/members/:id/score', { onRequest: guard, schema: DOCS.score }, async (request, reply) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(scoreQuerySchema, request.query, '');
     if (query.asOf === undefined) {
@@ -127,7 +171,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     return reply.header('x-read-source', source).send({ ...view, asOf: asOf.toISOString() });
   });
 
-  app.get('/v1/members/:id/score/history', { onRequest: guard }, async (request) => {
+  app.get('/v1/members/:id/score/history', { onRequest: guard, schema: DOCS.history }, async (request) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(historyQuerySchema, request.query, '');
     const rules = options.registry().inForce(options.now()).ruleSet;
@@ -139,7 +183,7 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
    * Every version of the member's score as written, oldest first: what as-of reads answer from and
    * what `pnpm taobi replay` checks against the log.
    */
-  app.get('/v1/members/:id/score/versions', { onRequest: guard }, async (request) => {
+  app.get('/v1/members/:id/score/versions', { onRequest: guard, schema: DOCS.versions }, async (request) => {
     const { id } = parse(paramsSchema, request.params, '');
     const query = parse(versionsQuerySchema, request.query, '');
     const versions = await scoreVersions(options.pool, id, query, rulesOf);

@@ -50,8 +50,9 @@ function fromRow(row: VersionRow, rules: RuleSet): ScoreVersion {
         ? null
         : {
             partition: row.log_partition,
-            firstOffset: row.log_first_offset,
-            lastOffset: row.log_last_offset,
+            // Kafka offsets are int64: text, as kafkajs gives them (the pool parses bigint as a number).
+            firstOffset: String(row.log_first_offset),
+            lastOffset: String(row.log_last_offset),
           },
   };
 }

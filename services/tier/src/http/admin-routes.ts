@@ -1,15 +1,47 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Evaluator } from '../evaluation/evaluator';
 import { listEvaluations, readEvaluation } from '../store/evaluations';
+import { evaluationListSchema, evaluationRunSchema, evaluationSchema } from './api-schemas';
 
 const startBody = z.object({ asOf: isoTimeSchema }).strict();
 const evaluationParams = z.object({ asOf: isoTimeSchema });
 /** The latest evaluations, newest first: 24 by default (two years), up to 1000 (replay reads them all). */
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(24) });
+
+const tags = ['admin'];
+const DOCS = {
+  start: documented({
+    summary: 'Run the monthly evaluation as of `asOf`; answers when it is complete',
+    tags,
+    body: startBody,
+    responses: { 200: evaluationRunSchema },
+    errors: {
+      400: 'VALIDATION_FAILED: `asOf` missing, not ISO-8601, or after the next scheduled evaluation.',
+      409: 'EVALUATION_OUT_OF_ORDER: an evaluation after `asOf` has already started (evaluations run in time order).',
+    },
+  }),
+  list: documented({
+    summary: 'The latest evaluations, newest first',
+    tags,
+    querystring: listQuery,
+    responses: { 200: evaluationListSchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+  }),
+  one: documented({
+    summary: 'One evaluation',
+    tags,
+    params: evaluationParams,
+    responses: { 200: evaluationSchema },
+    errors: {
+      400: 'VALIDATION_FAILED: `asOf` is not ISO-8601.',
+      404: 'NOT_FOUND: no evaluation as of `asOf`.',
+    },
+  }),
+};
 
 /**
  * Admin API (admin key). `POST /v1/admin/evaluations {asOf}` runs the monthly evaluation as of
@@ -24,7 +56,7 @@ export function registerAdminRoutes(
 ): void {
   const onRequest = deps.access.require('admin');
 
-  app.post('/v1/admin/evaluations', { onRequest }, async (request) => {
+  app.post('/v1/admin/evaluations', { onRequest, schema: DOCS.start }, async (request) => {
     const body = startBody.safeParse(request.body ?? {});
     if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
     const asOf = new Date(body.data.asOf);
@@ -41,13 +73,13 @@ export function registerAdminRoutes(
     return deps.evaluator.run(asOf, 'admin');
   });
 
-  app.get('/v1/admin/evaluations', { onRequest }, async (request) => {
+  app.get('/v1/admin/evaluations', { onRequest, schema: DOCS.list }, async (request) => {
     const query = listQuery.safeParse(request.query ?? {});
     if (!query.success) throw Errors.validation(fieldErrorsFromZod(query.error.issues));
     return { evaluations: await listEvaluations(deps.pool, query.data.limit) };
   });
 
-  app.get('/v1/admin/evaluations/:asOf', { onRequest }, async (request) => {
+  app.get('/v1/admin/evaluations/:asOf', { onRequest, schema: DOCS.one }, async (request) => {
     const params = evaluationParams.safeParse(request.params);
     if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
     const found = await readEvaluation(deps.pool, new Date(params.data.asOf).toISOString());

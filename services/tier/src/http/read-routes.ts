@@ -1,5 +1,12 @@
 import { isoTimeSchema, memberIdSchema, TIERS } from '@taobi/contracts';
-import { type AccessControl, cursorCodec, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import {
+  type AccessControl,
+  cursorCodec,
+  documented,
+  Errors,
+  fieldErrorsFromZod,
+  type Pool,
+} from '@taobi/platform';
 import {
   addMonths,
   currentScore,
@@ -20,8 +27,15 @@ import type { TierRuleSets } from '../rule-sets';
 import { listDecisions } from '../store/decisions';
 import { memberStateAt, tierDistribution } from '../store/members';
 import type { TierReadModel } from '../store/read-model';
+import {
+  distributionSchema,
+  forecastSchema,
+  memberTierSchema,
+  tierHistorySchema,
+  tierTableSchema,
+} from './api-schemas';
 
-const memberParams = z.object({ id: memberIdSchema });
+const memberParams = z.object({ id: memberIdSchema.describe('The member id') });
 const tierQuery = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -41,6 +55,42 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   if (!result.success) throw Errors.validation(fieldErrorsFromZod(result.error.issues));
   return result.data;
 }
+
+const tags = ['tiers'];
+const bad = { 400: 'VALIDATION_FAILED naming the bad parameter.' };
+
+/** The read routes' OpenAPI entries: their request schemas are those the handlers parse with. */
+const DOCS = {
+  tiers: documented({ summary: 'The tier table in force', tags, responses: { 200: tierTableSchema } }),
+  distribution: documented({
+    summary: 'Members per tier (operators)',
+    tags,
+    responses: { 200: distributionSchema },
+  }),
+  memberTier: documented({
+    summary: "A member's tier now, or as the service had it at `asOf`",
+    tags,
+    params: memberParams,
+    querystring: tierQuery,
+    responses: { 200: memberTierSchema },
+    errors: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
+  }),
+  history: documented({
+    summary: "A member's tier decisions, newest first",
+    tags,
+    params: memberParams,
+    querystring: historyQuery,
+    responses: { 200: tierHistorySchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR.' },
+  }),
+  forecast: documented({
+    summary: 'The next three evaluations without new activity',
+    tags,
+    params: memberParams,
+    responses: { 200: forecastSchema },
+    errors: bad,
+  }),
+};
 
 /** The next `count` evaluation instants after `after`, oldest first. */
 function evaluationsAfter(after: Date, count: number, dayOfMonth: number): Date[] {
@@ -82,7 +132,7 @@ export function registerReadRoutes(
     return { state, seen: member !== undefined };
   }
 
-  app.get('/v1/tiers', { onRequest }, async () => {
+  app.get('/v1/tiers', { onRequest, schema: DOCS.tiers }, async () => {
     const now = deps.now();
     const ruleSet = ruleSets.at(now);
     return {
@@ -98,7 +148,7 @@ export function registerReadRoutes(
     };
   });
 
-  app.get('/v1/tiers/distribution', { onRequest }, async () => {
+  app.get('/v1/tiers/distribution', { onRequest, schema: DOCS.distribution }, async () => {
     const counts = await tierDistribution(deps.pool);
     const tiers = TIERS.map((tier) => ({ tier, members: counts.get(tier) ?? 0 }));
     return {
@@ -110,7 +160,7 @@ export function registerReadRoutes(
     };
   });
 
-  app.get('/v1/members/:id/tier', { onRequest }, async (request) => {
+  app.get('/v1/members/:id/tier', { onRequest, schema: DOCS.memberTier }, async (request) => {
     const memberId = parse(memberParams, request.params).id;
     const query = parse(tierQuery, request.query);
     const now = deps.now();
@@ -135,7 +185,7 @@ export function registerReadRoutes(
   });
 
   /** The member's tier decisions, newest first, kept forever. */
-  app.get('/v1/members/:id/tier/history', { onRequest }, async (request) => {
+  app.get('/v1/members/:id/tier/history', { onRequest, schema: DOCS.history }, async (request) => {
     const memberId = parse(memberParams, request.params).id;
     const query = parse(historyQuery, request.query);
     const before = query.cursor === undefined ? null : historyCursor.decode(query.cursor)[0];
@@ -156,7 +206,7 @@ export function registerReadRoutes(
    * The next three evaluations without new activity: what expires, the projected score and tier,
    * and the points to earn to keep the tier; the first that would move the member down.
    */
-  app.get('/v1/members/:id/forecast', { onRequest }, async (request) => {
+  app.get('/v1/members/:id/forecast', { onRequest, schema: DOCS.forecast }, async (request) => {
     const memberId = parse(memberParams, request.params).id;
     const now = deps.now();
     const { state } = await currentState(memberId, now);

@@ -15,7 +15,7 @@ function progressPanel(b: BacktestAnswer): SafeHtml {
   return card({
     id: 'backtest-progress-panel',
     title: 'Progress',
-    subtitle: html`Replayed up to ${formatDateTime(b.asOf)} · started ${formatDateTime(b.createdAt)}${
+    subtitle: html`Started ${formatDateTime(b.createdAt)}${
       b.completedAt ? html` · completed ${formatDateTime(b.completedAt)}` : ''
     }`,
     body: html`<p><span class="pill pill-${b.status}" data-field="backtest-status" data-status="${b.status}">${b.status}</span> <span data-field="backtest-progress-text">${formatInteger(done)} of ${total > 0 ? formatInteger(total) : '…'} members</span></p>
@@ -82,7 +82,7 @@ function movesPanel(b: BacktestAnswer): SafeHtml {
     }
 ${
   samples.length > 0
-    ? html`<details><summary>First ${samples.length} members who move</summary>${scrollTable(
+    ? html`<details><summary>${samples.length === 1 ? 'The member who moves' : `The first ${samples.length} members who move`}</summary>${scrollTable(
         'Members who move',
         html`<table class="table" data-table="samples"><thead><tr><th scope="col">Member</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
 <tbody>${samples.map(
@@ -99,12 +99,16 @@ const amount = (line: LiabilityLine, value: number) =>
   line.unit === 'fen' ? formatMoney({ amount: value, currency: 'CNY' }) : `${formatInteger(value)} grants`;
 
 function liabilityPanel(b: BacktestAnswer): SafeHtml {
-  const lines = Object.entries(b.liability ?? {});
+  // The benefits whose cost changes first, the most changed first.
+  const lines = Object.entries(b.liability ?? {}).sort(
+    ([, x], [, y]) => Math.abs(y.after - y.before) - Math.abs(x.after - x.before),
+  );
   const fen = lines.filter(([, l]) => l.unit === 'fen');
   const total = (side: 'before' | 'after') => fen.reduce((sum, [, l]) => sum + l[side], 0);
   return card({
     id: 'backtest-liability',
     title: 'Liability',
+    wide: 'two-columns',
     subtitle: 'What the granted benefits cost at the evaluation: holders × the cost of one grant',
     body:
       lines.length === 0
@@ -125,7 +129,7 @@ function liabilityPanel(b: BacktestAnswer): SafeHtml {
  * Adopting the candidate (admin key, a completed backtest): under a new version, for the first
  * evaluation on or after the chosen instant (scoring's `POST /v1/admin/rule-sets`).
  */
-export function adoptPanel(b: BacktestAnswer, csrfToken: string, defaultVersion: string): SafeHtml {
+function adoptPanel(b: BacktestAnswer, csrfToken: string, defaultVersion: string): SafeHtml {
   return card({
     id: 'adopt',
     title: 'Adopt the candidate',
@@ -144,11 +148,14 @@ ${csrfField(csrfToken)}
 }
 
 /**
- * The backtest's live part: progress, then the comparison (partial while it runs). While it runs,
- * htmx asks for it again every few seconds; a finished backtest's fragment stops asking.
+ * The backtest's live part: progress, then the comparison (partial while it runs), and once it
+ * completed the form to adopt it. While it runs, htmx asks for it again every few seconds; a
+ * finished backtest's fragment stops asking.
  */
-export function backtestLive(b: BacktestAnswer): SafeHtml {
+export function backtestLive(b: BacktestAnswer, csrfToken: string): SafeHtml {
   const running = b.status === 'running';
+  const adoptable = b.status === 'completed' && b.candidateRuleSet !== undefined;
+  const version = `${b.candidate?.ruleVersion ?? 'candidate'}`.replace(/-what-if$/, '-next').slice(0, 32);
   return html`<div id="backtest-live" class="contents" data-status="${b.status}"${
     running
       ? html` hx-get="/backtests/${b.id}/live" hx-trigger="every ${POLL_SECONDS}s" hx-swap="outerHTML"`
@@ -158,5 +165,6 @@ ${progressPanel(b)}
 ${b.baseline && b.candidate ? distributionPanel(b.baseline, b.candidate) : ''}
 ${b.baseline && b.candidate ? movesPanel(b) : ''}
 ${b.baseline && b.candidate ? liabilityPanel(b) : ''}
+${adoptable ? adoptPanel(b, csrfToken, version) : ''}
 </div>`;
 }

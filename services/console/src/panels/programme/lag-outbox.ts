@@ -11,6 +11,8 @@ import { html, type SafeHtml } from '../../views/html';
 
 const LAG = /consumer.*lag/i;
 const OUTBOX_AGE = /outbox.*(age|oldest)/i;
+/** A histogram's or summary's parts, or a counter's creation time: not the figure itself. */
+export const NOT_A_VALUE = /_(created|bucket|sum|count)$/;
 
 function grouped(
   sampler: MetricsSampler,
@@ -20,7 +22,7 @@ function grouped(
 ) {
   const out = new Map<string, number>();
   for (const { service, series } of sampler.matching(pattern)) {
-    if (series.name.endsWith('_created') || !Number.isFinite(series.value)) continue;
+    if (NOT_A_VALUE.test(series.name) || !Number.isFinite(series.value)) continue;
     const key = by(series.labels, service);
     const prior = out.get(key);
     out.set(

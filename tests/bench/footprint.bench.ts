@@ -1,0 +1,101 @@
+/**
+ * `pnpm bench:footprint [events] [members]`: what one member costs in Redis and one ledger event
+ * costs in Postgres, after the real scoring service folded the backlog of `pnpm bench:scoring`.
+ *
+ * - Redis: the sum of `MEMORY USAGE <key> SAMPLES 0` over the read-model keys the fold wrote (one
+ *   score entry per member, under the scratch's key prefix), divided by the members.
+ * - Postgres: `pg_total_relation_size` (heap, TOAST and every index) of the ledger tables (orders,
+ *   refunds) divided by the events they hold, after a VACUUM so dead tuples do not count; the
+ *   service's other tables (buckets, members, score versions, outbox) per member beside it.
+ * Not a test: nothing asserts a size. Goals (issue 16): at most 200 B per member in Redis and 150 B
+ * per ledger event in Postgres.
+ */
+import type { ConsumptionEvent } from '@taobi/contracts';
+import { createRedis } from '@taobi/platform';
+import pg from 'pg';
+import { foldLive, ledgerSize, logger, type Scratch, say, withBacklog } from './bench-kit';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_GOAL = 200;
+const POSTGRES_GOAL = 150;
+
+async function redisBytes(prefix: string): Promise<{ keys: number; bytes: number }> {
+  const redis = createRedis({ url: REDIS_URL, keyPrefix: '', logger });
+  try {
+    let cursor = '0';
+    let keys = 0;
+    let bytes = 0;
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      const pipeline = redis.pipeline();
+      for (const key of found) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+      for (const [error, usage] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        keys += 1;
+        bytes += Number(usage ?? 0);
+      }
+    } while (cursor !== '0');
+    return { keys, bytes };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Every table (heap, TOAST, indexes) and every index (alone) of the scoring schema, in bytes. */
+async function tableBytes(databaseUrl: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('VACUUM ANALYZE');
+    const { rows } = await client.query<{ name: string; bytes: string }>(
+      `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'scoring' AND c.relkind IN ('r', 'i')`,
+    );
+    return new Map(rows.map((row) => [row.name, Number(row.bytes)]));
+  } finally {
+    await client.end();
+  }
+}
+
+async function bench(scratch: Scratch, _topic: string, events: ConsumptionEvent[]): Promise<void> {
+  const live = await foldLive(scratch);
+  await live.service.stop();
+  const ledger = await ledgerSize(scratch);
+  say(`folded ${events.length} events: the ledger holds ${ledger.events} for ${ledger.members} members`);
+
+  const redis = await redisBytes(scratch.prefix);
+  // Per entry: a member whose Redis write failed (the relay's after-publish step, on a loaded
+  // machine) has none until a read repairs it.
+  const perMember = redis.bytes / Math.max(redis.keys, 1);
+  say(
+    `Redis: ${redis.keys} keys for ${ledger.members} members, ${redis.bytes} bytes: ${perMember.toFixed(0)} B per member (goal: at most ${REDIS_GOAL})`,
+  );
+
+  const tables = await tableBytes(scratch.databaseUrl);
+  const ledgerBytes = (tables.get('orders') ?? 0) + (tables.get('refunds') ?? 0);
+  const perEvent = ledgerBytes / ledger.events;
+  say(
+    `Postgres ledger (orders, refunds; heap, TOAST, indexes): ${ledgerBytes} bytes: ${perEvent.toFixed(0)} B per event (goal: at most ${POSTGRES_GOAL})`,
+  );
+  // Tables include their indexes; an index's line is that index alone.
+  for (const [name, bytes] of [...tables].sort((a, b) => b[1] - a[1])) {
+    say(
+      `  scoring.${name}: ${bytes} bytes (${(bytes / ledger.events).toFixed(0)} B per event, ${(bytes / ledger.members).toFixed(0)} B per member)`,
+    );
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      events: ledger.events,
+      members: ledger.members,
+      redisBytesPerMember: Math.round(perMember),
+      postgresLedgerBytesPerEvent: Math.round(perEvent),
+    })}\n`,
+  );
+}
+
+withBacklog(bench).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,316 @@
+/**
+ * `pnpm bench:live`: live traffic through ingest-ecommerce, scoring and tier, each its own process
+ * (tests/support TestStack: a topic prefix, database and Redis prefix of its own, removed after).
+ *
+ * 1. Raw three hops, the baseline: a kafkajs producer sends to topic A; a consumer forwards each
+ *    record to B, another from B to C (each through the services' idempotent acks=all producer);
+ *    a consumer of C sees it. Latency from A's ack to C's consumer, probes four at a time.
+ * 2. Quiet stack: probes, each a fresh member's order large enough for Silver, from the 202 of
+ *    ingest to the tier-changed record at a consumer of the topic (as the demo measures).
+ * 3. Rising rates: single-event POSTs at a steady offered rate (open loop, every 10 ms) for
+ *    BENCH_LIVE_SECONDS (60) per step; a step is sustained when no answer is a 503 (or any non-202),
+ *    the rate achieved is at least 95% of the one offered, and at its end scoring's and tier's
+ *    groups lag by at most one second of traffic. The first step not sustained ends the ramp.
+ * 4. At half the highest sustained rate: the same probes under that load, and the raw three hops
+ *    again under it.
+ * Options (env): BENCH_LIVE_SECONDS (60), BENCH_LIVE_RATES (comma-separated, default
+ * 100,200,400,800,1600,3200), BENCH_LIVE_PROBES (100). A quick check:
+ * `BENCH_LIVE_SECONDS=10 BENCH_LIVE_RATES=200,400 BENCH_LIVE_PROBES=20 pnpm bench:live`.
+ * Not a test: nothing asserts a speed.
+ */
+import { Agent } from 'node:http';
+import { consumerGroupId, type TierChanged } from '@taobi/contracts';
+import {
+  connectProducer,
+  consumerGroupLag,
+  createKafka,
+  createLogger,
+  ensureTopics,
+  type Kafka,
+  publish,
+} from '@taobi/platform';
+import { TestStack, uniqueId } from '../support';
+import { post } from './post-event';
+
+// The test kit (TestStack) reads the endpoints from the environment when it starts a stack.
+process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
+process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/taobi';
+process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+
+const SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 60);
+const RATES = (process.env.BENCH_LIVE_RATES ?? '100,200,400,800,1600,3200').split(',').map(Number);
+const PROBES = Number(process.env.BENCH_LIVE_PROBES ?? 100);
+const MAX_IN_FLIGHT = 512;
+
+const logger = createLogger({ name: 'bench', level: 'warn' });
+const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS.split(','), clientId: 'taobi-bench', logger });
+const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+function quantiles(samples: number[]): { p50: number; p99: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
+}
+
+const show = (q: { p50: number; p99: number; n: number }) =>
+  `p50 ${q.p50.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms (${q.n} probes)`;
+
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next;
+        next += 1;
+        results[index] = await work(items[index] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Waiters for a key to be seen on a topic, resolved by a consumer's eachMessage. */
+class Sightings {
+  private readonly waiting = new Map<string, (at: number) => void>();
+  private readonly seen = new Map<string, number>();
+
+  see(key: string): void {
+    if (this.seen.has(key)) return;
+    const at = performance.now();
+    this.seen.set(key, at);
+    this.waiting.get(key)?.(at);
+  }
+
+  when(key: string, timeoutMs = 30_000): Promise<number> {
+    const at = this.seen.get(key);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${key} not seen in ${timeoutMs} ms`)), timeoutMs);
+      this.waiting.set(key, (seenAt) => {
+        clearTimeout(timer);
+        resolve(seenAt);
+      });
+    });
+  }
+}
+
+async function consume(
+  client: Kafka,
+  groupId: string,
+  topic: string,
+  onMessage: (key: string, value: Buffer | null) => Promise<void> | void,
+) {
+  const consumer = client.consumer({ groupId, maxWaitTimeInMs: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => onMessage(message.key?.toString() ?? '', message.value),
+  });
+  return consumer;
+}
+
+/** The raw three hops A → B → C, with their forwarders and the consumer at C. */
+async function rawHops(prefix: string) {
+  const [a, b, c] = ['a', 'b', 'c'].map((hop) => `${prefix}raw-${hop}`) as [string, string, string];
+  await ensureTopics(
+    kafka,
+    [a, b, c].map((topic) => ({ topic, numPartitions: 6 })),
+  );
+  const producer = await connectProducer(kafka);
+  const sightings = new Sightings();
+  const forward = (to: string) => async (key: string, value: Buffer | null) => {
+    await publish(producer, [{ topic: to, key, value: JSON.parse(String(value)) }]);
+  };
+  const consumers = [
+    await consume(kafka, `${prefix}raw-ab`, a, forward(b)),
+    await consume(kafka, `${prefix}raw-bc`, b, forward(c)),
+    await consume(kafka, `${prefix}raw-c`, c, (key) => sightings.see(key)),
+  ];
+  let sequence = 0;
+  return {
+    async probe(): Promise<number> {
+      sequence += 1;
+      const key = `raw-${sequence}`;
+      const seen = sightings.when(key);
+      await publish(producer, [{ topic: a, key, value: { probe: key } }]);
+      const acked = performance.now();
+      return (await seen) - acked;
+    },
+    async close() {
+      for (const consumer of consumers) await consumer.disconnect();
+      await producer.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [a, b, c] }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+let orders = 0;
+function order(memberId: string, amount: number) {
+  orders += 1;
+  return {
+    type: 'order.completed',
+    orderId: `live-${process.pid}-${orders}`,
+    memberId,
+    amount,
+    currency: 'CNY',
+    channel: 'tmall',
+    category: 'physical',
+    occurredAt: new Date(Date.now() - 1000).toISOString(),
+  };
+}
+
+async function main(): Promise<void> {
+  say(`starting ingest-ecommerce, scoring and tier (${SECONDS} s per step, rates ${RATES.join(', ')})`);
+  const stack = await TestStack.start({
+    services: ['ingest-ecommerce', 'scoring', 'tier'],
+    env: { INGEST_RATE_LIMIT_PER_SECOND: '0', EVALUATION_SCHEDULE: 'off' },
+  });
+  const port = Number(new URL(stack.url('ingest-ecommerce')).port);
+  const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
+  const runId = uniqueId('live');
+  const tierChanges = new Sightings();
+  const watcher = await consume(kafka, `${runId}-watch`, stack.topics.tierChanged, (_key, value) => {
+    const record = JSON.parse(String(value)) as TierChanged;
+    tierChanges.see(record.memberId);
+  });
+  const raw = await rawHops(`${stack.topicPrefix}`);
+  const groups = (['scoring', 'tier'] as const).map((service) => ({
+    groupId: consumerGroupId(service, stack.topicPrefix),
+    topic: service === 'scoring' ? stack.topics.consumption : stack.topics.scoreChanged,
+  }));
+  let probeCount = 0;
+  /** One upgrade: a fresh member's 4,000 CNY order, from its 202 to its tier-changed record. */
+  const probe = async (): Promise<number> => {
+    probeCount += 1;
+    const memberId = `${runId}-probe${probeCount}`;
+    const seen = tierChanges.when(memberId);
+    const { status } = await post(agent, port, order(memberId, 400_000));
+    const accepted = performance.now();
+    if (status !== 202) throw new Error(`a probe was answered ${status}`);
+    return (await seen) - accepted;
+  };
+  const probes = (count: number, work: () => Promise<number>) =>
+    mapLimit(
+      Array.from({ length: count }, (_, i) => i),
+      4,
+      work,
+    );
+
+  try {
+    // Warm-up: every consumer has joined and every producer is connected.
+    await probes(4, probe);
+    await probes(4, () => raw.probe());
+    const rawQuiet = quantiles(await probes(PROBES, () => raw.probe()));
+    say(`raw three hops, quiet: ${show(rawQuiet)}`);
+    const quiet = quantiles(await probes(PROBES, probe));
+    say(`ingest 202 -> tier-changed, quiet stack: ${show(quiet)}`);
+
+    /** Offers `rate` single-event POSTs a second for `seconds`; says whether it was sustained. */
+    const offer = async (rate: number, seconds: number, during?: () => Promise<unknown>) => {
+      const statuses = new Map<number, number>();
+      let sent = 0;
+      let inFlight = 0;
+      let overflow = 0;
+      const started = performance.now();
+      const pending = new Set<Promise<void>>();
+      const tick = setInterval(() => {
+        const due = Math.floor(((performance.now() - started) / 1000) * rate) - sent;
+        for (let i = 0; i < due; i += 1) {
+          sent += 1;
+          if (inFlight >= MAX_IN_FLIGHT) {
+            overflow += 1;
+            continue;
+          }
+          inFlight += 1;
+          const member = `${runId}-m${sent % 20_000}`;
+          const done = post(agent, port, order(member, 1000 + (sent % 30_000)))
+            .then((answer) => answer.status)
+            .catch(() => 0)
+            .then((status) => {
+              statuses.set(status, (statuses.get(status) ?? 0) + 1);
+              inFlight -= 1;
+              pending.delete(done);
+            });
+          pending.add(done);
+        }
+      }, 10);
+      const extra = during?.();
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      clearInterval(tick);
+      await Promise.all(pending);
+      const elapsed = (performance.now() - started) / 1000;
+      const accepted = statuses.get(202) ?? 0;
+      const lag = await consumerGroupLag(kafka, groups);
+      const failed = [...statuses].filter(([status]) => status !== 202);
+      const sustained =
+        failed.length === 0 && overflow === 0 && accepted >= 0.95 * rate * seconds && lag <= rate;
+      say(
+        `offered ${rate}/s for ${seconds} s: ${(accepted / elapsed).toFixed(0)}/s accepted, ` +
+          `${failed.map(([s, n]) => `${n} x ${s}`).join(', ') || 'no other answer'}, ${overflow} not sent (${MAX_IN_FLIGHT} in flight), ` +
+          `lag at the end ${lag} -> ${sustained ? 'sustained' : 'NOT sustained'}`,
+      );
+      return { sustained, result: await extra };
+    };
+
+    let best = 0;
+    for (const rate of RATES) {
+      const { sustained } = await offer(rate, SECONDS);
+      // Let the stack drain before the next step.
+      const drainUntil = Date.now() + 120_000;
+      while ((await consumerGroupLag(kafka, groups)) > 0 && Date.now() < drainUntil) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (!sustained) break;
+      best = rate;
+    }
+    say(`highest rate sustained for ${SECONDS} s: ${best} events/s`);
+
+    const half = Math.max(1, Math.floor(best / 2));
+    const { result } = await offer(half, Math.max(SECONDS, 10), async () => {
+      // Let the load settle, then probe through it: the raw hops, then the stack.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const rawLoaded = quantiles(await probes(PROBES, () => raw.probe()));
+      const loaded = quantiles(await probes(PROBES, probe));
+      return { rawLoaded, loaded };
+    });
+    const { rawLoaded, loaded } = result as {
+      rawLoaded: ReturnType<typeof quantiles>;
+      loaded: ReturnType<typeof quantiles>;
+    };
+    say(`raw three hops at ${half}/s: ${show(rawLoaded)}`);
+    say(`ingest 202 -> tier-changed at ${half}/s: ${show(loaded)}`);
+    say(
+      `p99 / raw three-hop p99: ${(loaded.p99 / rawLoaded.p99).toFixed(1)} at ${half}/s (goal: at most 3), ` +
+        `${(quiet.p99 / rawQuiet.p99).toFixed(1)} quiet; quiet p99 ${quiet.p99.toFixed(1)} ms (goal: at most 50)`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({
+        sustainedEventsPerSecond: best,
+        seconds: SECONDS,
+        quiet: { p50: quiet.p50, p99: quiet.p99, rawP50: rawQuiet.p50, rawP99: rawQuiet.p99 },
+        half: { rate: half, p50: loaded.p50, p99: loaded.p99, rawP50: rawLoaded.p50, rawP99: rawLoaded.p99 },
+      })}\n`,
+    );
+  } finally {
+    agent.destroy();
+    await watcher.disconnect();
+    await raw.close();
+    await stack.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(stack.topicPrefix));
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
