@@ -20,6 +20,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Takes `--instances N` out of the command line (the positional arguments stay as they were). */
 export function instancesFlag(argv = process.argv): number {
+  // `pnpm bench:scoring -- --instances 2` passes the `--` on.
+  if (argv[2] === '--') argv.splice(2, 1);
   const at = argv.indexOf('--instances');
   if (at < 0) return 1;
   const value = Number(argv[at + 1]);

@@ -50,6 +50,7 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
       services: ['ingest-ecommerce', 'ingest-travel', 'scoring', 'tier'],
       brokers: cluster.brokers,
       instances: { scoring: 2 },
+      readyTimeoutMs: 300_000,
       // A killed instance's partitions move to the other one after this long, not the default 30 s.
       env: { KAFKA_SESSION_TIMEOUT_MS: '8000' },
     });
@@ -123,12 +124,16 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
     await postRounds(ROUNDS_PER_PHASE);
     await cluster.restart(victim);
     live.revive('scoring#2');
-    await live.waitUntilReady('scoring#2', 120_000);
+    // A cold `tsx` start on a busy 2-core machine can take minutes; say what it printed if not.
+    await live.waitUntilReady('scoring#2', 300_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- scoring#2:\n${live.output('scoring#2').slice(-4000)}`);
+    });
     await postRounds(ROUNDS_PER_PHASE);
 
     // Every score, read through either scoring instance, equals the pure fold of what was accepted.
     const rules = DEFAULT_RULE_SET;
     const expected = new Map<string, number>();
+    let lastLagging: string[] = [];
     await waitFor(
       async () => {
         const lagging: string[] = [];
@@ -143,10 +148,22 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
           expect(view.breakdown).toEqual(reference.breakdown);
           expected.set(member, reference.score);
         }
+        lastLagging = lagging;
         return lagging.length === 0 ? true : undefined;
       },
       { timeoutMs: 300_000, intervalMs: 2000, description: 'every score to equal the reference fold' },
-    );
+    ).catch((error: Error) => {
+      const tail = (service: string) => `--- ${service}:\n${live.output(service).slice(-3000)}`;
+      throw new Error(
+        [
+          `${error.message}; ${lastLagging.length} behind, e.g.`,
+          ...lastLagging.slice(0, 5),
+          tail('scoring'),
+          tail('scoring#2'),
+          tail('tier'),
+        ].join('\n'),
+      );
+    });
 
     // Tier has announced each member's final tier, and no record twice.
     const reader = tierChanges as TopicReader<TierChanged>;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
 import { z } from 'zod';
-import { kafkaSecurityVariables } from './kafka/security';
 
 /** Thrown at boot when the environment does not parse; names every bad variable. */
 export class ConfigError extends Error {
@@ -29,6 +28,20 @@ export const flag = z
   .enum(['true', 'false', '1', '0', 'on', 'off'])
   .transform((value) => value === 'true' || value === '1' || value === 'on');
 
+/**
+ * How a service reaches a managed Kafka (Amazon MSK, Confluent Cloud, Aiven): TLS, optionally with
+ * the provider's CA, and SASL PLAIN or SCRAM. Unset, the client speaks plaintext, as to the local
+ * broker. Part of every service's configuration (`baseConfigSchema`), read by `kafkaConnection`.
+ */
+export const kafkaSecurityVariables = {
+  KAFKA_SSL: flag.default(false),
+  /** A PEM file of the CA that signed the brokers' certificates, where it is not a public one (Aiven). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+};
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** Variables every service reads. Services `.extend()` this with their own. */
@@ -37,7 +50,7 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
-  /** TLS and SASL for a managed Kafka (kafka-security.ts); unset means plaintext. */
+  /** TLS and SASL for a managed Kafka (`kafkaConnection`); unset means plaintext. */
   ...kafkaSecurityVariables,
   /** Prepended to every topic name; lets tests and side-by-side stacks share one broker. */
   KAFKA_TOPIC_PREFIX: z
