@@ -54,6 +54,8 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
       // A killed instance's partitions move to the other one after this long, not the default 30 s.
       env: { KAFKA_SESSION_TIMEOUT_MS: '8000' },
     });
+    // As under `npm start`: a consumer that gives up on a broker gone too long exits, and is restarted.
+    stack.supervise('ingest-ecommerce', 'ingest-travel', 'scoring', 'scoring#2', 'tier');
     tierChanges = await TopicReader.start<TierChanged>(stack.topics.tierChanged, testKafka(cluster.brokers));
   });
 
@@ -207,5 +209,7 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
     expect([...offsetsOf].filter(([, offsets]) => offsets.length > 1)).toEqual([]);
     // Upgrades happened while a broker was down, so the fold above is not only initial Bronzes.
     expect(ours.some((r) => r.value.direction === 'up')).toBe(true);
+    const restarted = ['scoring', 'scoring#2', 'tier'].map((s) => `${s} ${live.restarts(s).length}`);
+    process.stdout.write(`[scale-out] restarts by the supervisor: ${restarted.join(', ')}\n`);
   });
 });

@@ -10,6 +10,10 @@ interface Running {
   port: number;
   env: Record<string, string>;
   process: ServiceProcess;
+  /** Revived whenever it exits on its own, as `npm start` does (`supervise`). */
+  supervised?: boolean;
+  /** What it printed before each supervised restart (for failure messages). */
+  restarts?: string[];
 }
 
 /**
@@ -143,18 +147,45 @@ export class TestStack {
   }
 
   async kill(service: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const entry = this.running.get(service);
-    if (!entry) throw new Error(`service ${service} is not part of this stack`);
-    await entry.process.stop(signal);
+    const entry = this.entry(service);
+    const killed = entry.process;
+    entry.supervised = false; // a test's kill is not a crash: it revives the service itself
+    await killed.stop(signal);
   }
 
   revive(service: string): void {
-    const entry = this.running.get(service);
-    if (!entry) throw new Error(`service ${service} is not part of this stack`);
+    const entry = this.entry(service);
     entry.process = ServiceProcess.start(entry.info.main, entry.env);
+    if (entry.restarts !== undefined) this.supervise(service);
   }
 
+  /**
+   * Plays the supervisor `npm start` is (and systemd or Kubernetes would be): a service that exits
+   * on its own (a consumer that gave up, by design, on a broker gone too long) is started again.
+   * `restarts(service)` says what it printed before each exit.
+   */
+  supervise(...services: string[]): void {
+    for (const service of services) {
+      const entry = this.entry(service);
+      entry.supervised = true;
+      entry.restarts ??= [];
+      const watched = entry.process;
+      void watched.exited.then(() => {
+        if (this.stopping || !entry.supervised || entry.process !== watched) return;
+        entry.restarts?.push(watched.output.slice(-2000));
+        this.revive(service);
+      });
+    }
+  }
+
+  restarts(service: string): string[] {
+    return this.entry(service).restarts ?? [];
+  }
+
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all([...this.running.values()].map((entry) => entry.process.stop('SIGTERM')));
     await this.dropDatabase();
   }

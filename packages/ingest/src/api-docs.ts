@@ -53,8 +53,8 @@ export function ingestRouteDocs(
     ],
   });
   return {
-    operationId: 'ingestEvents',
     ...documented({
+      operationId: 'ingestEvents',
       summary: `Ingest ${definition.source} orders and refunds`,
       tags: ['ingest'],
       security: 'ingest',

@@ -69,6 +69,8 @@ const DEFAULT_ERROR_MEANING: Record<number, string> = {
 
 export interface RouteDocs {
   summary: string;
+  /** The operation's id in the document (default: derived by @fastify/swagger from the route). */
+  operationId?: string;
   description?: string;
   tags?: string[];
   /** The key the route takes; routes guarded by `access.require(...)` are found without it. */
@@ -121,6 +123,7 @@ export function documented(docs: RouteDocs): FastifySchema {
   );
   return {
     summary: docs.summary,
+    ...(docs.operationId ? { operationId: docs.operationId } : {}),
     ...(docs.description ? { description: docs.description } : {}),
     ...(docs.tags ? { tags: docs.tags } : {}),
     ...(docs.security ? { security: [{ [schemeName(docs.security)]: [] }] } : {}),
