@@ -419,7 +419,9 @@ describe('the taobi CLI against a running stack', () => {
     await cli.exited;
     const consoleUrl = stack.url('console');
     expect(cli.output).toMatch(
-      new RegExp(`See it in the web console: ${consoleUrl}/programme and ${consoleUrl}/members\\?id=\\S+\\n`),
+      new RegExp(
+        `See it in the web console: ${consoleUrl}/programme, ${consoleUrl}/members\\?id=\\S+ and, with the admin key, ${consoleUrl}/backtests\\n`,
+      ),
     );
   });
 });
