@@ -4,23 +4,15 @@
  * a client error each) valid against the document's schemas (ajv). A route added without a documented
  * answer, or not driven here, fails.
  */
-import { DEVELOPMENT_KEYS } from '@taobi/platform';
+import { API_SERVICE_NAMES, type ApiServiceName, DEVELOPMENT_KEYS } from '@taobi/platform';
 import { ingestOrder, TestStack, waitFor } from '../support';
 import { OpenApiContract } from '../support/openapi';
 
 const key = (role: keyof typeof DEVELOPMENT_KEYS) => ({ authorization: `Bearer ${DEVELOPMENT_KEYS[role]}` });
 const READ = key('read');
 const ADMIN = key('admin');
-const SERVICES = [
-  'ingest-ecommerce',
-  'ingest-food',
-  'ingest-travel',
-  'ingest-mobility',
-  'scoring',
-  'tier',
-  'entitlement',
-] as const;
-type Service = (typeof SERVICES)[number];
+const SERVICES = API_SERVICE_NAMES;
+type Service = ApiServiceName;
 
 /** One documented call: the route as documented, the URL sent (default: the route), what it must answer. */
 interface Call {

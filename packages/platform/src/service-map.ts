@@ -18,6 +18,11 @@ export type ServiceName = keyof typeof SERVICE_PORTS;
 
 export const SERVICE_NAMES = Object.keys(SERVICE_PORTS) as ServiceName[];
 
+/** A service with a JSON API and its OpenAPI document: all but the console (HTML pages). */
+export type ApiServiceName = Exclude<ServiceName, 'console'>;
+
+export const API_SERVICE_NAMES = SERVICE_NAMES.filter((name): name is ApiServiceName => name !== 'console');
+
 /**
  * Instance `instance` (0 = the first) of a scaled-out service listens `INSTANCE_PORT_STEP` ports
  * further per instance: `npm start -- --instances 2` runs scoring on 8085 and 8185.

@@ -1,3 +1,4 @@
+import { API_SERVICE_NAMES } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import type { UpstreamService } from '../src/config';
 
@@ -282,15 +283,7 @@ function allApis(
     runs: [{ period: '2026-W49', membersScanned: 9, granted: 4, finished: true }],
     expired: 0,
   }));
-  for (const service of [
-    'ingest-ecommerce',
-    'ingest-food',
-    'ingest-travel',
-    'ingest-mobility',
-    'scoring',
-    'tier',
-    'entitlement',
-  ] as const) {
+  for (const service of API_SERVICE_NAMES) {
     app.get(`${at(service)}/readyz`, async () => READINESS);
     app.get(`${at(service)}/metrics`, async (_request, reply) =>
       reply.type('text/plain').send(metrics(service)),
