@@ -213,6 +213,7 @@ export function buildTierService(
           wakeRelay,
           clawbackDays: config.CLAWBACK_DAYS,
         }),
+        partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,
