@@ -13,6 +13,7 @@ export * from './logger';
 export * from './metrics';
 export * from './outbox';
 export * from './outbox-metrics';
+export * from './outbox-service';
 export * from './postgres';
 export * from './prometheus-text';
 export * from './read-model';
