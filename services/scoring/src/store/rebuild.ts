@@ -1,6 +1,7 @@
 import type { Category, Source } from '@taobi/contracts';
-import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
+import { enqueueOutbox, type PoolClient, withTransaction } from '@taobi/platform';
 import {
+  addToBucket,
   bucketKey,
   bucketPoints,
   type LedgerBucket,
@@ -10,6 +11,7 @@ import {
   scoreFromBuckets,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
+import type { EvaluationOptions } from './evaluation';
 import {
   type BucketRow,
   breakdownOf,
@@ -33,15 +35,8 @@ export interface RebuildReport {
   changes: { memberId: string; previousScore: number; score: number }[];
 }
 
-export interface RebuildOptions {
-  pool: Pool;
-  rules: RuleSet;
-  now: () => Date;
-  chunkSize: number;
-  logger: Logger;
-  /** As in `runEvaluation`: the members changed without a new version; handles its own errors. */
-  onUnversionedChange?: (memberIds: string[]) => Promise<void>;
-}
+/** The rebuild pages through members like the evaluation, with the same options. */
+export type RebuildOptions = EvaluationOptions;
 
 interface OrderRow {
   source: Source;
@@ -91,17 +86,12 @@ export async function refoldMembers(
     if (next.points !== order.points || next.qualifies !== order.qualifies) {
       changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
     }
-    const k = bucketKey(order.member_id, order.month, order.source);
-    const bucket = totals.get(k) ?? {
-      memberId: order.member_id,
-      month: order.month,
-      source: order.source,
-      orderPoints: 0,
-      qualifyingOrders: 0,
-    };
-    bucket.orderPoints += next.points;
-    bucket.qualifyingOrders += Number(next.qualifies);
-    totals.set(k, bucket);
+    addToBucket(
+      totals,
+      { memberId: order.member_id, month: order.month, source: order.source },
+      next.points,
+      Number(next.qualifies),
+    );
   }
   if (changedOrders.length > 0) {
     await client.query(
