@@ -19,6 +19,7 @@ export * from './prometheus-text';
 export * from './read-model';
 export * from './readiness';
 export * from './redis';
+export * from './request';
 export * from './retry';
 export * from './schedule';
 export * from './service';
