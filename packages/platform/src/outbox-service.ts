@@ -125,7 +125,16 @@ export function createOutboxService(options: OutboxServiceOptions): OutboxServic
       migrate({ databaseUrl: config.DATABASE_URL, schema: name, dir: options.migrations, logger }),
     async startRelay(relayOptions = {}) {
       await producer.get();
-      relay = createOutboxRelay({ pool, schema: name, producer, topics, logger, metrics, ...relayOptions });
+      relay = createOutboxRelay({
+        pool,
+        kafka,
+        schema: name,
+        producer,
+        topics,
+        logger,
+        metrics,
+        ...relayOptions,
+      });
       relay.start();
     },
     wakeRelay: () => relay?.wake(),

@@ -9,6 +9,7 @@ import {
   type RuleSet,
   sameBreakdown,
   scoreFromBuckets,
+  shanghaiMonth,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
 import type { EvaluationOptions } from './evaluation';
@@ -42,7 +43,8 @@ interface OrderRow {
   source: Source;
   order_id: string;
   member_id: string;
-  month: string;
+  /** Its month is derived: shanghaiMonth(occurred_at). */
+  occurred_at: Date;
   category: Category;
   amount: number;
   points: number;
@@ -69,7 +71,7 @@ export async function refoldMembers(
   if (memberIds.length === 0) return { buckets, ordersChanged: 0, bucketsChanged: 0 };
   const ids = [...memberIds];
   const orders = await client.query<OrderRow>(
-    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+    `SELECT o.source, o.order_id, o.member_id, o.occurred_at, o.category, o.amount, o.points, o.qualifies,
             COALESCE(r.total, 0)::bigint AS refunded
      FROM scoring.orders o
      LEFT JOIN LATERAL (
@@ -88,7 +90,7 @@ export async function refoldMembers(
     }
     addToBucket(
       totals,
-      { memberId: order.member_id, month: order.month, source: order.source },
+      { memberId: order.member_id, month: shanghaiMonth(order.occurred_at), source: order.source },
       next.points,
       Number(next.qualifies),
     );
