@@ -17,7 +17,7 @@ export interface ReplayEvent {
   amount: number;
   /** `occurredAt` in epoch milliseconds. */
   at: number;
-  /** The Asia/Shanghai month of `at` (the ledger stores it); computed when absent. */
+  /** The Asia/Shanghai month of `at`; computed when absent. */
   month?: Month | undefined;
 }
 

@@ -130,7 +130,10 @@ export async function produce(stage: Stage, events: readonly unknown[]): Promise
   );
 }
 
-/** Waits until the ledger holds `eventIds` (orders or refunds). */
+/**
+ * Waits until the ledger holds `eventIds` (orders or refunds). The ledger does not store event ids:
+ * they are derived from its keys, as the service does.
+ */
 export async function waitForLedger(
   stage: Stage,
   eventIds: readonly string[],
@@ -139,13 +142,13 @@ export async function waitForLedger(
   await waitFor(
     async () => {
       const { rows } = await stage.db
-        .query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM scoring.orders WHERE event_id = ANY($1))
-                + (SELECT count(*) FROM scoring.refunds WHERE event_id = ANY($1)) AS n`,
-          [eventIds],
+        .query<{ source: Source; kind: 'completed' | 'refunded'; id: string }>(
+          `SELECT source, 'completed' AS kind, order_id AS id FROM scoring.orders
+           UNION ALL SELECT source, 'refunded', refund_id FROM scoring.refunds`,
         )
-        .catch(() => ({ rows: [{ n: -1 }] }));
-      return Number(rows[0]?.n) === eventIds.length;
+        .catch(() => ({ rows: [] }));
+      const held = new Set(rows.map((row) => consumptionEventId(row.source, row.kind, row.id)));
+      return eventIds.every((id) => held.has(id));
     },
     { timeoutMs, description: `${eventIds.length} event(s) in the ledger` },
   );

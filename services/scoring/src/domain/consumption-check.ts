@@ -4,8 +4,8 @@ import { type RuleSet, sourceFieldsProblem } from '@taobi/rules';
 /**
  * Checks a schema-valid consumption event further than its schema can: its source, channel and
  * category must be the rule set's (sources are data: one the rule set in force does not know
- * cannot be scored), the eventId must be the deterministic one (otherwise the ledger's two
- * uniqueness rules could disagree), and the event must not be dated in the future. Returns the
+ * cannot be scored), the eventId must be the deterministic one (the ledger does not store it:
+ * it derives it from the key (source, orderId or refundId), which dedupes by it), and the event must not be dated in the future. Returns the
  * reason to dead-letter it, or undefined.
  */
 export function rejectionReason(

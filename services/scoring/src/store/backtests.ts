@@ -206,8 +206,11 @@ export interface LedgerPage {
   last: string | undefined;
 }
 
-/** A ledger row as the page query sends it: [memberId, source, orderId, category (null: a refund), amount, month, at]. */
-type LedgerRow = [string, Source, string, Category | null, number, string | null, number];
+/**
+ * A ledger row as the page query sends it: [memberId, source, orderId, category (null: a refund), amount, at]
+ * (the replay derives an order's month from `at`, as the fold does).
+ */
+type LedgerRow = [string, Source, string, Category | null, number, number];
 
 /**
  * The next page of the ledger after member `after`, in member id order (keyset paging on the
@@ -232,15 +235,15 @@ export async function readLedgerPage(
          (SELECT max(member_id) FROM scoring.orders)) AS upper),
      bound AS MATERIALIZED (SELECT upper FROM last WHERE upper > $1)
      SELECT (SELECT upper FROM bound) AS upper,
-       (SELECT coalesce(json_agg(json_build_array(member_id, source, order_id, category, amount, month, at)
+       (SELECT coalesce(json_agg(json_build_array(member_id, source, order_id, category, amount, at)
                                  ORDER BY member_id), '[]')
-        FROM (SELECT member_id, source, order_id, category, amount, month,
+        FROM (SELECT member_id, source, order_id, category, amount,
                      (extract(epoch FROM occurred_at) * 1000)::float8 AS at
               FROM scoring.orders
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
                 AND occurred_at <= $3 AND recorded_at <= $4
               UNION ALL
-              SELECT member_id, source, order_id, NULL, amount, NULL, (extract(epoch FROM occurred_at) * 1000)::float8
+              SELECT member_id, source, order_id, NULL, amount, (extract(epoch FROM occurred_at) * 1000)::float8
               FROM scoring.refunds
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
                 AND occurred_at <= $3 AND recorded_at <= $4) ledger) AS page`,
@@ -249,7 +252,7 @@ export async function readLedgerPage(
   const page = { rows: rows[0]?.page ?? [], upper: rows[0]?.upper ?? undefined };
   const members: LedgerPage['members'] = [];
   let current: LedgerPage['members'][number] | undefined;
-  for (const [memberId, source, orderId, category, amount, month, at] of page.rows) {
+  for (const [memberId, source, orderId, category, amount, at] of page.rows) {
     if (current?.memberId !== memberId) {
       current = { memberId, events: [] };
       members.push(current);
@@ -257,7 +260,7 @@ export async function readLedgerPage(
     current.events.push(
       category === null
         ? { kind: 'refunded', source, orderId, amount, at }
-        : { kind: 'completed', source, orderId, category, amount, at, month: month ?? undefined },
+        : { kind: 'completed', source, orderId, category, amount, at },
     );
   }
   // A member with refunds and no order in the view has nothing that scores: not in the population.

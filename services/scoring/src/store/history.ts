@@ -1,4 +1,4 @@
-import { externalIdSchema, isoTimeSchema, type Source } from '@taobi/contracts';
+import { consumptionEventId, externalIdSchema, isoTimeSchema, type Source } from '@taobi/contracts';
 import { cursorCodec } from '@taobi/platform';
 import {
   addMonths,
@@ -6,6 +6,7 @@ import {
   expiryEvaluationOf,
   type Month,
   type RuleSet,
+  shanghaiMonth,
   sourceIds,
 } from '@taobi/rules';
 import { z } from 'zod';
@@ -97,24 +98,24 @@ export async function readHistory(
   const expiryMonth = (month: string) => addMonths(month, rules.evaluation.windowMonths);
 
   const cursor = page.cursor;
+  // Event ids and months are derived from the ledger's rows (the ledger does not store them).
   const orders = await db.query<{
-    event_id: string;
     order_id: string;
     source: Source;
     channel: string;
     category: string;
-    merchant_id: string | null;
+    /** '' when the order named none. */
+    merchant_id: string;
     occurred_at: Date;
-    month: string;
     amount: number;
     refunded: number;
     points: number;
     qualifies: boolean;
-    refunds: { refundId: string; eventId: string; amount: number; occurredAt: string }[];
+    refunds: { refundId: string; amount: number; occurredAt: string }[];
   }>(
-    `SELECT o.event_id, o.order_id, o.source, o.channel, o.category, o.merchant_id, o.occurred_at, o.month,
+    `SELECT o.order_id, o.source, o.channel, o.category, o.merchant_id, o.occurred_at,
             o.amount, o.refunded, o.points, o.qualifies,
-            COALESCE((SELECT json_agg(json_build_object('refundId', r.refund_id, 'eventId', r.event_id,
+            COALESCE((SELECT json_agg(json_build_object('refundId', r.refund_id,
                         'amount', r.amount, 'occurredAt', r.occurred_at) ORDER BY r.occurred_at)
                       FROM scoring.refunds r
                       WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), '[]') AS refunds
@@ -141,13 +142,12 @@ export async function readHistory(
   );
   const held = await db.query<{
     refund_id: string;
-    event_id: string;
     order_id: string;
     source: Source;
     amount: number;
     occurred_at: Date;
   }>(
-    `SELECT r.refund_id, r.event_id, r.order_id, r.source, r.amount, r.occurred_at FROM scoring.refunds r
+    `SELECT r.refund_id, r.order_id, r.source, r.amount, r.occurred_at FROM scoring.refunds r
      WHERE r.member_id = $1
        AND NOT EXISTS (SELECT 1 FROM scoring.orders o
                        WHERE o.source = r.source AND o.order_id = r.order_id AND o.member_id = r.member_id)
@@ -174,28 +174,36 @@ export async function readHistory(
         expiresAt: expiresAt(b.month),
       };
     }),
-    contributions: pageRows.map((o) => ({
-      eventId: o.event_id,
-      orderId: o.order_id,
-      source: o.source,
-      channel: o.channel,
-      category: o.category,
-      merchantId: o.merchant_id,
-      occurredAt: o.occurred_at.toISOString(),
-      month: o.month,
-      amount: o.amount,
-      refunded: o.refunded,
-      netAmount: Math.max(0, o.amount - o.refunded),
-      points: o.points,
-      qualifiesForFrequency: o.qualifies,
-      refunds: o.refunds.map((r) => ({ ...r, occurredAt: new Date(r.occurredAt).toISOString() })),
-      status: counted(o.month),
-      expiryMonth: expiryMonth(o.month),
-      expiresAt: expiresAt(o.month),
-    })),
+    contributions: pageRows.map((o) => {
+      const month = shanghaiMonth(o.occurred_at);
+      return {
+        eventId: consumptionEventId(o.source, 'completed', o.order_id),
+        orderId: o.order_id,
+        source: o.source,
+        channel: o.channel,
+        category: o.category,
+        merchantId: o.merchant_id === '' ? null : o.merchant_id,
+        occurredAt: o.occurred_at.toISOString(),
+        month,
+        amount: o.amount,
+        refunded: o.refunded,
+        netAmount: Math.max(0, o.amount - o.refunded),
+        points: o.points,
+        qualifiesForFrequency: o.qualifies,
+        refunds: o.refunds.map((r) => ({
+          refundId: r.refundId,
+          eventId: consumptionEventId(o.source, 'refunded', r.refundId),
+          amount: r.amount,
+          occurredAt: new Date(r.occurredAt).toISOString(),
+        })),
+        status: counted(month),
+        expiryMonth: expiryMonth(month),
+        expiresAt: expiresAt(month),
+      };
+    }),
     heldRefunds: held.rows.map((r) => ({
       refundId: r.refund_id,
-      eventId: r.event_id,
+      eventId: consumptionEventId(r.source, 'refunded', r.refund_id),
       orderId: r.order_id,
       source: r.source,
       amount: r.amount,

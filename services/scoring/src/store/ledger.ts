@@ -1,9 +1,10 @@
-import type {
-  ConsumptionEvent,
-  DeadLetter,
-  OrderCompleted,
-  OrderRefunded,
-  ScoreChanged,
+import {
+  type ConsumptionEvent,
+  consumptionEventId,
+  type DeadLetter,
+  type OrderCompleted,
+  type OrderRefunded,
+  type ScoreChanged,
 } from '@taobi/contracts';
 import { enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
@@ -53,7 +54,8 @@ interface OrderRow {
   source: LedgerOrder['source'];
   order_id: string;
   member_id: string;
-  month: string;
+  /** Its month is derived: shanghaiMonth(occurred_at). */
+  occurred_at: Date;
   category: LedgerOrder['category'];
   amount: number;
   points: number;
@@ -276,7 +278,6 @@ async function refusedRefunds(
 
 interface StoredEventRow {
   kind: 'completed' | 'refunded';
-  event_id: string;
   source: ConsumptionEvent['source'];
   external_id: string;
   order_id: string;
@@ -284,23 +285,27 @@ interface StoredEventRow {
   /** NOT NULL on orders; NULL on refunds, which do not read them. */
   channel: OrderCompleted['channel'];
   category: OrderCompleted['category'];
-  merchant_id: string | null;
+  /** '' when the order named none. */
+  merchant_id: string;
   amount: number;
   occurred_at: Date;
   received_at: Date;
 }
 
-/** A ledger row as the consumption event it stores (a refund's channel and category are not kept). */
+/**
+ * A ledger row as the consumption event it stores (a refund's channel and category are not kept;
+ * the eventId is derived from the row's key, as the check before insert guaranteed it was).
+ */
 function storedEvent(row: StoredEventRow): ConsumptionEvent {
   const common = {
-    eventId: row.event_id,
+    eventId: consumptionEventId(row.source, row.kind, row.external_id),
     schemaVersion: 1 as const,
     source: row.source,
     orderId: row.order_id,
     memberId: row.member_id,
     amount: row.amount,
     currency: 'CNY' as const,
-    ...(row.merchant_id === null ? {} : { merchantId: row.merchant_id }),
+    ...(row.merchant_id === '' ? {} : { merchantId: row.merchant_id }),
     occurredAt: row.occurred_at.toISOString(),
     receivedAt: row.received_at.toISOString(),
   };
@@ -317,19 +322,29 @@ async function conflictingDuplicates(
   candidates: readonly ConsumptionEvent[],
 ): Promise<FoldResult['rejected']> {
   if (candidates.length === 0) return [];
-  const ids = JSON.stringify([...new Set(candidates.map((e) => e.eventId))]);
+  // By their keys (the eventId is a function of them: the ledger does not store it).
+  const keys = candidates.map((e) => ({
+    kind: e.kind,
+    source: e.source,
+    id: e.kind === 'completed' ? e.orderId : e.refundId,
+  }));
   const { rows } = await client.query<StoredEventRow>(
-    `WITH ids AS (SELECT e::uuid AS event_id FROM json_array_elements_text($1::json) AS e)
-     SELECT 'completed' AS kind, event_id::text, source, order_id AS external_id, order_id, member_id, channel,
-            category, merchant_id, amount, occurred_at, received_at
-     FROM scoring.orders WHERE event_id IN (SELECT event_id FROM ids)
+    `WITH k AS (SELECT * FROM json_to_recordset($1::json) AS k(kind text, source text, id text))
+     SELECT 'completed' AS kind, o.source, o.order_id AS external_id, o.order_id, o.member_id, o.channel,
+            o.category, o.merchant_id, o.amount, o.occurred_at, o.received_at
+     FROM scoring.orders o JOIN k ON k.kind = 'completed' AND o.source = k.source AND o.order_id = k.id
      UNION ALL
-     SELECT 'refunded', event_id::text, source, refund_id, order_id, member_id, NULL, NULL, NULL, amount,
-            occurred_at, received_at
-     FROM scoring.refunds WHERE event_id IN (SELECT event_id FROM ids)`,
-    [ids],
+     SELECT 'refunded', r.source, r.refund_id, r.order_id, r.member_id, NULL, NULL, '', r.amount,
+            r.occurred_at, r.received_at
+     FROM scoring.refunds r JOIN k ON k.kind = 'refunded' AND r.source = k.source AND r.refund_id = k.id`,
+    [asJson(keys)],
   );
-  const stored = new Map(rows.map((row) => [row.event_id, storedEvent(row)]));
+  const stored = new Map(
+    rows.map((row) => {
+      const event = storedEvent(row);
+      return [event.eventId, event];
+    }),
+  );
   return candidates.flatMap((event) => {
     const version = stored.get(event.eventId);
     // Not held: a copy of a refund refused above (another member), which has its letter already.
@@ -346,18 +361,17 @@ async function insertRefunds(
   refunds: readonly OrderRefunded[],
 ): Promise<OrderRefunded[]> {
   if (refunds.length === 0) return [];
-  const { rows } = await client.query<{ event_id: string }>(
-    `INSERT INTO scoring.refunds (source, refund_id, event_id, order_id, member_id, amount, occurred_at, received_at)
-     SELECT * FROM json_to_recordset($1::json) AS r(source text, refund_id text, event_id uuid, order_id text,
+  const { rows } = await client.query<{ source: string; refund_id: string }>(
+    `INSERT INTO scoring.refunds (source, refund_id, order_id, member_id, amount, occurred_at, received_at)
+     SELECT * FROM json_to_recordset($1::json) AS r(source text, refund_id text, order_id text,
        member_id text, amount bigint, occurred_at timestamptz, received_at timestamptz)
      ON CONFLICT DO NOTHING
-     RETURNING event_id`,
+     RETURNING source, refund_id`,
     [
       asJson(
         refunds.map((r) => ({
           source: r.source,
           refund_id: r.refundId,
-          event_id: r.eventId,
           order_id: r.orderId,
           member_id: r.memberId,
           amount: r.amount,
@@ -367,8 +381,8 @@ async function insertRefunds(
       ),
     ],
   );
-  const fresh = new Set(rows.map((row) => row.event_id));
-  return refunds.filter((r) => fresh.has(r.eventId));
+  const fresh = new Set(rows.map((row) => key(row.source, row.refund_id)));
+  return refunds.filter((r) => fresh.has(key(r.source, r.refundId)));
 }
 
 /** The refunds (same member) the ledger holds for each order, by (source, orderId); absent = none. */
@@ -395,10 +409,10 @@ async function insertOrders(
 ): Promise<Set<string>> {
   if (orders.length === 0) return new Set();
   const { rows } = await client.query<{ source: string; order_id: string }>(
-    `INSERT INTO scoring.orders (source, order_id, event_id, member_id, channel, category, merchant_id, amount,
-       month, occurred_at, received_at, refunded, points, qualifies)
-     SELECT * FROM json_to_recordset($1::json) AS o(source text, order_id text, event_id uuid, member_id text,
-       channel text, category text, merchant_id text, amount bigint, month text, occurred_at timestamptz,
+    `INSERT INTO scoring.orders (source, order_id, member_id, channel, category, merchant_id, amount,
+       occurred_at, received_at, refunded, points, qualifies)
+     SELECT * FROM json_to_recordset($1::json) AS o(source text, order_id text, member_id text,
+       channel text, category text, merchant_id text, amount bigint, occurred_at timestamptz,
        received_at timestamptz, refunded bigint, points int, qualifies bool)
      ON CONFLICT DO NOTHING
      RETURNING source, order_id`,
@@ -407,13 +421,11 @@ async function insertOrders(
         orders.map((o, i) => ({
           source: o.source,
           order_id: o.orderId,
-          event_id: o.eventId,
           member_id: o.memberId,
           channel: o.channel,
           category: o.category,
-          merchant_id: o.merchantId ?? null,
+          merchant_id: o.merchantId ?? '',
           amount: o.amount,
-          month: credited[i]?.month,
           occurred_at: o.occurredAt,
           received_at: o.receivedAt,
           refunded: credited[i]?.refunded,
@@ -438,7 +450,7 @@ async function recreditOrders(
 ): Promise<LedgerOrder[]> {
   if (reached.length === 0) return [];
   const { rows } = await client.query<OrderRow>(
-    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+    `SELECT o.source, o.order_id, o.member_id, o.occurred_at, o.category, o.amount, o.points, o.qualifies,
             COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
                       WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), 0)::bigint
               AS refunded
@@ -451,7 +463,7 @@ async function recreditOrders(
     source: row.source,
     orderId: row.order_id,
     memberId: row.member_id,
-    month: row.month,
+    month: shanghaiMonth(row.occurred_at),
     category: row.category,
     amount: row.amount,
     points: row.points,

@@ -8,6 +8,7 @@ import {
   type RuleSet,
   sameBreakdown,
   scoreFromBuckets,
+  shanghaiMonth,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
 import {
@@ -47,7 +48,8 @@ interface OrderRow {
   source: Source;
   order_id: string;
   member_id: string;
-  month: string;
+  /** Its month is derived: shanghaiMonth(occurred_at). */
+  occurred_at: Date;
   category: Category;
   amount: number;
   points: number;
@@ -74,7 +76,7 @@ export async function refoldMembers(
   if (memberIds.length === 0) return { buckets, ordersChanged: 0, bucketsChanged: 0 };
   const ids = [...memberIds];
   const orders = await client.query<OrderRow>(
-    `SELECT o.source, o.order_id, o.member_id, o.month, o.category, o.amount, o.points, o.qualifies,
+    `SELECT o.source, o.order_id, o.member_id, o.occurred_at, o.category, o.amount, o.points, o.qualifies,
             COALESCE(r.total, 0)::bigint AS refunded
      FROM scoring.orders o
      LEFT JOIN LATERAL (
@@ -91,10 +93,11 @@ export async function refoldMembers(
     if (next.points !== order.points || next.qualifies !== order.qualifies) {
       changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
     }
-    const k = bucketKey(order.member_id, order.month, order.source);
+    const month = shanghaiMonth(order.occurred_at);
+    const k = bucketKey(order.member_id, month, order.source);
     const bucket = totals.get(k) ?? {
       memberId: order.member_id,
-      month: order.month,
+      month,
       source: order.source,
       orderPoints: 0,
       qualifyingOrders: 0,
