@@ -18,6 +18,7 @@ import {
   type ProducerHandle,
   withTransaction,
 } from '@taobi/platform';
+import { outboxSql } from '@taobi/platform/outbox-migrations';
 import {
   createTestDatabase,
   createTestTopics,
@@ -31,30 +32,11 @@ import {
   waitFor,
 } from '../support';
 
-const OUTBOX_SQL = `-- Up Migration
-CREATE TABLE relaytest.outbox (
-  id bigserial PRIMARY KEY,
-  event_id text NOT NULL UNIQUE,
-  topic text NOT NULL,
-  message_key text,
-  payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz,
-  traceparent text
-);
-CREATE INDEX outbox_unpublished ON relaytest.outbox (id) WHERE published_at IS NULL;
-CREATE TABLE relaytest.outbox_lease (
-  id boolean PRIMARY KEY DEFAULT true CHECK (id),
-  holder text NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-`;
-
 /** A fresh database with the relay's tables in schema `relaytest`, and a pool on it. */
 async function outboxDatabase(applicationName = 'test') {
   const database = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'taobi-outbox-'));
-  writeFileSync(join(dir, '1700000000000_outbox.sql'), OUTBOX_SQL);
+  writeFileSync(join(dir, '1700000000000_outbox.sql'), `-- Up Migration\n${outboxSql('relaytest')}`);
   await migrate({ databaseUrl: database.url, schema: 'relaytest', dir, logger: testLogger() });
   const pool = createPool({ connectionString: database.url, logger: testLogger(), applicationName });
   return {

@@ -21,24 +21,8 @@ import { contextFromTraceparent, traceparentForKey } from './trace-context';
  * reads the next rows, sends them, then marks them, renewing the lease meanwhile. A crashed relay's
  * lease lapses after `leaseMs`, and another relay goes on from the first unpublished row.
  *
- * Each service's migrations create the tables in its own schema:
- *
- *   CREATE TABLE <schema>.outbox (
- *     id bigserial PRIMARY KEY,
- *     event_id text NOT NULL UNIQUE,
- *     topic text NOT NULL,            -- a TopicKey of @taobi/contracts, e.g. 'scoreChanged'
- *     message_key text,               -- the memberId
- *     payload jsonb NOT NULL,
- *     created_at timestamptz NOT NULL DEFAULT now(),
- *     published_at timestamptz,
- *     traceparent text                -- W3C trace context the row was written in (sent as a header)
- *   );
- *   CREATE INDEX outbox_unpublished ON <schema>.outbox (id) WHERE published_at IS NULL;
- *   CREATE TABLE <schema>.outbox_lease (
- *     id boolean PRIMARY KEY DEFAULT true CHECK (id),  -- one row: the relay publishing now
- *     holder text NOT NULL,
- *     expires_at timestamptz NOT NULL
- *   );
+ * Each service's migrations create the tables (`<schema>.outbox`, `<schema>.outbox_lease`) in its own
+ * schema, with the DDL of outbox-migrations.ts.
  */
 export interface OutboxRecord {
   eventId: string;

@@ -45,7 +45,9 @@ export async function withTransaction<T>(
 
 /**
  * Applies a service's pending migrations to its own schema (creating it if needed). Migration files
- * are SQL with `-- Up Migration` / `-- Down Migration` sections.
+ * are SQL with `-- Up Migration` / `-- Down Migration` sections, or CommonJS modules exporting `up`
+ * and `down` (the outbox's, from outbox-migrations.ts); a migration is recorded under its file name
+ * without the extension.
  *
  * node-pg-migrate's own lock is one advisory lock for the whole database that fails at once when
  * taken, so services sharing a database and starting together (npm start, docker compose) would

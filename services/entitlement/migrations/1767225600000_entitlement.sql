@@ -124,19 +124,9 @@ CREATE TABLE entitlement.periodic_runs (
   finished_at timestamptz
 );
 
-CREATE TABLE entitlement.outbox (
-  id bigserial PRIMARY KEY,
-  event_id text NOT NULL UNIQUE,
-  topic text NOT NULL,
-  message_key text,
-  payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON entitlement.outbox (id) WHERE published_at IS NULL;
+-- The transactional outbox: 1796001600000_outbox-lease.js (its DDL lives in @taobi/platform).
 
 -- Down Migration
-DROP TABLE entitlement.outbox;
 DROP TABLE entitlement.periodic_runs;
 DROP TABLE entitlement.offers;
 DROP TABLE entitlement.welcome_draws;

@@ -85,20 +85,9 @@ CREATE TABLE scoring.evaluations (
   points_expired bigint NOT NULL DEFAULT 0
 );
 
--- The transactional outbox (packages/platform/src/outbox.ts).
-CREATE TABLE scoring.outbox (
-  id bigserial PRIMARY KEY,
-  event_id text NOT NULL UNIQUE,
-  topic text NOT NULL,
-  message_key text,
-  payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON scoring.outbox (id) WHERE published_at IS NULL;
+-- The transactional outbox: 1796001600000_outbox-lease.js (its DDL lives in @taobi/platform).
 
 -- Down Migration
-DROP TABLE scoring.outbox;
 DROP TABLE scoring.evaluations;
 DROP TABLE scoring.members;
 DROP TABLE scoring.buckets;

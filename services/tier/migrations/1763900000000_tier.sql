@@ -34,19 +34,8 @@ CREATE TABLE tier.evaluations (
   completed_at timestamptz
 );
 
--- The transactional outbox (see @taobi/platform outbox.ts).
-CREATE TABLE tier.outbox (
-  id bigserial PRIMARY KEY,
-  event_id text NOT NULL UNIQUE,
-  topic text NOT NULL,
-  message_key text,
-  payload jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON tier.outbox (id) WHERE published_at IS NULL;
+-- The transactional outbox: 1796001600000_outbox-lease.js (its DDL lives in @taobi/platform).
 
 -- Down Migration
-DROP TABLE tier.outbox;
 DROP TABLE tier.evaluations;
 DROP TABLE tier.members;

@@ -1,0 +1,2 @@
+// The transactional outbox and its relay's lease: the DDL lives in @taobi/platform, outbox-migrations.ts.
+module.exports = require('@taobi/platform/outbox-migrations').outboxMigration('scoring', 'lease');
