@@ -14,6 +14,7 @@ export * from './metrics';
 export * from './outbox';
 export * from './outbox-metrics';
 export * from './postgres';
+export * from './postgres-copy';
 export * from './prometheus-text';
 export * from './read-model';
 export * from './readiness';
