@@ -36,13 +36,7 @@ module.exports = {
     '<rootDir>/services/*/test/**/*.test.ts',
     '<rootDir>/tests/**/*.test.ts',
   ],
-  // The scale-out test (three brokers, kills under load) is flaky (docs/scale-out.md): out of
-  // `npm test` until it is fixed; `npm run test:scale-out` runs it.
-  testPathIgnorePatterns: [
-    '/node_modules/',
-    '/dist/',
-    ...(process.env.TAOBI_SCALE_OUT === '1' ? [] : ['/tests/e2e/scale-out\\.test\\.ts$']),
-  ],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   testTimeout: 90_000,

@@ -81,6 +81,7 @@ describe('the transactional outbox and its relay', () => {
     const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
     const relay = createOutboxRelay({
       pool,
+      kafka,
       schema: 'relaytest',
       producer: createProducerHandle(async () => producer),
       topics,
@@ -116,6 +117,122 @@ describe('the transactional outbox and its relay', () => {
   });
 });
 
+describe('the outbox relay when a send is in doubt', () => {
+  /** A producer whose sends reach Kafka but whose first `failing` acknowledgements are lost. */
+  function ackLosingProducer(kafka: ReturnType<typeof testKafka>, failing: number) {
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    let sends = 0;
+    const handle: ProducerHandle = {
+      ...producer,
+      async publish(records) {
+        sends += 1;
+        const sent = await producer.publish(records);
+        if (failing > 0) {
+          failing -= 1;
+          throw new Error('the acknowledgement was lost');
+        }
+        return sent;
+      },
+    };
+    return { handle, sends: () => sends, close: () => producer.close() };
+  }
+
+  it('when a send reached the topic but its acknowledgement was lost, then the relay finds its records there and does not send them again', async () => {
+    const { pool, close } = await outboxDatabase();
+    const kafka = testKafka();
+    const { topics } = await createTestTopics(kafka);
+    const producer = ackLosingProducer(kafka, 1);
+    const registry = createMetricsRegistry('test');
+    const relay = createOutboxRelay({
+      pool,
+      kafka,
+      schema: 'relaytest',
+      producer: producer.handle,
+      topics,
+      logger: testLogger(),
+      metrics: registry,
+      pollIntervalMs: 50,
+    });
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    try {
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 5)));
+      relay.start();
+      await waitFor(
+        async () =>
+          (await pool.query('SELECT 1 FROM relaytest.outbox WHERE published_at IS NULL')).rowCount === 0,
+        { timeoutMs: 60_000, description: 'every row marked published' },
+      );
+      // A later record goes out as usual once the doubt is settled.
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 6, 6)));
+      relay.wake();
+      await reader.waitForCount(6, (r) => r.key === member);
+      await reader.waitUntilCaughtUp();
+      const records = reader.matching((r) => r.key === member);
+      expect(records.map((r) => r.value.n)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(records.map((r) => r.headers['taobi-event-id'])).toEqual(
+        numbered(member, 1, 6).map((r) => r.eventId),
+      );
+      expect(producer.sends()).toBe(2);
+      const text = await registry.metrics();
+      expect(metricValue(text, 'taobi_outbox_recovered_total', { topic: 'scoreChanged' })).toBe(5);
+      expect(metricValue(text, 'taobi_outbox_published_total', { topic: 'scoreChanged' })).toBe(1);
+    } finally {
+      await relay.stop();
+      await reader.close();
+      await producer.close();
+      await close();
+    }
+  });
+
+  it('when a relay crashed after sending and before marking, then the relay taking over sends only what is not on the topic', async () => {
+    const { pool, close } = await outboxDatabase();
+    const kafka = testKafka();
+    const { topics } = await createTestTopics(kafka);
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const relay = createOutboxRelay({
+      pool,
+      kafka,
+      schema: 'relaytest',
+      producer,
+      topics,
+      logger: testLogger(),
+      pollIntervalMs: 50,
+    });
+    try {
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 5)));
+      // The crashed relay had sent rows 1-3 (with their eventId header) and holds a lease about to lapse.
+      await pool.query(
+        "INSERT INTO relaytest.outbox_lease (holder, expires_at) VALUES ('crashed-relay', now() + interval '1 second')",
+      );
+      await producer.publish(
+        numbered(member, 1, 3).map((r) => ({
+          topic: topics.scoreChanged,
+          key: member,
+          value: r.payload,
+          headers: { 'taobi-event-id': r.eventId },
+        })),
+      );
+      relay.start();
+      await reader.waitForCount(5, (r) => r.key === member);
+      await waitFor(
+        async () =>
+          (await pool.query('SELECT 1 FROM relaytest.outbox WHERE published_at IS NULL')).rowCount === 0,
+        { description: 'every row marked published' },
+      );
+      await reader.waitUntilCaughtUp();
+      expect(reader.matching((r) => r.key === member).map((r) => r.value.n)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await relay.stop();
+      await reader.close();
+      await producer.close();
+      await close();
+    }
+  });
+});
+
 describe('the outbox backlog metrics', () => {
   it('when records wait in the outbox, then the gauges say how many and how old the oldest is; once published, 0 and 0', async () => {
     const database = await outboxDatabase();
@@ -125,6 +242,7 @@ describe('the outbox backlog metrics', () => {
     const registry = createMetricsRegistry('test');
     const relay = createOutboxRelay({
       pool: database.pool,
+      kafka,
       schema: 'relaytest',
       producer: createProducerHandle(async () => producer),
       topics,
@@ -162,7 +280,14 @@ describe('the outbox relay with large records', () => {
     const { topics } = await createTestTopics(kafka);
     const producer = createProducerHandle(() => connectProducer(kafka));
     const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
-    const relay = createOutboxRelay({ pool, schema: 'relaytest', producer, topics, logger: testLogger() });
+    const relay = createOutboxRelay({
+      pool,
+      kafka,
+      schema: 'relaytest',
+      producer,
+      topics,
+      logger: testLogger(),
+    });
     try {
       // 60 records of ~50 KB for one member (one partition): 3 MB, three times the broker's 1 MB limit.
       const member = uniqueId('m');
@@ -270,6 +395,7 @@ describe('the outbox relay when Kafka is slow or a relay crashed', () => {
     const leaseMs = 1500;
     const relay = createOutboxRelay({
       pool,
+      kafka,
       schema: 'relaytest',
       producer: watched,
       topics,
@@ -344,6 +470,7 @@ describe('the outbox relay when Kafka is slow or a relay crashed', () => {
     const producer = createProducerHandle(() => connectProducer(kafka));
     const relay = createOutboxRelay({
       pool,
+      kafka,
       schema: 'relaytest',
       producer,
       topics,

@@ -38,7 +38,10 @@ export interface IngestRouteOptions {
  */
 export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteOptions): void {
   const { definition } = options;
-  const log = options.logger.child({ component: 'ingest', source: definition.source });
+  const bindings = { component: 'ingest', source: definition.source };
+  // The request's logger (its id, and its trace's ids: the app does not run the route in the trace
+  // context, see `runInTraceContext`) with the route's bindings.
+  const logOf = (request: FastifyRequest) => request.log.child(bindings);
   const keyOf = new WeakMap<FastifyRequest, SourceKey>();
   const eventCountOf = new WeakMap<FastifyRequest, number>();
 
@@ -67,9 +70,8 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         if (appError && appError.statusCode < 500) {
           // A client over its rate would flood the log at info: its 429s are counted, and logged at debug.
           const level = appError.statusCode === 429 ? 'debug' : 'info';
-          log[level](
+          logOf(request)[level](
             {
-              reqId: request.id,
               keyId: keyOf.get(request)?.keyId,
               code,
               events: count,
@@ -97,16 +99,22 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       const events = result.events.map((event) => toCanonicalEvent(definition, event, now));
       try {
         await options.publisher.publish(
-          events.map((event) => ({ topic: options.topic, key: event.memberId, value: event })),
+          events.map((event) => ({
+            topic: options.topic,
+            key: event.memberId,
+            value: event,
+            traceContext: request.traceContext,
+          })),
         );
       } catch (error) {
         throw IngestErrors.publishFailed(options.retryAfterSeconds, error);
       }
       options.metrics.accepted(events.length);
-      if (log.isLevelEnabled('debug')) {
+      if (options.logger.isLevelEnabled('debug')) {
+        const log = logOf(request);
         for (const event of events) {
           log.debug(
-            { reqId: request.id, eventId: event.eventId, memberId: event.memberId, topic: options.topic },
+            { eventId: event.eventId, memberId: event.memberId, topic: options.topic },
             'event accepted',
           );
         }

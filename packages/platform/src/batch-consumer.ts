@@ -4,6 +4,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createConsumerMetrics } from './consumer-metrics';
+import { createConsumerWatchdog } from './consumer-watchdog';
 import { type FieldError, fieldErrorsFromZod } from './errors';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
@@ -89,6 +90,12 @@ export interface BatchConsumerOptions<T> {
    * 30 s, before the consumer gives up for good (default 10, about two minutes).
    */
   retries?: number;
+  /**
+   * How long the consumer may go without a heartbeat accepted by its group coordinator before it
+   * declares itself dead, so the supervisor restarts the process (consumer-watchdog.ts). Default
+   * three session timeouts plus kafkajs' rebalance timeout (60 s): 150 s with the 30 s session.
+   */
+  stallTimeoutMs?: number;
 }
 
 export interface BatchConsumer {
@@ -187,6 +194,14 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     },
   });
   readiness.set(name, 'not started');
+  const watchdog = createConsumerWatchdog({
+    consumer,
+    groupId: options.groupId,
+    stallTimeoutMs: options.stallTimeoutMs ?? 3 * (options.sessionTimeout ?? 30_000) + 60_000,
+    logger: log,
+    metrics: options.metrics,
+    onStall: (error) => readiness.fatal(name, error),
+  });
 
   consumer.on(consumer.events.GROUP_JOIN, () => readiness.set(name, 'ok'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -195,6 +210,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       readiness.set(name, 'restarting');
       return;
     }
+    watchdog.disarm();
     log.fatal({ err: payload.error, consumer: name }, 'consumer crashed and will not restart');
     readiness.fatal(name, payload.error);
   });
@@ -210,6 +226,9 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    // The group is rebalancing: rejoin now rather than fold batches whose commit will fail.
+    const rejoin = watchdog.rejoinError();
+    if (rejoin) throw rejoin;
     const traces = new Map<string, Context>();
     const spans: Span[] = [];
     for (const message of batch.messages) {
@@ -242,7 +261,15 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   }
 
   async function handleBatch(payload: EachBatchPayload, traces: ReadonlyMap<string, Context>): Promise<void> {
-    const { batch, heartbeat } = payload;
+    const { batch } = payload;
+    const joins = watchdog.joins();
+    /** kafkajs' heartbeat (sent once its interval is due); an error that says to rejoin is noted. */
+    const heartbeat = () =>
+      payload.heartbeat().catch((error: unknown) => {
+        watchdog.noteError(error, joins);
+        throw error;
+      });
+    await heartbeat();
 
     const valid: ConsumedRecord<T>[] = [];
     const dead: DeadLetter[] = [];
@@ -308,6 +335,10 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
         );
       }
     }
+    // A rebalance began during the fold: its commit would fail, and its dead letters would be sent
+    // again with the redelivered batch.
+    const rejoin = watchdog.rejoinError();
+    if (rejoin) throw rejoin;
     if (dead.length > 0) {
       // Dead letters are published before the batch's offsets are committed: none is lost.
       await options.dlq.producer.publish(
@@ -328,7 +359,12 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     }
 
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await consumer
+      .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+      .catch((error: unknown) => {
+        watchdog.noteError(error, joins);
+        throw error;
+      });
     payload.resolveOffset(batch.lastOffset());
   }
 
@@ -351,9 +387,11 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
         readiness.set(name, `dead: ${(error as Error).message}`);
         throw error;
       }
+      watchdog.arm();
       log.info({ topics: options.topics }, 'consumer started');
     },
     async stop() {
+      watchdog.disarm();
       readiness.set(name, 'stopped');
       await consumer.disconnect();
       await metrics?.close();

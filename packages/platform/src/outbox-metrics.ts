@@ -6,6 +6,7 @@ import { sharedMetric } from './metrics';
 export interface OutboxMetrics {
   published: Counter<'topic'>;
   failures: Counter;
+  recovered: Counter<'topic'>;
 }
 
 interface Backlog {
@@ -17,6 +18,9 @@ const backlogSources = new WeakMap<Registry, Set<() => Promise<Backlog>>>();
 
 /**
  * - `taobi_outbox_published_total{topic}`, `taobi_outbox_publish_failures_total`: what the relay did;
+ * - `taobi_outbox_recovered_total{topic}`: rows it found already on the topic when it checked
+ *   before sending them again (after a failed send or taking over from another relay), and so
+ *   marked published instead of sending twice;
  * - `taobi_outbox_pending_records`, `taobi_outbox_oldest_pending_age_seconds`: what it has still to
  *   do, read from the outbox table at scrape time (right across instances, and while the relay is
  *   stuck): unpublished rows, and how long ago the oldest of them was committed (0 when none).
@@ -89,6 +93,17 @@ export function createOutboxMetrics(options: {
         new Counter({
           name,
           help: 'Outbox batches that could not be published (retried)',
+          registers: [registry],
+        }),
+    ),
+    recovered: sharedMetric(
+      registry,
+      'taobi_outbox_recovered_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Outbox records found already on the topic before a re-send, so not sent again, by topic',
+          labelNames: ['topic'],
           registers: [registry],
         }),
     ),

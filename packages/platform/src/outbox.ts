@@ -1,19 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TopicKey, TopicNames } from '@taobi/contracts';
+import type { Kafka } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka/producer';
+import { readTopicSince } from './kafka/read-back';
 import type { Logger } from './logger';
 import { createOutboxMetrics } from './outbox-metrics';
 import { retry } from './retry';
-import { contextFromTraceparent, traceparentForKey } from './trace-context';
+import { contextFromTraceparent, headerValue, traceparentForKey } from './trace-context';
 
 /**
  * The transactional outbox. A service writes its state change and the records it must publish in
  * one Postgres transaction (`enqueueOutbox`); a relay publishes them to Kafka in id order and marks
- * them published. A crash between Kafka's ack and the mark publishes a record again, with the same
- * eventId, so downstream consumers dedupe it.
+ * them published, each send as soon as Kafka acknowledged it.
+ *
+ * Each record is on the topic once. Every record carries its row's eventId in a header
+ * (`taobi-event-id`). Whenever rows may already be on the topic without being marked (a send or a
+ * mark failed, so its outcome is unknown; or this relay took the lease over from another, which
+ * may have crashed between Kafka's ack and its mark), the relay first reads the topics back from
+ * the oldest such row's creation (less a minute of clock skew) to their current end, marks the rows
+ * it finds there as published, and sends only the others (`alreadyOnTopic`). Producers are
+ * idempotent with one request in flight, so what is not on the topic at that point was not written
+ * and will not be: the failed producer was retired, and its retries ended with the error. (The one
+ * gap: a broker that appended a record but had not replicated it when the read ran. Consumers
+ * still dedupe by eventId, docs/design.md.)
  *
  * One relay publishes a schema's outbox at a time, which keeps each member's records in order
  * across instances: it holds a lease (a row with its name and an expiry, taken and renewed by
@@ -30,6 +42,9 @@ export interface OutboxRecord {
   key: string | null;
   payload: unknown;
 }
+
+/** The header every relayed record carries: its outbox row's eventId, to find it on the topic again. */
+export const EVENT_ID_HEADER = 'taobi-event-id';
 
 function table(schema: string, name = 'outbox'): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unsafe schema name: ${schema}`);
@@ -76,13 +91,14 @@ export interface OutboxRelayOptions {
   pool: Pool;
   schema: string;
   producer: ProducerHandle;
+  /** To read the topics back before re-sending rows whose earlier send is in doubt. */
+  kafka: Kafka;
   topics: TopicNames;
   logger: Logger;
   metrics?: Registry;
   /**
-   * Most rows one read takes (default 500). They are all published, in sends cut by
-   * `maxBatchBytes`, then marked by one statement: a failure part-way publishes the sent ones
-   * again at the next try (same eventIds, which consumers dedupe), as a crash before the mark does.
+   * Most rows one read takes (default 500). They are published in sends cut by `maxBatchBytes`,
+   * each marked once Kafka acknowledged it.
    */
   batchSize?: number;
   /**
@@ -117,6 +133,7 @@ export interface OutboxRelay {
 interface Row {
   id: number;
   size: number;
+  created_at: Date;
   event_id: string;
   topic: TopicKey;
   message_key: string | null;
@@ -134,7 +151,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
-  const { published, failures } = createOutboxMetrics({
+  const { published, failures, recovered } = createOutboxMetrics({
     registry: options.metrics ?? new Registry(),
     pool: options.pool,
     table: outbox,
@@ -147,6 +164,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let lastPurge = 0;
   let queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Rows with an id up to this one may be on the topic already (a send or mark failed, or the lease
+   * was taken over): they are looked for there before being sent. Null when nothing is in doubt.
+   */
+  let doubtfulThrough: number | null = null;
 
   /**
    * The rows cut into sends of at most `maxBatchBytes` of payload (at least one row each), in id
@@ -169,22 +191,59 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return chunks;
   }
 
-  /** Takes or renews the lease; false while another relay holds a live one. */
-  async function claim(): Promise<boolean> {
-    const { rowCount } = await options.pool.query(
-      `INSERT INTO ${lease} AS l (holder, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')
+  /**
+   * Takes or renews the lease; `held` false while another relay holds a live one. `takenOver` when
+   * another relay held it last: that one may have sent rows it could not mark (it crashed, or its
+   * send failed), and only rows committed before its lease ended (`previousEnd`) can be among them.
+   * No lease at all means the last holder stopped with nothing in doubt (`stop`).
+   */
+  async function claim(): Promise<{ held: boolean; takenOver: boolean; previousEnd: Date | null }> {
+    const { rows } = await options.pool.query<{ previous: string | null; previous_end: Date | null }>(
+      `WITH previous AS (SELECT holder, expires_at FROM ${lease})
+       INSERT INTO ${lease} AS l (holder, expires_at) VALUES ($1, now() + $2 * interval '1 millisecond')
        ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-       WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()`,
+       WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+       RETURNING (SELECT holder FROM previous) AS previous, (SELECT expires_at FROM previous) AS previous_end`,
       [holder, leaseMs],
     );
-    return rowCount === 1;
+    const row = rows[0];
+    return {
+      held: row !== undefined,
+      takenOver: row !== undefined && row.previous !== null && row.previous !== holder,
+      previousEnd: row?.previous_end ?? null,
+    };
+  }
+
+  /**
+   * The rows of `rows` already on their topics: read back from the oldest row's creation (less a
+   * minute for clocks that disagree) to each partition's end, matched by the eventId header.
+   */
+  async function alreadyOnTopic(rows: Row[]): Promise<Row[]> {
+    const found: Row[] = [];
+    for (const topic of new Set(rows.map((row) => row.topic))) {
+      const ofTopic = rows.filter((row) => row.topic === topic);
+      const oldest = Math.min(...ofTopic.map((row) => row.created_at.getTime()));
+      const onTopic = new Set(
+        (await readTopicSince(options.kafka, options.topics[topic], new Date(oldest - 60_000))).map((r) =>
+          headerValue(r.headers[EVENT_ID_HEADER]),
+        ),
+      );
+      found.push(...ofTopic.filter((row) => onTopic.has(row.event_id)));
+    }
+    return found;
+  }
+
+  async function markPublished(rows: Row[]): Promise<void> {
+    await options.pool.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+      rows.map((row) => row.id),
+    ]);
   }
 
   /** Runs `work` while renewing the lease, so a slow broker does not let another relay in. */
   async function holdingLease<T>(work: () => Promise<T>): Promise<T> {
     const timer = setInterval(() => {
       claim()
-        .then((held) => {
+        .then(({ held }) => {
           if (!held) log.warn('outbox lease lost during a send; its records may be published twice');
         })
         .catch((error: unknown) => log.warn({ err: error }, 'could not renew the outbox lease'));
@@ -210,34 +269,51 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function publishNext(): Promise<{ count: number; more: boolean }> {
     // An idle relay does not write its lease on every poll: it claims only when there is work.
     const waiting = await options.pool.query(`SELECT 1 FROM ${outbox} WHERE published_at IS NULL LIMIT 1`);
-    if (waiting.rowCount === 0 || !(await claim())) return { count: 0, more: false };
+    if (waiting.rowCount === 0) return { count: 0, more: false };
+    const { held, takenOver, previousEnd } = await claim();
+    if (!held) return { count: 0, more: false };
+    if (takenOver) {
+      const { rows } = await options.pool.query<{ last: number | null }>(
+        `SELECT max(id) AS last FROM ${outbox}
+         WHERE published_at IS NULL AND ($1::timestamptz IS NULL OR created_at < $1)`,
+        [previousEnd],
+      );
+      const last = rows[0]?.last ?? null;
+      if (last !== null) doubtfulThrough = Math.max(doubtfulThrough ?? 0, last);
+    }
     const { rows: pending } = await options.pool.query<Row>(
-      `SELECT id, octet_length(payload::text) AS size, event_id, topic, message_key, payload, traceparent
+      `SELECT id, octet_length(payload::text) AS size, created_at, event_id, topic, message_key, payload, traceparent
        FROM ${outbox}
        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
       [batchSize],
     );
-    const rows = pending;
     const more = pending.length === batchSize;
-    if (rows.length === 0) return { count: 0, more };
-    await holdingLease(async () => {
-      // One send at a time: the producer has one request in flight, so order is kept anyway.
-      for (const chunk of sends(rows)) {
-        await options.producer.publish(
-          chunk.map((row) => ({
-            topic: options.topics[row.topic],
-            key: row.message_key,
-            value: row.payload,
-            // The relay's send span continues the trace the row was written in.
-            traceContext: contextFromTraceparent(row.traceparent),
-          })),
-        );
-      }
-    });
-    await options.pool.query(`UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-      rows.map((row) => row.id),
-    ]);
-    const records = rows.map(
+    if (pending.length === 0) return { count: 0, more };
+    const found = await recover(pending, more);
+    const rows = pending.filter((row) => !found.includes(row));
+    try {
+      await holdingLease(async () => {
+        // One send at a time, each marked once acknowledged: a failure leaves only the rows of the
+        // send that failed in doubt (the later ones were not sent).
+        for (const chunk of sends(rows)) {
+          await options.producer.publish(
+            chunk.map((row) => ({
+              topic: options.topics[row.topic],
+              key: row.message_key,
+              value: row.payload,
+              headers: { [EVENT_ID_HEADER]: row.event_id },
+              // The relay's send span continues the trace the row was written in.
+              traceContext: contextFromTraceparent(row.traceparent),
+            })),
+          );
+          await markPublished(chunk);
+        }
+      });
+    } catch (error) {
+      doubtfulThrough = Math.max(doubtfulThrough ?? 0, ...rows.map((row) => row.id));
+      throw error;
+    }
+    const records = [...found, ...rows].map(
       (row): OutboxRecord => ({
         eventId: row.event_id,
         topic: row.topic,
@@ -245,13 +321,35 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         payload: row.payload,
       }),
     );
-    for (const record of records) published.labels(record.topic).inc();
+    for (const row of rows) published.labels(row.topic).inc();
     if (options.afterPublish) {
       await options.afterPublish(records).catch((error: unknown) => {
         log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
       });
     }
     return { count: records.length, more };
+  }
+
+  /**
+   * Of the rows just read, those whose earlier send is in doubt and that are on the topic already:
+   * marked published here, not to be sent again.
+   */
+  async function recover(pending: Row[], more: boolean): Promise<Row[]> {
+    if (doubtfulThrough === null) return [];
+    const through = doubtfulThrough;
+    const doubtful = pending.filter((row) => row.id <= through);
+    const found = doubtful.length > 0 ? await alreadyOnTopic(doubtful) : [];
+    if (found.length > 0) {
+      await markPublished(found);
+      for (const row of found) recovered.labels(row.topic).inc();
+      log.info(
+        { records: found.length, firstEventId: found[0]?.event_id },
+        'outbox records already on the topic (an earlier send was in doubt): marked published, not sent again',
+      );
+    }
+    // Every doubtful row was in this read, or a later read goes on checking.
+    if (!more || (pending.at(-1)?.id ?? 0) >= through) doubtfulThrough = null;
+    return found;
   }
 
   async function purge(): Promise<void> {
@@ -323,9 +421,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       running = false;
       wakeUp?.();
       await loop;
-      // A clean stop hands over at once rather than after the lease lapses.
+      // A clean stop hands over at once rather than after the lease lapses. With rows in doubt, the
+      // lease is left lapsed instead, so the next holder looks for them on the topic first.
       await options.pool
-        .query(`DELETE FROM ${lease} WHERE holder = $1`, [holder])
+        .query(
+          doubtfulThrough === null
+            ? `DELETE FROM ${lease} WHERE holder = $1`
+            : `UPDATE ${lease} SET expires_at = now() WHERE holder = $1`,
+          [holder],
+        )
         .catch((error: unknown) => log.warn({ err: error }, 'could not give up the outbox lease'));
     },
   };

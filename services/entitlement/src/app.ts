@@ -209,6 +209,7 @@ export function buildEntitlementService(
       await producer.get();
       relay = createOutboxRelay({
         pool,
+        kafka,
         schema: SCHEMA,
         producer,
         topics,

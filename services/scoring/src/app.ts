@@ -226,6 +226,7 @@ export function buildScoringService(
       backtests.start();
       relay = createOutboxRelay({
         pool,
+        kafka,
         schema: 'scoring',
         producer,
         topics,

@@ -188,6 +188,7 @@ export function buildTierService(
       await producer.get();
       relay = createOutboxRelay({
         pool,
+        kafka,
         schema: TIER_SCHEMA,
         producer,
         topics,

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { Kafka } from '@taobi/platform';
+import { type Kafka, readOffsetRanges } from '@taobi/platform';
 
 /** A record as read from the consumption topic: where it is, when the broker appended it, its JSON. */
 export interface LogRecord {
@@ -22,8 +21,7 @@ export interface PartitionRange {
 
 /**
  * Reads `partitions` of `topic` from their earliest offset to where they ended when the read
- * started, in a throw-away consumer group (kafkajs assigns partitions through a group, so the
- * others are paused as soon as it joins; the group is deleted after). `onProgress` gets the
+ * started (platform's `readOffsetRanges`, a throw-away consumer group). `onProgress` gets the
  * records read and the total to read.
  */
 export async function readPartitions(
@@ -36,78 +34,44 @@ export async function readPartitions(
 ): Promise<{ records: LogRecord[]; ranges: PartitionRange[] }> {
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `taobi-replay-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  let ranges: PartitionRange[];
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     const selected = partitions === 'all' ? undefined : partitions(offsets.length);
-    const ranges = offsets
+    ranges = offsets
       .filter((o) => selected === undefined || selected.includes(o.partition))
       .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
-    const wanted = ranges.filter((r) => r.high > r.low);
-    const total = wanted.reduce((sum, r) => sum + (r.high - r.low), 0n);
-    const records: LogRecord[] = [];
-    if (wanted.length === 0) return { records, ranges };
-    const remaining = new Map(wanted.map((r) => [r.partition, r]));
-    const others = offsets.map((o) => o.partition).filter((p) => !remaining.has(p));
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
-    let read = 0n;
-    let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    // A read that stops moving fails, saying where it stands (never a wait without end).
-    let idle: NodeJS.Timeout | undefined;
-    const watch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(
-        () => settle?.reject(new Error(`reading ${topic} stalled after ${read} of ${total} records`)),
-        stallMs,
-      );
-    };
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
-    });
-    consumer.on(consumer.events.CRASH, (event) => settle?.reject(event.payload.error));
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      watch();
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const range = remaining.get(batch.partition);
-          if (!range) return;
-          for (const message of batch.messages) {
-            if (BigInt(message.offset) >= range.high) break;
-            let value: unknown;
-            try {
-              value = message.value ? JSON.parse(message.value.toString('utf8')) : undefined;
-            } catch {
-              value = undefined;
-            }
-            records.push({
-              partition: batch.partition,
-              offset: message.offset,
-              timestamp: Number(message.timestamp),
-              key: message.key?.toString('utf8') ?? null,
-              value,
-            });
-            read += 1n;
-          }
-          if (BigInt(batch.lastOffset()) >= range.high - 1n) remaining.delete(batch.partition);
-          onProgress(read, total);
-          watch();
-          if (remaining.size === 0) settle?.resolve();
-        },
-      });
-      await done;
-    } finally {
-      clearTimeout(idle);
-      await consumer.disconnect();
-    }
-    return { records, ranges };
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+  const total = ranges.reduce((sum, r) => sum + (r.high - r.low), 0n);
+  let read = 0n;
+  const raw = await readOffsetRanges(
+    kafka,
+    topic,
+    ranges.map((r) => ({ partition: r.partition, from: r.low, to: r.high })),
+    {
+      stallMs,
+      onBatch: (batch) => {
+        read += BigInt(batch.length);
+        onProgress(read, total);
+      },
+    },
+  );
+  const records = raw.map((record): LogRecord => {
+    let value: unknown;
+    try {
+      value = record.value ? JSON.parse(record.value.toString('utf8')) : undefined;
+    } catch {
+      value = undefined;
+    }
+    return {
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key,
+      value,
+    };
+  });
+  return { records, ranges };
 }

@@ -4,5 +4,6 @@ export * from './client';
 export * from './partition';
 export * from './probe';
 export * from './producer';
+export * from './read-back';
 export * from './security';
 export * from './topics';
