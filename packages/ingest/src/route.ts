@@ -8,7 +8,7 @@ import type { SourceKey, SourceKeys } from './keys';
 import type { IngestMetrics } from './metrics';
 import type { IngestSchemas } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
-import { occurredAtRange } from './time-window';
+import { occurredAtRanges } from './time-window';
 import { validateIngestBody } from './validate';
 
 export interface IngestRouteOptions {
@@ -38,9 +38,13 @@ export interface IngestRouteOptions {
  */
 export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteOptions): void {
   const { definition } = options;
-  const log = options.logger.child({ component: 'ingest', source: definition.source });
+  const bindings = { component: 'ingest', source: definition.source };
+  // The request's logger (its id, and its trace's ids: the app does not run the route in the trace
+  // context, see `runInTraceContext`) with the route's bindings.
+  const logOf = (request: FastifyRequest) => request.log.child(bindings);
   const keyOf = new WeakMap<FastifyRequest, SourceKey>();
   const eventCountOf = new WeakMap<FastifyRequest, number>();
+  const rangeAt = occurredAtRanges(options.maxFutureMs, options.rules);
 
   app.post(
     '/v1/events',
@@ -53,9 +57,13 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         }),
       },
       schema: options.docs,
-      onRequest: async (request) => {
-        const key = options.keys.authenticate(request, definition.source);
-        keyOf.set(request, key);
+      onRequest: (request, _reply, done) => {
+        try {
+          keyOf.set(request, options.keys.authenticate(request, definition.source));
+        } catch (error) {
+          return done(error as Error);
+        }
+        done();
       },
       // Every rejection passes here before the error handler answers it: count it under the code
       // the client sees, and say why in one log line (never the key, never the body).
@@ -67,9 +75,8 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         if (appError && appError.statusCode < 500) {
           // A client over its rate would flood the log at info: its 429s are counted, and logged at debug.
           const level = appError.statusCode === 429 ? 'debug' : 'info';
-          log[level](
+          logOf(request)[level](
             {
-              reqId: request.id,
               keyId: keyOf.get(request)?.keyId,
               code,
               events: count,
@@ -85,7 +92,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       const result = validateIngestBody(request.body, {
         definition,
         schemas: options.schemas,
-        range: occurredAtRange(now, options.maxFutureMs, options.rules),
+        range: rangeAt(now),
         maxFutureMs: options.maxFutureMs,
         eventIdOf: (event) => ingestEventId(definition, event),
       });
@@ -97,16 +104,22 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       const events = result.events.map((event) => toCanonicalEvent(definition, event, now));
       try {
         await options.publisher.publish(
-          events.map((event) => ({ topic: options.topic, key: event.memberId, value: event })),
+          events.map((event) => ({
+            topic: options.topic,
+            key: event.memberId,
+            value: event,
+            traceContext: request.traceContext,
+          })),
         );
       } catch (error) {
         throw IngestErrors.publishFailed(options.retryAfterSeconds, error);
       }
       options.metrics.accepted(events.length);
-      if (log.isLevelEnabled('debug')) {
+      if (options.logger.isLevelEnabled('debug')) {
+        const log = logOf(request);
         for (const event of events) {
           log.debug(
-            { reqId: request.id, eventId: event.eventId, memberId: event.memberId, topic: options.topic },
+            { eventId: event.eventId, memberId: event.memberId, topic: options.topic },
             'event accepted',
           );
         }

@@ -89,6 +89,8 @@ export function createIngestService(
     metrics: registry,
     readiness: { kafka: kafkaProbe.check },
     bodyLimit: config.INGEST_BODY_LIMIT_BYTES,
+    // The route binds its records to the request's trace itself: no async context per request.
+    runInTraceContext: false,
   });
   closeOnAppClose(app, 'kafka probe', () => kafkaProbe.close());
   closeOnAppClose(app, 'publisher', () => publisher.close());

@@ -23,6 +23,22 @@ export const TRACEPARENT = 'traceparent';
 /** The tracer of Taobi's own spans (Kafka send and process); HTTP and pg spans are instrumented. */
 export const tracer = () => trace.getTracer('@taobi/platform');
 
+let exported = false;
+
+/** Called by `startTracing` when spans are exported (and the HTTP instrumentation makes the server spans). */
+export function onSpansExported(): void {
+  exported = true;
+}
+
+/**
+ * Whether spans are recorded and exported. When they are not, a span is only its ids: the HTTP
+ * server span of a request is made by `createHttpApp` (`serverSpanContext`) instead of the
+ * instrumentation, and spans get no attributes.
+ */
+export function spansExported(): boolean {
+  return exported;
+}
+
 /** The W3C `traceparent` of a context (the active one by default), or null when it holds no span. */
 export function traceparentOf(from: Context = context.active()): string | null {
   const carrier: Record<string, string> = {};
@@ -42,9 +58,11 @@ export function headerValue(value: Buffer | string | (Buffer | string)[] | undef
   return first === undefined ? undefined : first.toString();
 }
 
-/** The trace id and span id of the active span, for log lines (`trace_id`, `span_id`). */
-export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
-  const span = trace.getSpan(context.active());
+/** The trace id and span id of the active span (or that of `from`), for log lines (`trace_id`, `span_id`). */
+export function activeTraceIds(
+  from: Context = context.active(),
+): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getSpan(from);
   if (!span) return undefined;
   const { traceId, spanId } = span.spanContext();
   if (!trace.isSpanContextValid(span.spanContext())) return undefined;
@@ -77,7 +95,8 @@ export function startKafkaSpan(
     `${operation} ${topic}`,
     {
       kind: operation === 'send' ? SpanKind.PRODUCER : SpanKind.CONSUMER,
-      attributes: kafkaAttributes(operation, topic, options.attributes),
+      // Attributes nobody records are not worth building (one span per record sent or consumed).
+      ...(exported ? { attributes: kafkaAttributes(operation, topic, options.attributes) } : {}),
       ...(options.links ? { links: options.links } : {}),
     },
     parent,
@@ -120,6 +139,20 @@ export function traceparentForKey(key: string | null): string | null {
   const byKey = context.active().getValue(RECORD_TRACES) as ReadonlyMap<string, Context> | undefined;
   const recordContext = key === null ? undefined : byKey?.get(key);
   return traceparentOf(recordContext ?? context.active());
+}
+
+/** Paths whose requests get no server span: probes and scrapes would drown the traces. */
+export const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The context of a request's server span, for a process whose HTTP server is not instrumented: a
+ * span continuing the request's `traceparent` (or starting a trace), with its own span id. Nothing
+ * records it: under `startTracing` without an exporter it is non-recording, without `startTracing`
+ * it has no valid ids (and `traceparentOf` gives null).
+ */
+export function serverSpanContext(headers: Record<string, string | string[] | undefined>): Context {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  return trace.setSpan(parent, tracer().startSpan('HTTP', { kind: SpanKind.SERVER }, parent));
 }
 
 let shutdownTracing: (() => Promise<void>) | undefined;

@@ -17,7 +17,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './config';
-import { onTracingShutdown } from './trace-context';
+import { onSpansExported, onTracingShutdown, UNTRACED_PATHS } from './trace-context';
 
 /**
  * OpenTelemetry for a Taobi service: W3C trace context, HTTP server and client spans (node:http
@@ -59,9 +59,6 @@ function otlpExporter(url: string): SpanExporter {
   return new OTLPTraceExporter({ url });
 }
 
-/** Paths whose requests get no span: probes and scrapes would drown the traces. */
-const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
 export function startTracing(options: {
   serviceName: string;
   env: Record<string, string | undefined>;
@@ -95,15 +92,25 @@ export function startTracing(options: {
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
-      }),
+      // Outgoing calls carry the trace on (`traceparent`), exported or not.
       new UndiciInstrumentation(),
-      // A query outside any span (the outbox relay's idle polls) would be a trace of its own, four a
-      // second: only queries made while serving a request, a batch or a job are traced.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // Spans that are only recorded to be exported: when nothing is, the server span of a request
+      // is made by `createHttpApp` (ids only, a fraction of the instrumentation's cost per request),
+      // and a query needs none.
+      ...(endpoint
+        ? [
+            new HttpInstrumentation({
+              ignoreIncomingRequestHook: (request) =>
+                UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+            }),
+            // A query outside any span (the outbox relay's idle polls) would be a trace of its own,
+            // four a second: only queries made while serving a request, a batch or a job are traced.
+            new PgInstrumentation({ requireParentSpan: true }),
+          ]
+        : []),
     ],
   });
+  if (endpoint) onSpansExported();
   const tracing: Tracing = {
     exporting: endpoint !== undefined,
     shutdown: () => provider.shutdown(),
