@@ -1,21 +1,15 @@
 import {
-  accessKeysConfigSchema,
-  baseConfigSchema,
-  consumerGroupIdSchema,
   DEVELOPMENT_KEYS,
   flag,
-  port,
+  outboxServiceConfigSchema,
   serviceUrl,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
 
 /** The tier service's environment, parsed once in main.ts. */
-export const tierConfigSchema = baseConfigSchema
-  .extend(accessKeysConfigSchema.shape)
+export const tierConfigSchema = outboxServiceConfigSchema(8086)
   .extend({
-    PORT: port(8086),
-    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /** Members per transaction in the monthly evaluation (each page records its progress). */
     EVALUATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
