@@ -10,7 +10,11 @@
  *              nothing, answers 202), the same N clients POSTing the same single-event bodies: the
  *              ceiling of HTTP on this machine, which single-event POSTs are compared with. Its
  *              phases alternate with the single-event ones (BENCH_ROUNDS of each, SECONDS split
- *              between them), so that a change of the machine's load falls on both sides.
+ *              between them), so that a change of the machine's load falls on both sides;
+ *   5. ceiling: in this process, the same N callers each publishing one record at a time through
+ *              the service's batching publisher (same linger, acks -1), no HTTP: the most that
+ *              single events can do while each waits for the broker's acknowledgement. Its
+ *              phases alternate with the other two.
  * Each phase runs for a fixed time on topics of its own prefix (deleted at the end). The run
  * checks that the topic holds exactly what was acknowledged.
  *
@@ -19,6 +23,7 @@
  */
 import { Agent } from 'node:http';
 import { consumptionEventId, topicSpecs } from '@taobi/contracts';
+import { createBatchingPublisher } from '@taobi/ingest';
 import { connectProducer, createKafka, createLogger, ensureTopics, publish } from '@taobi/platform';
 import { freePort, ServiceProcess, uniqueId } from '../support';
 import { post } from './post-event';
@@ -162,7 +167,19 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   const single = { events: 0, perSecond: 0 };
   const bare = { events: 0, perSecond: 0 };
-  const rounds: { single: number; bare: number }[] = [];
+  const rounds: { single: number; bare: number; ceiling: number }[] = [];
+  const ceilingPublisher = createBatchingPublisher({
+    connect: () => connectProducer(kafka),
+    lingerMs: 2,
+    maxBatchRecords: 2000,
+    timeoutMs: 10_000,
+    logger,
+  });
+  const publishOne = async () => {
+    const value = canonical(order());
+    await ceilingPublisher.publish([{ topic: rawTopic, key: value.memberId as string, value }]);
+    return 1;
+  };
   let batch = { events: 0, perSecond: 0 };
   let publishStats = '';
   try {
@@ -182,13 +199,15 @@ async function main(): Promise<void> {
       single.events += events;
     });
     await forSeconds(1, sendBare, SINGLE_CLIENTS);
+    await forSeconds(1, publishOne, SINGLE_CLIENTS);
     const phase = SECONDS / ROUNDS;
     for (let round = 0; round < ROUNDS; round++) {
       const ours = await timed(() => forSeconds(phase, () => send(order(), 1), SINGLE_CLIENTS));
       const theirs = await timed(() => forSeconds(phase, sendBare, SINGLE_CLIENTS));
+      const ceiling = await timed(() => forSeconds(phase, publishOne, SINGLE_CLIENTS));
       single.events += ours.events;
       bare.events += theirs.events;
-      rounds.push({ single: ours.perSecond, bare: theirs.perSecond });
+      rounds.push({ single: ours.perSecond, bare: theirs.perSecond, ceiling: ceiling.perSecond });
     }
     single.perSecond = rounds.reduce((sum, r) => sum + r.single, 0) / ROUNDS;
     bare.perSecond = rounds.reduce((sum, r) => sum + r.bare, 0) / ROUNDS;
@@ -205,7 +224,7 @@ async function main(): Promise<void> {
     agent.destroy();
     publishStats = summarisePublishMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   } finally {
-    await Promise.all([service.stop('SIGTERM'), bareServer.stop('SIGTERM')]);
+    await Promise.all([service.stop('SIGTERM'), bareServer.stop('SIGTERM'), ceilingPublisher.close()]);
   }
   const warnings = service.output.split('\n').filter((line) => /"level":"(warn|error)"/.test(line));
 
@@ -226,6 +245,10 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     `single-event POSTs / bare fastify route: ${(single.perSecond / bare.perSecond).toFixed(2)} (goal: at least 0.5); by round: ${rounds.map((r) => (r.single / r.bare).toFixed(2)).join(', ')}`,
+  );
+  const ceilingPerSecond = rounds.reduce((sum, r) => sum + r.ceiling, 0) / rounds.length;
+  console.log(
+    `ceiling: one record per caller through the batching publisher, no HTTP (${SINGLE_CLIENTS} callers): ${ceilingPerSecond.toFixed(0)} events/s = ${(ceilingPerSecond / bare.perSecond).toFixed(2)} of the bare route; by round: ${rounds.map((r) => (r.ceiling / r.bare).toFixed(2)).join(', ')}`,
   );
   console.log(
     `acknowledged by HTTP: ${acknowledged}; on the topic: ${onTopic} (${onTopic === acknowledged ? 'equal' : 'DIFFERENT'})`,
