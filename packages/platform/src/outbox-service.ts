@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { accessKeysConfigSchema } from './auth';
+import { type BatchConsumer, type BatchConsumerOptions, createBatchConsumer } from './batch-consumer';
 import { baseConfigSchema, consumerGroupIdSchema, port } from './config';
 import { createHttpApp, httpRateLimit } from './http-app';
 import { createKafka, type Kafka } from './kafka/client';
@@ -34,6 +35,9 @@ export type OutboxServiceConfig = SecurityConfig & {
   REDIS_KEY_PREFIX: string;
   HTTP_RATE_LIMIT_MAX: number;
   HTTP_RATE_LIMIT_WINDOW_MS: number;
+  KAFKA_GROUP_ID: string;
+  KAFKA_SESSION_TIMEOUT_MS: number;
+  KAFKA_CONSUMER_RETRIES: number;
 };
 
 export interface OutboxServiceOptions {
@@ -66,6 +70,15 @@ export interface OutboxService {
   ): Promise<void>;
   /** Wakes the relay after a commit that wrote to the outbox (a no-op before `startRelay`). */
   wakeRelay(): void;
+  /**
+   * A batch consumer of `topic` in the service's group, dead-lettering to the DLQ, reporting to the
+   * app's readiness and metrics, with the configured session timeout and retries. The caller starts
+   * it, and stops it from an `onClose` hook of its own.
+   */
+  consumer<T>(
+    topic: string,
+    options: Pick<BatchConsumerOptions<T>, 'schema' | 'handle' | 'partitionsConsumedConcurrently'>,
+  ): BatchConsumer;
 }
 
 /**
@@ -138,5 +151,18 @@ export function createOutboxService(options: OutboxServiceOptions): OutboxServic
       relay.start();
     },
     wakeRelay: () => relay?.wake(),
+    consumer: (topic, consumerOptions) =>
+      createBatchConsumer({
+        kafka,
+        groupId: config.KAFKA_GROUP_ID,
+        topics: [topic],
+        logger,
+        dlq: { producer, topic: topics.consumptionDlq },
+        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+        retries: config.KAFKA_CONSUMER_RETRIES,
+        readiness: app.readiness,
+        metrics,
+        ...consumerOptions,
+      }),
   };
 }

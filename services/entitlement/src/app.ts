@@ -6,7 +6,6 @@ import {
   Counter,
   closeOnAppClose,
   createAccessControl,
-  createBatchConsumer,
   createOutboxService,
   type Logger,
   loadDataFile,
@@ -71,7 +70,7 @@ export function buildEntitlementService(
     },
     migrations: join(__dirname, '..', 'migrations'),
   });
-  const { app, topics, metrics, kafka, pool, producer } = base;
+  const { app, topics, metrics, pool } = base;
 
   const counters = {
     tierChanges: new Counter({
@@ -179,19 +178,7 @@ export function buildEntitlementService(
       await prepare();
       await lottery.ensureAhead(now());
       await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
-      consumer = createBatchConsumer<TierChanged>({
-        kafka,
-        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-        groupId: config.KAFKA_GROUP_ID,
-        topics: [topics.tierChanged],
-        logger,
-        schema: tierChangedSchema,
-        dlq: { producer, topic: topics.consumptionDlq },
-        handle,
-        retries: config.KAFKA_CONSUMER_RETRIES,
-        readiness: app.readiness,
-        metrics,
-      });
+      consumer = base.consumer<TierChanged>(topics.tierChanged, { schema: tierChangedSchema, handle });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {
         schedules = [issuer.schedule(), termEnder.schedule(), lottery.schedule()];

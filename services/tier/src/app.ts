@@ -5,7 +5,6 @@ import {
   type BatchConsumer,
   closeOnAppClose,
   createAccessControl,
-  createBatchConsumer,
   createOutboxService,
   type Logger,
   loadDataFile,
@@ -84,7 +83,7 @@ export function buildTierService(
     migrations: join(__dirname, '..', 'migrations'),
     redis: true,
   });
-  const { app, topics, metrics: registry, kafka, pool, redis, producer } = base;
+  const { app, topics, metrics: registry, pool, redis } = base;
   const metrics = createTierMetrics(registry, pool, logger, {
     now,
     dayOfMonth: ruleSet.evaluation.dayOfMonth,
@@ -154,13 +153,8 @@ export function buildTierService(
           .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
       }
       await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
-      consumer = createBatchConsumer({
-        kafka,
-        groupId: config.KAFKA_GROUP_ID,
-        topics: [topics.scoreChanged],
-        logger,
+      consumer = base.consumer(topics.scoreChanged, {
         schema: scoreChangedSchema,
-        dlq: { producer, topic: topics.consumptionDlq },
         handle: createScoreChangedHandler({
           pool,
           ruleSets,
@@ -172,10 +166,6 @@ export function buildTierService(
           clawbackDays: config.CLAWBACK_DAYS,
         }),
         partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
-        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-        retries: config.KAFKA_CONSUMER_RETRIES,
-        readiness: app.readiness,
-        metrics: registry,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {
