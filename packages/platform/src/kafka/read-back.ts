@@ -54,12 +54,20 @@ export async function readOffsetRanges(
       settle = { resolve, reject };
     });
     let idle: NodeJS.Timeout | undefined;
+    let settled = false;
+    const markSettled = () => {
+      settled = true;
+    };
+    done.then(markSettled, markSettled);
+    // No timer outlives the read: a batch arriving while the consumer disconnects sets none.
     const watch = () => {
       clearTimeout(idle);
+      if (settled) return;
       idle = setTimeout(
         () => settle?.reject(new Error(`reading ${topic} stalled after ${records.length} records`)),
         stallMs,
       );
+      idle.unref();
     };
     consumer.on(consumer.events.CRASH, (event) => settle?.reject(event.payload.error));
     try {
