@@ -42,9 +42,10 @@ export function listenForOutbox(options: {
     client.end().catch(() => undefined);
     if (closed) return;
     log.warn({ err: error }, 'outbox listener lost its connection; the relay polls until it is back');
+    // Never what keeps a process alive: close() clears it, and the poll covers the gap.
     reconnect = setTimeout(() => {
       connecting = connect();
-    }, retryMs);
+    }, retryMs).unref();
   }
 
   async function connect(): Promise<void> {
