@@ -14,6 +14,16 @@ wait_for_port() {
   return 1
 }
 
+# start_server NAME PORT STARTED HINT COMMAND...: runs COMMAND, waits for PORT, then prints "started
+# STARTED"; on a failure names the server and says where to look (HINT).
+start_server() {
+  local name=$1 port=$2 started=$3 hint=$4
+  shift 4
+  "$@" >&2 || { say "could not start $name: $hint"; exit 1; }
+  wait_for_port "$port" || { say "$name did not come up on port $port"; exit 1; }
+  echo "started $started"
+}
+
 PG_PORT=${PGPORT:-5432}
 REDIS_PORT=${REDIS_PORT:-6379}
 
@@ -22,10 +32,9 @@ if answers "$PG_PORT"; then
 elif command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   say "Postgres is installed but stopped: starting cluster $version/main"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 \
-    || { say "could not start Postgres: run 'pg_ctlcluster $version main start' and look at its log"; exit 1; }
-  wait_for_port "$PG_PORT" || { say "Postgres did not come up on port $PG_PORT"; exit 1; }
-  echo "started postgres $version"
+  start_server Postgres "$PG_PORT" "postgres $version" \
+    "run 'pg_ctlcluster $version main start' and look at its log" \
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
 else
   say "Postgres is not running on 127.0.0.1:$PG_PORT and is not installed here."
   say "Install PostgreSQL 15+ (trust auth for 127.0.0.1) or point DATABASE_URL at one."
@@ -37,11 +46,9 @@ if answers "$REDIS_PORT"; then
 elif command -v redis-server >/dev/null; then
   say "Redis is installed but stopped: starting it on 127.0.0.1:$REDIS_PORT"
   mkdir -p "$ROOT/.cache/redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir "$ROOT/.cache/redis" --logfile "$ROOT/.cache/redis/redis.log" >&2 \
-    || { say "could not start redis-server (log: .cache/redis/redis.log)"; exit 1; }
-  wait_for_port "$REDIS_PORT" || { say "Redis did not come up on port $REDIS_PORT"; exit 1; }
-  echo "started redis $REDIS_PORT"
+  start_server Redis "$REDIS_PORT" "redis $REDIS_PORT" "its log is .cache/redis/redis.log" \
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir "$ROOT/.cache/redis" --logfile "$ROOT/.cache/redis/redis.log"
 else
   say "Redis is not running on 127.0.0.1:$REDIS_PORT and redis-server is not installed."
   say "Install Redis 7 or point REDIS_URL at one."

@@ -39,6 +39,25 @@ async function groupCoordinator(cluster: EphemeralCluster, groupId: string): Pro
   }
 }
 
+/** The fatal log lines of a service's output, each as `message (error name: stack head)`: why it exited. */
+function fatalLines(output: string): string {
+  const lines = output.split('\n').filter((l) => l.includes('"level":"fatal"'));
+  if (lines.length === 0) return 'no fatal line in its last output';
+  return lines
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line.slice(line.indexOf('{'))) as {
+          msg?: string;
+          err?: { type?: string; name?: string; stack?: string };
+        };
+        return `${entry.msg} (${entry.err?.name ?? entry.err?.type}: ${entry.err?.stack?.slice(0, 700)})`;
+      } catch {
+        return line.slice(0, 700);
+      }
+    })
+    .join('\n  ');
+}
+
 describe('scale-out: a 3-broker cluster and two scoring instances under load', () => {
   let cluster: EphemeralCluster;
   let stack: TestStack | undefined;
@@ -53,7 +72,10 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
       instances: { scoring: 2 },
       readyTimeoutMs: 300_000,
       // A killed instance's partitions move to the other one after this long, not the default 30 s.
-      env: { KAFKA_SESSION_TIMEOUT_MS: '8000' },
+      // kafkajs picks its retry defaults by NODE_ENV, and jest's 'test' (inherited by the services)
+      // caps every back-off at 1 s: a client would give up on a lost broker within seconds
+      // ("Broker N not found in the cached metadata"). Here the services retry as in production.
+      env: { KAFKA_SESSION_TIMEOUT_MS: '8000', NODE_ENV: 'production' },
     });
     // As under `npm start`: a consumer that gives up on a broker gone too long exits, and is restarted.
     stack.supervise('ingest-ecommerce', 'ingest-travel', 'scoring', 'scoring#2', 'tier');
@@ -215,5 +237,10 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
     expect(ours.some((r) => r.value.direction === 'up')).toBe(true);
     const restarted = ['scoring', 'scoring#2', 'tier'].map((s) => `${s} ${live.restarts(s).length}`);
     process.stdout.write(`[scale-out] restarts by the supervisor: ${restarted.join(', ')}\n`);
+    for (const service of ['scoring', 'scoring#2', 'tier']) {
+      for (const output of live.restarts(service)) {
+        process.stdout.write(`[scale-out] ${service} exited after:\n  ${fatalLines(output)}\n`);
+      }
+    }
   });
 });

@@ -172,7 +172,7 @@ export class TestStack {
       const watched = entry.process;
       void watched.exited.then(() => {
         if (this.stopping || !entry.supervised || entry.process !== watched) return;
-        entry.restarts?.push(watched.output.slice(-2000));
+        entry.restarts?.push(watched.output.slice(-8000));
         this.revive(service);
       });
     }

@@ -1,7 +1,6 @@
 import { type Source, sourceSchema } from '@taobi/contracts';
-import { bearerToken, developmentIngestKey, Errors, KeySet } from '@taobi/platform';
+import { bearerToken, developmentIngestKey, Errors, KeySet, ownedKeyList } from '@taobi/platform';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { IngestErrors } from './errors';
 
 /** A platform's key, as known after authentication. `keyId` (e.g. `food#2`) is safe to log. */
@@ -26,34 +25,7 @@ export function developmentIngestKeys(sources: readonly Source[]): SourceKeyEntr
  * every source's keys, so that a known key of another source is a 403, not a 401. Which sources
  * exist is the rule set's to say: `keySourceProblems` checks the entries against it.
  */
-export const ingestKeysSchema = z
-  .string()
-  .min(1)
-  .transform((value, ctx): SourceKeyEntry[] => {
-    const entries: SourceKeyEntry[] = [];
-    const owner = new Map<string, Source>();
-    for (const [index, raw] of value.split(',').entries()) {
-      const pair = raw.trim();
-      if (!pair) continue;
-      const colon = pair.indexOf(':');
-      const source = pair.slice(0, Math.max(colon, 0));
-      const key = pair.slice(colon + 1).trim();
-      // Never echo the key itself in a configuration error: it would end up in a log.
-      const where = `entry ${index + 1}`;
-      if (colon < 1 || !sourceSchema.safeParse(source).success) {
-        ctx.addIssue({ code: 'custom', message: `${where}: expected <source>:<key>` });
-      } else if (key.length < 8) {
-        ctx.addIssue({ code: 'custom', message: `${where}: keys must be at least 8 characters` });
-      } else if (owner.has(key) && owner.get(key) !== source) {
-        ctx.addIssue({ code: 'custom', message: `${where}: the same key is bound to two sources` });
-      } else {
-        owner.set(key, source);
-        entries.push({ source, key });
-      }
-    }
-    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no keys given' });
-    return entries;
-  });
+export const ingestKeysSchema = ownedKeyList('source', sourceSchema);
 
 /**
  * What is wrong with the keys for a service of `own` source, given the sources of the rule set in

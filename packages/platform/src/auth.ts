@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ConfigError } from './config';
+import { ConfigError, commaSeparated } from './config';
 import { Errors } from './errors';
 
 /**
@@ -38,16 +38,7 @@ export function isDevelopmentKey(key: string): boolean {
   return (Object.values(DEVELOPMENT_KEYS) as string[]).includes(key) || /^dev-[a-z0-9-]+-key$/.test(key);
 }
 
-const keyList = z
-  .string()
-  .min(1)
-  .transform((value) =>
-    value
-      .split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().min(8, 'keys must be at least 8 characters')).min(1));
+const keyList = commaSeparated.pipe(z.array(z.string().min(8, 'keys must be at least 8 characters')).min(1));
 
 /** A merchant id a key is bound to: the external-id characters but `:`, which separates it from the key. */
 export const merchantIdSchema = z
@@ -60,32 +51,44 @@ export interface MerchantKey {
 }
 
 /**
- * `MERCHANT_API_KEYS`: comma-separated `<merchantId>:<key>` pairs. A merchant may have several keys
- * (rotation); a key is bound to exactly one merchant. Problems name the entry, never the key.
+ * A list of comma-separated `<owner>:<key>` pairs (`INGEST_API_KEYS`: sources, `MERCHANT_API_KEYS`:
+ * merchants), parsed into `{ [field]: owner, key }` entries. An owner may have several keys
+ * (rotation); a key is bound to exactly one owner. Problems name the entry, never the key: a
+ * configuration error ends up in a log.
  */
-const merchantKeyList = z
-  .string()
-  .min(1)
-  .transform((value, ctx): MerchantKey[] => {
-    const entries: MerchantKey[] = [];
-    for (const [index, raw] of value.split(',').entries()) {
-      const pair = raw.trim();
-      if (!pair) continue;
-      const colon = pair.indexOf(':');
-      const merchantId = pair.slice(0, Math.max(colon, 0));
-      const key = pair.slice(colon + 1).trim();
-      const where = `entry ${index + 1}`;
-      if (colon < 1 || !merchantIdSchema.safeParse(merchantId).success) {
-        ctx.addIssue({ code: 'custom', message: `${where}: expected <merchantId>:<key>` });
-      } else if (key.length < 8) {
-        ctx.addIssue({ code: 'custom', message: `${where}: keys must be at least 8 characters` });
-      } else {
-        entries.push({ merchantId, key });
+export function ownedKeyList<F extends string, O extends string>(field: F, owner: z.ZodType<O>) {
+  type Entry = { [K in F]: O } & { key: string };
+  return z
+    .string()
+    .min(1)
+    .transform((value, ctx): Entry[] => {
+      const entries: Entry[] = [];
+      const owners = new Map<string, O>();
+      for (const [index, raw] of value.split(',').entries()) {
+        const pair = raw.trim();
+        if (!pair) continue;
+        const colon = pair.indexOf(':');
+        const parsed = owner.safeParse(pair.slice(0, Math.max(colon, 0)));
+        const key = pair.slice(colon + 1).trim();
+        const where = `entry ${index + 1}`;
+        if (colon < 1 || !parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `${where}: expected <${field}>:<key>` });
+        } else if (key.length < 8) {
+          ctx.addIssue({ code: 'custom', message: `${where}: keys must be at least 8 characters` });
+        } else if (owners.has(key) && owners.get(key) !== parsed.data) {
+          ctx.addIssue({ code: 'custom', message: `${where}: the same key is bound to two ${field}s` });
+        } else {
+          owners.set(key, parsed.data);
+          entries.push({ [field]: parsed.data, key } as Entry);
+        }
       }
-    }
-    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no keys given' });
-    return entries;
-  });
+      if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no keys given' });
+      return entries;
+    });
+}
+
+/** `MERCHANT_API_KEYS`: comma-separated `<merchantId>:<key>` pairs. */
+const merchantKeyList = ownedKeyList('merchantId', merchantIdSchema);
 
 /** Read and admin keys, which every service with read or admin APIs takes. */
 export const accessKeysConfigSchema = z.object({

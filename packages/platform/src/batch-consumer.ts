@@ -4,7 +4,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { createConsumerMetrics } from './consumer-metrics';
-import { createConsumerWatchdog } from './consumer-watchdog';
+import { createConsumerWatchdog, rejoinCause } from './consumer-watchdog';
 import { type FieldError, fieldErrorsFromZod } from './errors';
 import type { ProducerHandle } from './kafka/producer';
 import type { Logger } from './logger';
@@ -363,7 +363,10 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
       .catch((error: unknown) => {
         watchdog.noteError(error, joins);
-        throw error;
+        // A commit that kept failing because the group moved (NOT_COORDINATOR after the broker
+        // holding it died and came back) ends in a wrapped error that would crash the consumer:
+        // the bare error makes kafkajs find the coordinator and rejoin instead.
+        throw rejoinCause(error) ?? error;
       });
     payload.resolveOffset(batch.lastOffset());
   }

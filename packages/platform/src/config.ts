@@ -10,7 +10,8 @@ export class ConfigError extends Error {
   }
 }
 
-const csv = z
+/** A comma-separated list (`a, b,c`): its trimmed, non-empty parts. */
+export const commaSeparated = z
   .string()
   .min(1)
   .transform((value) =>
@@ -49,7 +50,7 @@ export const baseConfigSchema = z.object({
   TAOBI_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  KAFKA_BROKERS: commaSeparated.default(['127.0.0.1:9092']),
   /** TLS and SASL for a managed Kafka (`kafkaConnection`); unset means plaintext. */
   ...kafkaSecurityVariables,
   /** Prepended to every topic name; lets tests and side-by-side stacks share one broker. */

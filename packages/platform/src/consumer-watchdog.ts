@@ -11,8 +11,17 @@ const REJOIN_ERRORS = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
 ]);
 
-function needsRejoin(error: unknown): boolean {
-  return REJOIN_ERRORS.has((error as { type?: string } | undefined)?.type ?? '');
+/**
+ * The group-membership error in `error`, itself or the one it wraps: kafkajs's retriers wrap the
+ * last error once their retries are spent (`KafkaJSNumberOfRetriesExceeded`, its `cause`), and its
+ * runner, which rejoins on the bare error, crashes the consumer on the wrapped one.
+ */
+export function rejoinCause(error: unknown): Error | undefined {
+  for (const candidate of [error, (error as { cause?: unknown } | undefined)?.cause]) {
+    if (REJOIN_ERRORS.has((candidate as { type?: string } | undefined)?.type ?? ''))
+      return candidate as Error;
+  }
+  return undefined;
 }
 
 /**
@@ -102,8 +111,9 @@ export function createConsumerWatchdog(options: {
     joins: () => joins,
     noteError(error, since) {
       lastError = error;
-      if (needsRejoin(error) && since === joins && !rejoin) {
-        rejoin = error as Error;
+      const cause = rejoinCause(error);
+      if (cause && since === joins && !rejoin) {
+        rejoin = cause;
         log.info({ err: error }, 'the group needs a rejoin: skipping the batches in hand');
       }
     },

@@ -1,5 +1,9 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Errors } from './errors';
+
+/** A page size (`limit`) parameter: a whole number from 1 to `max`; `fallback` when absent. */
+export const pageLimit = (max: number, fallback: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
 
 /**
  * Parses a paging parameter with `schema`; anything it refuses is a 400 INVALID_CURSOR naming

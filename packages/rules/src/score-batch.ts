@@ -66,6 +66,30 @@ export interface MemberOutcome {
 export const bucketKey = (memberId: string, month: Month, source: Source): string =>
   `${memberId}\u0000${month}\u0000${source}`;
 
+/**
+ * Adds `points` and `qualifying` orders to the bucket of (member, month, source) in `buckets`
+ * (keyed by `bucketKey`), starting it at zero: how the batch plan, the reference fold and the
+ * rebuild sum orders into buckets.
+ */
+export function addToBucket(
+  buckets: Map<string, LedgerBucket>,
+  at: { memberId: string; month: Month; source: Source },
+  points: number,
+  qualifying: number,
+): void {
+  const key = bucketKey(at.memberId, at.month, at.source);
+  const bucket = buckets.get(key) ?? {
+    memberId: at.memberId,
+    month: at.month,
+    source: at.source,
+    orderPoints: 0,
+    qualifyingOrders: 0,
+  };
+  bucket.orderPoints += points;
+  bucket.qualifyingOrders += qualifying;
+  buckets.set(key, bucket);
+}
+
 /** Step 1: each order's contribution now, and the bucket deltas (only non-zero ones). */
 export function planOrders(
   rules: ScoreRules,
@@ -77,17 +101,7 @@ export function planOrders(
     const deltaPoints = next.points - order.points;
     const deltaQualifying = Number(next.qualifies) - Number(order.qualifies);
     if (deltaPoints !== 0 || deltaQualifying !== 0) {
-      const key = bucketKey(order.memberId, order.month, order.source);
-      const delta = deltas.get(key) ?? {
-        memberId: order.memberId,
-        month: order.month,
-        source: order.source,
-        orderPoints: 0,
-        qualifyingOrders: 0,
-      };
-      delta.orderPoints += deltaPoints;
-      delta.qualifyingOrders += deltaQualifying;
-      deltas.set(key, delta);
+      addToBucket(deltas, order, deltaPoints, deltaQualifying);
     }
     return { ...order, points: next.points, qualifies: next.qualifies };
   });

@@ -1,14 +1,8 @@
 import type { Category, ConsumptionKind, ScoreBreakdown, Source } from '@taobi/contracts';
 import { type Month, shanghaiMonth } from './calendar';
+import { addPoints, bucketPoints, emptyBreakdown, orderContribution, scoreOfBreakdown } from './score';
 import {
-  addPoints,
-  type BucketTotals,
-  bucketPoints,
-  emptyBreakdown,
-  orderContribution,
-  scoreOfBreakdown,
-} from './score';
-import {
+  addToBucket,
   bucketKey,
   type LedgerBucket,
   type LedgerMember,
@@ -75,7 +69,7 @@ export function foldBuckets(
     const key = `${orderKey(refund.source, refund.orderId)}\u0000${refund.memberId}`;
     refunded.set(key, (refunded.get(key) ?? 0) + refund.amount);
   }
-  const totals = new Map<string, BucketTotals & { memberId: string; month: Month; source: Source }>();
+  const totals = new Map<string, LedgerBucket>();
   for (const order of orders.values()) {
     const contribution = orderContribution(rules, {
       source: order.source,
@@ -84,17 +78,12 @@ export function foldBuckets(
       refunded: refunded.get(`${orderKey(order.source, order.orderId)}\u0000${order.memberId}`) ?? 0,
     });
     const month = shanghaiMonth(new Date(order.occurredAt));
-    const key = bucketKey(order.memberId, month, order.source);
-    const bucket = totals.get(key) ?? {
-      memberId: order.memberId,
-      month,
-      source: order.source,
-      orderPoints: 0,
-      qualifyingOrders: 0,
-    };
-    bucket.orderPoints += contribution.points;
-    bucket.qualifyingOrders += Number(contribution.qualifies);
-    totals.set(key, bucket);
+    addToBucket(
+      totals,
+      { memberId: order.memberId, month, source: order.source },
+      contribution.points,
+      Number(contribution.qualifies),
+    );
   }
   const members = new Set([...orders.values(), ...refunds.values()].map((event) => event.memberId));
   const buckets = [...totals.values()].map((b) => ({

@@ -231,49 +231,34 @@ export function applyScoreUpdate(
           }
         : (state.lastExpiry ?? null),
   };
-  const first = state.scoreVersion === 0;
-  if (first || tierRank(supported) > tierRank(state.tier)) {
-    const change: TierChange = {
+  /** A move to the supported tier now, on this score change. */
+  const moveTo = (
+    direction: TierChange['direction'],
+    reason: TierChange['reason'],
+    previousTier: Tier | null,
+    extra: Partial<MemberTier> = {},
+  ): ScoreOutcome => ({
+    applied: true,
+    state: { ...base, tier: supported, since: update.occurredAt, downgradePending: false, ...extra },
+    change: {
       memberId: state.memberId,
-      previousTier: first ? null : state.tier,
+      previousTier,
       tier: supported,
-      direction: first ? 'initial' : 'up',
-      reason: first ? 'first-score' : 'score-increase',
+      direction,
+      reason,
       score,
       scoreVersion: update.version,
       occurredAt: update.occurredAt,
       cause: { kind: 'score', version: update.version },
-    };
-    return {
-      applied: true,
-      state: {
-        ...base,
-        tier: supported,
-        since: update.occurredAt,
-        downgradePending: false,
-        upgradedAt: update.occurredAt,
-      },
-      change,
-    };
+    },
+  });
+  if (state.scoreVersion === 0) {
+    return moveTo('initial', 'first-score', null, { upgradedAt: update.occurredAt });
   }
-  if (clawsBack(state, update, supported, clawbackDays)) {
-    const change: TierChange = {
-      memberId: state.memberId,
-      previousTier: state.tier,
-      tier: supported,
-      direction: 'down',
-      reason: 'refund-clawback',
-      score,
-      scoreVersion: update.version,
-      occurredAt: update.occurredAt,
-      cause: { kind: 'score', version: update.version },
-    };
-    return {
-      applied: true,
-      state: { ...base, tier: supported, since: update.occurredAt, downgradePending: false },
-      change,
-    };
+  if (tierRank(supported) > tierRank(state.tier)) {
+    return moveTo('up', 'score-increase', state.tier, { upgradedAt: update.occurredAt });
   }
+  if (clawsBack(state, update, supported, clawbackDays)) return moveTo('down', 'refund-clawback', state.tier);
   return {
     applied: true,
     state: { ...base, downgradePending: pendingFor(state.tier, score, rules.thresholds) },

@@ -1,26 +1,15 @@
 import { join } from 'node:path';
 import { DEFAULT_CATALOGUE, newSeed, parseCatalogue } from '@taobi/benefits';
-import { type TierChanged, tierChangedSchema, topicNames } from '@taobi/contracts';
+import { type TierChanged, tierChangedSchema } from '@taobi/contracts';
 import {
   type BatchConsumer,
   Counter,
   closeOnAppClose,
-  connectProducer,
   createAccessControl,
   createBatchConsumer,
-  createHttpApp,
-  createKafka,
-  createKafkaProbe,
-  createMetricsRegistry,
-  createOutboxRelay,
-  createPool,
-  createProducerHandle,
-  httpRateLimit,
-  kafkaConnection,
+  createOutboxService,
   type Logger,
   loadDataFile,
-  migrate,
-  type OutboxRelay,
   once,
   type Service,
 } from '@taobi/platform';
@@ -41,7 +30,6 @@ import { registerPeriodicGauge } from './jobs/periodic-metrics';
 import { createVip88TermEnder } from './jobs/vip88-term-end';
 
 export const SCHEMA = 'entitlement';
-const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
 
 export interface EntitlementOptions {
   /** The service's clock (tests move it); defaults to the wall clock. */
@@ -72,15 +60,18 @@ export function buildEntitlementService(
   // are what a merchant offer may target.
   const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
   const now = options.now ?? (() => new Date());
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const metrics = createMetricsRegistry('entitlement');
-  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-entitlement', logger });
-  const kafkaProbe = createKafkaProbe(kafka);
-  const pool = createPool({
-    connectionString: config.DATABASE_URL,
+  const base = createOutboxService({
+    name: SCHEMA,
+    config,
     logger,
-    applicationName: 'taobi-entitlement',
+    api: {
+      title: 'Taobi entitlement',
+      description:
+        'Benefits from tiers (`taobi.tier-changed.v1`): the catalogue, each member’s grants, 88VIP price and activation, the welcome-gift lottery, merchants’ targeted offers and their redemptions, and the operator jobs. Entitlement publishes `taobi.entitlement-changed.v1` through its outbox.',
+    },
+    migrations: join(__dirname, '..', 'migrations'),
   });
+  const { app, topics, metrics, kafka, pool, producer } = base;
 
   const counters = {
     tierChanges: new Counter({
@@ -111,11 +102,9 @@ export function buildEntitlementService(
 
   registerPeriodicGauge(metrics, pool, logger);
 
-  const producer = createProducerHandle(() => connectProducer(kafka));
-  let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedules: { stop: () => Promise<void> }[] = [];
-  const wake = () => relay?.wake();
+  const wake = base.wakeRelay;
 
   const issuer = createPeriodicIssuer({
     pool,
@@ -149,21 +138,6 @@ export function buildEntitlementService(
     entitlements: counters.entitlements,
   });
 
-  const app = createHttpApp({
-    logger,
-    rateLimit: httpRateLimit(config),
-    metrics,
-    api: {
-      title: 'Taobi entitlement',
-      description:
-        'Benefits from tiers (`taobi.tier-changed.v1`): the catalogue, each member’s grants, 88VIP price and activation, the welcome-gift lottery, merchants’ targeted offers and their redemptions, and the operator jobs. Entitlement publishes `taobi.entitlement-changed.v1` through its outbox.',
-    },
-    readiness: { kafka: kafkaProbe.check, postgres: () => pool.query('SELECT 1') },
-  });
-  closeOnAppClose(app, 'postgres', () => pool.end());
-  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
-  closeOnAppClose(app, 'producer', () => producer.close());
-  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
   closeOnAppClose(app, 'consumer', () => consumer?.stop());
   closeOnAppClose(app, 'schedules', () => Promise.all(schedules.map((s) => s.stop())));
   const context: RouteContext = {
@@ -196,9 +170,7 @@ export function buildEntitlementService(
     onCommitted: wake,
   });
 
-  const prepare = once(() =>
-    migrate({ databaseUrl: config.DATABASE_URL, schema: SCHEMA, dir: MIGRATIONS_DIR, logger }),
-  );
+  const prepare = once(base.migrate);
 
   return {
     app,
@@ -206,18 +178,7 @@ export function buildEntitlementService(
     async start() {
       await prepare();
       await lottery.ensureAhead(now());
-      await producer.get();
-      relay = createOutboxRelay({
-        pool,
-        kafka,
-        schema: SCHEMA,
-        producer,
-        topics,
-        logger,
-        metrics,
-        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-      });
-      relay.start();
+      await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
       consumer = createBatchConsumer<TierChanged>({
         kafka,
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,

@@ -1,21 +1,15 @@
 import {
-  accessKeysConfigSchema,
-  baseConfigSchema,
   commerceKeysConfigSchema,
-  consumerGroupIdSchema,
   flag,
-  port,
+  outboxServiceConfigSchema,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
 
 /** The entitlement service's environment, parsed once in main.ts. */
-export const entitlementConfigSchema = baseConfigSchema
-  .extend(accessKeysConfigSchema.shape)
+export const entitlementConfigSchema = outboxServiceConfigSchema(8087)
   .extend(commerceKeysConfigSchema.shape)
   .extend({
-    PORT: port(8087),
-    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /**
      * A catalogue JSON file replacing the one shipped in @taobi/benefits (a new version without a new
      * build); it is validated at boot and the service refuses to start if it does not parse.

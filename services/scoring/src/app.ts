@@ -1,27 +1,15 @@
 import { join } from 'node:path';
 import { DEFAULT_CATALOGUE, parseCatalogue } from '@taobi/benefits';
-import { type ScoreChanged, topicNames } from '@taobi/contracts';
+import type { ScoreChanged } from '@taobi/contracts';
 import {
   type BatchConsumer,
   ConfigError,
   closeOnAppClose,
-  connectProducer,
   createAccessControl,
-  createHttpApp,
-  createKafka,
-  createKafkaProbe,
-  createMetricsRegistry,
-  createOutboxRelay,
-  createPool,
-  createProducerHandle,
-  createRedis,
+  createOutboxService,
   Errors,
-  httpRateLimit,
-  kafkaConnection,
   type Logger,
   loadDataFile,
-  migrate,
-  type OutboxRelay,
   once,
   retry,
   type Schedule,
@@ -93,36 +81,21 @@ export function buildScoringService(
   const access = createAccessControl(config.TAOBI_ENV, config);
   const now = dependencies.now ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-scoring', logger });
-  const kafkaProbe = createKafkaProbe(kafka);
-  const pool = createPool({
-    connectionString: config.DATABASE_URL,
+  const base = createOutboxService({
+    name: 'scoring',
+    config,
     logger,
-    applicationName: 'taobi-scoring',
-    max: config.PG_POOL_MAX,
-  });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const metrics = createMetricsRegistry('scoring');
-  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
-  const app = createHttpApp({
-    logger,
-    rateLimit: httpRateLimit(config),
-    metrics,
     api: {
       title: 'Taobi scoring',
       description:
         'Taobi Scores from `taobi.consumption.v1`: each member’s score (now or as of an instant), what it is made of and its versions, the rule-set registry, backtests, and the operator jobs. Scoring publishes `taobi.score-changed.v1` through its outbox.',
     },
-    readiness: {
-      kafka: kafkaProbe.check,
-      postgres: () => pool.query('SELECT 1'),
-      redis: () => redis.ping(),
-    },
+    migrations: join(__dirname, '..', 'migrations'),
+    poolMax: config.PG_POOL_MAX,
+    redis: true,
   });
-
-  const producer = createProducerHandle(() => connectProducer(kafka));
-  let relay: OutboxRelay | undefined;
+  const { app, topics, metrics, kafka, pool, redis, producer } = base;
+  const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
   let consumer: BatchConsumer | undefined;
   let schedule: Schedule | undefined;
   // The rule-set registry, opened at start (after the migrations); `rules` seeds it.
@@ -139,7 +112,7 @@ export function buildScoringService(
     now,
     chunkSize: config.EVALUATION_CHUNK_SIZE,
     logger,
-    onOutboxWritten: () => relay?.wake(),
+    onOutboxWritten: base.wakeRelay,
   });
   registerScoreRoutes(app, { access, pool, cache, registry: openedRegistry, now, logger });
   registerRuleRoutes(app, { access, pool, registry: openedRegistry, now });
@@ -168,19 +141,15 @@ export function buildScoringService(
   });
 
   const stopping = new AbortController();
-  // Closed in the reverse order: the schedule's retries and the backtests first, the pool and Redis last.
-  closeOnAppClose(app, 'redis', () => redis.disconnect());
-  closeOnAppClose(app, 'postgres', () => pool.end());
-  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
-  closeOnAppClose(app, 'producer', () => producer.close());
-  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  // Closed in the reverse order: the schedule's retries and the backtests first, then the consumer,
+  // the schedule, and what createOutboxService opened (the relay first, the pool and Redis last).
   closeOnAppClose(app, 'schedule', () => schedule?.stop());
   closeOnAppClose(app, 'consumer', () => consumer?.stop());
   closeOnAppClose(app, 'backtests', () => backtests.stop());
   closeOnAppClose(app, 'catch-up', () => stopping.abort());
   let commits = 0;
   function afterCommit(result: FoldResult): void {
-    if (result.changes.length > 0) relay?.wake();
+    if (result.changes.length > 0) base.wakeRelay();
     dependencies.afterCommit?.(result);
     if (config.FAULT_KILL_AFTER_COMMITS > 0 && result.inserted.length > 0) {
       commits += 1;
@@ -208,12 +177,7 @@ export function buildScoringService(
 
   // Migrations, then the rule-set registry: reads need both before the app listens.
   const prepare = once(async () => {
-    await migrate({
-      databaseUrl: config.DATABASE_URL,
-      schema: 'scoring',
-      dir: join(__dirname, '..', 'migrations'),
-      logger,
-    });
+    await base.migrate();
     registry = await openRuleRegistry(pool, rules, now());
   });
 
@@ -224,20 +188,12 @@ export function buildScoringService(
       await prepare();
       await producer.get();
       backtests.start();
-      relay = createOutboxRelay({
-        pool,
-        kafka,
-        schema: 'scoring',
-        producer,
-        topics,
-        logger,
-        metrics,
+      await base.startRelay({
         batchSize: config.OUTBOX_BATCH_SIZE,
         afterPublish: async (records) => {
           await cache.write(records.map((record) => fromScoreChanged(record.payload as ScoreChanged)));
         },
       });
-      relay.start();
       consumer = createConsumptionConsumer({
         kafka,
         groupId: config.KAFKA_GROUP_ID,

@@ -1,18 +1,8 @@
-import {
-  accessKeysConfigSchema,
-  baseConfigSchema,
-  consumerGroupIdSchema,
-  flag,
-  port,
-  withConsumerGroup,
-} from '@taobi/platform';
+import { flag, outboxServiceConfigSchema, withConsumerGroup } from '@taobi/platform';
 import { z } from 'zod';
 
-export const scoringConfigSchema = baseConfigSchema
-  .extend(accessKeysConfigSchema.shape)
+export const scoringConfigSchema = outboxServiceConfigSchema(8085)
   .extend({
-    PORT: port(8085),
-    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /** Partitions folded at once, each in its own transaction (the topic has 6). */
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
     /**

@@ -1,26 +1,14 @@
 import { join } from 'node:path';
-import { scoreChangedSchema, topicNames } from '@taobi/contracts';
+import { scoreChangedSchema } from '@taobi/contracts';
 import {
   assertNoDevelopmentKeys,
   type BatchConsumer,
   closeOnAppClose,
-  connectProducer,
   createAccessControl,
   createBatchConsumer,
-  createHttpApp,
-  createKafka,
-  createKafkaProbe,
-  createMetricsRegistry,
-  createOutboxRelay,
-  createPool,
-  createProducerHandle,
-  createRedis,
-  httpRateLimit,
-  kafkaConnection,
+  createOutboxService,
   type Logger,
   loadDataFile,
-  migrate,
-  type OutboxRelay,
   once,
   type Service,
 } from '@taobi/platform';
@@ -84,12 +72,19 @@ export function buildTierService(
           logger,
         }));
 
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const registry = createMetricsRegistry('tier');
-  const kafka = createKafka({ ...kafkaConnection(config), clientId: 'taobi-tier', logger });
-  const kafkaProbe = createKafkaProbe(kafka);
-  const pool = createPool({ connectionString: config.DATABASE_URL, logger, applicationName: 'taobi-tier' });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  const base = createOutboxService({
+    name: TIER_SCHEMA,
+    config,
+    logger,
+    api: {
+      title: 'Taobi tier',
+      description:
+        'Tiers from scores: the tier table, each member’s tier (now or as of an instant), its decisions and forecast, and the monthly evaluation. Tier consumes `taobi.score-changed.v1` and publishes `taobi.tier-changed.v1`.',
+    },
+    migrations: join(__dirname, '..', 'migrations'),
+    redis: true,
+  });
+  const { app, topics, metrics: registry, kafka, pool, redis, producer } = base;
   const metrics = createTierMetrics(registry, pool, logger, {
     now,
     dayOfMonth: ruleSet.evaluation.dayOfMonth,
@@ -102,11 +97,9 @@ export function buildTierService(
     metrics: registry,
   });
 
-  const producer = createProducerHandle(() => connectProducer(kafka));
-  let relay: OutboxRelay | undefined;
   let consumer: BatchConsumer | undefined;
   let schedule: ReturnType<typeof startEvaluationSchedule> | undefined;
-  const wakeRelay = () => relay?.wake();
+  const wakeRelay = base.wakeRelay;
 
   const evaluator = createEvaluator({
     pool,
@@ -120,27 +113,7 @@ export function buildTierService(
     ...(options.afterEvaluationPage ? { afterPage: options.afterEvaluationPage } : {}),
   });
 
-  const app = createHttpApp({
-    logger,
-    rateLimit: httpRateLimit(config),
-    metrics: registry,
-    api: {
-      title: 'Taobi tier',
-      description:
-        'Tiers from scores: the tier table, each member’s tier (now or as of an instant), its decisions and forecast, and the monthly evaluation. Tier consumes `taobi.score-changed.v1` and publishes `taobi.tier-changed.v1`.',
-    },
-    readiness: {
-      kafka: kafkaProbe.check,
-      postgres: () => pool.query('SELECT 1'),
-      redis: () => redis.ping(),
-    },
-  });
-  closeOnAppClose(app, 'redis', () => redis.disconnect());
-  closeOnAppClose(app, 'postgres', () => pool.end());
   closeOnAppClose(app, 'read model resync', () => readModel.settled());
-  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
-  closeOnAppClose(app, 'producer', () => producer.close());
-  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
   closeOnAppClose(app, 'evaluations', () => evaluator.stop());
   closeOnAppClose(app, 'consumer', () => consumer?.stop());
   closeOnAppClose(app, 'schedule', () => schedule?.stop());
@@ -159,12 +132,7 @@ export function buildTierService(
 
   // Migrations, and the copy of scoring's rule-set registry starts filling: reads need both.
   const prepare = once(async () => {
-    await migrate({
-      databaseUrl: config.DATABASE_URL,
-      schema: TIER_SCHEMA,
-      dir: join(__dirname, '..', 'migrations'),
-      logger,
-    });
+    await base.migrate();
     ruleSets.start();
   });
   let caughtUp: Promise<void> = Promise.resolve();
@@ -185,18 +153,7 @@ export function buildTierService(
           .connect()
           .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
       }
-      await producer.get();
-      relay = createOutboxRelay({
-        pool,
-        kafka,
-        schema: TIER_SCHEMA,
-        producer,
-        topics,
-        logger,
-        metrics: registry,
-        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-      });
-      relay.start();
+      await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
       consumer = createBatchConsumer({
         kafka,
         groupId: config.KAFKA_GROUP_ID,
@@ -214,6 +171,7 @@ export function buildTierService(
           wakeRelay,
           clawbackDays: config.CLAWBACK_DAYS,
         }),
+        partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         retries: config.KAFKA_CONSUMER_RETRIES,
         readiness: app.readiness,

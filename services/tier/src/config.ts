@@ -1,26 +1,25 @@
 import {
-  accessKeysConfigSchema,
-  baseConfigSchema,
-  consumerGroupIdSchema,
   DEVELOPMENT_KEYS,
   flag,
-  port,
+  outboxServiceConfigSchema,
   serviceUrl,
   withConsumerGroup,
 } from '@taobi/platform';
 import { z } from 'zod';
 
 /** The tier service's environment, parsed once in main.ts. */
-export const tierConfigSchema = baseConfigSchema
-  .extend(accessKeysConfigSchema.shape)
+export const tierConfigSchema = outboxServiceConfigSchema(8086)
   .extend({
-    PORT: port(8086),
-    KAFKA_GROUP_ID: consumerGroupIdSchema,
     /** Members per transaction in the monthly evaluation (each page records its progress). */
     EVALUATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
     EVALUATION_SCHEDULE_ENABLED: flag.default(true),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+    /**
+     * Partitions of score-changed handled at once, each batch in its own transaction (a member's
+     * records are on one partition, so each member's changes stay in order).
+     */
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
     /**
      * Where the rule sets come from: `scoring` (its registry, `GET /v1/rules/versions`: adopted
      * versions included) or `file` (RULE_SET_FILE alone: tests, a deployment that never adopts).

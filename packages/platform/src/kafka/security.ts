@@ -9,7 +9,9 @@ export interface KafkaConnection {
   sasl?: SASLOptions;
 }
 
-type SecurityConfig = { KAFKA_BROKERS: string[] } & z.infer<z.ZodObject<typeof kafkaSecurityVariables>>;
+export type SecurityConfig = { KAFKA_BROKERS: string[] } & z.infer<
+  z.ZodObject<typeof kafkaSecurityVariables>
+>;
 
 /**
  * The brokers and the TLS / SASL options of `createKafka`, from a parsed configuration: how a

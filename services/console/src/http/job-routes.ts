@@ -76,6 +76,15 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
     );
   }
 
+  /** A job `service` refused or did not answer: `what` did not run. */
+  const notRun = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    what: string,
+    service: string,
+    failure: Failed,
+  ) => respond(request, reply, `${what} did not run`, [failureLine(service, failure)], failure);
+
   app.post('/jobs/evaluation', async (request, reply) => {
     const key = adminKeyOf(request);
     const { asOf } = parseForm(evaluationBody, request.body);
@@ -86,15 +95,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
       key,
       body,
     });
-    if (!scoring.ok) {
-      return respond(
-        request,
-        reply,
-        'The evaluation did not run',
-        [failureLine('scoring', scoring)],
-        scoring,
-      );
-    }
+    if (!scoring.ok) return notRun(request, reply, 'The evaluation', 'scoring', scoring);
     const tier = await upstream.call<TierRun>('tier', '/v1/admin/evaluations', { method: 'POST', key, body });
     const s = scoring.data;
     const lines = [
@@ -116,15 +117,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
       key,
       body: period ? { period } : {},
     });
-    if (!result.ok) {
-      return respond(
-        request,
-        reply,
-        'The periodic grants did not run',
-        [failureLine('entitlement', result)],
-        result,
-      );
-    }
+    if (!result.ok) return notRun(request, reply, 'The periodic grants', 'entitlement', result);
     request.log.info({ period }, 'periodic grants run from the console');
     return respond(request, reply, 'Periodic grants done', [
       ...result.data.runs.map(

@@ -129,3 +129,16 @@ function parseErrorBody(text: string): ErrorBody | undefined {
     return undefined;
   }
 }
+
+/** One page of a member's list from `service`: `/v1/members/<id>/<path>?limit=<limit>[&cursor=...]`. */
+export function memberPage<T>(
+  upstream: Upstream,
+  service: UpstreamService,
+  memberId: string,
+  path: string,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<ApiResult<T>> {
+  const query = new URLSearchParams({ limit: String(page.limit) });
+  if (page.cursor) query.set('cursor', page.cursor);
+  return upstream.call(service, `/v1/members/${encodeURIComponent(memberId)}/${path}?${query}`);
+}

@@ -30,6 +30,15 @@ export function failureNotice(result: Extract<ApiResult<unknown>, { ok: false }>
   }
 }
 
+/** The card of a panel whose call failed: the panel's frame, and what failed in it. */
+export function failureCard(
+  frame: { id: string; title: string; wide?: boolean },
+  result: Extract<ApiResult<unknown>, { ok: false }>,
+  what: string,
+): SafeHtml {
+  return card({ ...frame, body: failureNotice(result, what) });
+}
+
 /** A table that scrolls sideways on a narrow screen, reachable by keyboard. */
 export function scrollTable(label: string, table: SafeHtml): SafeHtml {
   return html`<div class="table-scroll" role="region" aria-label="${label}" tabindex="0">${table}</div>`;

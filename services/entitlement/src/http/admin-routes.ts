@@ -1,10 +1,10 @@
 import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
-import { documented } from '@taobi/platform';
+import { parseOr400, routeDocs } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { periodicGrantsSchema, termEndsSchema } from './api-schemas';
-import { emptyBodySchema, parseOr400, type RouteContext } from './context';
+import { emptyBodySchema, type RouteContext } from './context';
 
 const periodicSchema = z
   .strictObject({
@@ -26,23 +26,17 @@ const periodicSchema = z
     message: 'give period or asOf, not both',
   });
 
-const tags = ['admin'];
+const doc = routeDocs(['admin']);
 const DOCS = {
-  periodic: documented({
-    summary: 'Issue periodic benefits now, then sweep expired grants',
-    tags,
+  periodic: doc('Issue periodic benefits now, then sweep expired grants', periodicGrantsSchema, {
     body: periodicSchema,
-    responses: { 200: periodicGrantsSchema },
     errors: {
       400: 'VALIDATION_FAILED naming the bad field.',
       422: 'PERIOD_ENDED: the period has ended; its benefits would expire on issue.',
     },
   }),
-  termEnds: documented({
-    summary: 'Close the 88VIP terms that have ended now',
-    tags,
+  termEnds: doc('Close the 88VIP terms that have ended now', termEndsSchema, {
     body: emptyBodySchema,
-    responses: { 200: termEndsSchema },
     errors: { 400: 'VALIDATION_FAILED: the body must be empty.' },
   }),
 };

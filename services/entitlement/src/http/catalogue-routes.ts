@@ -1,14 +1,10 @@
-import { documented } from '@taobi/platform';
+import { routeDocs } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { benefitsSchema } from './api-schemas';
 import type { RouteContext } from './context';
 
 const DOCS = {
-  benefits: documented({
-    summary: 'The benefit catalogue in force',
-    tags: ['benefits'],
-    responses: { 200: benefitsSchema },
-  }),
+  benefits: routeDocs(['benefits'])('The benefit catalogue in force', benefitsSchema),
 };
 
 /** GET /v1/benefits: the catalogue in force (the version every grant records). */

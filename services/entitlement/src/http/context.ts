@@ -1,6 +1,6 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type AccessControl, type Counter, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, type Counter, type Pool, parseOr400 } from '@taobi/platform';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { EntitlementErrors } from '../errors';
@@ -23,17 +23,6 @@ export interface RouteContext {
   issuer: PeriodicIssuer;
   termEnder: Vip88TermEnder;
   entitlements: Counter<'action' | 'kind'>;
-}
-
-/** Parses a part of the request with zod; a 400 naming each bad field (prefixed) otherwise. */
-export function parseOr400<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  prefix: string[] = [],
-): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw Errors.validation(fieldErrorsFromZod(result.error.issues, prefix));
 }
 
 export const memberParamsSchema = z.object({ id: memberIdSchema });

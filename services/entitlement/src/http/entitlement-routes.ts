@@ -1,4 +1,12 @@
-import { documented, Errors, enqueueOutbox, parseCursor, withTransaction } from '@taobi/platform';
+import {
+  Errors,
+  enqueueOutbox,
+  pageLimit,
+  parseCursor,
+  parseOr400,
+  routeDocs,
+  withTransaction,
+} from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { entitlementView, grantRecord } from '../domain/grants';
@@ -6,11 +14,11 @@ import { EntitlementErrors } from '../errors';
 import { listGrants, lockGrant, markUsed } from '../store/grants';
 import { lockMember, readMember } from '../store/members';
 import { entitlementListSchema, entitlementSchema } from './api-schemas';
-import { memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
+import { memberIdOf, memberPathSchema, type RouteContext } from './context';
 
 const listQuerySchema = z.strictObject({
   status: z.enum(['granted', 'used', 'revoked', 'expired']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: pageLimit(1000, 200),
   /** Keyset paging: the `nextBefore` of the previous page (checked as a cursor below). */
   before: z.string().optional(),
 });
@@ -24,21 +32,15 @@ const beforeSchema = z
 
 const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().positive() });
 
-const tags = ['entitlements'];
+const doc = routeDocs(['entitlements']);
 const DOCS = {
-  list: documented({
-    summary: "A member's grants, newest first, with their status",
-    tags,
+  list: doc("A member's grants, newest first, with their status", entitlementListSchema, {
     params: memberPathSchema,
     querystring: listQuerySchema,
-    responses: { 200: entitlementListSchema },
     errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR (`before`).' },
   }),
-  use: documented({
-    summary: 'Mark a grant used (again: the same grant)',
-    tags,
+  use: doc('Mark a grant used (again: the same grant)', entitlementSchema, {
     params: memberPathSchema.extend(grantParamsSchema.shape),
-    responses: { 200: entitlementSchema },
     errors: {
       400: 'VALIDATION_FAILED naming the bad id.',
       404: 'NOT_FOUND: the member has no such grant.',

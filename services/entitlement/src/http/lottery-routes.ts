@@ -1,5 +1,5 @@
 import { LOTTERY_ALGORITHM, lotteryMessage, welcomeGift } from '@taobi/benefits';
-import { documented, Errors } from '@taobi/platform';
+import { Errors, pageLimit, parseOr400, routeDocs } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
@@ -12,32 +12,27 @@ import {
 } from '../store/lottery';
 import { readMember } from '../store/members';
 import { commitmentsSchema, drawSchema, welcomeGiftSchema } from './api-schemas';
-import { memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
+import { memberIdOf, memberPathSchema, type RouteContext } from './context';
 
-const commitmentsQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(520).default(10) });
+const commitmentsQuerySchema = z.strictObject({ limit: pageLimit(520, 10) });
 const drawParamsSchema = z.object({ drawId: z.uuid() });
 
-const tags = ['lottery'];
+const doc = routeDocs(['lottery']);
 const DOCS = {
-  commitments: documented({
-    summary: 'The committed campaigns: commitments, and the seeds of those that ended',
-    tags,
-    querystring: commitmentsQuerySchema,
-    responses: { 200: commitmentsSchema },
-    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
-  }),
-  draw: documented({
-    summary: 'One draw, with everything needed to recompute it',
-    tags,
+  commitments: doc(
+    'The committed campaigns: commitments, and the seeds of those that ended',
+    commitmentsSchema,
+    {
+      querystring: commitmentsQuerySchema,
+      errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    },
+  ),
+  draw: doc('One draw, with everything needed to recompute it', drawSchema, {
     params: drawParamsSchema,
-    responses: { 200: drawSchema },
     errors: { 400: 'VALIDATION_FAILED: `drawId` is not a UUID.', 404: 'NOT_FOUND: no such draw.' },
   }),
-  welcomeGift: documented({
-    summary: "A member's welcome-gift draws and odds",
-    tags,
+  welcomeGift: doc("A member's welcome-gift draws and odds", welcomeGiftSchema, {
     params: memberPathSchema,
-    responses: { 200: welcomeGiftSchema },
     errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
   }),
 };

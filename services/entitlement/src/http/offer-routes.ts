@@ -1,11 +1,15 @@
 import { benefitsAt } from '@taobi/benefits';
 import { categorySchema, isoTimeSchema, type Tier, tierSchema } from '@taobi/contracts';
 import {
+  COMMON_ERRORS,
   callerOf,
   documented,
   Errors,
   enqueueOutbox,
   merchantIdSchema,
+  pageLimit,
+  parseOr400,
+  routeDocs,
   withTransaction,
 } from '@taobi/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,7 +29,7 @@ import {
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
 import { memberOffersSchema, merchantOffersSchema, offerSchema as offerAnswerSchema } from './api-schemas';
-import { idempotencyKeySchema, memberIdOf, memberPathSchema, parseOr400, type RouteContext } from './context';
+import { idempotencyKeySchema, memberIdOf, memberPathSchema, type RouteContext } from './context';
 
 const distinct = <T extends z.ZodType>(item: T) =>
   z
@@ -97,13 +101,14 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const merchantKey = ctx.access.require('merchant');
   const offerSchema = newOfferSchema(ctx.categories);
   const category = ruleSetCategory(ctx.categories);
-  const merchantListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+  const merchantListQuery = z.strictObject({ limit: pageLimit(500, 100) });
   const memberOffersQuery = z.strictObject({
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: pageLimit(500, 100),
     category: category.optional(),
     merchantId: merchantIdSchema.optional(),
   });
   const tags = ['offers'];
+  const doc = routeDocs(tags);
   const docs = {
     create: documented({
       summary: "Create an offer of the key's merchant",
@@ -120,31 +125,22 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
         422: 'IDEMPOTENCY_KEY_REUSED with a different offer.',
       },
     }),
-    list: documented({
-      summary: "The key's merchant's offers",
-      tags,
+    list: doc("The key's merchant's offers", merchantOffersSchema, {
       querystring: merchantListQuery,
-      responses: { 200: merchantOffersSchema },
       errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
     }),
-    withdraw: documented({
-      summary: "Withdraw one of the key's merchant's offers",
-      tags,
+    withdraw: doc("Withdraw one of the key's merchant's offers", offerAnswerSchema, {
       params: offerParamsSchema,
-      responses: { 200: offerAnswerSchema },
       errors: {
         400: 'VALIDATION_FAILED: `offerId` is not a UUID.',
         403: "FORBIDDEN: another merchant's offer.",
         404: 'NOT_FOUND: no such offer.',
       },
     }),
-    member: documented({
-      summary: 'The offers a member qualifies for now',
-      tags,
+    member: doc('The offers a member qualifies for now', memberOffersSchema, {
       params: memberPathSchema,
       querystring: memberOffersQuery,
-      responses: { 200: memberOffersSchema },
-      errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+      errors: COMMON_ERRORS.badParameter,
     }),
   };
 

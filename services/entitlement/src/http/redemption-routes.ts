@@ -1,4 +1,4 @@
-import { documented, Errors, enqueueOutbox, withTransaction } from '@taobi/platform';
+import { documented, Errors, enqueueOutbox, parseOr400, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ineligibility, offerStatus, redeemedRecord, redemptionView } from '../domain/offers';
@@ -19,7 +19,6 @@ import {
   idempotencyHeadersSchema,
   memberIdOf,
   memberPathSchema,
-  parseOr400,
   type RouteContext,
 } from './context';
 

@@ -1,5 +1,5 @@
 import { planVip88Grants, vip88Quote, vip88TermEnd } from '@taobi/benefits';
-import { documented, enqueueOutbox, withTransaction } from '@taobi/platform';
+import { documented, enqueueOutbox, routeDocs, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
@@ -25,11 +25,8 @@ import {
 
 const tags = ['88VIP'];
 const DOCS = {
-  read: documented({
-    summary: 'The 88VIP price the member qualifies for now, and any term',
-    tags,
+  read: routeDocs(tags)('The 88VIP price the member qualifies for now, and any term', vip88Schema, {
     params: memberPathSchema,
-    responses: { 200: vip88Schema },
     errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
   }),
   activate: documented({

@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, type Pool, parseOr400, routeDocs } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ScoringJobs } from '../jobs/scoring-jobs';
@@ -7,30 +7,19 @@ import { evaluationListSchema, evaluationSchema, rebuildSchema, refillSchema } f
 
 const evaluationBodySchema = z.object({ asOf: isoTimeSchema.optional() }).strict();
 
-const tags = ['admin'];
+const doc = routeDocs(['admin']);
 const DOCS = {
-  evaluate: documented({
-    summary: 'Run the monthly evaluation as of `asOf` (default now); answers when it is complete',
-    tags,
-    body: evaluationBodySchema,
-    responses: { 200: evaluationSchema },
-    errors: { 400: 'VALIDATION_FAILED: `asOf` is not ISO-8601 with an offset, or an unknown field.' },
-  }),
-  evaluations: documented({
-    summary: 'The latest evaluations',
-    tags,
-    responses: { 200: evaluationListSchema },
-  }),
-  rebuild: documented({
-    summary: 'Rebuild every score from the ledger',
-    tags,
-    responses: { 200: rebuildSchema },
-  }),
-  refill: documented({
-    summary: 'Refill the Redis read model from Postgres',
-    tags,
-    responses: { 200: refillSchema },
-  }),
+  evaluate: doc(
+    'Run the monthly evaluation as of `asOf` (default now); answers when it is complete',
+    evaluationSchema,
+    {
+      body: evaluationBodySchema,
+      errors: { 400: 'VALIDATION_FAILED: `asOf` is not ISO-8601 with an offset, or an unknown field.' },
+    },
+  ),
+  evaluations: doc('The latest evaluations', evaluationListSchema),
+  rebuild: doc('Rebuild every score from the ledger', rebuildSchema),
+  refill: doc('Refill the Redis read model from Postgres', refillSchema),
 };
 
 /**
@@ -45,9 +34,8 @@ export function registerAdminRoutes(
   const guard = options.access.require('admin');
 
   app.post('/v1/admin/evaluations', { onRequest: guard, schema: DOCS.evaluate }, async (request) => {
-    const parsed = evaluationBodySchema.safeParse(request.body ?? {});
-    if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
-    const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
+    const body = parseOr400(evaluationBodySchema, request.body ?? {});
+    const asOf = body.asOf ? new Date(body.asOf) : options.now();
     return options.jobs.evaluate(asOf);
   });
 

@@ -1,5 +1,5 @@
 import type { Catalogue } from '@taobi/benefits';
-import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import { type AccessControl, Errors, type Pool, parseOr400, routeDocs } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,21 +10,20 @@ import { backtestListSchema, backtestSchema, backtestStartedSchema } from './api
 
 const paramsSchema = z.object({ id: z.uuid() });
 
-const tags = ['backtests'];
+const doc = routeDocs(['backtests']);
 const DOCS = {
-  start: documented({
-    summary: 'Start a backtest of a candidate rule set (and catalogue) against the one in force',
-    tags,
-    body: backtestBodySchema,
-    responses: { 202: backtestStartedSchema },
-    errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
-  }),
-  list: documented({ summary: 'The latest backtests', tags, responses: { 200: backtestListSchema } }),
-  one: documented({
-    summary: 'One backtest: progress and comparison',
-    tags,
+  start: doc(
+    'Start a backtest of a candidate rule set (and catalogue) against the one in force',
+    backtestStartedSchema,
+    {
+      status: 202,
+      body: backtestBodySchema,
+      errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
+    },
+  ),
+  list: doc('The latest backtests', backtestListSchema),
+  one: doc('One backtest: progress and comparison', backtestSchema, {
     params: paramsSchema,
-    responses: { 200: backtestSchema },
     errors: { 400: 'VALIDATION_FAILED: `id` is not a UUID.', 404: 'NOT_FOUND: no such backtest.' },
   }),
 };
@@ -84,10 +83,9 @@ export function registerBacktestRoutes(
   }));
 
   app.get('/v1/admin/backtests/:id', { onRequest: guard, schema: DOCS.one }, async (request) => {
-    const params = paramsSchema.safeParse(request.params);
-    if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
-    const row = await readBacktest(options.pool, params.data.id);
-    if (!row) throw Errors.notFound(`no backtest ${params.data.id}`);
+    const { id } = parseOr400(paramsSchema, request.params);
+    const row = await readBacktest(options.pool, id);
+    if (!row) throw Errors.notFound(`no backtest ${id}`);
     // The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.
     return { ...summary(row), ...row.report, candidateRuleSet: row.candidate_rules };
   });

@@ -1,5 +1,12 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import {
+  type AccessControl,
+  Errors,
+  fieldErrorsFromZod,
+  type Pool,
+  parseOr400,
+  routeDocs,
+} from '@taobi/platform';
 import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -16,26 +23,25 @@ const adoptionSchema = z.strictObject({
   backtestId: z.string().min(1).max(128).optional(),
 });
 
-const tags = ['rules'];
+const doc = routeDocs(['rules']);
 const DOCS = {
-  at: documented({
-    summary: 'The rule set in force at `asOf` (default now)',
-    tags,
+  at: doc('The rule set in force at `asOf` (default now)', rulesAtSchema, {
     querystring: rulesQuerySchema,
-    responses: { 200: rulesAtSchema },
     errors: { 400: 'VALIDATION_FAILED naming `asOf`.', 404: 'NOT_FOUND: no rule set was in force then.' },
   }),
-  versions: documented({ summary: 'Every rule-set version', tags, responses: { 200: ruleVersionsSchema } }),
-  adopt: documented({
-    summary: 'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
-    tags: ['admin', 'rules'],
-    body: adoptionSchema,
-    responses: { 201: adoptedSchema },
-    errors: {
-      400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
-      409: 'CONFLICT: the registry already holds this version.',
+  versions: doc('Every rule-set version', ruleVersionsSchema),
+  adopt: routeDocs(['admin', 'rules'])(
+    'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
+    adoptedSchema,
+    {
+      status: 201,
+      body: adoptionSchema,
+      errors: {
+        400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
+        409: 'CONFLICT: the registry already holds this version.',
+      },
     },
-  }),
+  ),
 };
 
 /**
@@ -55,9 +61,8 @@ export function registerRuleRoutes(
   },
 ): void {
   app.get('/v1/rules', { onRequest: options.access.require('read'), schema: DOCS.at }, async (request) => {
-    const parsed = rulesQuerySchema.safeParse(request.query ?? {});
-    if (!parsed.success) throw Errors.validation(fieldErrorsFromZod(parsed.error.issues));
-    const asOf = parsed.data.asOf ? new Date(parsed.data.asOf) : options.now();
+    const query = parseOr400(rulesQuerySchema, request.query ?? {});
+    const asOf = query.asOf ? new Date(query.asOf) : options.now();
     const versions = options.registry().versions();
     const entry = versionAt(versions, asOf);
     if (!entry) throw notInForce(asOf, versions[0] as (typeof versions)[number]);
@@ -81,14 +86,13 @@ export function registerRuleRoutes(
     '/v1/admin/rule-sets',
     { onRequest: options.access.require('admin'), schema: DOCS.adopt },
     async (request, reply) => {
-      const body = adoptionSchema.safeParse(request.body ?? {});
-      if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
-      const ruleSet = ruleSetSchema.safeParse(body.data.ruleSet);
+      const body = parseOr400(adoptionSchema, request.body ?? {});
+      const ruleSet = ruleSetSchema.safeParse(body.ruleSet);
       const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);
-      if (body.data.ruleSet === undefined)
+      if (body.ruleSet === undefined)
         fields.splice(0, fields.length, { field: 'ruleSet', message: 'is required' });
       const now = options.now();
-      const requested = new Date(body.data.effectiveFrom);
+      const requested = new Date(body.effectiveFrom);
       if (requested.getTime() <= now.getTime()) {
         fields.push({
           field: 'effectiveFrom',
@@ -114,7 +118,7 @@ export function registerRuleRoutes(
           fields.push({ field: `ruleSet.${problem.path}`, message: problem.message });
         }
       }
-      const backtestId = body.data.backtestId;
+      const backtestId = body.backtestId;
       if (backtestId !== undefined) {
         // What justifies an adoption is a backtest that ran to the end, not one running or failed.
         const { rows: found } = await options.pool.query<{ status: string }>(
@@ -133,7 +137,7 @@ export function registerRuleRoutes(
       const entry = await registry.adopt({
         ruleSet: ruleSet.data,
         effectiveFrom,
-        backtestId: body.data.backtestId ?? null,
+        backtestId: body.backtestId ?? null,
         now,
       });
       request.log.info(

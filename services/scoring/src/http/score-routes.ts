@@ -1,11 +1,14 @@
 import { isoTimeSchema, memberIdSchema } from '@taobi/contracts';
 import {
   type AccessControl,
+  COMMON_ERRORS,
   documented,
-  Errors,
-  fieldErrorsFromZod,
   type Logger,
   type Pool,
+  pageLimit,
+  parseOr400,
+  pastInstant,
+  routeDocs,
 } from '@taobi/platform';
 import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
@@ -32,18 +35,19 @@ const paramsSchema = z.object({ id: memberIdSchema });
 const scoreQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: pageLimit(500, 100),
     /** Checked by the cursor's codec: anything it did not issue is INVALID_CURSOR. */
     cursor: z.string().optional(),
   })
   .strict();
 const versionsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: pageLimit(1000, 200),
   /** Keyset paging: versions after this one (the `nextAfter` of the previous page). */
   after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
 });
 
 const tags = ['scores'];
+const doc = routeDocs(tags);
 const DOCS = {
   score: documented({
     summary: "A member's score now, or the version written at `asOf`",
@@ -59,43 +63,19 @@ const DOCS = {
         content: { 'application/json': { schema: scoreSchema } },
       },
     },
-    errors: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
+    errors: COMMON_ERRORS.badMemberOrAsOf,
   }),
-  history: documented({
-    summary: 'What the score is made of: months, orders and refunds',
-    tags,
+  history: doc('What the score is made of: months, orders and refunds', scoreHistorySchema, {
     params: paramsSchema,
     querystring: historyQuerySchema,
-    responses: { 200: scoreHistorySchema },
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR.' },
+    errors: COMMON_ERRORS.badParameterOrCursor,
   }),
-  versions: documented({
-    summary: "Every version of the member's score as written",
-    tags,
+  versions: doc("Every version of the member's score as written", scoreVersionsSchema, {
     params: paramsSchema,
     querystring: versionsQuerySchema,
-    responses: { 200: scoreVersionsSchema },
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+    errors: COMMON_ERRORS.badParameter,
   }),
 };
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success)
-    throw Errors.validation(fieldErrorsFromZod(result.error.issues, prefix ? [prefix] : []));
-  return result.data;
-}
-
-/** An `asOf` query parameter: an instant not after the service's clock (400 naming `asOf`). */
-export function pastInstant(asOf: string, now: Date): Date {
-  const at = new Date(asOf);
-  if (at.getTime() > now.getTime()) {
-    throw Errors.validation([
-      { field: 'asOf', message: `must not be in the future (now ${now.toISOString()})` },
-    ]);
-  }
-  return at;
-}
 
 /**
  * Read APIs (read key). The score comes from Redis; when Redis has nothing (flushed, evicted, never
@@ -160,8 +140,8 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
   }
 
   app.get('/v1/members/:id/score', { onRequest: guard, schema: DOCS.score }, async (request, reply) => {
-    const { id } = parse(paramsSchema, request.params, '');
-    const query = parse(scoreQuerySchema, request.query, '');
+    const { id } = parseOr400(paramsSchema, request.params);
+    const query = parseOr400(scoreQuerySchema, request.query);
     if (query.asOf === undefined) {
       const { view, source } = await readScore(id);
       return reply.header('x-read-source', source).send(view);
@@ -172,8 +152,8 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
   });
 
   app.get('/v1/members/:id/score/history', { onRequest: guard, schema: DOCS.history }, async (request) => {
-    const { id } = parse(paramsSchema, request.params, '');
-    const query = parse(historyQuerySchema, request.query, '');
+    const { id } = parseOr400(paramsSchema, request.params);
+    const query = parseOr400(historyQuerySchema, request.query);
     const rules = options.registry().inForce(options.now()).ruleSet;
     const cursor = query.cursor === undefined ? undefined : historyCursor(rules).decode(query.cursor);
     return readHistory(options.pool, id, { limit: query.limit, cursor }, rules);
@@ -184,8 +164,8 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
    * what `pnpm taobi replay` checks against the log.
    */
   app.get('/v1/members/:id/score/versions', { onRequest: guard, schema: DOCS.versions }, async (request) => {
-    const { id } = parse(paramsSchema, request.params, '');
-    const query = parse(versionsQuerySchema, request.query, '');
+    const { id } = parseOr400(paramsSchema, request.params);
+    const query = parseOr400(versionsQuerySchema, request.query);
     const versions = await scoreVersions(options.pool, id, query, rulesOf);
     return {
       memberId: id,

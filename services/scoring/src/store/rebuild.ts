@@ -1,6 +1,7 @@
 import type { Category, Source } from '@taobi/contracts';
-import { enqueueOutbox, type Logger, type Pool, type PoolClient, withTransaction } from '@taobi/platform';
+import { enqueueOutbox, type PoolClient, withTransaction } from '@taobi/platform';
 import {
+  addToBucket,
   bucketKey,
   bucketPoints,
   type LedgerBucket,
@@ -11,6 +12,7 @@ import {
   shanghaiMonth,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
+import type { EvaluationOptions } from './evaluation';
 import {
   type BucketRow,
   breakdownOf,
@@ -34,15 +36,8 @@ export interface RebuildReport {
   changes: { memberId: string; previousScore: number; score: number }[];
 }
 
-export interface RebuildOptions {
-  pool: Pool;
-  rules: RuleSet;
-  now: () => Date;
-  chunkSize: number;
-  logger: Logger;
-  /** As in `runEvaluation`: the members changed without a new version; handles its own errors. */
-  onUnversionedChange?: (memberIds: string[]) => Promise<void>;
-}
+/** The rebuild pages through members like the evaluation, with the same options. */
+export type RebuildOptions = EvaluationOptions;
 
 interface OrderRow {
   source: Source;
@@ -93,18 +88,12 @@ export async function refoldMembers(
     if (next.points !== order.points || next.qualifies !== order.qualifies) {
       changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
     }
-    const month = shanghaiMonth(order.occurred_at);
-    const k = bucketKey(order.member_id, month, order.source);
-    const bucket = totals.get(k) ?? {
-      memberId: order.member_id,
-      month,
-      source: order.source,
-      orderPoints: 0,
-      qualifyingOrders: 0,
-    };
-    bucket.orderPoints += next.points;
-    bucket.qualifyingOrders += Number(next.qualifies);
-    totals.set(k, bucket);
+    addToBucket(
+      totals,
+      { memberId: order.member_id, month: shanghaiMonth(order.occurred_at), source: order.source },
+      next.points,
+      Number(next.qualifies),
+    );
   }
   if (changedOrders.length > 0) {
     await client.query(

@@ -1,5 +1,13 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, documented, Errors, fieldErrorsFromZod, type Pool } from '@taobi/platform';
+import {
+  type AccessControl,
+  COMMON_ERRORS,
+  Errors,
+  type Pool,
+  pageLimit,
+  parseOr400,
+  routeDocs,
+} from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,32 +18,23 @@ import { evaluationListSchema, evaluationRunSchema, evaluationSchema } from './a
 const startBody = z.object({ asOf: isoTimeSchema }).strict();
 const evaluationParams = z.object({ asOf: isoTimeSchema });
 /** The latest evaluations, newest first: 24 by default (two years), up to 1000 (replay reads them all). */
-const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(24) });
+const listQuery = z.strictObject({ limit: pageLimit(1000, 24) });
 
-const tags = ['admin'];
+const doc = routeDocs(['admin']);
 const DOCS = {
-  start: documented({
-    summary: 'Run the monthly evaluation as of `asOf`; answers when it is complete',
-    tags,
+  start: doc('Run the monthly evaluation as of `asOf`; answers when it is complete', evaluationRunSchema, {
     body: startBody,
-    responses: { 200: evaluationRunSchema },
     errors: {
       400: 'VALIDATION_FAILED: `asOf` missing, not ISO-8601, or after the next scheduled evaluation.',
       409: 'EVALUATION_OUT_OF_ORDER: an evaluation after `asOf` has already started (evaluations run in time order).',
     },
   }),
-  list: documented({
-    summary: 'The latest evaluations, newest first',
-    tags,
+  list: doc('The latest evaluations, newest first', evaluationListSchema, {
     querystring: listQuery,
-    responses: { 200: evaluationListSchema },
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
+    errors: COMMON_ERRORS.badParameter,
   }),
-  one: documented({
-    summary: 'One evaluation',
-    tags,
+  one: doc('One evaluation', evaluationSchema, {
     params: evaluationParams,
-    responses: { 200: evaluationSchema },
     errors: {
       400: 'VALIDATION_FAILED: `asOf` is not ISO-8601.',
       404: 'NOT_FOUND: no evaluation as of `asOf`.',
@@ -57,9 +56,8 @@ export function registerAdminRoutes(
   const onRequest = deps.access.require('admin');
 
   app.post('/v1/admin/evaluations', { onRequest, schema: DOCS.start }, async (request) => {
-    const body = startBody.safeParse(request.body ?? {});
-    if (!body.success) throw Errors.validation(fieldErrorsFromZod(body.error.issues));
-    const asOf = new Date(body.data.asOf);
+    const body = parseOr400(startBody, request.body ?? {});
+    const asOf = new Date(body.asOf);
     const latestAllowed = nextEvaluationAt(deps.now(), deps.ruleSet.evaluation.dayOfMonth);
     if (asOf.getTime() > latestAllowed.getTime()) {
       throw Errors.validation([
@@ -74,16 +72,14 @@ export function registerAdminRoutes(
   });
 
   app.get('/v1/admin/evaluations', { onRequest, schema: DOCS.list }, async (request) => {
-    const query = listQuery.safeParse(request.query ?? {});
-    if (!query.success) throw Errors.validation(fieldErrorsFromZod(query.error.issues));
-    return { evaluations: await listEvaluations(deps.pool, query.data.limit) };
+    const query = parseOr400(listQuery, request.query ?? {});
+    return { evaluations: await listEvaluations(deps.pool, query.limit) };
   });
 
   app.get('/v1/admin/evaluations/:asOf', { onRequest, schema: DOCS.one }, async (request) => {
-    const params = evaluationParams.safeParse(request.params);
-    if (!params.success) throw Errors.validation(fieldErrorsFromZod(params.error.issues));
-    const found = await readEvaluation(deps.pool, new Date(params.data.asOf).toISOString());
-    if (!found) throw Errors.notFound(`no evaluation as of ${params.data.asOf}`);
+    const params = parseOr400(evaluationParams, request.params);
+    const found = await readEvaluation(deps.pool, new Date(params.asOf).toISOString());
+    if (!found) throw Errors.notFound(`no evaluation as of ${params.asOf}`);
     return found;
   });
 }

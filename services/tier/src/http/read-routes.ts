@@ -1,11 +1,13 @@
 import { isoTimeSchema, memberIdSchema, TIERS } from '@taobi/contracts';
 import {
   type AccessControl,
+  COMMON_ERRORS,
   cursorCodec,
-  documented,
-  Errors,
-  fieldErrorsFromZod,
   type Pool,
+  pageLimit,
+  parseOr400,
+  pastInstant,
+  routeDocs,
 } from '@taobi/platform';
 import {
   addMonths,
@@ -38,7 +40,7 @@ import {
 const memberParams = z.object({ id: memberIdSchema.describe('The member id') });
 const tierQuery = z.strictObject({ asOf: isoTimeSchema.optional() });
 const historyQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: pageLimit(200, 50),
   /** Checked by the cursor's codec: anything it did not issue is INVALID_CURSOR. */
   cursor: z.string().optional(),
 });
@@ -50,45 +52,25 @@ const historyQuery = z.strictObject({
  */
 const historyCursor = cursorCodec(z.tuple([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]));
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw Errors.validation(fieldErrorsFromZod(result.error.issues));
-  return result.data;
-}
-
-const tags = ['tiers'];
-const bad = { 400: 'VALIDATION_FAILED naming the bad parameter.' };
+const doc = routeDocs(['tiers']);
 
 /** The read routes' OpenAPI entries: their request schemas are those the handlers parse with. */
 const DOCS = {
-  tiers: documented({ summary: 'The tier table in force', tags, responses: { 200: tierTableSchema } }),
-  distribution: documented({
-    summary: 'Members per tier (operators)',
-    tags,
-    responses: { 200: distributionSchema },
-  }),
-  memberTier: documented({
-    summary: "A member's tier now, or as the service had it at `asOf`",
-    tags,
+  tiers: doc('The tier table in force', tierTableSchema),
+  distribution: doc('Members per tier (operators)', distributionSchema),
+  memberTier: doc("A member's tier now, or as the service had it at `asOf`", memberTierSchema, {
     params: memberParams,
     querystring: tierQuery,
-    responses: { 200: memberTierSchema },
-    errors: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
+    errors: COMMON_ERRORS.badMemberOrAsOf,
   }),
-  history: documented({
-    summary: "A member's tier decisions, newest first",
-    tags,
+  history: doc("A member's tier decisions, newest first", tierHistorySchema, {
     params: memberParams,
     querystring: historyQuery,
-    responses: { 200: tierHistorySchema },
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR.' },
+    errors: COMMON_ERRORS.badParameterOrCursor,
   }),
-  forecast: documented({
-    summary: 'The next three evaluations without new activity',
-    tags,
+  forecast: doc('The next three evaluations without new activity', forecastSchema, {
     params: memberParams,
-    responses: { 200: forecastSchema },
-    errors: bad,
+    errors: COMMON_ERRORS.badParameter,
   }),
 };
 
@@ -161,20 +143,15 @@ export function registerReadRoutes(
   });
 
   app.get('/v1/members/:id/tier', { onRequest, schema: DOCS.memberTier }, async (request) => {
-    const memberId = parse(memberParams, request.params).id;
-    const query = parse(tierQuery, request.query);
+    const memberId = parseOr400(memberParams, request.params).id;
+    const query = parseOr400(tierQuery, request.query);
     const now = deps.now();
     if (query.asOf === undefined) {
       const { state, seen } = await currentState(memberId, now);
       return memberTierView(state, { ruleSet: ruleSets.at(now), now, seen });
     }
     // As of an instant: the state the service held then (processing time), or a new member's.
-    const asOf = new Date(query.asOf);
-    if (asOf.getTime() > now.getTime()) {
-      throw Errors.validation([
-        { field: 'asOf', message: `must not be in the future (now ${now.toISOString()})` },
-      ]);
-    }
+    const asOf = pastInstant(query.asOf, now);
     const stored = await memberStateAt(deps.pool, memberId, asOf);
     const ruleSet = ruleSets.at(asOf);
     const state = stored?.state ?? unseenMember(memberId, ruleSet.score.baseScore, asOf.toISOString());
@@ -186,8 +163,8 @@ export function registerReadRoutes(
 
   /** The member's tier decisions, newest first, kept forever. */
   app.get('/v1/members/:id/tier/history', { onRequest, schema: DOCS.history }, async (request) => {
-    const memberId = parse(memberParams, request.params).id;
-    const query = parse(historyQuery, request.query);
+    const memberId = parseOr400(memberParams, request.params).id;
+    const query = parseOr400(historyQuery, request.query);
     const before = query.cursor === undefined ? null : historyCursor.decode(query.cursor)[0];
     const decisions = await listDecisions(deps.pool, memberId, {
       beforeRevision: before,
@@ -207,7 +184,7 @@ export function registerReadRoutes(
    * and the points to earn to keep the tier; the first that would move the member down.
    */
   app.get('/v1/members/:id/forecast', { onRequest, schema: DOCS.forecast }, async (request) => {
-    const memberId = parse(memberParams, request.params).id;
+    const memberId = parseOr400(memberParams, request.params).id;
     const now = deps.now();
     const { state } = await currentState(memberId, now);
     const after =

@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import type { Entitlement, EntitlementsAnswer } from '../../upstream/types';
-import { card, failureNotice, scrollTable } from '../../views/components';
+import { card, failureCard, scrollTable } from '../../views/components';
 import { formatDate, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
@@ -27,8 +27,7 @@ function grantsTable(label: string, key: string, grants: Entitlement[], when: (g
  * term's bundle are marked.
  */
 export function benefitsPanel(result: ApiResult<EntitlementsAnswer>): SafeHtml {
-  if (!result.ok)
-    return card({ id: 'benefits', title: 'Benefits', wide: true, body: failureNotice(result, 'Benefits') });
+  if (!result.ok) return failureCard({ id: 'benefits', title: 'Benefits', wide: true }, result, 'Benefits');
   const all = result.data.entitlements;
   const held = all.filter((g) => g.status === 'granted');
   const revoked = all.filter((g) => g.status === 'revoked');

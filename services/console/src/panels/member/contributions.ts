@@ -1,6 +1,6 @@
-import type { ApiResult, Upstream } from '../../upstream/api';
+import { type ApiResult, memberPage, type Upstream } from '../../upstream/api';
 import type { ScoreHistoryAnswer } from '../../upstream/types';
-import { card, failureNotice, pageLink, scrollTable } from '../../views/components';
+import { card, failureCard, pageLink, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, formatMoney } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
@@ -12,9 +12,10 @@ export function loadContributions(
   memberId: string,
   cursor?: string,
 ): Promise<ApiResult<ScoreHistoryAnswer>> {
-  const query = new URLSearchParams({ limit: String(CONTRIBUTIONS_PAGE_SIZE) });
-  if (cursor) query.set('cursor', cursor);
-  return upstream.call('scoring', `/v1/members/${encodeURIComponent(memberId)}/score/history?${query}`);
+  return memberPage(upstream, 'scoring', memberId, 'score/history', {
+    limit: CONTRIBUTIONS_PAGE_SIZE,
+    cursor,
+  });
 }
 
 const contributionsPage = (memberId: string, cursor: string | undefined, label: string) =>
@@ -34,12 +35,7 @@ export function contributionsPanel(
   cursor?: string,
 ): SafeHtml {
   if (!result.ok) {
-    return card({
-      id: 'contributions',
-      title: 'Contributions',
-      wide: true,
-      body: failureNotice(result, 'Contributions'),
-    });
+    return failureCard({ id: 'contributions', title: 'Contributions', wide: true }, result, 'Contributions');
   }
   const { contributions, nextCursor } = result.data;
   const rows = contributions.map(

@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import type { EntitlementsAnswer, TierAnswer, TierTableAnswer, Vip88Answer } from '../../upstream/types';
-import { card, failureNotice } from '../../views/components';
+import { card, failureCard, failureNotice } from '../../views/components';
 import { formatInteger, formatMoney, tierClass, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { progressBar } from './tier';
@@ -15,8 +15,7 @@ export function membersEyePanel(
   entitlements: ApiResult<EntitlementsAnswer>,
   vip88: ApiResult<Vip88Answer>,
 ): SafeHtml {
-  if (!tier.ok)
-    return card({ id: 'members-eye', title: "Member's eye", body: failureNotice(tier, 'The tier') });
+  if (!tier.ok) return failureCard({ id: 'members-eye', title: "Member's eye" }, tier, 'The tier');
   const t = tier.data;
   const held = entitlements.ok
     ? [

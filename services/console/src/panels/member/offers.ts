@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import type { Offer, OffersAnswer } from '../../upstream/types';
-import { card, failureNotice } from '../../views/components';
+import { card, failureCard } from '../../views/components';
 import { formatDate, formatInteger, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
@@ -36,7 +36,7 @@ function offerItem(offer: Offer): SafeHtml {
  * during an 88VIP term, of the bundle; then merchants' live offers whose audience holds the member.
  */
 export function offersPanel(result: ApiResult<OffersAnswer>): SafeHtml {
-  if (!result.ok) return card({ id: 'offers', title: 'Offers', body: failureNotice(result, 'Offers') });
+  if (!result.ok) return failureCard({ id: 'offers', title: 'Offers' }, result, 'Offers');
   const { offers } = result.data;
   const holder = `${tierName(result.data.tier)}${result.data.vip88 ? ' with 88VIP' : ''}`;
   return card({

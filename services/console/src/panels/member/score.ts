@@ -1,13 +1,12 @@
 import type { ApiResult } from '../../upstream/api';
 import { BUSINESS_LINES, type ScoreAnswer } from '../../upstream/types';
-import { card, chart, failureNotice, scrollTable } from '../../views/components';
+import { card, chart, failureCard, scrollTable } from '../../views/components';
 import { formatDate, formatDateTime, formatInteger, LINE_NAMES } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** The Taobi Score (scoring) with its breakdown by business line. */
 export function scorePanel(result: ApiResult<ScoreAnswer>): SafeHtml {
-  if (!result.ok)
-    return card({ id: 'score', title: 'Taobi Score', body: failureNotice(result, 'The score') });
+  if (!result.ok) return failureCard({ id: 'score', title: 'Taobi Score' }, result, 'The score');
   const score = result.data;
   const lines = ['base', ...BUSINESS_LINES] as const;
   const expiring = score.expiringAtNextEvaluation;

@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import type { TierAnswer, TierTableAnswer } from '../../upstream/types';
-import { card, failureNotice } from '../../views/components';
+import { card, failureCard } from '../../views/components';
 import { formatDate, formatDateTime, formatInteger, tierClass, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { nextTierProgress } from './progress';
@@ -17,7 +17,7 @@ export function progressBar(id: string, tier: TierAnswer, table: TierTableAnswer
 
 /** The member's tier (tier service): since when, the next tier and what keeps the current one. */
 export function tierPanel(tier: ApiResult<TierAnswer>, table: ApiResult<TierTableAnswer>): SafeHtml {
-  if (!tier.ok) return card({ id: 'tier', title: 'Tier', body: failureNotice(tier, 'The tier') });
+  if (!tier.ok) return failureCard({ id: 'tier', title: 'Tier' }, tier, 'The tier');
   const t = tier.data;
   const keep = t.keep;
   return card({

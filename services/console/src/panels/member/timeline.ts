@@ -1,4 +1,4 @@
-import type { ApiResult, Upstream } from '../../upstream/api';
+import { type ApiResult, memberPage, type Upstream } from '../../upstream/api';
 import type { TierAnswer } from '../../upstream/types';
 import { card, failureNotice, pageLink, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, tierName } from '../../views/format';
@@ -36,9 +36,7 @@ export function loadDecisions(
   memberId: string,
   cursor?: string,
 ): Promise<ApiResult<DecisionsAnswer>> {
-  const query = new URLSearchParams({ limit: String(DECISIONS_PAGE_SIZE) });
-  if (cursor) query.set('cursor', cursor);
-  return upstream.call('tier', `/v1/members/${encodeURIComponent(memberId)}/tier/history?${query}`);
+  return memberPage(upstream, 'tier', memberId, 'tier/history', { limit: DECISIONS_PAGE_SIZE, cursor });
 }
 
 /** Months from `2026-04` to `2027-03`, both counted: 12. */

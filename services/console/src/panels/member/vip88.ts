@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import type { Entitlement, Vip88Answer } from '../../upstream/types';
-import { card, failureNotice } from '../../views/components';
+import { card, failureCard } from '../../views/components';
 import { formatDate, formatMoney } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
@@ -17,7 +17,7 @@ function bundleList(bundle: readonly Entitlement[]): SafeHtml {
 
 /** 88VIP: the price the member qualifies for now, any running term and its bundle (entitlement service). */
 export function vip88Panel(result: ApiResult<Vip88Answer>): SafeHtml {
-  if (!result.ok) return card({ id: 'vip88', title: '88VIP', body: failureNotice(result, '88VIP') });
+  if (!result.ok) return failureCard({ id: 'vip88', title: '88VIP' }, result, '88VIP');
   const vip = result.data;
   const running = vip.active && vip.activation;
   return card({

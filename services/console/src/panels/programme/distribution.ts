@@ -1,18 +1,17 @@
 import type { ApiResult } from '../../upstream/api';
 import type { DistributionAnswer } from '../../upstream/types';
-import { card, chart, failureNotice, scrollTable } from '../../views/components';
+import { card, chart, failureCard, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, tierClass, tierName } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** Members per tier (tier's `GET /v1/tiers/distribution`) as a bar chart and a table. */
 export function distributionPanel(result: ApiResult<DistributionAnswer>): SafeHtml {
   if (!result.ok) {
-    return card({
-      id: 'distribution',
-      title: 'Members per tier',
-      wide: true,
-      body: failureNotice(result, 'The distribution'),
-    });
+    return failureCard(
+      { id: 'distribution', title: 'Members per tier', wide: true },
+      result,
+      'The distribution',
+    );
   }
   const { tiers, total } = result.data;
   const share = (members: number) => (total > 0 ? `${((members / total) * 100).toFixed(1)}%` : '—');

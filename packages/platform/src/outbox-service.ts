@@ -1,0 +1,142 @@
+import { type TopicNames, topicNames } from '@taobi/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { accessKeysConfigSchema } from './auth';
+import { baseConfigSchema, consumerGroupIdSchema, port } from './config';
+import { createHttpApp, httpRateLimit } from './http-app';
+import { createKafka, type Kafka } from './kafka/client';
+import { createKafkaProbe } from './kafka/probe';
+import { connectProducer, createProducerHandle, type ProducerHandle } from './kafka/producer';
+import { kafkaConnection, type SecurityConfig } from './kafka/security';
+import type { Logger } from './logger';
+import { createMetricsRegistry } from './metrics';
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox';
+import { createPool, migrate, type Pool } from './postgres';
+import { createRedis } from './redis';
+import { closeOnAppClose } from './shutdown';
+
+/**
+ * The start of the config schema of a service with an outbox, read and admin APIs and a consumer
+ * group (scoring, tier, entitlement): the base variables, the read and admin keys, its port and
+ * KAFKA_GROUP_ID. Each `.extend()`s it with its own and ends with `withConsumerGroup`.
+ */
+export const outboxServiceConfigSchema = (defaultPort: number) =>
+  baseConfigSchema
+    .extend(accessKeysConfigSchema.shape)
+    .extend({ PORT: port(defaultPort), KAFKA_GROUP_ID: consumerGroupIdSchema });
+
+/** The variables `createOutboxService` reads (every service's base config has them). */
+export type OutboxServiceConfig = SecurityConfig & {
+  KAFKA_TOPIC_PREFIX: string;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  REDIS_KEY_PREFIX: string;
+  HTTP_RATE_LIMIT_MAX: number;
+  HTTP_RATE_LIMIT_WINDOW_MS: number;
+};
+
+export interface OutboxServiceOptions {
+  /** The service's name: its Postgres schema, metrics prefix and client names (`taobi-<name>`). */
+  name: string;
+  config: OutboxServiceConfig;
+  logger: Logger;
+  /** The OpenAPI document's title and description. */
+  api: { title: string; description: string };
+  /** The service's migrations folder. */
+  migrations: string;
+  /** Most Postgres connections (default 10). */
+  poolMax?: number;
+  /** A Redis client too (a read model), probed by `/readyz`. */
+  redis?: boolean;
+}
+
+export interface OutboxService {
+  app: FastifyInstance;
+  topics: TopicNames;
+  metrics: Registry;
+  kafka: Kafka;
+  pool: Pool;
+  producer: ProducerHandle;
+  /** Applies the service's pending migrations to its schema. */
+  migrate(): Promise<unknown>;
+  /** Connects the producer, then starts the outbox relay of the service's schema. */
+  startRelay(
+    options?: Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'afterPublish'>,
+  ): Promise<void>;
+  /** Wakes the relay after a commit that wrote to the outbox (a no-op before `startRelay`). */
+  wakeRelay(): void;
+}
+
+/**
+ * The wiring every service with an outbox shares (scoring, tier, entitlement): its topics, metrics
+ * registry, Kafka client and readiness probe, Postgres pool, optional Redis, the fastify app
+ * probing them, the producer and the outbox relay. Each client is closed by an `onClose` hook of
+ * the app, registered as it is opened, so they close in the reverse order: the relay, the
+ * producer, the probe, then Postgres and Redis, after whatever the service registers later.
+ */
+export function createOutboxService(options: OutboxServiceOptions & { redis: true }): OutboxService & {
+  redis: Redis;
+};
+export function createOutboxService(options: OutboxServiceOptions): OutboxService;
+export function createOutboxService(options: OutboxServiceOptions): OutboxService & { redis?: Redis } {
+  const { name, config, logger } = options;
+  const kafka = createKafka({ ...kafkaConnection(config), clientId: `taobi-${name}`, logger });
+  const kafkaProbe = createKafkaProbe(kafka);
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    logger,
+    applicationName: `taobi-${name}`,
+    ...(options.poolMax ? { max: options.poolMax } : {}),
+  });
+  const redis = options.redis
+    ? createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })
+    : undefined;
+  const metrics = createMetricsRegistry(name);
+  const app = createHttpApp({
+    logger,
+    rateLimit: httpRateLimit(config),
+    metrics,
+    api: options.api,
+    readiness: {
+      kafka: kafkaProbe.check,
+      postgres: () => pool.query('SELECT 1'),
+      ...(redis ? { redis: () => redis.ping() } : {}),
+    },
+  });
+  if (redis) closeOnAppClose(app, 'redis', () => redis.disconnect());
+  closeOnAppClose(app, 'postgres', () => pool.end());
+  closeOnAppClose(app, 'kafka probe', kafkaProbe.close);
+  const producer = createProducerHandle(() => connectProducer(kafka));
+  closeOnAppClose(app, 'producer', () => producer.close());
+  let relay: OutboxRelay | undefined;
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+
+  return {
+    app,
+    topics,
+    metrics,
+    kafka,
+    pool,
+    ...(redis ? { redis } : {}),
+    producer,
+    migrate: () =>
+      migrate({ databaseUrl: config.DATABASE_URL, schema: name, dir: options.migrations, logger }),
+    async startRelay(relayOptions = {}) {
+      await producer.get();
+      relay = createOutboxRelay({
+        pool,
+        kafka,
+        schema: name,
+        producer,
+        topics,
+        logger,
+        metrics,
+        ...relayOptions,
+      });
+      relay.start();
+    },
+    wakeRelay: () => relay?.wake(),
+  };
+}
