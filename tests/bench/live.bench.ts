@@ -6,17 +6,25 @@
  *    record to B, another from B to C (each through the services' idempotent acks=all producer);
  *    a consumer of C sees it. Latency from A's ack to C's consumer, probes four at a time.
  * 2. Quiet stack: probes, each a fresh member's order large enough for Silver, from the 202 of
- *    ingest to the tier-changed record at a consumer of the topic (as the demo measures).
- * 3. Rising rates: single-event POSTs at a steady offered rate (open loop, every 10 ms) for
- *    BENCH_LIVE_SECONDS (60) per step; a step is sustained when no answer is a 503 (or any non-202),
- *    the rate achieved (202s over the time until the last answer) is at least 95% of the one
- *    offered, and at its end scoring's and tier's
- *    groups lag by at most one second of traffic. The first step not sustained ends the ramp.
- * 4. At half the highest sustained rate: the same probes under that load, and the raw three hops
- *    again under it.
- * Options (env): BENCH_LIVE_SECONDS (60), BENCH_LIVE_RATES (comma-separated, default
- * 100,200,400,800,1600,3200), BENCH_LIVE_PROBES (100). A quick check:
- * `BENCH_LIVE_SECONDS=10 BENCH_LIVE_RATES=200,400 BENCH_LIVE_PROBES=20 pnpm bench:live`.
+ *    ingest to the tier-changed record at a consumer of the topic (as the demo measures), and where
+ *    the time went: the Kafka timestamps of the probe's score-changed and tier-changed records (when
+ *    each relay sent them) split it into scoring (202 → score-changed sent), tier (→ tier-changed
+ *    sent) and delivery (→ at the consumer).
+ * 3. Rising rates: single-event POSTs at a steady offered rate (open loop, every 10 ms); a step is
+ *    sustained when no answer is a 503 (or any non-202), the rate achieved (202s over the time until
+ *    the last answer) is at least 95% of the one offered, and at its end scoring's and tier's groups
+ *    lag by at most one second of traffic. Coarse then fine: the ladder BENCH_LIVE_RATES in steps of
+ *    BENCH_LIVE_COARSE_SECONDS up to the first step not sustained, then BENCH_LIVE_FINE_STEPS steps
+ *    of BENCH_LIVE_SECONDS: the highest coarse rate again, then halving the bracket between the
+ *    highest rate sustained and the lowest not. The figure is the highest rate a full-length step
+ *    sustained.
+ * 4. At half that rate, for BENCH_LIVE_SECONDS: the same probes under that load, and the raw three
+ *    hops again under it. BENCH_LIVE_AT=<rate> skips the ramp and probes under that rate instead
+ *    (to compare the latency of two builds, alternated).
+ * Options (env): BENCH_LIVE_AT, BENCH_LIVE_SECONDS (60), BENCH_LIVE_COARSE_SECONDS (15), BENCH_LIVE_FINE_STEPS
+ * (3), BENCH_LIVE_RATES (comma-separated, default 100,200,400,800,1600,3200), BENCH_LIVE_PROBES
+ * (100). About 8 minutes by default; shorter steps for a quick check:
+ * `BENCH_LIVE_SECONDS=10 BENCH_LIVE_COARSE_SECONDS=5 BENCH_LIVE_RATES=200,400 BENCH_LIVE_PROBES=20 pnpm bench:live`.
  * Not a test: nothing asserts a speed.
  */
 import { Agent } from 'node:http';
@@ -39,6 +47,9 @@ process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/taobi';
 process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 
 const SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 60);
+const COARSE_SECONDS = Number(process.env.BENCH_LIVE_COARSE_SECONDS ?? Math.min(15, SECONDS));
+const FINE_STEPS = Number(process.env.BENCH_LIVE_FINE_STEPS ?? 3);
+const AT = process.env.BENCH_LIVE_AT ? Number(process.env.BENCH_LIVE_AT) : undefined;
 const RATES = (process.env.BENCH_LIVE_RATES ?? '100,200,400,800,1600,3200').split(',').map(Number);
 const PROBES = Number(process.env.BENCH_LIVE_PROBES ?? 100);
 const MAX_IN_FLIGHT = 512;
@@ -100,13 +111,14 @@ async function consume(
   client: Kafka,
   groupId: string,
   topic: string,
-  onMessage: (key: string, value: Buffer | null) => Promise<void> | void,
+  onMessage: (key: string, value: Buffer | null, timestamp: number) => Promise<void> | void,
 ) {
   const consumer = client.consumer({ groupId, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: false });
   await consumer.run({
-    eachMessage: async ({ message }) => onMessage(message.key?.toString() ?? '', message.value),
+    eachMessage: async ({ message }) =>
+      onMessage(message.key?.toString() ?? '', message.value, Number(message.timestamp)),
   });
   return consumer;
 }
@@ -164,8 +176,32 @@ function order(memberId: string, amount: number) {
   };
 }
 
+/** Where a probe's time went, from the Kafka timestamps (CreateTime: when each producer sent). */
+interface Segments {
+  /** 202 → its score-changed record sent by scoring's relay: fetch, fold, relay. */
+  scoring: number;
+  /** score-changed sent → tier-changed sent by tier's relay: the hop, fetch, fold, relay. */
+  tier: number;
+  /** tier-changed sent → at the bench's consumer: the last hop. */
+  delivery: number;
+}
+
+const showSegments = (segments: Segments[]) =>
+  (['scoring', 'tier', 'delivery'] as const)
+    .map((name) => {
+      const q = quantiles(segments.map((s) => s[name]));
+      return `${name} p50 ${q.p50.toFixed(0)} / p99 ${q.p99.toFixed(0)} ms`;
+    })
+    .join(', ');
+
+/** Epoch milliseconds of a `performance.now()` instant, to compare with Kafka timestamps. */
+const epochMs = (at: number) => performance.timeOrigin + at;
+
 async function main(): Promise<void> {
-  say(`starting ingest-ecommerce, scoring and tier (${SECONDS} s per step, rates ${RATES.join(', ')})`);
+  say(
+    `starting ingest-ecommerce, scoring and tier (ladder ${RATES.join(', ')} at ${COARSE_SECONDS} s per step, ` +
+      `then ${FINE_STEPS} steps of ${SECONDS} s)`,
+  );
   const stack = await TestStack.start({
     services: ['ingest-ecommerce', 'scoring', 'tier'],
     env: { INGEST_RATE_LIMIT_PER_SECOND: '0', EVALUATION_SCHEDULE_ENABLED: 'off' },
@@ -173,26 +209,51 @@ async function main(): Promise<void> {
   const port = Number(new URL(stack.url('ingest-ecommerce')).port);
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   const runId = uniqueId('live');
+  const probePrefix = `${runId}-probe`;
   const tierChanges = new Sightings();
-  const watcher = await consume(kafka, `${runId}-watch`, stack.topics.tierChanged, (_key, value) => {
-    const record = JSON.parse(String(value)) as TierChanged;
-    tierChanges.see(record.memberId);
-  });
+  const sentAt = { scoreChanged: new Map<string, number>(), tierChanged: new Map<string, number>() };
+  const watchers = await Promise.all(
+    (['scoreChanged', 'tierChanged'] as const).map((topic) =>
+      consume(kafka, `${runId}-watch-${topic}`, stack.topics[topic], (key, value, timestamp) => {
+        // Keyed by memberId; only the probes' records are kept.
+        if (!key.startsWith(probePrefix)) return;
+        if (!sentAt[topic].has(key)) sentAt[topic].set(key, timestamp);
+        if (topic === 'tierChanged') tierChanges.see((JSON.parse(String(value)) as TierChanged).memberId);
+      }),
+    ),
+  );
   const raw = await rawHops(`${stack.topicPrefix}`);
   const groups = (['scoring', 'tier'] as const).map((service) => ({
     groupId: consumerGroupId(service, stack.topicPrefix),
     topic: service === 'scoring' ? stack.topics.consumption : stack.topics.scoreChanged,
   }));
   let probeCount = 0;
+  let segments: Segments[] = [];
   /** One upgrade: a fresh member's 4,000 CNY order, from its 202 to its tier-changed record. */
   const probe = async (): Promise<number> => {
     probeCount += 1;
-    const memberId = `${runId}-probe${probeCount}`;
+    const memberId = `${probePrefix}${probeCount}`;
     const seen = tierChanges.when(memberId);
     const { status } = await post(agent, port, order(memberId, 400_000));
     const accepted = performance.now();
     if (status !== 202) throw new Error(`a probe was answered ${status}`);
-    return (await seen) - accepted;
+    const seenAt = await seen;
+    const scored = sentAt.scoreChanged.get(memberId);
+    const tiered = sentAt.tierChanged.get(memberId);
+    if (scored !== undefined && tiered !== undefined) {
+      segments.push({
+        scoring: scored - epochMs(accepted),
+        tier: tiered - scored,
+        delivery: epochMs(seenAt) - tiered,
+      });
+    }
+    return seenAt - accepted;
+  };
+  /** The probes' latencies, and where their time went. */
+  const probeStack = async (count: number) => {
+    segments = [];
+    const latencies = quantiles(await probes(count, probe));
+    return { latencies, where: showSegments(segments) };
   };
   const probes = (count: number, work: () => Promise<number>) =>
     mapLimit(
@@ -207,8 +268,9 @@ async function main(): Promise<void> {
     await probes(4, () => raw.probe());
     const rawQuiet = quantiles(await probes(PROBES, () => raw.probe()));
     say(`raw three hops, quiet: ${show(rawQuiet)}`);
-    const quiet = quantiles(await probes(PROBES, probe));
+    const { latencies: quiet, where: quietWhere } = await probeStack(PROBES);
     say(`ingest 202 -> tier-changed, quiet stack: ${show(quiet)}`);
+    say(`  where the time went (Kafka send timestamps): ${quietWhere}`);
 
     /** Offers `rate` single-event POSTs a second for `seconds`; says whether it was sustained. */
     const offer = async (rate: number, seconds: number, during?: () => Promise<unknown>) => {
@@ -256,41 +318,65 @@ async function main(): Promise<void> {
       );
       return { sustained, result: await extra };
     };
-
-    let best = 0;
-    for (const rate of RATES) {
-      const { sustained } = await offer(rate, SECONDS);
-      // Let the stack drain before the next step.
+    /** A step of the ramp, then the stack drains before the next. */
+    const step = async (rate: number, seconds: number) => {
+      const { sustained } = await offer(rate, seconds);
       const drainUntil = Date.now() + 120_000;
       while ((await consumerGroupLag(kafka, groups)) > 0 && Date.now() < drainUntil) {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      if (!sustained) break;
-      best = rate;
-    }
-    say(`highest rate sustained for ${SECONDS} s: ${best} events/s`);
+      return sustained;
+    };
 
-    const half = Math.max(1, Math.floor(best / 2));
+    // Coarse: the ladder in short steps, up to the first not sustained.
+    const ramp = AT === undefined;
+    let low = 0;
+    let high = Number.POSITIVE_INFINITY;
+    for (const rate of ramp ? RATES : []) {
+      if (!(await step(rate, COARSE_SECONDS))) {
+        high = rate;
+        break;
+      }
+      low = rate;
+    }
+    // Fine: full-length steps. The coarse bracket's lower end first (a short step can pass where a
+    // long one fails), then halving the bracket; a step's rate is rounded to 10 events/s.
+    let best = 0;
+    let rate = low > 0 ? low : Math.round(high / 2);
+    for (let i = 0; ramp && i < FINE_STEPS && rate > best && rate < high; i += 1) {
+      if (await step(rate, SECONDS)) best = rate;
+      else high = rate;
+      if (high === Number.POSITIVE_INFINITY) break; // sustained the top of the ladder
+      rate = Math.max(1, Math.round((best + high) / 2 / 10) * 10);
+    }
+    const ceiling = high === Number.POSITIVE_INFINITY ? ' (the top of the ladder: at least)' : '';
+    if (ramp) say(`highest rate sustained for ${SECONDS} s: ${best} events/s${ceiling}`);
+
+    const half = AT ?? Math.max(1, Math.floor(best / 2));
     const { result } = await offer(half, Math.max(SECONDS, 10), async () => {
       // Let the load settle, then probe through it: the raw hops, then the stack.
       await new Promise((resolve) => setTimeout(resolve, 2000));
       const rawLoaded = quantiles(await probes(PROBES, () => raw.probe()));
-      const loaded = quantiles(await probes(PROBES, probe));
+      const loaded = await probeStack(PROBES);
       return { rawLoaded, loaded };
     });
-    const { rawLoaded, loaded } = result as {
+    const {
+      rawLoaded,
+      loaded: { latencies: loaded, where: loadedWhere },
+    } = result as {
       rawLoaded: ReturnType<typeof quantiles>;
-      loaded: ReturnType<typeof quantiles>;
+      loaded: Awaited<ReturnType<typeof probeStack>>;
     };
     say(`raw three hops at ${half}/s: ${show(rawLoaded)}`);
     say(`ingest 202 -> tier-changed at ${half}/s: ${show(loaded)}`);
+    say(`  where the time went: ${loadedWhere}`);
     say(
       `p99 / raw three-hop p99: ${(loaded.p99 / rawLoaded.p99).toFixed(1)} at ${half}/s (goal: at most 3), ` +
         `${(quiet.p99 / rawQuiet.p99).toFixed(1)} quiet; quiet p99 ${quiet.p99.toFixed(1)} ms (goal: at most 50)`,
     );
     process.stdout.write(
       `${JSON.stringify({
-        sustainedEventsPerSecond: best,
+        sustainedEventsPerSecond: ramp ? best : null,
         seconds: SECONDS,
         quiet: { p50: quiet.p50, p99: quiet.p99, rawP50: rawQuiet.p50, rawP99: rawQuiet.p99 },
         half: { rate: half, p50: loaded.p50, p99: loaded.p99, rawP50: rawLoaded.p50, rawP99: rawLoaded.p99 },
@@ -298,7 +384,7 @@ async function main(): Promise<void> {
     );
   } finally {
     agent.destroy();
-    await watcher.disconnect();
+    for (const watcher of watchers) await watcher.disconnect();
     await raw.close();
     await stack.stop();
     const admin = kafka.admin();

@@ -9,7 +9,10 @@
  *    two clocks: until every score-changed record the fold wrote is on its topic (the headline:
  *    the fold's output is out), and until the group's committed offsets reach the end of every
  *    partition (every event in Postgres, one transaction per batch, its offset committed).
- * 4. Small batches (skipped with BENCH_SMALL_EVENTS=0): a second backlog (BENCH_SMALL_EVENTS,
+ * 4. Ceilings (scoring-ceilings.ts): the door (parse, validate, check every record) and the ledger
+ *    rows alone (the orders loaded as the fold loads them, nothing else), each timed in this run,
+ *    as ratios of the same baseline: what the fold's parts allow, on this machine, today.
+ * 5. Small batches (skipped with BENCH_SMALL_EVENTS=0): a second backlog (BENCH_SMALL_EVENTS,
  *    default 20,000) written 100 records per send and read with fetches of about 100 records per
  *    partition, as a backlog fed at a steady rate is: per-batch fixed costs dominate.
  * Every clock starts once the consumer has joined its group (kafkajs run() resolved).
@@ -28,6 +31,7 @@ import {
   say,
   withBacklog,
 } from './bench-kit';
+import { doorRate, ledgerRowsRate } from './scoring-ceilings';
 import { instancesFlag, scaleOut } from './scoring-instances';
 
 const SMALL_EVENTS = Number(process.env.BENCH_SMALL_EVENTS ?? 20_000);
@@ -129,12 +133,20 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
   say(
     `scoring, until every offset is committed (events in Postgres): ${live.times.committed.toFixed(2)} s, ${Math.round(committedRate)} events/s`,
   );
+  say(
+    `scoring's process CPU until its records were on the topic: ${live.times.cpu.toFixed(2)} s, ${Math.round((live.times.cpu * 1e6) / events.length)} µs per event`,
+  );
 
   const ledger = await ledgerSize(scratch);
   say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
   const ratio = publishedRate / baselineRate;
   say(
     `ratio scoring / baseline: ${ratio.toFixed(3)} to the topic (goal: at least 0.15), ${(committedRate / baselineRate).toFixed(3)} to the offset commit`,
+  );
+  const door = doorRate(events);
+  const rows = await ledgerRowsRate(scratch, events);
+  say(
+    `ceilings: the door alone (parse, validate, check) ${Math.round(door)} events/s (${(door / baselineRate).toFixed(3)} of the baseline); the ledger rows alone (orders COPYed and inserted, nothing else) ${Math.round(rows)} events/s (${(rows / baselineRate).toFixed(3)})`,
   );
   const small = SMALL_EVENTS > 0 ? await smallBatches(baselineRate) : {};
   process.stdout.write(
@@ -145,8 +157,11 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
       ratio: Number(ratio.toFixed(3)),
       committedEventsPerSecond: Math.round(committedRate),
       committedRatio: Number((committedRate / baselineRate).toFixed(3)),
+      cpuMicrosPerEvent: Math.round((live.times.cpu * 1e6) / events.length),
       recordsPublished: counts.published,
       foldBatches: counts.batches,
+      doorCeilingRatio: Number((door / baselineRate).toFixed(3)),
+      ledgerRowsCeilingRatio: Number((rows / baselineRate).toFixed(3)),
       ...small,
     })}\n`,
   );

@@ -233,6 +233,109 @@ describe('the outbox relay when a send is in doubt', () => {
   });
 });
 
+describe('the outbox relay woken on commit', () => {
+  // Far longer than the deadlines below: a relay that waited for its poll would fail them.
+  const POLL_MS = 120_000;
+  const DEADLINE_MS = 10_000;
+
+  /** A relay on a fresh database, idle after publishing a first record, and what a test needs. */
+  async function idleRelay(options: { listen: boolean }) {
+    const database = await outboxDatabase('relay-wake');
+    const kafka = testKafka();
+    const { topics } = await createTestTopics(kafka);
+    const producer = createProducerHandle(() => connectProducer(kafka));
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const relay = createOutboxRelay({
+      pool: database.pool,
+      kafka,
+      schema: 'relaytest',
+      producer,
+      topics,
+      logger: testLogger(),
+      pollIntervalMs: POLL_MS,
+      listen: options.listen,
+    });
+    const member = uniqueId('m');
+    const enqueue = (n: number) =>
+      withTransaction(database.pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, n, n)));
+    const published = (n: number) => reader.waitForCount(n, (r) => r.key === member, DEADLINE_MS);
+    relay.start();
+    // The first record, woken in-process; once it is marked, the relay rests for POLL_MS.
+    await enqueue(1);
+    relay.wake();
+    await published(1);
+    await waitFor(
+      async () =>
+        (await database.pool.query('SELECT 1 FROM relaytest.outbox WHERE published_at IS NULL')).rowCount ===
+        0,
+      { description: 'the first record marked published' },
+    );
+    return {
+      relay,
+      pool: database.pool,
+      enqueue,
+      published,
+      async close() {
+        await relay.stop();
+        await reader.close();
+        await producer.close();
+        await database.close();
+      },
+    };
+  }
+
+  /** The pid of the session listening on the relay's channel (pg_stat_activity shows its last statement). */
+  async function listeningPid(pool: Pool): Promise<number | undefined> {
+    const { rows } = await pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+       WHERE datname = current_database() AND query = 'LISTEN relaytest_outbox' AND state = 'idle'`,
+    );
+    return rows[0]?.pid;
+  }
+
+  it('when another process commits a record, then the idle relay publishes it through the notification, not its poll', async () => {
+    const subject = await idleRelay({ listen: true });
+    try {
+      // Written by another connection, with no wake() in this process.
+      await subject.enqueue(2);
+      const records = await subject.published(2);
+      expect(records.map((r) => r.value.n)).toEqual([1, 2]);
+    } finally {
+      await subject.close();
+    }
+  });
+
+  it('when the listening connection is killed, then it listens again and a later commit still wakes the relay', async () => {
+    const subject = await idleRelay({ listen: true });
+    try {
+      const before = await waitFor(() => listeningPid(subject.pool), { description: 'a listening session' });
+      await subject.pool.query('SELECT pg_terminate_backend($1)', [before]);
+      await waitFor(
+        async () => {
+          const pid = await listeningPid(subject.pool);
+          return pid !== undefined && pid !== before;
+        },
+        { description: 'a new listening session', timeoutMs: DEADLINE_MS },
+      );
+      await subject.enqueue(2);
+      expect((await subject.published(2)).map((r) => r.value.n)).toEqual([1, 2]);
+    } finally {
+      await subject.close();
+    }
+  });
+
+  it('when the process that committed wakes its relay, then it publishes without listening or polling', async () => {
+    const subject = await idleRelay({ listen: false });
+    try {
+      await subject.enqueue(2);
+      subject.relay.wake();
+      expect((await subject.published(2)).map((r) => r.value.n)).toEqual([1, 2]);
+    } finally {
+      await subject.close();
+    }
+  });
+});
+
 describe('the outbox backlog metrics', () => {
   it('when records wait in the outbox, then the gauges say how many and how old the oldest is; once published, 0 and 0', async () => {
     const database = await outboxDatabase();

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPool, createRedis, migrate, Redis, withTransaction } from '@taobi/platform';
+import { copyToStaging, createPool, createRedis, migrate, Redis, withTransaction } from '@taobi/platform';
 import { createTestDatabase, testEndpoints, testLogger, uniqueId } from '../support';
 
 describe('Postgres: migrations and a round trip', () => {
@@ -43,6 +43,58 @@ describe('Postgres: migrations and a round trip', () => {
       expect(
         await migrate({ databaseUrl: database.url, schema: 'sample', dir, logger: testLogger() }),
       ).toEqual([]);
+    } finally {
+      await pool.end();
+      await database.drop();
+    }
+  });
+});
+
+describe('Postgres: COPY into a staging table', () => {
+  it('when rows with escapes and nulls are copied, then they read back exactly, for that transaction only', async () => {
+    const database = await createTestDatabase();
+    const pool = createPool({
+      connectionString: database.url,
+      logger: testLogger(),
+      applicationName: 'test',
+    });
+    try {
+      await pool.query(
+        'CREATE TABLE public.notes (id text PRIMARY KEY, body text, n bigint NOT NULL, at timestamptz, ok boolean NOT NULL DEFAULT true)',
+      );
+      const at = new Date('2026-11-30T08:00:00.123Z');
+      const copied = await withTransaction(pool, async (client) => {
+        await copyToStaging(
+          client,
+          { name: 'notes_in', template: 'public.notes' },
+          ['id', 'body', 'n', 'at'],
+          [
+            ['a', 'tab\there, line\nbreak, back\\slash, cr\r', 1, at],
+            ['b', null, 2, null],
+          ],
+        );
+        const { rows } = await client.query('SELECT id, body, n, at, ok FROM notes_in ORDER BY id');
+        return rows;
+      });
+      expect(copied).toEqual([
+        { id: 'a', body: 'tab\there, line\nbreak, back\\slash, cr\r', n: 1, at, ok: true },
+        { id: 'b', body: null, n: 2, at: null, ok: true },
+      ]);
+      // ON COMMIT DELETE ROWS: the next transaction on the same connection finds it empty.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await copyToStaging(client, { name: 'notes_in', template: 'public.notes' }, ['id', 'n'], [['c', 3]]);
+        await client.query('COMMIT');
+        expect((await client.query('SELECT count(*)::int AS n FROM notes_in')).rows[0].n).toBe(0);
+      } finally {
+        client.release();
+      }
+      await expect(
+        withTransaction(pool, (client) =>
+          copyToStaging(client, { name: 'x; DROP', template: 'public.notes' }, ['id'], []),
+        ),
+      ).rejects.toThrow('unsafe staging table');
     } finally {
       await pool.end();
       await database.drop();

@@ -8,7 +8,7 @@ import type { SourceKey, SourceKeys } from './keys';
 import type { IngestMetrics } from './metrics';
 import type { IngestSchemas } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
-import { occurredAtRange } from './time-window';
+import { occurredAtRanges } from './time-window';
 import { validateIngestBody } from './validate';
 
 export interface IngestRouteOptions {
@@ -44,6 +44,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
   const logOf = (request: FastifyRequest) => request.log.child(bindings);
   const keyOf = new WeakMap<FastifyRequest, SourceKey>();
   const eventCountOf = new WeakMap<FastifyRequest, number>();
+  const rangeAt = occurredAtRanges(options.maxFutureMs, options.rules);
 
   app.post(
     '/v1/events',
@@ -56,9 +57,13 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         }),
       },
       schema: options.docs,
-      onRequest: async (request) => {
-        const key = options.keys.authenticate(request, definition.source);
-        keyOf.set(request, key);
+      onRequest: (request, _reply, done) => {
+        try {
+          keyOf.set(request, options.keys.authenticate(request, definition.source));
+        } catch (error) {
+          return done(error as Error);
+        }
+        done();
       },
       // Every rejection passes here before the error handler answers it: count it under the code
       // the client sees, and say why in one log line (never the key, never the body).
@@ -87,7 +92,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
       const result = validateIngestBody(request.body, {
         definition,
         schemas: options.schemas,
-        range: occurredAtRange(now, options.maxFutureMs, options.rules),
+        range: rangeAt(now),
         maxFutureMs: options.maxFutureMs,
         eventIdOf: (event) => ingestEventId(definition, event),
       });

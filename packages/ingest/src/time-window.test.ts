@@ -1,6 +1,6 @@
 import { DEFAULT_RULE_SET, lastEvaluationAt, monthsBetween, shanghaiMonth } from '@taobi/rules';
 import fc from 'fast-check';
-import { occurredAtRange, outsideRange } from './time-window';
+import { occurredAtRange, occurredAtRanges, outsideRange } from './time-window';
 
 const SKEW = 5 * 60_000;
 const { dayOfMonth, windowMonths } = DEFAULT_RULE_SET.evaluation;
@@ -47,5 +47,15 @@ describe('occurredAtRange', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('when asked once per second (occurredAtRanges), then each answer is occurredAtRange at that instant, across the evaluation too', () => {
+    const rangeAt = occurredAtRanges(SKEW, DEFAULT_RULE_SET);
+    // The evaluation of 2026-12-08 00:00 Shanghai, approached and passed a millisecond at a time.
+    const evaluation = Date.parse('2026-12-07T16:00:00Z');
+    for (let t = evaluation - 1500; t <= evaluation + 1500; t += 1) {
+      const now = new Date(t);
+      expect(rangeAt(now)).toEqual(occurredAtRange(now, SKEW, DEFAULT_RULE_SET));
+    }
   });
 });

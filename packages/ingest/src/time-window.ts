@@ -32,6 +32,26 @@ export function occurredAtRange(
   };
 }
 
+/**
+ * `occurredAtRange` for one service, as a function of `now`: the earliest bound is computed once per
+ * second of the clock (it moves only at an evaluation instant, a whole second), not per request.
+ */
+export function occurredAtRanges(
+  maxFutureMs: number,
+  ruleSet: Pick<RuleSet, 'evaluation'>,
+): (now: Date) => OccurredAtRange {
+  let second = Number.NaN;
+  let earliest = new Date(0);
+  return (now) => {
+    const at = Math.floor(now.getTime() / 1000);
+    if (at !== second) {
+      earliest = occurredAtRange(now, maxFutureMs, ruleSet).earliest;
+      second = at;
+    }
+    return { earliest, latest: new Date(now.getTime() + maxFutureMs) };
+  };
+}
+
 /** Why an instant is outside the range, or undefined when it is inside. */
 export function outsideRange(
   occurredAt: Date,

@@ -71,7 +71,8 @@ export function validateIngestBody(body: unknown, context: ValidationContext): V
     const own = context.definition.checkExtraFields?.(event) ?? [];
     shapeErrors.push(...own.map((e) => ({ ...e, field: [...prefix, e.field].join('.') })));
 
-    const eventId = context.eventIdOf(event);
+    // Only a batch can repeat an order (one event needs no id here: the record gets it later).
+    const eventId = items.length > 1 ? context.eventIdOf(event) : '';
     const first = firstIndexOfId.get(eventId);
     if (first !== undefined) {
       const field = event.type === 'order.refunded' ? 'refundId' : 'orderId';

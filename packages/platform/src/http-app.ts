@@ -180,57 +180,60 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // The APIs speak JSON only: a text/plain body is a 415 like any other type, not a string to validate.
   app.removeContentTypeParser('text/plain');
 
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   // The request's server span. Exported, the HTTP instrumentation made it and runs the request in
   // its context. Otherwise it is made here (ids only, a fraction of the instrumentation's cost) and,
   // unless `runInTraceContext` is false, the rest of the request (its body's and its answer's events
-  // included) runs in its context, as under the instrumentation. First of the hooks, so that every
-  // later one is in it.
+  // included) runs in its context, as under the instrumentation. The first hook, so that every later
+  // one is in it. Hooks on every request take callbacks: an async one costs a promise and a turn.
   app.decorateRequest('traceContext', null as unknown as Context);
   const inContext = options.runInTraceContext ?? true;
   app.addHook('onRequest', (request, reply, done) => {
+    const refused = closing ? Errors.unavailable('the service is shutting down') : undefined;
     if (spansExported()) {
       request.traceContext = context.active();
-      return done();
+      return done(refused);
     }
     if (UNTRACED_PATHS.has(request.routeOptions.url ?? '')) {
       request.traceContext = ROOT_CONTEXT;
-      return done();
+      return done(refused);
     }
     const traced = serverSpanContext(request.headers);
     request.traceContext = traced;
     if (inContext) {
       context.bind(traced, request.raw);
       context.bind(traced, reply.raw);
-      return context.with(traced, done);
+      return context.with(traced, () => done(refused));
     }
     const ids = activeTraceIds(traced);
     if (ids) {
       request.log = request.log.child(ids);
       reply.log = request.log;
     }
-    done();
+    done(refused);
   });
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async () => {
-    if (closing) throw Errors.unavailable('the service is shutting down');
-  });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.headers(RESPONSE_HEADERS);
     // The trace this request started or continued: a caller (and an operator) can follow it from
     // here, e.g. an ingest 202 to the records it caused (README, "Operations").
     const traceparent = traceparentOf(request.traceContext ?? context.active());
     if (traceparent) reply.header(TRACEPARENT, traceparent);
+    done(null, payload);
   });
   // The HTTP server span (instrumentation-http) is named after the route, not the raw URL.
-  app.addHook('onRequest', async (request) => {
-    const span = trace.getActiveSpan();
-    const route = request.routeOptions.url;
-    if (!span || !route) return;
-    span.updateName(`${request.method} ${route}`);
-    span.setAttribute('http.route', route);
-  });
+  if (spansExported()) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      const span = trace.getActiveSpan();
+      const route = request.routeOptions.url;
+      if (span && route) {
+        span.updateName(`${request.method} ${route}`);
+        span.setAttribute('http.route', route);
+      }
+      done();
+    });
+  }
 
   const duration = new Histogram({
     name: 'taobi_http_request_duration_seconds',
@@ -240,12 +243,13 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     registers: [options.metrics],
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     duration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
     const context = { reqId: request.id, method: request.method, route, status: reply.statusCode };
     if (reply.statusCode >= 500) request.log.warn(context, 'request failed');
     else request.log.debug(context, 'request served');
+    done();
   });
 
   app.setErrorHandler(answerError);

@@ -15,6 +15,7 @@ export * from './outbox';
 export * from './outbox-metrics';
 export * from './outbox-service';
 export * from './postgres';
+export * from './postgres-copy';
 export * from './prometheus-text';
 export * from './read-model';
 export * from './readiness';

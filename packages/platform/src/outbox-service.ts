@@ -75,7 +75,10 @@ export interface OutboxService {
    * app's readiness and metrics, with the configured session timeout and retries. The caller starts
    * it, and stops it from an `onClose` hook of its own.
    */
-  consumer<T>(topic: string, options: Pick<BatchConsumerOptions<T>, 'schema' | 'handle'>): BatchConsumer;
+  consumer<T>(
+    topic: string,
+    options: Pick<BatchConsumerOptions<T>, 'schema' | 'handle' | 'partitionsConsumedConcurrently'>,
+  ): BatchConsumer;
 }
 
 /**

@@ -165,6 +165,7 @@ export function buildTierService(
           wakeRelay,
           clawbackDays: config.CLAWBACK_DAYS,
         }),
+        partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
       });
       await consumer.start();
       if (config.EVALUATION_SCHEDULE_ENABLED) {

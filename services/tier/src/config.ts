@@ -16,6 +16,11 @@ export const tierConfigSchema = outboxServiceConfigSchema(8086)
     EVALUATION_SCHEDULE_ENABLED: flag.default(true),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
     /**
+     * Partitions of score-changed handled at once, each batch in its own transaction (a member's
+     * records are on one partition, so each member's changes stay in order).
+     */
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
+    /**
      * Where the rule sets come from: `scoring` (its registry, `GET /v1/rules/versions`: adopted
      * versions included) or `file` (RULE_SET_FILE alone: tests, a deployment that never adopts).
      */

@@ -6,7 +6,7 @@ import {
   type OrderRefunded,
   type ScoreChanged,
 } from '@taobi/contracts';
-import { enqueueOutbox, type PoolClient } from '@taobi/platform';
+import { copyToStaging, enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
   bucketKey,
   type LedgerOrder,
@@ -101,20 +101,7 @@ export async function foldBatch(
 
   // 2. Orders enter the ledger already credited with their points.
   const refunded = await refundTotals(client, orders);
-  const credited = planOrders(
-    rules.score,
-    orders.map((o) => ({
-      source: o.source,
-      orderId: o.orderId,
-      memberId: o.memberId,
-      month: shanghaiMonth(new Date(o.occurredAt)),
-      category: o.category,
-      amount: o.amount,
-      points: 0,
-      qualifies: false,
-      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
-    })),
-  ).orders;
+  const credited = creditOrders(rules, orders, refunded);
   const newOrders = await insertOrders(client, orders, credited);
   inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
 
@@ -249,6 +236,31 @@ export async function foldBatch(
     })),
   );
   return { inserted, rejected, changes: records };
+}
+
+/**
+ * The orders as the ledger takes them: credited under `rules`, after their refunds so far
+ * (`refunded`, by (source, orderId); absent = none).
+ */
+export function creditOrders(
+  rules: RuleSet,
+  orders: readonly OrderCompleted[],
+  refunded: ReadonlyMap<string, number> = new Map(),
+): LedgerOrder[] {
+  return planOrders(
+    rules.score,
+    orders.map((o) => ({
+      source: o.source,
+      orderId: o.orderId,
+      memberId: o.memberId,
+      month: shanghaiMonth(new Date(o.occurredAt)),
+      category: o.category,
+      amount: o.amount,
+      points: 0,
+      qualifies: false,
+      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
+    })),
+  ).orders;
 }
 
 /** A refund counts only against its own member's order: one naming someone else is refused. */
@@ -401,39 +413,59 @@ async function refundTotals(
   return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
 }
 
-/** Inserts the orders with their points; returns the keys of those that were new. */
-async function insertOrders(
+const ORDERS_STAGING = { name: 'scoring_orders_in', template: 'scoring.orders' };
+const ORDER_COLUMNS = [
+  'source',
+  'order_id',
+  'member_id',
+  'channel',
+  'category',
+  'merchant_id',
+  'amount',
+  'occurred_at',
+  'received_at',
+  'refunded',
+  'points',
+  'qualifies',
+] as const;
+
+/**
+ * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns the keys of
+ * those that were new. Exported for the bench's ceiling (`tests/bench/scoring-ceilings.ts`).
+ */
+export async function insertOrders(
   client: PoolClient,
   orders: readonly OrderCompleted[],
   credited: readonly LedgerOrder[],
 ): Promise<Set<string>> {
   if (orders.length === 0) return new Set();
+  // COPY into the session's staging table, then one INSERT .. SELECT that dedupes (ON CONFLICT).
+  // A second fold in the same transaction would find this one's rows still staged: they are in the
+  // ledger already, so they conflict and are neither inserted nor returned again.
+  await copyToStaging(
+    client,
+    ORDERS_STAGING,
+    ORDER_COLUMNS,
+    orders.map((o, i) => [
+      o.source,
+      o.orderId,
+      o.memberId,
+      o.channel,
+      o.category,
+      o.merchantId ?? '',
+      o.amount,
+      o.occurredAt,
+      o.receivedAt,
+      credited[i]?.refunded,
+      credited[i]?.points,
+      credited[i]?.qualifies,
+    ]),
+  );
   const { rows } = await client.query<{ source: string; order_id: string }>(
-    `INSERT INTO scoring.orders (source, order_id, member_id, channel, category, merchant_id, amount,
-       occurred_at, received_at, refunded, points, qualifies)
-     SELECT * FROM json_to_recordset($1::json) AS o(source text, order_id text, member_id text,
-       channel text, category text, merchant_id text, amount bigint, occurred_at timestamptz,
-       received_at timestamptz, refunded bigint, points int, qualifies bool)
+    `INSERT INTO scoring.orders (${ORDER_COLUMNS.join(', ')})
+     SELECT ${ORDER_COLUMNS.join(', ')} FROM ${ORDERS_STAGING.name}
      ON CONFLICT DO NOTHING
      RETURNING source, order_id`,
-    [
-      asJson(
-        orders.map((o, i) => ({
-          source: o.source,
-          order_id: o.orderId,
-          member_id: o.memberId,
-          channel: o.channel,
-          category: o.category,
-          merchant_id: o.merchantId ?? '',
-          amount: o.amount,
-          occurred_at: o.occurredAt,
-          received_at: o.receivedAt,
-          refunded: credited[i]?.refunded,
-          points: credited[i]?.points,
-          qualifies: credited[i]?.qualifies,
-        })),
-      ),
-    ],
   );
   return new Set(rows.map((row) => key(row.source, row.order_id)));
 }

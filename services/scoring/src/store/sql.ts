@@ -16,7 +16,8 @@ import {
  * SQL shared by the fold, the evaluation and the rebuild. Rows travel to Postgres as ONE JSON
  * document per statement (`json_to_recordset($1::json)`), the set-based equivalent of UNNEST over
  * parallel arrays: one JSON.stringify instead of pg's per-element array escaping, which dominated
- * the consumer's CPU profile.
+ * the consumer's CPU profile. (The fold's orders, most of a batch's rows, go by COPY instead:
+ * `copyToStaging` in @taobi/platform.)
  */
 export type Queryable = Pool | PoolClient;
 

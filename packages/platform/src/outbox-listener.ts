@@ -1,0 +1,77 @@
+import pg from 'pg';
+import type { Logger } from './logger';
+
+/**
+ * The Postgres channel a schema's outbox notifies when a transaction that wrote to it commits
+ * (`enqueueOutbox` calls `pg_notify` in the same statement; Postgres delivers it at commit, not at
+ * all on rollback, and once per transaction however many statements notified).
+ */
+export function outboxChannel(schema: string): string {
+  return `${schema}_outbox`;
+}
+
+export interface OutboxListener {
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `channel` over a connection of its own (a LISTEN lasts as long as its session, so it
+ * cannot borrow a pool client) made with the pool's settings, and calls `onNotify` for each
+ * notification: a relay is woken by a commit in any process, not only its own. When the
+ * connection fails it reconnects after `retryMs`; meanwhile the relay's poll is the fallback, and
+ * it is woken once on each (re)connect for what was committed while nobody listened.
+ */
+export function listenForOutbox(options: {
+  pool: pg.Pool;
+  channel: string;
+  logger: Logger;
+  onNotify: () => void;
+  retryMs?: number;
+}): OutboxListener {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new Error(`unsafe channel name: ${options.channel}`);
+  const log = options.logger.child({ component: 'outbox-listener', channel: options.channel });
+  const retryMs = options.retryMs ?? 1000;
+  let closed = false;
+  let current: pg.Client | undefined;
+  let reconnect: NodeJS.Timeout | undefined;
+  let connecting: Promise<void> = Promise.resolve();
+
+  function lost(client: pg.Client, error?: unknown): void {
+    if (current !== client) return;
+    current = undefined;
+    client.end().catch(() => undefined);
+    if (closed) return;
+    log.warn({ err: error }, 'outbox listener lost its connection; the relay polls until it is back');
+    reconnect = setTimeout(() => {
+      connecting = connect();
+    }, retryMs);
+  }
+
+  async function connect(): Promise<void> {
+    if (closed) return;
+    const client = new pg.Client(options.pool.options);
+    current = client;
+    client.on('notification', () => options.onNotify());
+    client.on('error', (error) => lost(client, error));
+    client.on('end', () => lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${options.channel}`);
+      options.onNotify();
+    } catch (error) {
+      lost(client, error);
+    }
+  }
+
+  connecting = connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(reconnect);
+      await connecting;
+      const client = current;
+      current = undefined;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
