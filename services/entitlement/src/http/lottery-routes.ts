@@ -33,7 +33,7 @@ const DOCS = {
   }),
   welcomeGift: doc("A member's welcome-gift draws and odds", welcomeGiftSchema, {
     params: memberPathSchema,
-    errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
+    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
   }),
 };
 

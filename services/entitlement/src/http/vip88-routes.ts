@@ -27,7 +27,7 @@ const tags = ['88VIP'];
 const DOCS = {
   read: routeDocs(tags)('The 88VIP price the member qualifies for now, and any term', vip88Schema, {
     params: memberPathSchema,
-    errors: { 400: 'VALIDATION_FAILED naming `memberId`.' },
+    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
   }),
   activate: documented({
     summary: 'Activate a 12-month 88VIP term at the price the member qualifies for now',
