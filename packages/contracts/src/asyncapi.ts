@@ -36,6 +36,12 @@ const recordHeadersSchema = z
       .describe(
         'W3C trace context of the work that produced the record (an ingest request, a consumed record), when the producer traced it.',
       ),
+    'taobi-event-id': z
+      .string()
+      .optional()
+      .describe(
+        "The record's eventId, on records published by an outbox relay: the relay reads it back to find what is already on the topic before re-sending a row whose earlier send is in doubt (docs/design.md).",
+      ),
   })
   .describe('Kafka record headers, UTF-8.');
 
