@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { consumerGroups } from '@taobi/contracts';
-import { loadDataFile } from '@taobi/platform';
-import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
+import { loadRuleSet } from '@taobi/platform';
+import { sourceIds } from '@taobi/rules';
 import { evaluate, inspectMember, periodicGrants, rebuild, refillRedis } from './commands/admin';
 import { backtest } from './commands/backtest';
 import { demo } from './commands/demo';
@@ -66,7 +66,7 @@ function number(value: string | undefined, fallback: number, name: string): numb
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // The rule set the services run (RULE_SET_FILE): its sources and its evaluation day.
-  const rules = loadDataFile('RULE_SET_FILE', process.env.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const rules = loadRuleSet(process.env.RULE_SET_FILE);
   const endpoints = endpointsFrom(process.env, sourceIds(rules.score));
   const { values, positionals } = parseArgs({
     args: rest,

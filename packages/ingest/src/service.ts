@@ -11,10 +11,10 @@ import {
   httpRateLimit,
   kafkaConnection,
   type Logger,
-  loadDataFile,
+  loadRuleSet,
   type Service,
 } from '@taobi/platform';
-import { DEFAULT_RULE_SET, parseRuleSet, sourceIds } from '@taobi/rules';
+import { sourceIds } from '@taobi/rules';
 import { ingestApiDocs, ingestRouteDocs } from './api-docs';
 import { createBatchingPublisher } from './batching-publisher';
 import type { IngestConfig } from './config';
@@ -49,7 +49,7 @@ export function createIngestService(
   options: IngestServiceOptions = {},
 ): Service {
   const name = ingestServiceName(definition);
-  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const rules = loadRuleSet(config.RULE_SET_FILE);
   let catalogue: SourceCatalogue;
   try {
     catalogue = sourceCatalogue(definition, rules);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type ConsumingService, consumerGroupId } from '@taobi/contracts';
+import { DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
 import { z } from 'zod';
 
 /** Thrown at boot when the environment does not parse; names every bad variable. */
@@ -139,4 +140,12 @@ export function loadDataFile<T>(
   } catch (error) {
     throw new ConfigError([{ variable, message: (error as Error).message }]);
   }
+}
+
+/**
+ * The rule set every process runs (each service, the CLI): the file `RULE_SET_FILE` names, parsed
+ * (a bad one refuses the boot, naming the variable), else the one shipped with the build.
+ */
+export function loadRuleSet(file: string | undefined): RuleSet {
+  return loadDataFile('RULE_SET_FILE', file, parseRuleSet, DEFAULT_RULE_SET);
 }

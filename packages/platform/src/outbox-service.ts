@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { accessKeysConfigSchema } from './auth';
+import { type AccessControl, accessKeysConfigSchema, createAccessControl, type RoleKeysConfig } from './auth';
 import { type BatchConsumer, type BatchConsumerOptions, createBatchConsumer } from './batch-consumer';
 import { baseConfigSchema, consumerGroupIdSchema, port } from './config';
 import { createHttpApp, httpRateLimit } from './http-app';
@@ -33,18 +33,20 @@ export const outboxServiceConfigSchema = (defaultPort: number) =>
   });
 
 /** The variables `createOutboxService` reads (every service's base config has them). */
-export type OutboxServiceConfig = SecurityConfig & {
-  KAFKA_TOPIC_PREFIX: string;
-  DATABASE_URL: string;
-  REDIS_URL: string;
-  REDIS_KEY_PREFIX: string;
-  HTTP_RATE_LIMIT_MAX: number;
-  HTTP_RATE_LIMIT_WINDOW_MS: number;
-  KAFKA_GROUP_ID: string;
-  KAFKA_SESSION_TIMEOUT_MS: number;
-  KAFKA_CONSUMER_RETRIES: number;
-  OUTBOX_POLL_INTERVAL_MS: number;
-};
+export type OutboxServiceConfig = SecurityConfig &
+  RoleKeysConfig & {
+    TAOBI_ENV: string;
+    KAFKA_TOPIC_PREFIX: string;
+    DATABASE_URL: string;
+    REDIS_URL: string;
+    REDIS_KEY_PREFIX: string;
+    HTTP_RATE_LIMIT_MAX: number;
+    HTTP_RATE_LIMIT_WINDOW_MS: number;
+    KAFKA_GROUP_ID: string;
+    KAFKA_SESSION_TIMEOUT_MS: number;
+    KAFKA_CONSUMER_RETRIES: number;
+    OUTBOX_POLL_INTERVAL_MS: number;
+  };
 
 export interface OutboxServiceOptions {
   /** The service's name: its Postgres schema, metrics prefix and client names (`taobi-<name>`). */
@@ -63,6 +65,8 @@ export interface OutboxServiceOptions {
 
 export interface OutboxService {
   app: FastifyInstance;
+  /** The roles of the configured keys (read, admin, checkout, merchant), for the routes' hooks. */
+  access: AccessControl;
   topics: TopicNames;
   metrics: Registry;
   kafka: Kafka;
@@ -91,9 +95,9 @@ export interface OutboxService {
 }
 
 /**
- * The wiring every service with an outbox shares (scoring, tier, entitlement): its topics, metrics
- * registry, Kafka client and readiness probe, Postgres pool, optional Redis, the fastify app
- * probing them, the producer and the outbox relay. Each client is closed by an `onClose` hook of
+ * The wiring every service with an outbox shares (scoring, tier, entitlement): the roles of its
+ * keys, its topics, metrics registry, Kafka client and readiness probe, Postgres pool, optional
+ * Redis, the fastify app probing them, the producer and the outbox relay. Each client is closed by an `onClose` hook of
  * the app, registered as it is opened, so they close in the reverse order: the relay, the
  * producer, the probe, then Postgres and Redis, after whatever the service registers later.
  */
@@ -103,6 +107,8 @@ export function createOutboxService(options: OutboxServiceOptions & { redis: tru
 export function createOutboxService(options: OutboxServiceOptions): OutboxService;
 export function createOutboxService(options: OutboxServiceOptions): OutboxService & { redis?: Redis } {
   const { name, config, logger } = options;
+  // First, so a production process holding a development key is refused before any client opens.
+  const access = createAccessControl(config.TAOBI_ENV, config);
   const kafka = createKafka({ ...kafkaConnection(config), clientId: `taobi-${name}`, logger });
   const kafkaProbe = createKafkaProbe(kafka);
   const pool = createPool({
@@ -137,6 +143,7 @@ export function createOutboxService(options: OutboxServiceOptions): OutboxServic
 
   return {
     app,
+    access,
     topics,
     metrics,
     kafka,

@@ -24,6 +24,19 @@ export function createPool(options: {
   return pool;
 }
 
+/**
+ * A statement answering at most one row (a lookup by key, a single-row update), as a function of
+ * a connection and the statement's parameters in order ($1, $2, ...): the row, or undefined. `D`
+ * narrows the connection, e.g. to `PoolClient` for a statement that belongs in a transaction.
+ */
+export function oneRow<
+  R extends pg.QueryResultRow,
+  P extends unknown[],
+  D extends pg.Pool | pg.PoolClient = pg.Pool | pg.PoolClient,
+>(sql: string): (db: D, ...params: P) => Promise<R | undefined> {
+  return async (db, ...params) => (await db.query<R>(sql, params)).rows[0];
+}
+
 /** Runs `fn` in one transaction; rolls back and rethrows on any error. */
 export async function withTransaction<T>(
   pool: pg.Pool,

@@ -5,14 +5,14 @@ import {
   type BatchConsumer,
   Counter,
   closeOnAppClose,
-  createAccessControl,
   createOutboxService,
   type Logger,
   loadDataFile,
+  loadRuleSet,
   once,
   type Service,
 } from '@taobi/platform';
-import { categoryNames, DEFAULT_RULE_SET, parseRuleSet } from '@taobi/rules';
+import { categoryNames } from '@taobi/rules';
 import type { EntitlementConfig } from './config';
 import { createTierChangeHandler } from './consumers/tier-changed';
 import { registerAdminRoutes } from './http/admin-routes';
@@ -47,7 +47,6 @@ export function buildEntitlementService(
   logger: Logger,
   options: EntitlementOptions = {},
 ): Service {
-  const access = createAccessControl(config.TAOBI_ENV, config);
   // The catalogue in force: BENEFIT_CATALOGUE_FILE when set (validated here, at boot), else the shipped one.
   const catalogue = loadDataFile(
     'BENEFIT_CATALOGUE_FILE',
@@ -57,7 +56,7 @@ export function buildEntitlementService(
   );
   // The rule set every service reads (RULE_SET_FILE, else the shipped one): its product categories
   // are what a merchant offer may target.
-  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const rules = loadRuleSet(config.RULE_SET_FILE);
   const now = options.now ?? (() => new Date());
   const base = createOutboxService({
     name: SCHEMA,
@@ -70,7 +69,7 @@ export function buildEntitlementService(
     },
     migrations: join(__dirname, '..', 'migrations'),
   });
-  const { app, topics, metrics, pool } = base;
+  const { app, access, topics, metrics, pool } = base;
 
   const counters = {
     tierChanges: new Counter({

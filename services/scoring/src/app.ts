@@ -5,24 +5,18 @@ import {
   type BatchConsumer,
   ConfigError,
   closeOnAppClose,
-  createAccessControl,
   createOutboxService,
   Errors,
   type Logger,
   loadDataFile,
+  loadRuleSet,
   once,
   retry,
   type Schedule,
   type Service,
   scheduleRecurring,
 } from '@taobi/platform';
-import {
-  DEFAULT_RULE_SET,
-  evaluationDueAt,
-  nextEvaluationAt,
-  parseRuleSet,
-  type RuleSet,
-} from '@taobi/rules';
+import { evaluationDueAt, nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { ScoringConfig } from './config';
 import { createConsumptionConsumer } from './consumers/consumption';
 import { fromScoreChanged } from './domain/score-view';
@@ -56,7 +50,7 @@ export interface ScoringDependencies {
  * is refused (exit 2) rather than silently evaluated on the rule set's, or apart from tier's.
  */
 export function ruleSetFor(config: ScoringConfig): RuleSet {
-  const rules = loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const rules = loadRuleSet(config.RULE_SET_FILE);
   const day = config.EVALUATION_DAY_OF_MONTH;
   if (day !== undefined && day !== rules.evaluation.dayOfMonth) {
     throw new ConfigError([
@@ -78,7 +72,6 @@ export function buildScoringService(
   logger: Logger,
   dependencies: ScoringDependencies = {},
 ): Service {
-  const access = createAccessControl(config.TAOBI_ENV, config);
   const now = dependencies.now ?? (() => new Date());
   const rules = dependencies.rules ?? ruleSetFor(config);
   const base = createOutboxService({
@@ -94,7 +87,7 @@ export function buildScoringService(
     poolMax: config.PG_POOL_MAX,
     redis: true,
   });
-  const { app, topics, metrics, kafka, pool, redis, producer } = base;
+  const { app, access, topics, metrics, kafka, pool, redis, producer } = base;
   const cache = createScoreCache(redis, config.READ_MODEL_TTL_MS, metrics);
   let consumer: BatchConsumer | undefined;
   let schedule: Schedule | undefined;

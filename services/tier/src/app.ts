@@ -4,14 +4,13 @@ import {
   assertNoDevelopmentKeys,
   type BatchConsumer,
   closeOnAppClose,
-  createAccessControl,
   createOutboxService,
   type Logger,
-  loadDataFile,
+  loadRuleSet,
   once,
   type Service,
 } from '@taobi/platform';
-import { assertValidThresholds, DEFAULT_RULE_SET, parseRuleSet, type RuleSet } from '@taobi/rules';
+import { assertValidThresholds, type RuleSet } from '@taobi/rules';
 import { TIER_SCHEMA, type TierConfig } from './config';
 import { createScoreChangedHandler } from './consumers/score-changed';
 import { createEvaluator, type EvaluatorDeps } from './evaluation/evaluator';
@@ -49,14 +48,12 @@ export function buildTierService(
   logger: Logger,
   options: TierServiceOptions = {},
 ): TierService {
-  const access = createAccessControl(config.TAOBI_ENV, config);
   if (config.RULE_SETS_FROM === 'scoring') {
     assertNoDevelopmentKeys(config.TAOBI_ENV, { SCORING_READ_KEY: [config.SCORING_READ_KEY] });
   }
   // The configured rule set (RULE_SET_FILE, else the shipped one): the evaluation calendar, and in
   // `file` mode the only rule set; otherwise scoring's registry decides (docs/adr/0006).
-  const ruleSet =
-    options.ruleSet ?? loadDataFile('RULE_SET_FILE', config.RULE_SET_FILE, parseRuleSet, DEFAULT_RULE_SET);
+  const ruleSet = options.ruleSet ?? loadRuleSet(config.RULE_SET_FILE);
   assertValidThresholds(ruleSet.tiers.thresholds);
   const now = options.now ?? (() => new Date());
   const ruleSets =
@@ -83,7 +80,7 @@ export function buildTierService(
     migrations: join(__dirname, '..', 'migrations'),
     redis: true,
   });
-  const { app, topics, metrics: registry, pool, redis } = base;
+  const { app, access, topics, metrics: registry, pool, redis } = base;
   const metrics = createTierMetrics(registry, pool, logger, {
     now,
     dayOfMonth: ruleSet.evaluation.dayOfMonth,

@@ -1,7 +1,7 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type AccessControl, type Counter, type Pool, parseOr400 } from '@taobi/platform';
-import type { FastifyRequest } from 'fastify';
+import { type AccessControl, type Counter, documented, type Pool, parseOr400 } from '@taobi/platform';
+import type { FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
 import { EntitlementErrors } from '../errors';
 import type { Lottery } from '../jobs/lottery';
@@ -45,15 +45,42 @@ export const idempotencyKeySchema = z
 export const memberPathSchema = z.object({ id: memberIdSchema.describe('The member id') });
 
 /** The header of a checkout call, as documented (checked by `checkoutCall`). */
-export const idempotencyHeadersSchema = z.object({
+const idempotencyHeadersSchema = z.object({
   'idempotency-key': idempotencyKeySchema.describe('The same key again answers the first result.'),
 });
 
 /** The errors of a checkout call besides its own 409s. */
-export const CHECKOUT_ERRORS = {
+const CHECKOUT_ERRORS = {
   400: 'VALIDATION_FAILED (a bad id, a body), or IDEMPOTENCY_KEY_REQUIRED naming the header.',
   404: 'NOT_FOUND.',
 } as const;
+
+/**
+ * The OpenAPI entry of a checkout call (88VIP activation, offer redemption): the member's path
+ * (`params`, when it has more), the Idempotency-Key header, 201 with what the call `created` and
+ * 200 with the same for the same key again, the checkout errors and the call's own 409s.
+ */
+export function checkoutDocs(docs: {
+  summary: string;
+  tags: string[];
+  params?: z.ZodObject;
+  created: z.ZodType;
+  /** What the call creates, in the 200's words: "the same <noun>". */
+  noun: string;
+  conflicts: string;
+}): FastifySchema {
+  return documented({
+    summary: docs.summary,
+    tags: docs.tags,
+    params: docs.params ?? memberPathSchema,
+    headers: idempotencyHeadersSchema,
+    responses: {
+      201: docs.created,
+      200: docs.created.describe(`The same Idempotency-Key again: the same ${docs.noun}.`),
+    },
+    errors: { ...CHECKOUT_ERRORS, 409: docs.conflicts },
+  });
+}
 
 /** A POST that takes no fields: no body, or an empty JSON object. */
 export const emptyBodySchema = z.union([z.undefined(), z.null(), z.strictObject({})]);

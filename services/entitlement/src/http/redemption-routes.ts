@@ -1,4 +1,4 @@
-import { documented, Errors, enqueueOutbox, parseOr400, withTransaction } from '@taobi/platform';
+import { Errors, enqueueOutbox, parseOr400, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ineligibility, offerStatus, redeemedRecord, redemptionView } from '../domain/offers';
@@ -13,31 +13,19 @@ import {
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
 import { redemptionSchema } from './api-schemas';
-import {
-  CHECKOUT_ERRORS,
-  checkoutCall,
-  idempotencyHeadersSchema,
-  memberIdOf,
-  memberPathSchema,
-  type RouteContext,
-} from './context';
+import { checkoutCall, checkoutDocs, memberIdOf, memberPathSchema, type RouteContext } from './context';
 
 const offerParamsSchema = z.object({ offerId: z.uuid() });
 
 const DOCS = {
-  redeem: documented({
+  redeem: checkoutDocs({
     summary: 'Redeem an offer for a member (the checkout)',
     tags: ['offers'],
     params: memberPathSchema.extend(offerParamsSchema.shape),
-    headers: idempotencyHeadersSchema,
-    responses: {
-      201: redemptionSchema,
-      200: redemptionSchema.describe('The same Idempotency-Key again: the same redemption.'),
-    },
-    errors: {
-      ...CHECKOUT_ERRORS,
-      409: 'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
-    },
+    created: redemptionSchema,
+    noun: 'redemption',
+    conflicts:
+      'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
   }),
 };
 

@@ -1,5 +1,5 @@
 import { planVip88Grants, vip88Quote, vip88TermEnd } from '@taobi/benefits';
-import { documented, enqueueOutbox, routeDocs, withTransaction } from '@taobi/platform';
+import { enqueueOutbox, routeDocs, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
@@ -14,14 +14,7 @@ import {
   overlappingActivation,
 } from '../store/vip88';
 import { activationSchema, vip88Schema } from './api-schemas';
-import {
-  CHECKOUT_ERRORS,
-  checkoutCall,
-  idempotencyHeadersSchema,
-  memberIdOf,
-  memberPathSchema,
-  type RouteContext,
-} from './context';
+import { checkoutCall, checkoutDocs, memberIdOf, memberPathSchema, type RouteContext } from './context';
 
 const tags = ['88VIP'];
 const DOCS = {
@@ -29,19 +22,12 @@ const DOCS = {
     params: memberPathSchema,
     errors: { 400: 'VALIDATION_FAILED naming `id`.' },
   }),
-  activate: documented({
+  activate: checkoutDocs({
     summary: 'Activate a 12-month 88VIP term at the price the member qualifies for now',
     tags,
-    params: memberPathSchema,
-    headers: idempotencyHeadersSchema,
-    responses: {
-      201: activationSchema,
-      200: activationSchema.describe('The same Idempotency-Key again: the same activation.'),
-    },
-    errors: {
-      ...CHECKOUT_ERRORS,
-      409: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
-    },
+    created: activationSchema,
+    noun: 'activation',
+    conflicts: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
   }),
 };
 

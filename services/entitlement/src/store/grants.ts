@@ -1,5 +1,5 @@
 import type { Tier } from '@taobi/contracts';
-import type { Pool, PoolClient } from '@taobi/platform';
+import { oneRow, type Pool, type PoolClient } from '@taobi/platform';
 
 export type GrantStatus = 'granted' | 'used' | 'revoked' | 'expired';
 export type GrantCause = 'tier-change' | 'periodic-issue' | 'welcome-gift-draw' | 'vip88-activation';
@@ -141,17 +141,9 @@ export async function listGrants(
   return rows;
 }
 
-export async function lockGrant(
-  client: PoolClient,
-  memberId: string,
-  grantId: number,
-): Promise<GrantRow | undefined> {
-  const { rows } = await client.query<GrantRow>(
-    'SELECT * FROM entitlement.grants WHERE id = $1 AND member_id = $2 FOR UPDATE',
-    [grantId, memberId],
-  );
-  return rows[0];
-}
+export const lockGrant = oneRow<GrantRow, [memberId: string, grantId: number], PoolClient>(
+  'SELECT * FROM entitlement.grants WHERE member_id = $1 AND id = $2 FOR UPDATE',
+);
 
 export async function markUsed(client: PoolClient, grantId: number, now: Date): Promise<GrantRow> {
   const { rows } = await client.query<GrantRow>(

@@ -1,5 +1,5 @@
 import type { Tier } from '@taobi/contracts';
-import type { Pool, PoolClient } from '@taobi/platform';
+import { oneRow, type Pool, type PoolClient } from '@taobi/platform';
 
 export interface OfferRow {
   id: string;
@@ -71,22 +71,13 @@ export async function insertOffer(client: PoolClient, offer: NewOffer): Promise<
   return rows[0];
 }
 
-export async function findOfferByKey(
-  client: PoolClient,
-  merchantId: string,
-  idempotencyKey: string,
-): Promise<OfferRow | undefined> {
-  const { rows } = await client.query<OfferRow>(
-    'SELECT * FROM entitlement.offers WHERE merchant_id = $1 AND idempotency_key = $2',
-    [merchantId, idempotencyKey],
-  );
-  return rows[0];
-}
+export const findOfferByKey = oneRow<OfferRow, [merchantId: string, idempotencyKey: string], PoolClient>(
+  'SELECT * FROM entitlement.offers WHERE merchant_id = $1 AND idempotency_key = $2',
+);
 
-export async function findOffer(db: Pool | PoolClient, offerId: string): Promise<OfferRow | undefined> {
-  const { rows } = await db.query<OfferRow>('SELECT * FROM entitlement.offers WHERE id = $1', [offerId]);
-  return rows[0];
-}
+export const findOffer = oneRow<OfferRow, [offerId: string]>(
+  'SELECT * FROM entitlement.offers WHERE id = $1',
+);
 
 /** A merchant's offers, newest first. */
 export async function offersOfMerchant(pool: Pool, merchantId: string, limit: number): Promise<OfferRow[]> {
@@ -139,17 +130,9 @@ export async function offersForMember(
 }
 
 /** Withdraws an offer (the first withdrawal's time is kept); undefined when there is no such offer. */
-export async function withdrawOffer(
-  client: PoolClient,
-  offerId: string,
-  now: Date,
-): Promise<OfferRow | undefined> {
-  const { rows } = await client.query<OfferRow>(
-    'UPDATE entitlement.offers SET withdrawn_at = COALESCE(withdrawn_at, $2) WHERE id = $1 RETURNING *',
-    [offerId, now],
-  );
-  return rows[0];
-}
+export const withdrawOffer = oneRow<OfferRow, [offerId: string, now: Date], PoolClient>(
+  'UPDATE entitlement.offers SET withdrawn_at = COALESCE(withdrawn_at, $2) WHERE id = $1 RETURNING *',
+);
 
 /**
  * Counts one redemption against the offer's budget if the offer is live and has budget left, in one
@@ -157,43 +140,21 @@ export async function withdrawOffer(
  * budget` on the row it finally updates, so the budget is never exceeded (and the table's CHECK
  * would refuse it anyway). Undefined when nothing was left or the offer is no longer live.
  */
-export async function claimBudget(
-  client: PoolClient,
-  offerId: string,
-  now: Date,
-): Promise<OfferRow | undefined> {
-  const { rows } = await client.query<OfferRow>(
-    `UPDATE entitlement.offers SET redeemed = redeemed + 1
-     WHERE id = $1 AND redeemed < budget AND withdrawn_at IS NULL AND valid_from <= $2 AND valid_to > $2
-     RETURNING *`,
-    [offerId, now],
-  );
-  return rows[0];
-}
+export const claimBudget = oneRow<OfferRow, [offerId: string, now: Date], PoolClient>(
+  `UPDATE entitlement.offers SET redeemed = redeemed + 1
+   WHERE id = $1 AND redeemed < budget AND withdrawn_at IS NULL AND valid_from <= $2 AND valid_to > $2
+   RETURNING *`,
+);
 
-export async function findRedemptionByKey(
-  client: PoolClient,
-  memberId: string,
-  idempotencyKey: string,
-): Promise<RedemptionRow | undefined> {
-  const { rows } = await client.query<RedemptionRow>(
-    'SELECT * FROM entitlement.offer_redemptions WHERE member_id = $1 AND idempotency_key = $2',
-    [memberId, idempotencyKey],
-  );
-  return rows[0];
-}
+export const findRedemptionByKey = oneRow<
+  RedemptionRow,
+  [memberId: string, idempotencyKey: string],
+  PoolClient
+>('SELECT * FROM entitlement.offer_redemptions WHERE member_id = $1 AND idempotency_key = $2');
 
-export async function findRedemption(
-  client: PoolClient,
-  offerId: string,
-  memberId: string,
-): Promise<RedemptionRow | undefined> {
-  const { rows } = await client.query<RedemptionRow>(
-    'SELECT * FROM entitlement.offer_redemptions WHERE offer_id = $1 AND member_id = $2',
-    [offerId, memberId],
-  );
-  return rows[0];
-}
+export const findRedemption = oneRow<RedemptionRow, [offerId: string, memberId: string], PoolClient>(
+  'SELECT * FROM entitlement.offer_redemptions WHERE offer_id = $1 AND member_id = $2',
+);
 
 export async function insertRedemption(
   client: PoolClient,

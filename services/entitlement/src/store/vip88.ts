@@ -1,5 +1,5 @@
 import type { Tier } from '@taobi/contracts';
-import type { Pool, PoolClient } from '@taobi/platform';
+import { oneRow, type PoolClient } from '@taobi/platform';
 import type { GrantRow } from './grants';
 
 export interface Vip88ActivationRow {
@@ -17,32 +17,18 @@ export interface Vip88ActivationRow {
   term_ended_at: Date | null;
 }
 
-export async function findActivationByKey(
-  client: PoolClient,
-  memberId: string,
-  idempotencyKey: string,
-): Promise<Vip88ActivationRow | undefined> {
-  const { rows } = await client.query<Vip88ActivationRow>(
-    'SELECT * FROM entitlement.vip88_activations WHERE member_id = $1 AND idempotency_key = $2',
-    [memberId, idempotencyKey],
-  );
-  return rows[0];
-}
+export const findActivationByKey = oneRow<
+  Vip88ActivationRow,
+  [memberId: string, idempotencyKey: string],
+  PoolClient
+>('SELECT * FROM entitlement.vip88_activations WHERE member_id = $1 AND idempotency_key = $2');
 
 /** The term running at `now`, if any (the latest one when terms were renewed back to back). */
-export async function activeActivation(
-  db: Pool | PoolClient,
-  memberId: string,
-  now: Date,
-): Promise<Vip88ActivationRow | undefined> {
-  const { rows } = await db.query<Vip88ActivationRow>(
-    `SELECT * FROM entitlement.vip88_activations
-     WHERE member_id = $1 AND starts_at <= $2 AND expires_at > $2
-     ORDER BY expires_at DESC LIMIT 1`,
-    [memberId, now],
-  );
-  return rows[0];
-}
+export const activeActivation = oneRow<Vip88ActivationRow, [memberId: string, now: Date]>(
+  `SELECT * FROM entitlement.vip88_activations
+   WHERE member_id = $1 AND starts_at <= $2 AND expires_at > $2
+   ORDER BY expires_at DESC LIMIT 1`,
+);
 
 /**
  * Inserts a term unless it overlaps one the member already holds (the exclusion constraint
@@ -83,20 +69,15 @@ export async function insertActivation(
 }
 
 /** The member's term overlapping [startsAt, expiresAt), the one an insert collided with. */
-export async function overlappingActivation(
-  client: PoolClient,
-  memberId: string,
-  startsAt: Date,
-  expiresAt: Date,
-): Promise<Vip88ActivationRow | undefined> {
-  const { rows } = await client.query<Vip88ActivationRow>(
-    `SELECT * FROM entitlement.vip88_activations
-     WHERE member_id = $1 AND tstzrange(starts_at, expires_at) && tstzrange($2, $3)
-     ORDER BY starts_at LIMIT 1`,
-    [memberId, startsAt, expiresAt],
-  );
-  return rows[0];
-}
+export const overlappingActivation = oneRow<
+  Vip88ActivationRow,
+  [memberId: string, startsAt: Date, expiresAt: Date],
+  PoolClient
+>(
+  `SELECT * FROM entitlement.vip88_activations
+   WHERE member_id = $1 AND tstzrange(starts_at, expires_at) && tstzrange($2, $3)
+   ORDER BY starts_at LIMIT 1`,
+);
 
 /**
  * Closes up to `limit` 88VIP terms that have ended and are not closed yet (all of them, or one

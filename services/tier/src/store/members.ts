@@ -1,5 +1,5 @@
 import type { Tier } from '@taobi/contracts';
-import type { Pool, PoolClient } from '@taobi/platform';
+import { oneRow, type Pool, type PoolClient } from '@taobi/platform';
 import type { MemberTier, MonthPoints } from '@taobi/rules';
 
 /** A member's tier state with the row revision (the version of its Redis read-model entry). */
@@ -132,26 +132,29 @@ export async function saveMembers(
   );
 }
 
+const stateRowAt = oneRow<MemberRow, [memberId: string, asOf: Date], Pool>(
+  `SELECT ${COLUMNS}
+   FROM tier.member_states WHERE member_id = $1 AND recorded_at <= $2
+   ORDER BY revision DESC LIMIT 1`,
+);
+
 /** The member's state as the service held it at `asOf` (its clock), or undefined before the first. */
 export async function memberStateAt(
   pool: Pool,
   memberId: string,
   asOf: Date,
 ): Promise<StoredMember | undefined> {
-  const { rows } = await pool.query<MemberRow>(
-    `SELECT ${COLUMNS}
-     FROM tier.member_states WHERE member_id = $1 AND recorded_at <= $2
-     ORDER BY revision DESC LIMIT 1`,
-    [memberId, asOf],
-  );
-  return rows[0] ? fromRow(rows[0]) : undefined;
+  const row = await stateRowAt(pool, memberId, asOf);
+  return row && fromRow(row);
 }
 
+const memberRow = oneRow<MemberRow, [memberId: string], Pool>(
+  `SELECT ${COLUMNS} FROM tier.members WHERE member_id = $1`,
+);
+
 export async function readMember(pool: Pool, memberId: string): Promise<StoredMember | undefined> {
-  const { rows } = await pool.query<MemberRow>(`SELECT ${COLUMNS} FROM tier.members WHERE member_id = $1`, [
-    memberId,
-  ]);
-  return rows[0] ? fromRow(rows[0]) : undefined;
+  const row = await memberRow(pool, memberId);
+  return row && fromRow(row);
 }
 
 /** Members per tier (members never seen are not counted: they are BRONZE by definition). */
