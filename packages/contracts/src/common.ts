@@ -39,20 +39,24 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
 
 /**
- * SHA-1 of a small input. The one-shot `crypto.hash` (Node 20.12+) is about twice as fast as a
- * `createHash` object per call, which counted: scoring checks every consumption event's id.
+ * The digest of a small input. The one-shot `crypto.hash` (Node 20.12+) is about twice as fast as a
+ * `createHash` object per call, which counted: scoring checks every consumption event's id, and
+ * every keyed request hashes its key (`KeySet`).
  */
-const sha1: (data: Buffer) => Buffer =
+export const digestOf: (algorithm: 'sha1' | 'sha256', data: Buffer | string) => Buffer =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha1', data, 'buffer')
-    : (data) => crypto.createHash('sha1').update(data).digest();
+    ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
+    : (algorithm, data) => crypto.createHash(algorithm).update(data).digest();
 
 /**
  * A name-based (version 5, SHA-1) UUID of `parts` under `namespace` (16 bytes). The parts are
  * joined with NUL, which no id in Taobi contains, so distinct tuples never collide by concatenation.
  */
 export function uuidV5(namespace: Buffer, parts: readonly string[]): string {
-  const bytes = sha1(Buffer.concat([namespace, Buffer.from(parts.join('\u0000'))])).subarray(0, 16);
+  const bytes = digestOf('sha1', Buffer.concat([namespace, Buffer.from(parts.join('\u0000'))])).subarray(
+    0,
+    16,
+  );
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
