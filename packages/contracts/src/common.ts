@@ -12,18 +12,18 @@ export const memberIdSchema = externalIdSchema;
 const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 
+/** Whether an instant (any `Date.parse` input) is in years 0001 to 9999 once in UTC. */
+export const inInstantRange = (value: string): boolean => {
+  const at = Date.parse(value);
+  return at >= EARLIEST && at <= LATEST;
+};
+
 /** ISO-8601 with an explicit offset (`Z` or `+08:00`), in years 0001 to 9999 once in UTC. */
-export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const at = Date.parse(value);
-    return at >= EARLIEST && at <= LATEST;
-  },
-  {
-    message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
-    // Only a well-formed time is checked for range: a malformed one has its own single issue.
-    when: (payload) => payload.issues.length === 0,
-  },
-);
+export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(inInstantRange, {
+  message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+  // Only a well-formed time is checked for range: a malformed one has its own single issue.
+  when: (payload) => payload.issues.length === 0,
+});
 
 /** Fields every record on every topic carries. */
 export const envelopeSchema = z.object({
