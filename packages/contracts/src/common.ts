@@ -12,18 +12,18 @@ export const memberIdSchema = externalIdSchema;
 const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 
+/** Whether an instant (any `Date.parse` input) is in years 0001 to 9999 once in UTC. */
+export const inInstantRange = (value: string): boolean => {
+  const at = Date.parse(value);
+  return at >= EARLIEST && at <= LATEST;
+};
+
 /** ISO-8601 with an explicit offset (`Z` or `+08:00`), in years 0001 to 9999 once in UTC. */
-export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const at = Date.parse(value);
-    return at >= EARLIEST && at <= LATEST;
-  },
-  {
-    message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
-    // Only a well-formed time is checked for range: a malformed one has its own single issue.
-    when: (payload) => payload.issues.length === 0,
-  },
-);
+export const isoTimeSchema = z.iso.datetime({ offset: true }).refine(inInstantRange, {
+  message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+  // Only a well-formed time is checked for range: a malformed one has its own single issue.
+  when: (payload) => payload.issues.length === 0,
+});
 
 /** Fields every record on every topic carries. */
 export const envelopeSchema = z.object({
@@ -39,20 +39,24 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
 
 /**
- * SHA-1 of a small input. The one-shot `crypto.hash` (Node 20.12+) is about twice as fast as a
- * `createHash` object per call, which counted: scoring checks every consumption event's id.
+ * The digest of a small input. The one-shot `crypto.hash` (Node 20.12+) is about twice as fast as a
+ * `createHash` object per call, which counted: scoring checks every consumption event's id, and
+ * every keyed request hashes its key (`KeySet`).
  */
-const sha1: (data: Buffer) => Buffer =
+export const digestOf: (algorithm: 'sha1' | 'sha256', data: Buffer | string) => Buffer =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha1', data, 'buffer')
-    : (data) => crypto.createHash('sha1').update(data).digest();
+    ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
+    : (algorithm, data) => crypto.createHash(algorithm).update(data).digest();
 
 /**
  * A name-based (version 5, SHA-1) UUID of `parts` under `namespace` (16 bytes). The parts are
  * joined with NUL, which no id in Taobi contains, so distinct tuples never collide by concatenation.
  */
 export function uuidV5(namespace: Buffer, parts: readonly string[]): string {
-  const bytes = sha1(Buffer.concat([namespace, Buffer.from(parts.join('\u0000'))])).subarray(0, 16);
+  const bytes = digestOf('sha1', Buffer.concat([namespace, Buffer.from(parts.join('\u0000'))])).subarray(
+    0,
+    16,
+  );
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

@@ -1,5 +1,6 @@
 export * from './asyncapi';
 export * from './common';
+export * from './compiled';
 export * from './consumption';
 export * from './dlq';
 export * from './entitlement-changed';

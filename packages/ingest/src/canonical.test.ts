@@ -52,6 +52,22 @@ describe('toCanonicalEvent', () => {
     expect(event).not.toHaveProperty('storeId');
   });
 
+  it('when an event is mapped, then its record is the one zod parses, field order included (the bytes on the topic)', () => {
+    for (const [definition, event] of [
+      [shopDefinition, COMPLETED],
+      [rideDefinition, REFUNDED],
+      [storeDefinition, { ...COMPLETED, channel: 'eleme', category: 'meal', storeId: 'store-9' }],
+    ] as const) {
+      const record = toCanonicalEvent(definition, event as IngestEvent, RECEIVED);
+      expect(JSON.stringify(record)).toBe(JSON.stringify(consumptionEventSchema.parse(record)));
+    }
+  });
+
+  it('when a source maps its own field to a bad merchantId, then the contract refuses the record, naming it', () => {
+    const bad = { ...storeDefinition, mapExtraFields: () => ({ merchantId: 'not an id' }) };
+    expect(() => toCanonicalEvent(bad, COMPLETED as IngestEvent, RECEIVED)).toThrow(/merchantId/);
+  });
+
   it('when the same order is seen with any other content, then the event id is the same (retries are safe)', () => {
     fc.assert(
       fc.property(

@@ -1,4 +1,9 @@
-import { type ConsumptionEvent, consumptionEventId, consumptionEventSchema } from '@taobi/contracts';
+import {
+  type ConsumptionEvent,
+  consumptionEventId,
+  consumptionEventSchema,
+  isConsumptionEvent,
+} from '@taobi/contracts';
 import type { IngestEvent, IngestSourceDefinition } from './source-definition';
 
 /**
@@ -15,32 +20,34 @@ export function ingestEventId(definition: IngestSourceDefinition, event: IngestE
 /**
  * Maps a validated ingest event onto the canonical consumption event. Instants are normalised to
  * UTC (`toISOString`), so every record on the topic compares as text; the source's own fields are
- * mapped by its definition and not carried otherwise. The result is parsed with the contract's
- * schema before it may be published (producers parse before sending).
+ * mapped by its definition and not carried otherwise. The result must pass the contract's schema
+ * before it may be published (producers parse before sending): checked by `isConsumptionEvent`,
+ * which accepts exactly what `consumptionEventSchema` does, and what it refuses is parsed by zod,
+ * which throws naming the field. Fields are in the schema's order, as zod's parse would give them.
  */
 export function toCanonicalEvent(
   definition: IngestSourceDefinition,
   event: IngestEvent,
   receivedAt: Date,
 ): ConsumptionEvent {
-  const kind = event.type === 'order.completed' ? 'completed' : 'refunded';
+  const completed = event.type === 'order.completed';
   const overrides = definition.mapExtraFields?.(event) ?? {};
   const merchantId = overrides.merchantId ?? event.merchantId;
-  const record = {
+  const record: Record<string, unknown> = {
     eventId: ingestEventId(definition, event),
     schemaVersion: 1,
-    kind,
-    source: definition.source,
-    ...(event.channel !== undefined ? { channel: event.channel } : {}),
-    ...(event.category !== undefined ? { category: event.category } : {}),
     memberId: event.memberId,
+    occurredAt: new Date(event.occurredAt).toISOString(),
+    source: definition.source,
     orderId: event.orderId,
-    ...(kind === 'refunded' ? { refundId: event.refundId } : {}),
     amount: event.amount,
     currency: event.currency,
-    ...(merchantId !== undefined ? { merchantId } : {}),
-    occurredAt: new Date(event.occurredAt).toISOString(),
-    receivedAt: receivedAt.toISOString(),
   };
-  return consumptionEventSchema.parse(record);
+  if (merchantId !== undefined) record.merchantId = merchantId;
+  record.receivedAt = receivedAt.toISOString();
+  record.kind = completed ? 'completed' : 'refunded';
+  if (!completed) record.refundId = event.refundId;
+  if (event.channel !== undefined) record.channel = event.channel;
+  if (event.category !== undefined) record.category = event.category;
+  return isConsumptionEvent(record) ? record : consumptionEventSchema.parse(record);
 }

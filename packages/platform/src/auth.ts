@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { digestOf } from '@taobi/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConfigError, commaSeparated } from './config';
@@ -102,7 +103,7 @@ export const commerceKeysConfigSchema = z.object({
   MERCHANT_API_KEYS: merchantKeyList.default(DEVELOPMENT_MERCHANT_KEYS.map((entry) => ({ ...entry }))),
 });
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const digest = (value: string) => digestOf('sha256', value);
 
 /**
  * A set of keys that answers "is this one of them?" in time independent of where the presented

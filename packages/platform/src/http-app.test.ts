@@ -1,9 +1,11 @@
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { requireKey } from './auth';
 import { AppError, Errors } from './errors';
 import { createHttpApp } from './http-app';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
+import { startTracing } from './tracing';
 
 /** Sends `raw` bytes to a listening app on a connection of its own; resolves with the first answer. */
 function rawRequest(app: ReturnType<typeof createHttpApp>, raw: string): Promise<string> {
@@ -407,4 +409,53 @@ describe('createHttpApp', () => {
       }
     });
   });
+});
+
+describe('request log lines', () => {
+  // As a service runs without OTEL_EXPORTER_OTLP_ENDPOINT: ids, nothing exported.
+  let tracing: ReturnType<typeof startTracing>;
+  beforeAll(() => {
+    tracing = startTracing({ serviceName: 'http-app-test', env: {} });
+  });
+  afterAll(() => tracing.shutdown());
+
+  it.each([true, false])(
+    'when a handler logs (runInTraceContext %s), then its line carries the request id and the trace ids',
+    async (runInTraceContext) => {
+      const lines: Record<string, unknown>[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()));
+          done();
+        },
+      });
+      const app = createHttpApp({
+        logger: createLogger({ name: 'test', level: 'info' }, destination),
+        metrics: createMetricsRegistry('test'),
+        runInTraceContext,
+      });
+      app.get('/logs', async (request) => {
+        request.log.debug('not written');
+        request.log.child({ component: 'test' }).info({ n: 1 }, 'handled');
+        return {};
+      });
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const response = await app.inject({
+        method: 'GET',
+        url: '/logs',
+        headers: { 'x-request-id': 'req-7', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          msg: 'handled',
+          reqId: 'req-7',
+          component: 'test',
+          n: 1,
+          trace_id: traceId,
+          span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        }),
+      ]);
+    },
+  );
 });

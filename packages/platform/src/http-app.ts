@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { type ApiDocsOptions, documented, registerApiDocs } from './api-docs';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
-import type { Logger } from './logger';
+import { DeferredChildLogger, type Logger } from './logger';
 import { createReadiness, type Readiness, type ReadinessCheck } from './readiness';
 import {
   activeTraceIds,
@@ -165,6 +165,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     loggerInstance: options.logger as FastifyBaseLogger,
     // One line per request is logged by our onResponse hook (debug, or warn for 5xx) instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger is made when it first writes (most write nothing): see DeferredChildLogger.
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      (Object.keys(childOptions).length > 0
+        ? logger.child(bindings, childOptions)
+        : new DeferredChildLogger(logger as Logger, bindings)) as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -243,9 +248,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     registers: [options.metrics],
   });
 
+  // The histogram's child per method, route and status, kept: `labels()` hashes its values on
+  // every call, and this runs for every request.
+  const durationOf = new Map<string, ReturnType<typeof duration.labels>>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    duration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
+    const labels = `${request.method} ${route} ${reply.statusCode}`;
+    let observed = durationOf.get(labels);
+    if (!observed) {
+      observed = duration.labels(request.method, route, String(reply.statusCode));
+      durationOf.set(labels, observed);
+    }
+    observed.observe(reply.elapsedTime / 1000);
     const context = { reqId: request.id, method: request.method, route, status: reply.statusCode };
     if (reply.statusCode >= 500) request.log.warn(context, 'request failed');
     else request.log.debug(context, 'request served');

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from './logger';
+import { createLogger, DeferredChildLogger } from './logger';
 import { TRACEPARENT, traceparentOf, tracer } from './trace-context';
 import { startTracing } from './tracing';
 
@@ -49,5 +49,30 @@ describe('log lines and traces', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toHaveProperty('trace_id');
     expect(lines[0]).not.toHaveProperty('span_id');
+  });
+});
+
+describe('DeferredChildLogger', () => {
+  it('when it writes, then the line is the one a pino child with its bindings writes', () => {
+    const { logger, lines } = capturingLogger();
+    logger.child({ reqId: 'r-1' }).child({ component: 'ingest' }).info({ events: 1 }, 'same');
+    new DeferredChildLogger(logger, { reqId: 'r-1' })
+      .child({ component: 'ingest' })
+      .info({ events: 1 }, 'same');
+    const [pinoLine, deferredLine] = lines.map(({ time: _time, ...rest }) => rest);
+    expect(deferredLine).toEqual(pinoLine);
+    expect(deferredLine).toMatchObject({ reqId: 'r-1', component: 'ingest', events: 1, msg: 'same' });
+  });
+
+  it('when nothing is written at an enabled level, then no pino child is made', () => {
+    const { logger, lines } = capturingLogger();
+    const made = jest.spyOn(logger, 'child');
+    const deferred = new DeferredChildLogger(logger, { reqId: 'r-2' }).child({ trace_id: 't' });
+    deferred.trace('below the level');
+    expect(deferred.isLevelEnabled('trace')).toBe(false);
+    expect(made).not.toHaveBeenCalled();
+    deferred.debug('at the level');
+    expect(made).toHaveBeenCalledTimes(1);
+    expect(lines).toEqual([expect.objectContaining({ reqId: 'r-2', trace_id: 't', msg: 'at the level' })]);
   });
 });

@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { isConsumptionEvent } from './compiled';
+import { consumptionEventId } from './consumption';
+import { consumptionEventSchema } from './index';
+
+const completed = {
+  eventId: consumptionEventId('ecommerce', 'completed', 'tb-1'),
+  schemaVersion: 1,
+  memberId: 'm-10001',
+  occurredAt: '2026-11-20T10:00:00+08:00',
+  source: 'ecommerce',
+  orderId: 'tb-1',
+  amount: 12800,
+  currency: 'CNY',
+  merchantId: 'shop-7',
+  receivedAt: '2026-11-20T02:00:01.250Z',
+  kind: 'completed',
+  channel: 'tmall',
+  category: 'physical',
+};
+const refunded = {
+  ...completed,
+  kind: 'refunded',
+  refundId: 'rf-1',
+  channel: undefined,
+  category: undefined,
+};
+
+/** Values a field may be given: good ones, edge cases of each rule, and other types. */
+const fieldValue = fc.oneof(
+  fc.constantFrom<unknown>(
+    undefined,
+    null,
+    '',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'x'.repeat(128),
+    'x'.repeat(129),
+    'é',
+    '😀'.repeat(40),
+    '😀'.repeat(64),
+    '😀'.repeat(65),
+    'a--b',
+    'Tmall',
+    'tmall',
+    'physical',
+    'completed',
+    'refunded',
+    'CNY',
+    'cny',
+    1,
+    '1',
+    0,
+    -0,
+    -1,
+    1.5,
+    1_000_000_000,
+    1_000_000_001,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    2 ** 53,
+    true,
+    [],
+    {},
+    '2026-11-20T10:00:00Z',
+    '2026-11-20T10:00:00z',
+    '2026-11-20T10:00:00',
+    '2026-11-20 10:00:00Z',
+    '2026-02-29T10:00:00Z',
+    '2028-02-29T10:00:00.123456+08:00',
+    '0000-06-01T00:00:00Z',
+    '0001-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+01:00',
+    '9999-12-31T23:59:59Z',
+    '9999-12-31T23:59:59-01:00',
+    '2026-11-20T24:00:00Z',
+    '2026-11-20T10:00:00+24:00',
+  ),
+  fc.string({ maxLength: 70 }),
+  fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '.', ':', ' ', '/', '\n'), maxLength: 70 }),
+  fc.integer(),
+  fc.double(),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+);
+
+const FIELDS = [...Object.keys(completed), 'refundId', 'extra'];
+
+/** A good record of either kind with a few fields replaced, removed or added. */
+const record = fc
+  .tuple(
+    fc.constantFrom(completed, refunded),
+    fc.array(fc.tuple(fc.constantFrom(...FIELDS), fieldValue), { maxLength: 3 }),
+    fc.boolean(),
+  )
+  .map(([base, changes, drop]) => {
+    const value: Record<string, unknown> = { ...base };
+    for (const [field, replacement] of changes) {
+      if (drop && replacement === undefined) delete value[field];
+      else value[field] = replacement;
+    }
+    for (const [field, v] of Object.entries(value)) if (v === undefined && drop) delete value[field];
+    return value;
+  });
+
+describe('isConsumptionEvent', () => {
+  it('when given any value, then it accepts exactly what consumptionEventSchema accepts', () => {
+    fc.assert(
+      fc.property(fc.oneof(record, fc.anything()), (value) => {
+        expect(isConsumptionEvent(value)).toBe(consumptionEventSchema.safeParse(value).success);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('when given the good records and some bad ones, then it says what zod says', () => {
+    expect(isConsumptionEvent(completed)).toBe(true);
+    expect(isConsumptionEvent({ ...refunded, channel: 'tmall' })).toBe(true);
+    expect(isConsumptionEvent({ ...completed, occurredAt: '0000-06-01T00:00:00Z' })).toBe(false);
+    expect(isConsumptionEvent({ ...completed, eventId: '😀'.repeat(64) })).toBe(true);
+    expect(isConsumptionEvent({ ...completed, eventId: '😀'.repeat(65) })).toBe(false);
+    expect(isConsumptionEvent({ ...completed, amount: 1.5 })).toBe(false);
+    expect(isConsumptionEvent({ ...completed, kind: 'refunded' })).toBe(false);
+  });
+});
