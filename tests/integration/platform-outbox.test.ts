@@ -13,6 +13,7 @@ import {
   enqueueOutbox,
   migrate,
   type OutboxRecord,
+  type OutboxRelayOptions,
   type Pool,
   type Producer,
   type ProducerHandle,
@@ -76,18 +77,21 @@ describe('the transactional outbox and its relay', () => {
     await database.close();
   });
 
-  it('when a transaction commits, its records are published once in order; when it rolls back, nothing is', async () => {
-    const member = uniqueId('m');
-    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
-    const relay = createOutboxRelay({
+  const relayOf = (options: Partial<OutboxRelayOptions>) =>
+    createOutboxRelay({
       pool,
       kafka,
       schema: 'relaytest',
       producer: createProducerHandle(async () => producer),
       topics,
       logger: testLogger(),
-      pollIntervalMs: 50,
+      ...options,
     });
+
+  it('when a transaction commits, its records are published once in order; when it rolls back, nothing is', async () => {
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    const relay = relayOf({ pollIntervalMs: 50 });
     relay.start();
     try {
       const record = (n: number) => numbered(member, n, n)[0] as OutboxRecord;
@@ -111,6 +115,38 @@ describe('the transactional outbox and its relay', () => {
       );
       expect(pending.rows[0].n).toBe(0);
     } finally {
+      await relay.stop();
+      await reader.close();
+    }
+  });
+
+  it('when the after-publish step of a batch is slow, then the next batch is read and sent meanwhile, and drain waits for both steps', async () => {
+    const member = uniqueId('m');
+    const reader = await TopicReader.start<{ n: number }>(topics.scoreChanged, kafka);
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const after: number[][] = [];
+    const relay = relayOf({
+      batchSize: 1,
+      listen: false,
+      afterPublish: async (records) => {
+        const batch = records.map((r) => (r.payload as { n: number }).n);
+        // The first batch's step finishes only once the second batch is on the topic.
+        if (batch[0] === 1) await firstHeld;
+        after.push(batch);
+      },
+    });
+    try {
+      await withTransaction(pool, (client) => enqueueOutbox(client, 'relaytest', numbered(member, 1, 2)));
+      const drained = relay.drain();
+      await reader.waitForCount(2, (r) => r.key === member);
+      releaseFirst();
+      await drained;
+      expect(after).toEqual([[1], [2]]);
+    } finally {
+      releaseFirst();
       await relay.stop();
       await reader.close();
     }

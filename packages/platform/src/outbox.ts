@@ -135,7 +135,11 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Published rows are deleted after this long (they are a transport, not the audit trail). */
   retentionMs?: number;
-  /** Runs after a batch is published and marked, e.g. to refresh a Redis read model. */
+  /**
+   * Runs after a batch is published and marked, e.g. to refresh a Redis read model. It overlaps the
+   * next batch's read and send (one at a time: the next one waits for it); `drain` and `stop` wait
+   * for it.
+   */
   afterPublish?: (records: OutboxRecord[]) => Promise<void>;
 }
 
@@ -183,6 +187,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let lastPurge = 0;
   let queue: Promise<unknown> = Promise.resolve();
+  /** The last batch's `afterPublish`, running while the next batch is read and sent. */
+  let afterPublishing: Promise<void> = Promise.resolve();
   let listener: OutboxListener | undefined;
   /** When (performance.now()) the last claim that succeeded was sent; 0 when the lease is not ours. */
   let claimedAt = 0;
@@ -358,8 +364,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }),
     );
     for (const row of rows) published.labels(row.topic).inc();
-    if (options.afterPublish) {
-      await options.afterPublish(records).catch((error: unknown) => {
+    const after = options.afterPublish;
+    if (after) {
+      await afterPublishing;
+      afterPublishing = after(records).catch((error: unknown) => {
         log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
       });
     }
@@ -462,12 +470,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while ((await publishBatch()).count > 0) {
         // keep going until a batch comes back empty
       }
+      await afterPublishing;
     },
     async stop() {
       running = false;
       wakeUp?.();
       await listener?.close();
       await loop;
+      await afterPublishing;
       claimedAt = 0;
       // A clean stop hands over at once rather than after the lease lapses. With rows in doubt, the
       // lease is left lapsed instead, so the next holder looks for them on the topic first.
