@@ -1,4 +1,5 @@
 import type { Source } from '@taobi/contracts';
+import defaultProfileData from './data/default-profile.json';
 import { Random } from './random';
 
 /**
@@ -32,62 +33,15 @@ export interface SpendingProfile {
 }
 
 /**
+ * The default profile, as data (`data/default-profile.json`, channels there as weights by name).
  * Most members are light shoppers (median activity a quarter of the rates below) and a long tail
  * spends heavily: with the 2026.1 score rules this puts about 72% of 3,000 simulated members in
  * Bronze, 16% Silver, 5% Gold, 5% Platinum, 1.2% Diamond and 0.8% Black Diamond, about 6.6 orders
  * per member per month on average.
  */
 export const DEFAULT_PROFILE: SpendingProfile = {
-  activityMedian: 0.25,
-  activitySigma: 1.25,
-  lines: [
-    {
-      source: 'food',
-      adoption: 0.8,
-      channels: [
-        ['eleme', 85],
-        ['flash-sale', 15],
-      ],
-      categories: [
-        { category: 'meal', ordersPerMonth: 6, medianYuan: 35, sigma: 0.45 },
-        { category: 'grocery', ordersPerMonth: 1.2, medianYuan: 80, sigma: 0.6 },
-      ],
-      refundRate: 0.02,
-    },
-    {
-      source: 'mobility',
-      adoption: 0.6,
-      channels: [['ride-hailing', 1]],
-      categories: [{ category: 'ride', ordersPerMonth: 5, medianYuan: 24, sigma: 0.6 }],
-      refundRate: 0.01,
-    },
-    {
-      source: 'ecommerce',
-      adoption: 0.95,
-      channels: [
-        ['taobao', 55],
-        ['tmall', 35],
-        ['flash-sale', 10],
-      ],
-      categories: [
-        { category: 'physical', ordersPerMonth: 3, medianYuan: 140, sigma: 1.0 },
-        { category: 'virtual', ordersPerMonth: 0.8, medianYuan: 30, sigma: 0.8 },
-      ],
-      refundRate: 0.08,
-    },
-    {
-      source: 'travel',
-      adoption: 0.35,
-      channels: [['fliggy', 1]],
-      categories: [
-        { category: 'flight', ordersPerMonth: 0.15, medianYuan: 1100, sigma: 0.5 },
-        { category: 'hotel', ordersPerMonth: 0.2, medianYuan: 550, sigma: 0.6 },
-        { category: 'train', ordersPerMonth: 0.3, medianYuan: 220, sigma: 0.5 },
-        { category: 'ticket', ordersPerMonth: 0.1, medianYuan: 160, sigma: 0.5 },
-      ],
-      refundRate: 0.06,
-    },
-  ],
+  ...defaultProfileData,
+  lines: defaultProfileData.lines.map((line) => ({ ...line, channels: Object.entries(line.channels) })),
 };
 
 /** One ingest request body, exactly as a platform service would post it (docs/design.md, "APIs"). */

@@ -1,5 +1,6 @@
 import { type Category, type Source, TIERS, type Tier } from '@taobi/contracts';
 import { addMonths, type Month, shanghaiDayStart } from './calendar';
+import simulatedLinesData from './data/simulated-lines.json';
 import { foldScores, type ScoreEvent } from './score-fold';
 import type { ScoreRules } from './score-rules';
 
@@ -8,7 +9,8 @@ import type { ScoreRules } from './score-rules';
  * many small meals and rides, fewer larger e-commerce orders, rare flights and hotels, some
  * refunds. Each member has an activity level drawn from a log-normal (a few members do far more
  * than the median), which scales how often they order on every line and, mildly, how much.
- * The shape is an assumption, written down here so the defaults can be argued with.
+ * The shape is an assumption, written down as data (`data/simulated-lines.json`) so the defaults
+ * can be argued with.
  */
 interface Line {
   source: Source;
@@ -20,43 +22,8 @@ interface Line {
   refunds: { full: number; partial: number };
 }
 
-export const SIMULATED_LINES: readonly Line[] = [
-  {
-    source: 'ecommerce',
-    adoption: 1,
-    categories: [
-      { category: 'physical', perMonth: 2.2, medianYuan: 70, sigma: 1.0 },
-      { category: 'virtual', perMonth: 0.3, medianYuan: 30, sigma: 0.8 },
-    ],
-    refunds: { full: 0.08, partial: 0.04 },
-  },
-  {
-    source: 'food',
-    adoption: 0.6,
-    categories: [
-      { category: 'meal', perMonth: 4, medianYuan: 35, sigma: 0.4 },
-      { category: 'grocery', perMonth: 0.8, medianYuan: 80, sigma: 0.6 },
-    ],
-    refunds: { full: 0.02, partial: 0.01 },
-  },
-  {
-    source: 'mobility',
-    adoption: 0.45,
-    categories: [{ category: 'ride', perMonth: 3, medianYuan: 28, sigma: 0.5 }],
-    refunds: { full: 0.01, partial: 0 },
-  },
-  {
-    source: 'travel',
-    adoption: 0.35,
-    categories: [
-      { category: 'flight', perMonth: 0.15, medianYuan: 900, sigma: 0.5 },
-      { category: 'hotel', perMonth: 0.2, medianYuan: 450, sigma: 0.6 },
-      { category: 'train', perMonth: 0.25, medianYuan: 180, sigma: 0.5 },
-      { category: 'ticket', perMonth: 0.15, medianYuan: 120, sigma: 0.6 },
-    ],
-    refunds: { full: 0.05, partial: 0.02 },
-  },
-];
+/** The lines, as data (`data/simulated-lines.json`). */
+export const SIMULATED_LINES: readonly Line[] = simulatedLinesData;
 
 /** The spread of members' activity levels (log-normal sigma): p90 is 2.8x the median, p99 6.4x. */
 export const ACTIVITY_SIGMA = 0.8;
