@@ -107,19 +107,10 @@ describe('the batch consumer in a rebalancing group', () => {
 });
 
 describe('the batch consumer cut off from its group coordinator', () => {
-  let broker: EphemeralBroker;
-
-  beforeAll(async () => {
-    broker = await EphemeralBroker.create();
-    await broker.start();
-  }, 120_000);
-
-  afterAll(async () => {
-    await broker?.destroy();
-  }, 120_000);
+  const broker = EphemeralBroker.forSuite();
 
   it('when no heartbeat is accepted for its stall limit, then it declares itself dead (the supervisor restarts the process) and the age metric shows why', async () => {
-    const kafka = testKafka(broker.brokers);
+    const kafka = testKafka(broker().brokers);
     const { topics } = await createTestTopics(kafka);
     const readiness = createReadiness();
     const registry = createMetricsRegistry('test');
@@ -144,7 +135,7 @@ describe('the batch consumer cut off from its group coordinator', () => {
       );
       expect(deaths).toEqual([]);
 
-      await broker.pause();
+      await broker().pause();
       const [death] = await waitFor(() => (deaths.length > 0 ? deaths : undefined), {
         timeoutMs: 60_000,
         description: 'the consumer to declare itself dead',
@@ -158,7 +149,7 @@ describe('the batch consumer cut off from its group coordinator', () => {
         }),
       ).toBeGreaterThanOrEqual(8);
     } finally {
-      broker.resume();
+      broker().resume();
       await consumer.stop().catch(() => undefined);
     }
   }, 150_000);

@@ -24,6 +24,25 @@ export class EphemeralBroker {
     return [`127.0.0.1:${this.port}`];
   }
 
+  /**
+   * A broker for the tests of the calling `describe` block: started in its `beforeAll`, destroyed in
+   * its `afterAll`. Returns the getter of the running broker (call it inside a test).
+   */
+  static forSuite(): () => EphemeralBroker {
+    let broker: EphemeralBroker | undefined;
+    beforeAll(async () => {
+      broker = await EphemeralBroker.create();
+      await broker.start();
+    }, 120_000);
+    afterAll(async () => {
+      await broker?.destroy();
+    }, 120_000);
+    return () => {
+      if (!broker) throw new Error('the suite broker is not running (called outside a test?)');
+      return broker;
+    };
+  }
+
   /** Reserves ports and a data directory; call `start()` to run it. */
   static async create(): Promise<EphemeralBroker> {
     const port = await freePort();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { waitFor } from './kit';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -9,18 +10,30 @@ export class ServiceProcess {
   output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on('data', (chunk: Buffer) => {
+  private constructor(
+    private readonly child: ChildProcess,
+    logFile: string | undefined,
+  ) {
+    const keep = (chunk: Buffer) => {
       this.output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.output += chunk.toString();
-    });
+      if (logFile) appendFileSync(logFile, chunk);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     this.exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
   }
 
-  /** Spawns `node --conditions=source --import tsx <entry> [args]` with `env` over the current environment. */
-  static start(entry: string, env: Record<string, string>, args: readonly string[] = []): ServiceProcess {
+  /**
+   * Spawns `node --conditions=source --import tsx <entry> [args]` with `env` over the current
+   * environment. With `TAOBI_TEST_LOG_DIR` set, everything it prints is also appended to
+   * `<dir>/<name>.log` (`name`: the entry's file name by default), to read after a run that passed.
+   */
+  static start(
+    entry: string,
+    env: Record<string, string>,
+    args: readonly string[] = [],
+    name = entry.replace(/[^a-zA-Z0-9#.-]+/g, '_'),
+  ): ServiceProcess {
     const child = spawn(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', resolve(REPO_ROOT, entry), ...args],
@@ -30,7 +43,9 @@ export class ServiceProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    return new ServiceProcess(child);
+    const dir = process.env.TAOBI_TEST_LOG_DIR;
+    if (dir) mkdirSync(dir, { recursive: true });
+    return new ServiceProcess(child, dir ? join(dir, `${name}.log`) : undefined);
   }
 
   get pid(): number | undefined {

@@ -88,7 +88,7 @@ export class TestStack {
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         ...options.env,
       };
-      running.set(name, { info, port, env, process: ServiceProcess.start(info.main, env) });
+      running.set(name, { info, port, env, process: ServiceProcess.start(info.main, env, [], name) });
     }
     const stack = new TestStack(running, urls, topics, prefix, database.url, redisPrefix, database.drop);
     try {
@@ -155,7 +155,7 @@ export class TestStack {
 
   revive(service: string): void {
     const entry = this.entry(service);
-    entry.process = ServiceProcess.start(entry.info.main, entry.env);
+    entry.process = ServiceProcess.start(entry.info.main, entry.env, [], service);
     if (entry.restarts !== undefined) this.supervise(service);
   }
 

@@ -7,6 +7,11 @@ export interface OutboxMetrics {
   published: Counter<'topic'>;
   failures: Counter;
   recovered: Counter<'topic'>;
+  /**
+   * Reports a running relay's last completed round (ms since the epoch) in
+   * `taobi_outbox_relay_last_success_timestamp_seconds`, until the function returned is called.
+   */
+  watchRelay(lastSuccess: () => number): () => void;
 }
 
 interface Backlog {
@@ -15,6 +20,7 @@ interface Backlog {
 }
 
 const backlogSources = new WeakMap<Registry, Set<() => Promise<Backlog>>>();
+const lastSuccessSources = new WeakMap<Registry, Set<() => number>>();
 
 /**
  * - `taobi_outbox_published_total{topic}`, `taobi_outbox_publish_failures_total`: what the relay did;
@@ -23,7 +29,11 @@ const backlogSources = new WeakMap<Registry, Set<() => Promise<Backlog>>>();
  *   marked published instead of sending twice;
  * - `taobi_outbox_pending_records`, `taobi_outbox_oldest_pending_age_seconds`: what it has still to
  *   do, read from the outbox table at scrape time (right across instances, and while the relay is
- *   stuck): unpublished rows, and how long ago the oldest of them was committed (0 when none).
+ *   stuck): unpublished rows, and how long ago the oldest of them was committed (0 when none);
+ * - `taobi_outbox_relay_last_success_timestamp_seconds`: when the running relay (the stalest, if a
+ *   process runs several) last completed a round, whatever it found to do; 0 while none runs. An
+ *   idle relay completes one per poll, so a value minutes old means a relay stuck in a call or
+ *   failing every round.
  */
 export function createOutboxMetrics(options: {
   registry: Registry;
@@ -62,6 +72,21 @@ export function createOutboxMetrics(options: {
         },
       }),
   );
+  const relays = lastSuccessSources.get(registry) ?? new Set();
+  lastSuccessSources.set(registry, relays);
+  sharedMetric(
+    registry,
+    'taobi_outbox_relay_last_success_timestamp_seconds',
+    (name) =>
+      new Gauge({
+        name,
+        help: 'When the outbox relay last completed a round (the stalest relay of the process)',
+        registers: [registry],
+        collect() {
+          this.set(relays.size === 0 ? 0 : Math.min(...[...relays].map((read) => read())) / 1000);
+        },
+      }),
+  );
   sources.add(async () => {
     try {
       const { rows } = await options.pool.query<{ pending: string; oldest: number | null }>(
@@ -75,6 +100,12 @@ export function createOutboxMetrics(options: {
     }
   });
   return {
+    watchRelay(lastSuccess) {
+      // A function of its own per call: one relay started twice is watched twice, unwatched once each.
+      const read = () => lastSuccess();
+      relays.add(read);
+      return () => relays.delete(read);
+    },
     published: sharedMetric(
       registry,
       'taobi_outbox_published_total',

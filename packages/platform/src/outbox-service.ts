@@ -2,6 +2,7 @@ import { type TopicNames, topicNames } from '@taobi/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import { accessKeysConfigSchema } from './auth';
 import { type BatchConsumer, type BatchConsumerOptions, createBatchConsumer } from './batch-consumer';
 import { baseConfigSchema, consumerGroupIdSchema, port } from './config';
@@ -19,13 +20,17 @@ import { closeOnAppClose } from './shutdown';
 
 /**
  * The start of the config schema of a service with an outbox, read and admin APIs and a consumer
- * group (scoring, tier, entitlement): the base variables, the read and admin keys, its port and
- * KAFKA_GROUP_ID. Each `.extend()`s it with its own and ends with `withConsumerGroup`.
+ * group (scoring, tier, entitlement): the base variables, the read and admin keys, its port,
+ * KAFKA_GROUP_ID and OUTBOX_POLL_INTERVAL_MS. Each `.extend()`s it with its own and ends with
+ * `withConsumerGroup`.
  */
 export const outboxServiceConfigSchema = (defaultPort: number) =>
-  baseConfigSchema
-    .extend(accessKeysConfigSchema.shape)
-    .extend({ PORT: port(defaultPort), KAFKA_GROUP_ID: consumerGroupIdSchema });
+  baseConfigSchema.extend(accessKeysConfigSchema.shape).extend({
+    PORT: port(defaultPort),
+    KAFKA_GROUP_ID: consumerGroupIdSchema,
+    /** How often the outbox relay looks for rows when nothing woke it (commits wake it). */
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  });
 
 /** The variables `createOutboxService` reads (every service's base config has them). */
 export type OutboxServiceConfig = SecurityConfig & {
@@ -38,6 +43,7 @@ export type OutboxServiceConfig = SecurityConfig & {
   KAFKA_GROUP_ID: string;
   KAFKA_SESSION_TIMEOUT_MS: number;
   KAFKA_CONSUMER_RETRIES: number;
+  OUTBOX_POLL_INTERVAL_MS: number;
 };
 
 export interface OutboxServiceOptions {
@@ -64,7 +70,10 @@ export interface OutboxService {
   producer: ProducerHandle;
   /** Applies the service's pending migrations to its schema. */
   migrate(): Promise<unknown>;
-  /** Connects the producer, then starts the outbox relay of the service's schema. */
+  /**
+   * Connects the producer, then starts the outbox relay of the service's schema (polling every
+   * OUTBOX_POLL_INTERVAL_MS unless `pollIntervalMs` says otherwise).
+   */
   startRelay(
     options?: Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'afterPublish'>,
   ): Promise<void>;
@@ -146,6 +155,7 @@ export function createOutboxService(options: OutboxServiceOptions): OutboxServic
         topics,
         logger,
         metrics,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         ...relayOptions,
       });
       relay.start();

@@ -141,6 +141,11 @@ export interface OutboxRelayOptions {
    * for it.
    */
   afterPublish?: (records: OutboxRecord[]) => Promise<void>;
+  /**
+   * The read-back of sends in doubt fails once it has made no progress for this long (default
+   * 30 s); its rows stay in doubt and the next round reads again (`readTopicSince`).
+   */
+  readBackStallMs?: number;
 }
 
 export interface OutboxRelay {
@@ -174,12 +179,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
-  const { published, failures, recovered } = createOutboxMetrics({
+  const readBackStallMs = options.readBackStallMs ?? 30_000;
+  /** When (ms since the epoch) a round of the relay last completed; its metric shows a stuck relay. */
+  let lastSuccess = Date.now();
+  const { published, failures, recovered, watchRelay } = createOutboxMetrics({
     registry: options.metrics ?? new Registry(),
     pool: options.pool,
     table: outbox,
     logger: log,
   });
+  let unwatch: (() => void) | undefined;
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -197,6 +206,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * was taken over): they are looked for there before being sent. Null when nothing is in doubt.
    */
   let doubtfulThrough: number | null = null;
+  /** The clean-ups of read-backs still running in the background (waited for, briefly, by `stop`). */
+  const cleanUps = new Set<Promise<void>>();
 
   /**
    * The rows cut into sends of at most `maxBatchBytes` of payload (at least one row each), in id
@@ -253,11 +264,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     for (const topic of new Set(rows.map((row) => row.topic))) {
       const ofTopic = rows.filter((row) => row.topic === topic);
       const oldest = Math.min(...ofTopic.map((row) => row.created_at.getTime()));
-      const onTopic = new Set(
-        (await readTopicSince(options.kafka, options.topics[topic], new Date(oldest - 60_000))).map((r) =>
-          headerValue(r.headers[EVENT_ID_HEADER]),
-        ),
-      );
+      // Bounded: a read that stops moving fails (the rows stay in doubt, the next round reads
+      // again), and its clients are disconnected in the background, not waited for.
+      const read = await readTopicSince(options.kafka, options.topics[topic], new Date(oldest - 60_000), {
+        stallMs: readBackStallMs,
+        onCleanUp: (done) => {
+          cleanUps.add(done);
+          void done.then(() => cleanUps.delete(done));
+        },
+      });
+      const onTopic = new Set(read.map((r) => headerValue(r.headers[EVENT_ID_HEADER])));
       found.push(...ofTopic.filter((row) => onTopic.has(row.event_id)));
     }
     return found;
@@ -278,17 +294,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return claimedAt > 0 && performance.now() - claimedAt < leaseMs / 3;
   }
 
-  /** Runs `work` while renewing the lease, so a slow broker does not let another relay in. */
-  async function holdingLease<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` while renewing the lease, so a slow broker (a long send or read-back) does not let
+   * another relay in. `held()` turns false once a renewal found the lease taken: `work` sends no
+   * more then (the relay that took it over reads the topics back first).
+   */
+  async function holdingLease<T>(work: (held: () => boolean) => Promise<T>): Promise<T> {
+    let lost = false;
     const timer = setInterval(() => {
       claim()
         .then(({ held }) => {
-          if (!held) log.warn('outbox lease lost during a send; its records may be published twice');
+          if (held) return;
+          lost = true;
+          log.warn('outbox lease lost during a send or read-back; sending no more until it is back');
         })
         .catch((error: unknown) => log.warn({ err: error }, 'could not renew the outbox lease'));
     }, leaseMs / 3);
     try {
-      return await work();
+      return await work(() => !lost);
     } finally {
       clearInterval(timer);
     }
@@ -331,13 +354,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
     const more = pending.length === batchSize;
     if (pending.length === 0) return { count: 0, more };
-    const found = await recover(pending, more);
-    const rows = pending.filter((row) => !found.includes(row));
+    let found: Row[] = [];
+    let rows: Row[] = [];
     try {
-      await holdingLease(async () => {
+      await holdingLease(async (held) => {
+        found = await recover(pending, more);
+        rows = pending.filter((row) => !found.includes(row));
         // One send at a time, each marked once acknowledged: a failure leaves only the rows of the
         // send that failed in doubt (the later ones were not sent).
         for (const chunk of sends(rows)) {
+          if (!held()) throw new Error('the outbox lease was taken over by another relay');
           await options.producer.publish(
             chunk.map((row) => ({
               topic: options.topics[row.topic],
@@ -427,10 +453,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wakeUp?.();
   }
 
-  /** One batch; when it emptied the outbox, the published rows past their retention are purged. */
+  /**
+   * One batch; when it emptied the outbox, the published rows past their retention are purged. A
+   * round that completes, whatever it found to do, is the relay's sign of life (`lastSuccess`).
+   */
   async function step(): Promise<boolean> {
     const { more } = await publishBatch();
     if (!more) await purge();
+    lastSuccess = Date.now();
     return more;
   }
 
@@ -455,6 +485,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
+      lastSuccess = Date.now();
+      unwatch = watchRelay(() => lastSuccess);
       if (options.listen ?? true) {
         listener = listenForOutbox({
           pool: options.pool,
@@ -478,7 +510,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await listener?.close();
       await loop;
       await afterPublishing;
+      unwatch?.();
       claimedAt = 0;
+      // Read-backs abandoned in the background get a moment to disconnect their clients.
+      await Promise.race([
+        Promise.all(cleanUps),
+        new Promise((resolve) => setTimeout(resolve, Math.min(3 * readBackStallMs, 10_000)).unref()),
+      ]);
       // A clean stop hands over at once rather than after the lease lapses. With rows in doubt, the
       // lease is left lapsed instead, so the next holder looks for them on the topic first.
       await options.pool

@@ -177,7 +177,7 @@ export function buildEntitlementService(
     async start() {
       await prepare();
       await lottery.ensureAhead(now());
-      await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
+      await base.startRelay();
       consumer = base.consumer<TierChanged>(topics.tierChanged, { schema: tierChangedSchema, handle });
       await consumer.start();
       if (config.PERIODIC_SCHEDULE_ENABLED) {

@@ -25,7 +25,6 @@ export const entitlementConfigSchema = outboxServiceConfigSchema(8087)
     VIP88_TERM_END_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     /** Members per transaction in the periodic issue. */
     PERIODIC_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   })
   .transform(withConsumerGroup('entitlement'));
 

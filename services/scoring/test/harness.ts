@@ -143,8 +143,10 @@ export async function waitForLedger(
     async () => {
       const { rows } = await stage.db
         .query<{ source: Source; kind: 'completed' | 'refunded'; id: string }>(
-          `SELECT source, 'completed' AS kind, order_id AS id FROM scoring.orders
-           UNION ALL SELECT source, 'refunded', refund_id FROM scoring.refunds`,
+          `SELECT s.label AS source, l.kind, l.id
+           FROM (SELECT source_code, 'completed' AS kind, order_id AS id FROM scoring.orders
+                 UNION ALL SELECT source_code, 'refunded', refund_id FROM scoring.refunds) l
+           JOIN scoring.labels s ON s.code = l.source_code`,
         )
         .catch(() => ({ rows: [] }));
       const held = new Set(rows.map((row) => consumptionEventId(row.source, row.kind, row.id)));

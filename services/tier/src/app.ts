@@ -152,7 +152,7 @@ export function buildTierService(
           .connect()
           .catch((error: unknown) => logger.warn({ err: error }, 'Redis not reachable at start'));
       }
-      await base.startRelay({ pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });
+      await base.startRelay();
       consumer = base.consumer(topics.scoreChanged, {
         schema: scoreChangedSchema,
         handle: createScoreChangedHandler({

@@ -14,7 +14,6 @@ export const tierConfigSchema = outboxServiceConfigSchema(8086)
     EVALUATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     /** Run the monthly evaluation on its schedule and catch up a missed one at start. */
     EVALUATION_SCHEDULE_ENABLED: flag.default(true),
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
     /**
      * Partitions of score-changed handled at once, each batch in its own transaction (a member's
      * records are on one partition, so each member's changes stay in order).

@@ -13,6 +13,8 @@ export interface KafkaOptions {
   /** TLS and SASL (a managed Kafka): `kafkaConnection(config)` gives them with the brokers. */
   ssl?: KafkaConfig['ssl'];
   sasl?: KafkaConfig['sasl'];
+  /** How connections are opened (kafkajs's plain or TLS socket by default; tests pass one they can freeze). */
+  socketFactory?: KafkaConfig['socketFactory'];
 }
 
 /** kafkajs logs go through pino, one child logger per kafkajs namespace. */
@@ -43,5 +45,6 @@ export function createKafka(options: KafkaOptions): Kafka {
     logCreator: pinoLogCreator(options.logger),
     ...(options.ssl ? { ssl: options.ssl } : {}),
     ...(options.sasl ? { sasl: options.sasl } : {}),
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
 }

@@ -1,4 +1,10 @@
-import { type ConsumptionEvent, consumptionEventId, type DeadLetter } from '@taobi/contracts';
+import {
+  type ConsumptionEvent,
+  consumptionEventId,
+  type DeadLetter,
+  type OrderCompleted,
+  type OrderRefunded,
+} from '@taobi/contracts';
 import { type RuleSet, sourceFieldsProblem } from '@taobi/rules';
 
 /**
@@ -49,6 +55,12 @@ export function splitRepeats<T extends { eventId: string }>(
 }
 
 /**
+ * An order or refund as the ledger keeps it: without its `receivedAt` (nor, for a refund, the
+ * optional channel and category), which are not fields that matter.
+ */
+export type StoredConsumption = Omit<OrderCompleted, 'receivedAt'> | Omit<OrderRefunded, 'receivedAt'>;
+
+/**
  * The fields that make an order or a refund what it is (currency is always CNY; `receivedAt` is when
  * ingest saw it, which a platform's retry changes; a refund's optional channel and category are
  * not used).
@@ -63,11 +75,11 @@ const FIELDS_THAT_MATTER = {
  * eventId names it), one entry per field that matters; empty for an exact duplicate (a retry).
  */
 export function conflictingFields(
-  stored: ConsumptionEvent,
+  stored: StoredConsumption,
   incoming: ConsumptionEvent,
 ): DeadLetter['errors'] {
   const fields: readonly string[] = FIELDS_THAT_MATTER[incoming.kind];
-  const value = (event: ConsumptionEvent, field: string) => (event as Record<string, unknown>)[field];
+  const value = (event: StoredConsumption, field: string) => (event as Record<string, unknown>)[field];
   const same = (field: string, a: unknown, b: unknown) =>
     field === 'occurredAt' ? Date.parse(String(a)) === Date.parse(String(b)) : a === b;
   return fields

@@ -15,6 +15,7 @@ import {
   readLedgerPage,
   releaseBacktest,
   saveProgress,
+  snapshotSettled,
 } from '../store/backtests';
 
 /** What a backtest compares: the rule set and catalogue in force, and the candidates. */
@@ -93,6 +94,7 @@ export function createBacktestJobs(options: {
       return;
     }
     const view = { asOf: row.as_of, snapshotAt: row.snapshot_at };
+    await snapshotSettled(pool, view.snapshotAt);
     const tally = row.tally;
     let cursor = row.cursor ?? '';
     // Counted once, beside the first pages (a scan of the orders).

@@ -2,6 +2,7 @@ import type { Category, Source } from '@taobi/contracts';
 import type { Pool } from '@taobi/platform';
 import type { ReplayEvent } from '@taobi/rules';
 import type { BacktestReport, BacktestTally } from '../domain/backtest';
+import { recordedAtSql } from './labels';
 
 /**
  * SQL of the backtests: their table (`scoring.backtests`, the job's state) and the read-only pages
@@ -184,17 +185,30 @@ export async function latestEvaluationStartedBy(pool: Pool, asOf: Date): Promise
   return rows[0]?.at ?? null;
 }
 
-/** Which ledger rows a backtest reads: those that happened by `asOf` and were recorded by `snapshotAt`. */
+/**
+ * Which ledger rows a backtest reads: those that happened by `asOf` and were recorded by `snapshotAt`.
+ * The ledger keeps when it recorded a row to the second (rounded down), so rows recorded in the
+ * second after `snapshotAt` may count too, and none later: a backtest reads nothing before that
+ * second is over (`snapshotSettled`), so every read sees the same rows.
+ */
 export interface LedgerView {
   asOf: Date;
   snapshotAt: Date;
 }
 
+/** Waits (on Postgres' clock, the one that stamps ledger rows) until `snapshotAt` is a second past. */
+export async function snapshotSettled(pool: Pool, snapshotAt: Date): Promise<void> {
+  await pool.query(
+    `SELECT pg_sleep(greatest(0, extract(epoch FROM $1::timestamptz + interval '1 second' - clock_timestamp())))`,
+    [snapshotAt],
+  );
+}
+
 /** Members with at least one order in the view: the population a backtest compares. */
 export async function countLedgerMembers(pool: Pool, view: LedgerView): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
-    `SELECT count(DISTINCT member_id)::int AS n FROM scoring.orders
-     WHERE occurred_at <= $1 AND recorded_at <= $2`,
+    `SELECT count(DISTINCT member_id)::int AS n FROM scoring.orders o
+     WHERE occurred_at <= $1 AND ${recordedAtSql('o')} <= $2`,
     [view.asOf, view.snapshotAt],
   );
   return rows[0]?.n ?? 0;
@@ -235,18 +249,20 @@ export async function readLedgerPage(
          (SELECT max(member_id) FROM scoring.orders)) AS upper),
      bound AS MATERIALIZED (SELECT upper FROM last WHERE upper > $1)
      SELECT (SELECT upper FROM bound) AS upper,
-       (SELECT coalesce(json_agg(json_build_array(member_id, source, order_id, category, amount, at)
+       (SELECT coalesce(json_agg(json_build_array(member_id, s.label, order_id, g.label, amount, at)
                                  ORDER BY member_id), '[]')
-        FROM (SELECT member_id, source, order_id, category, amount,
+        FROM (SELECT member_id, source_code, order_id, category_code, amount,
                      (extract(epoch FROM occurred_at) * 1000)::float8 AS at
-              FROM scoring.orders
+              FROM scoring.orders o
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
-                AND occurred_at <= $3 AND recorded_at <= $4
+                AND occurred_at <= $3 AND ${recordedAtSql('o')} <= $4
               UNION ALL
-              SELECT member_id, source, order_id, NULL, amount, (extract(epoch FROM occurred_at) * 1000)::float8
-              FROM scoring.refunds
+              SELECT member_id, source_code, order_id, NULL, amount, (extract(epoch FROM occurred_at) * 1000)::float8
+              FROM scoring.refunds r
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
-                AND occurred_at <= $3 AND recorded_at <= $4) ledger) AS page`,
+                AND occurred_at <= $3 AND ${recordedAtSql('r')} <= $4) ledger
+        JOIN scoring.labels s ON s.code = ledger.source_code
+        LEFT JOIN scoring.labels g ON g.code = ledger.category_code) AS page`,
     [after, size - 1, view.asOf, view.snapshotAt],
   );
   const page = { rows: rows[0]?.page ?? [], upper: rows[0]?.upper ?? undefined };

@@ -98,7 +98,8 @@ export async function readHistory(
   const expiryMonth = (month: string) => addMonths(month, rules.evaluation.windowMonths);
 
   const cursor = page.cursor;
-  // Event ids and months are derived from the ledger's rows (the ledger does not store them).
+  // Event ids, months and refund totals are derived from the ledger's rows (it does not store them);
+  // sources, channels and categories are read back from their codes.
   const orders = await db.query<{
     order_id: string;
     source: Source;
@@ -108,21 +109,24 @@ export async function readHistory(
     merchant_id: string;
     occurred_at: Date;
     amount: number;
-    refunded: number;
     points: number;
     qualifies: boolean;
     refunds: { refundId: string; amount: number; occurredAt: string }[];
   }>(
-    `SELECT o.order_id, o.source, o.channel, o.category, o.merchant_id, o.occurred_at,
-            o.amount, o.refunded, o.points, o.qualifies,
+    `SELECT o.order_id, s.label AS source, c.label AS channel, g.label AS category, o.merchant_id, o.occurred_at,
+            o.amount, o.points, o.qualifies,
             COALESCE((SELECT json_agg(json_build_object('refundId', r.refund_id,
                         'amount', r.amount, 'occurredAt', r.occurred_at) ORDER BY r.occurred_at)
                       FROM scoring.refunds r
-                      WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), '[]') AS refunds
+                      WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id),
+                     '[]') AS refunds
      FROM scoring.orders o
+     JOIN scoring.labels s ON s.code = o.source_code
+     JOIN scoring.labels c ON c.code = o.channel_code
+     JOIN scoring.labels g ON g.code = o.category_code
      WHERE o.member_id = $1
-       AND ($2::timestamptz IS NULL OR (o.occurred_at, o.source, o.order_id) < ($2::timestamptz, $3::text, $4::text))
-     ORDER BY o.occurred_at DESC, o.source DESC, o.order_id DESC
+       AND ($2::timestamptz IS NULL OR (o.occurred_at, s.label, o.order_id) < ($2::timestamptz, $3::text, $4::text))
+     ORDER BY o.occurred_at DESC, s.label DESC, o.order_id DESC
      LIMIT $5`,
     [memberId, cursor?.[0] ?? null, cursor?.[1] ?? '', cursor?.[2] ?? '', page.limit + 1],
   );
@@ -147,10 +151,11 @@ export async function readHistory(
     amount: number;
     occurred_at: Date;
   }>(
-    `SELECT r.refund_id, r.order_id, r.source, r.amount, r.occurred_at FROM scoring.refunds r
+    `SELECT r.refund_id, r.order_id, s.label AS source, r.amount, r.occurred_at FROM scoring.refunds r
+     JOIN scoring.labels s ON s.code = r.source_code
      WHERE r.member_id = $1
        AND NOT EXISTS (SELECT 1 FROM scoring.orders o
-                       WHERE o.source = r.source AND o.order_id = r.order_id AND o.member_id = r.member_id)
+                       WHERE o.source_code = r.source_code AND o.order_id = r.order_id AND o.member_id = r.member_id)
      ORDER BY r.occurred_at DESC`,
     [memberId],
   );
@@ -176,6 +181,8 @@ export async function readHistory(
     }),
     contributions: pageRows.map((o) => {
       const month = shanghaiMonth(o.occurred_at);
+      // The sum of its refunds (derived: the ledger does not store it).
+      const refunded = o.refunds.reduce((sum, r) => sum + r.amount, 0);
       return {
         eventId: consumptionEventId(o.source, 'completed', o.order_id),
         orderId: o.order_id,
@@ -186,8 +193,8 @@ export async function readHistory(
         occurredAt: o.occurred_at.toISOString(),
         month,
         amount: o.amount,
-        refunded: o.refunded,
-        netAmount: Math.max(0, o.amount - o.refunded),
+        refunded,
+        netAmount: Math.max(0, o.amount - refunded),
         points: o.points,
         qualifiesForFrequency: o.qualifies,
         refunds: o.refunds.map((r) => ({

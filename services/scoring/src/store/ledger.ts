@@ -15,8 +15,14 @@ import {
   type RuleSet,
   shanghaiMonth,
 } from '@taobi/rules';
-import { CONFLICTING_DUPLICATE, conflictingFields, splitRepeats } from '../domain/consumption-check';
+import {
+  CONFLICTING_DUPLICATE,
+  conflictingFields,
+  type StoredConsumption,
+  splitRepeats,
+} from '../domain/consumption-check';
 import { scoreChangedRecord } from '../domain/score-view';
+import { ensureLabels, recordedAfterSql } from './labels';
 import { refoldedUpdate, refoldMembers } from './rebuild';
 import {
   asJson,
@@ -42,7 +48,7 @@ export interface FoldResult {
     event: ConsumptionEvent;
     reason: string;
     errors?: DeadLetter['errors'];
-    storedValue?: ConsumptionEvent;
+    storedValue?: StoredConsumption;
   }[];
   /** The score-changed records enqueued (one per member whose score moved). */
   changes: ScoreChanged[];
@@ -96,6 +102,10 @@ export async function foldBatch(
   );
   const inserted: string[] = [];
 
+  await ensureLabels(client, [
+    ...refunds.map((r) => r.source),
+    ...orders.flatMap((o) => [o.source, o.channel, o.category]),
+  ]);
   const newRefunds = await insertRefunds(client, refunds);
   inserted.push(...newRefunds.map((r) => r.eventId));
 
@@ -272,9 +282,10 @@ async function refusedRefunds(
   if (refunds.length === 0) return { refunds: [], rejected: [] };
   const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
   const { rows } = await client.query<{ source: string; order_id: string; member_id: string }>(
-    `SELECT o.source, o.order_id, o.member_id
+    `SELECT k.source, o.order_id, o.member_id
      FROM json_to_recordset($1::json) AS k(source text, order_id text)
-     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id`,
+     JOIN scoring.labels s ON s.label = k.source
+     JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = k.order_id`,
     [asJson(refunds.map((r) => ({ source: r.source, order_id: r.orderId })))],
   );
   for (const row of rows) owners.set(key(row.source, row.order_id), row.member_id);
@@ -301,14 +312,14 @@ interface StoredEventRow {
   merchant_id: string;
   amount: number;
   occurred_at: Date;
-  received_at: Date;
 }
 
 /**
- * A ledger row as the consumption event it stores (a refund's channel and category are not kept;
- * the eventId is derived from the row's key, as the check before insert guaranteed it was).
+ * A ledger row as the consumption event it stores, without what the ledger does not keep (the
+ * `receivedAt`, a refund's channel and category); the eventId is derived from the row's key, as the
+ * check before insert guaranteed it was. Whatever is missing is not a field that matters.
  */
-function storedEvent(row: StoredEventRow): ConsumptionEvent {
+function storedEvent(row: StoredEventRow): StoredConsumption {
   const common = {
     eventId: consumptionEventId(row.source, row.kind, row.external_id),
     schemaVersion: 1 as const,
@@ -319,7 +330,6 @@ function storedEvent(row: StoredEventRow): ConsumptionEvent {
     currency: 'CNY' as const,
     ...(row.merchant_id === '' ? {} : { merchantId: row.merchant_id }),
     occurredAt: row.occurred_at.toISOString(),
-    receivedAt: row.received_at.toISOString(),
   };
   if (row.kind === 'refunded') return { ...common, kind: 'refunded', refundId: row.external_id };
   return { ...common, kind: 'completed', channel: row.channel, category: row.category };
@@ -341,14 +351,16 @@ async function conflictingDuplicates(
     id: e.kind === 'completed' ? e.orderId : e.refundId,
   }));
   const { rows } = await client.query<StoredEventRow>(
-    `WITH k AS (SELECT * FROM json_to_recordset($1::json) AS k(kind text, source text, id text))
-     SELECT 'completed' AS kind, o.source, o.order_id AS external_id, o.order_id, o.member_id, o.channel,
-            o.category, o.merchant_id, o.amount, o.occurred_at, o.received_at
-     FROM scoring.orders o JOIN k ON k.kind = 'completed' AND o.source = k.source AND o.order_id = k.id
+    `WITH k AS (SELECT k.*, s.code FROM json_to_recordset($1::json) AS k(kind text, source text, id text)
+                JOIN scoring.labels s ON s.label = k.source)
+     SELECT 'completed' AS kind, k.source, o.order_id AS external_id, o.order_id, o.member_id,
+            c.label AS channel, g.label AS category, o.merchant_id, o.amount, o.occurred_at
+     FROM scoring.orders o JOIN k ON k.kind = 'completed' AND o.source_code = k.code AND o.order_id = k.id
+     JOIN scoring.labels c ON c.code = o.channel_code
+     JOIN scoring.labels g ON g.code = o.category_code
      UNION ALL
-     SELECT 'refunded', r.source, r.refund_id, r.order_id, r.member_id, NULL, NULL, '', r.amount,
-            r.occurred_at, r.received_at
-     FROM scoring.refunds r JOIN k ON k.kind = 'refunded' AND r.source = k.source AND r.refund_id = k.id`,
+     SELECT 'refunded', k.source, r.refund_id, r.order_id, r.member_id, NULL, NULL, '', r.amount, r.occurred_at
+     FROM scoring.refunds r JOIN k ON k.kind = 'refunded' AND r.source_code = k.code AND r.refund_id = k.id`,
     [asJson(keys)],
   );
   const stored = new Map(
@@ -374,11 +386,15 @@ async function insertRefunds(
 ): Promise<OrderRefunded[]> {
   if (refunds.length === 0) return [];
   const { rows } = await client.query<{ source: string; refund_id: string }>(
-    `INSERT INTO scoring.refunds (source, refund_id, order_id, member_id, amount, occurred_at, received_at)
-     SELECT * FROM json_to_recordset($1::json) AS r(source text, refund_id text, order_id text,
-       member_id text, amount bigint, occurred_at timestamptz, received_at timestamptz)
-     ON CONFLICT DO NOTHING
-     RETURNING source, refund_id`,
+    `WITH added AS (
+       INSERT INTO scoring.refunds (occurred_at, amount, recorded_after, source_code, member_id, refund_id, order_id)
+       SELECT r.occurred_at, r.amount, ${recordedAfterSql('r.occurred_at')}, s.code, r.member_id, r.refund_id, r.order_id
+       FROM json_to_recordset($1::json) AS r(source text, refund_id text, order_id text, member_id text,
+         amount integer, occurred_at timestamptz)
+       LEFT JOIN scoring.labels s ON s.label = r.source
+       ON CONFLICT DO NOTHING
+       RETURNING source_code, refund_id)
+     SELECT s.label AS source, a.refund_id FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
     [
       asJson(
         refunds.map((r) => ({
@@ -388,7 +404,6 @@ async function insertRefunds(
           member_id: r.memberId,
           amount: r.amount,
           occurred_at: r.occurredAt,
-          received_at: r.receivedAt,
         })),
       ),
     ],
@@ -404,16 +419,19 @@ async function refundTotals(
 ): Promise<Map<string, number>> {
   if (orders.length === 0) return new Map();
   const { rows } = await client.query<{ source: string; order_id: string; total: number }>(
-    `SELECT r.source, r.order_id, sum(r.amount)::bigint AS total
+    `SELECT k.source, r.order_id, sum(r.amount)::bigint AS total
      FROM json_to_recordset($1::json) AS k(source text, order_id text, member_id text)
-     JOIN scoring.refunds r ON r.source = k.source AND r.order_id = k.order_id AND r.member_id = k.member_id
-     GROUP BY r.source, r.order_id`,
+     JOIN scoring.labels s ON s.label = k.source
+     JOIN scoring.refunds r ON r.member_id = k.member_id AND r.source_code = s.code AND r.order_id = k.order_id
+     GROUP BY k.source, r.order_id`,
     [asJson(orders.map((o) => ({ source: o.source, order_id: o.orderId, member_id: o.memberId })))],
   );
   return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
 }
 
-const ORDERS_STAGING = { name: 'scoring_orders_in', template: 'scoring.orders' };
+// The staging table holds the labels as text (its type, scoring.order_in, is the migration's); the
+// INSERT .. SELECT turns them into the ledger's codes.
+const ORDERS_STAGING = { name: 'scoring_order_in', template: 'scoring.order_in' };
 const ORDER_COLUMNS = [
   'source',
   'order_id',
@@ -423,8 +441,6 @@ const ORDER_COLUMNS = [
   'merchant_id',
   'amount',
   'occurred_at',
-  'received_at',
-  'refunded',
   'points',
   'qualifies',
 ] as const;
@@ -455,17 +471,24 @@ export async function insertOrders(
       o.merchantId ?? '',
       o.amount,
       o.occurredAt,
-      o.receivedAt,
-      credited[i]?.refunded,
       credited[i]?.points,
       credited[i]?.qualifies,
     ]),
   );
+  // Labels without a code (ensureLabels not called) leave the code NULL: the statement fails.
   const { rows } = await client.query<{ source: string; order_id: string }>(
-    `INSERT INTO scoring.orders (${ORDER_COLUMNS.join(', ')})
-     SELECT ${ORDER_COLUMNS.join(', ')} FROM ${ORDERS_STAGING.name}
-     ON CONFLICT DO NOTHING
-     RETURNING source, order_id`,
+    `WITH added AS (
+       INSERT INTO scoring.orders (occurred_at, amount, points, recorded_after, source_code, channel_code,
+         category_code, qualifies, member_id, order_id, merchant_id)
+       SELECT i.occurred_at, i.amount, i.points, ${recordedAfterSql('i.occurred_at')}, s.code, c.code, g.code,
+         i.qualifies, i.member_id, i.order_id, i.merchant_id
+       FROM ${ORDERS_STAGING.name} i
+       LEFT JOIN scoring.labels s ON s.label = i.source
+       LEFT JOIN scoring.labels c ON c.label = i.channel
+       LEFT JOIN scoring.labels g ON g.label = i.category
+       ON CONFLICT DO NOTHING
+       RETURNING source_code, order_id)
+     SELECT s.label AS source, a.order_id FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
   );
   return new Set(rows.map((row) => key(row.source, row.order_id)));
 }
@@ -482,12 +505,15 @@ async function recreditOrders(
 ): Promise<LedgerOrder[]> {
   if (reached.length === 0) return [];
   const { rows } = await client.query<OrderRow>(
-    `SELECT o.source, o.order_id, o.member_id, o.occurred_at, o.category, o.amount, o.points, o.qualifies,
+    `SELECT k.source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
+            o.qualifies,
             COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
-                      WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id), 0)::bigint
-              AS refunded
+                      WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id),
+                     0)::bigint AS refunded
      FROM json_to_recordset($1::json) AS k(source text, order_id text)
-     JOIN scoring.orders o ON o.source = k.source AND o.order_id = k.order_id
+     JOIN scoring.labels s ON s.label = k.source
+     JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = k.order_id
+     JOIN scoring.labels g ON g.code = o.category_code
      FOR UPDATE OF o`,
     [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
   );
@@ -504,15 +530,15 @@ async function recreditOrders(
   }));
   const { orders: next } = planOrders(rules.score, before);
   await client.query(
-    `UPDATE scoring.orders o SET refunded = u.refunded, points = u.points, qualifies = u.qualifies
-     FROM json_to_recordset($1::json) AS u(source text, order_id text, refunded bigint, points int, qualifies bool)
-     WHERE o.source = u.source AND o.order_id = u.order_id`,
+    `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
+     FROM json_to_recordset($1::json) AS u(source text, order_id text, points int, qualifies bool)
+     JOIN scoring.labels s ON s.label = u.source
+     WHERE o.source_code = s.code AND o.order_id = u.order_id`,
     [
       asJson(
         next.map((o) => ({
           source: o.source,
           order_id: o.orderId,
-          refunded: o.refunded,
           points: o.points,
           qualifies: o.qualifies,
         })),

@@ -71,12 +71,14 @@ export async function refoldMembers(
   if (memberIds.length === 0) return { buckets, ordersChanged: 0, bucketsChanged: 0 };
   const ids = [...memberIds];
   const orders = await client.query<OrderRow>(
-    `SELECT o.source, o.order_id, o.member_id, o.occurred_at, o.category, o.amount, o.points, o.qualifies,
-            COALESCE(r.total, 0)::bigint AS refunded
+    `SELECT s.label AS source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
+            o.qualifies, COALESCE(r.total, 0)::bigint AS refunded
      FROM scoring.orders o
+     JOIN scoring.labels s ON s.code = o.source_code
+     JOIN scoring.labels g ON g.code = o.category_code
      LEFT JOIN LATERAL (
        SELECT sum(r.amount) AS total FROM scoring.refunds r
-       WHERE r.source = o.source AND r.order_id = o.order_id AND r.member_id = o.member_id
+       WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id
      ) r ON true
      WHERE o.member_id = ANY($1::text[])`,
     [ids],
@@ -97,15 +99,15 @@ export async function refoldMembers(
   }
   if (changedOrders.length > 0) {
     await client.query(
-      `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies, refunded = u.refunded
-       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[], $5::bigint[]) AS u(source, order_id, points, qualifies, refunded)
-       WHERE o.source = u.source AND o.order_id = u.order_id`,
+      `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
+       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[]) AS u(source, order_id, points, qualifies)
+       JOIN scoring.labels s ON s.label = u.source
+       WHERE o.source_code = s.code AND o.order_id = u.order_id`,
       [
         changedOrders.map((o) => o.source),
         changedOrders.map((o) => o.order_id),
         changedOrders.map((o) => o.newPoints),
         changedOrders.map((o) => o.newQualifies),
-        changedOrders.map((o) => o.refunded),
       ],
     );
   }

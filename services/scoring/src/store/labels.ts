@@ -1,0 +1,35 @@
+import type { Queryable } from './sql';
+
+/**
+ * The ledger stores an order's source, channel and category, and a refund's source, as 2-byte codes
+ * of `scoring.labels` (one row per distinct label text). Sources stay data: a label the ledger has
+ * not seen gets a code here, before the statements that write it (which join `scoring.labels` on
+ * the text, and read the text back the same way).
+ *
+ * One statement, inserting only the labels missing: a label another transaction is adding at the
+ * same moment makes this one wait for it (ON CONFLICT), and the next statement sees it. A label
+ * missing when a row is written (no call before) fails that statement on the NOT NULL code.
+ */
+export async function ensureLabels(db: Queryable, labels: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(labels)].sort();
+  if (wanted.length === 0) return;
+  await db.query(
+    `INSERT INTO scoring.labels (label)
+     SELECT label FROM unnest($1::text[]) AS w(label)
+     WHERE NOT EXISTS (SELECT 1 FROM scoring.labels l WHERE l.label = w.label)
+     ON CONFLICT DO NOTHING`,
+    [wanted],
+  );
+}
+
+/**
+ * `recorded_after` of a row written now: whole seconds (rounded down) from its `occurred_at` to the
+ * transaction's clock, clamped to int4 (68 years either way). `occurred` is the SQL of the row's
+ * occurred_at.
+ */
+export const recordedAfterSql = (occurred: string): string =>
+  `greatest(-2147483648, least(2147483647, floor(extract(epoch FROM now() - ${occurred}))))::integer`;
+
+/** The instant a row was recorded, to the second (rounded down), from its columns (`o`: the alias). */
+export const recordedAtSql = (o: string): string =>
+  `(${o}.occurred_at + ${o}.recorded_after * interval '1 second')`;
