@@ -24,6 +24,38 @@ import {
 } from '../support';
 
 describe('the transactional outbox and its relay', () => {
+  it('when the after-publish step of a batch is slow, then the next batch is read and sent meanwhile, and drain waits for both steps', async () => {
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const after: number[][] = [];
+    const bed = await startOutboxRelayBed({
+      start: false,
+      relay: {
+        batchSize: 1,
+        listen: false,
+        afterPublish: async (records) => {
+          const batch = records.map((r) => (r.payload as { n: number }).n);
+          // The first batch's step finishes only once the second batch is on the topic.
+          if (batch[0] === 1) await firstHeld;
+          after.push(batch);
+        },
+      },
+    });
+    try {
+      await bed.enqueue(1, 2);
+      const drained = bed.relay.drain();
+      await bed.published(2);
+      releaseFirst();
+      await drained;
+      expect(after).toEqual([[1], [2]]);
+    } finally {
+      releaseFirst();
+      await bed.close();
+    }
+  });
+
   it('when a transaction commits, its records are published once in order; when it rolls back, nothing is', async () => {
     const bed = await startOutboxRelayBed();
     try {

@@ -17,19 +17,22 @@ export interface OutboxListener {
 /**
  * Listens on `channel` over a connection of its own (a LISTEN lasts as long as its session, so it
  * cannot borrow a pool client) made with the pool's settings, and calls `onNotify` for each
- * notification: a relay is woken by a commit in any process, not only its own. When the
- * connection fails it reconnects after `retryMs`; meanwhile the relay's poll is the fallback, and
- * it is woken once on each (re)connect for what was committed while nobody listened.
+ * notification: a relay is woken by a commit in any process, not only its own (and scoring's
+ * rule-set registry reloads its copy on `scoring_rule_sets`). When the connection fails it calls
+ * `onLost` and reconnects after `retryMs`; meanwhile the caller falls back (the relay's poll), and
+ * `onNotify` is called once on each (re)connect, once LISTEN holds, for what changed while nobody
+ * listened.
  */
 export function listenForOutbox(options: {
   pool: pg.Pool;
   channel: string;
   logger: Logger;
   onNotify: () => void;
+  onLost?: () => void;
   retryMs?: number;
 }): OutboxListener {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new Error(`unsafe channel name: ${options.channel}`);
-  const log = options.logger.child({ component: 'outbox-listener', channel: options.channel });
+  const log = options.logger.child({ component: 'channel-listener', channel: options.channel });
   const retryMs = options.retryMs ?? 1000;
   let closed = false;
   let current: pg.Client | undefined;
@@ -40,8 +43,9 @@ export function listenForOutbox(options: {
     if (current !== client) return;
     current = undefined;
     client.end().catch(() => undefined);
+    options.onLost?.();
     if (closed) return;
-    log.warn({ err: error }, 'outbox listener lost its connection; the relay polls until it is back');
+    log.warn({ err: error }, 'listener lost its connection; its user falls back until it is back');
     // Never what keeps a process alive: close() clears it, and the poll covers the gap.
     reconnect = setTimeout(() => {
       connecting = connect();

@@ -135,7 +135,11 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Published rows are deleted after this long (they are a transport, not the audit trail). */
   retentionMs?: number;
-  /** Runs after a batch is published and marked, e.g. to refresh a Redis read model. */
+  /**
+   * Runs after a batch is published and marked, e.g. to refresh a Redis read model. It overlaps the
+   * next batch's read and send (one at a time: the next one waits for it); `drain` and `stop` wait
+   * for it.
+   */
   afterPublish?: (records: OutboxRecord[]) => Promise<void>;
   /**
    * The read-back of sends in doubt fails once it has made no progress for this long (default
@@ -192,6 +196,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let lastPurge = 0;
   let queue: Promise<unknown> = Promise.resolve();
+  /** The last batch's `afterPublish`, running while the next batch is read and sent. */
+  let afterPublishing: Promise<void> = Promise.resolve();
   let listener: OutboxListener | undefined;
   /** When (performance.now()) the last claim that succeeded was sent; 0 when the lease is not ours. */
   let claimedAt = 0;
@@ -384,8 +390,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }),
     );
     for (const row of rows) published.labels(row.topic).inc();
-    if (options.afterPublish) {
-      await options.afterPublish(records).catch((error: unknown) => {
+    const after = options.afterPublish;
+    if (after) {
+      await afterPublishing;
+      afterPublishing = after(records).catch((error: unknown) => {
         log.warn({ err: error }, 'after-publish step failed (the read model is repaired on read)');
       });
     }
@@ -494,12 +502,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while ((await publishBatch()).count > 0) {
         // keep going until a batch comes back empty
       }
+      await afterPublishing;
     },
     async stop() {
       running = false;
       wakeUp?.();
       await listener?.close();
       await loop;
+      await afterPublishing;
       unwatch?.();
       claimedAt = 0;
       // Read-backs abandoned in the background get a moment to disconnect their clients.

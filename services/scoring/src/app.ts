@@ -140,6 +140,7 @@ export function buildScoringService(
   closeOnAppClose(app, 'consumer', () => consumer?.stop());
   closeOnAppClose(app, 'backtests', () => backtests.stop());
   closeOnAppClose(app, 'catch-up', () => stopping.abort());
+  closeOnAppClose(app, 'rule registry', () => registry?.close());
   let commits = 0;
   function afterCommit(result: FoldResult): void {
     if (result.changes.length > 0) base.wakeRelay();
@@ -171,7 +172,7 @@ export function buildScoringService(
   // Migrations, then the rule-set registry: reads need both before the app listens.
   const prepare = once(async () => {
     await base.migrate();
-    registry = await openRuleRegistry(pool, rules, now());
+    registry = await openRuleRegistry(pool, rules, now(), { logger });
   });
 
   return {

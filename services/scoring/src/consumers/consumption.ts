@@ -100,7 +100,8 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
   async function handle(records: ConsumedRecord<ConsumptionEvent>[], context: { partition: number }) {
     const stop = batchSeconds.startTimer();
     const now = options.now();
-    // The whole batch is folded under the rule set in force now (one indexed query per batch).
+    // The whole batch is folded under the rule set in force now (the registry's copy, kept current by
+    // the notification every registration sends; a query only while it cannot listen).
     const rules = await options.rulesAt(now);
     const rejected: RejectedRecord<ConsumptionEvent>[] = [];
     const accepted: ConsumptionEvent[] = [];

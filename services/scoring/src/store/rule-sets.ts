@@ -1,5 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import { AppError, ConfigError, Errors, type Pool, withTransaction } from '@taobi/platform';
+import {
+  AppError,
+  ConfigError,
+  Errors,
+  type Logger,
+  listenForOutbox,
+  type OutboxListener,
+  type Pool,
+  withTransaction,
+} from '@taobi/platform';
 import { parseRuleSet, type RuleSet, type RuleSetVersion, ruleSetInForce, withValidity } from '@taobi/rules';
 import type { Queryable } from './sql';
 
@@ -15,7 +24,9 @@ interface RuleSetRow {
 /**
  * The rule-set registry (`scoring.rule_sets`, docs/adr/0006) and the in-memory copy a scoring
  * process answers from. Versions never change once registered, so the copy is only ever extended:
- * it is reloaded when a version it does not know is named (another instance adopted it).
+ * it is reloaded when a version it does not know is named, and whenever a version is registered by
+ * any process (each insert notifies `scoring_rule_sets`, delivered at its commit; the registry
+ * listens on a connection of its own).
  */
 export interface RuleRegistry {
   /** Every version, oldest first, with its validity. */
@@ -23,8 +34,11 @@ export interface RuleRegistry {
   /** The version in force at `at` (the first version before the programme's start). */
   inForce(at: Date): RuleSetVersion;
   /**
-   * The rule set in force at `at` as the table says now (one indexed query), so every instance
-   * switches at the same instant whoever adopted the version.
+   * The rule set in force at `at` as the table says, so every instance switches at the same instant
+   * whoever adopted the version. Answered from the copy while the registry listens on
+   * `scoring_rule_sets` (a registration anywhere reloads it; a reload that a notification asked for
+   * is awaited first), by one indexed query on `db` while it does not (the listener's connection is
+   * down or not up yet).
    */
   current(db: Queryable, at: Date): Promise<RuleSet>;
   /** A version by name, reloading the registry if this process does not know it yet. */
@@ -36,9 +50,13 @@ export interface RuleRegistry {
     backtestId: string | null;
     now: Date;
   }): Promise<RuleSetVersion>;
+  /** Stops listening (the copy stays; `current` queries again). */
+  close(): Promise<void>;
 }
 
 const LOCK = 'taobi:scoring:rule-sets';
+/** Notified by every insert into `scoring.rule_sets`, in the same statement (delivered at commit). */
+export const RULE_SETS_CHANNEL = 'scoring_rule_sets';
 
 function fromRow(row: RuleSetRow): Omit<RuleSetVersion, 'effectiveTo'> {
   return {
@@ -62,7 +80,12 @@ async function load(db: Queryable): Promise<RuleSetVersion[]> {
  * `RULE_SET_FILE`, then a rebuild: the immediate way, as before the registry). A configured version
  * the registry holds with other content refuses the boot: versions are immutable.
  */
-export async function openRuleRegistry(pool: Pool, configured: RuleSet, now: Date): Promise<RuleRegistry> {
+export async function openRuleRegistry(
+  pool: Pool,
+  configured: RuleSet,
+  now: Date,
+  options: { logger?: Logger } = {},
+): Promise<RuleRegistry> {
   await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
     const { rows } = await client.query<RuleSetRow>('SELECT * FROM scoring.rule_sets WHERE version = $1', [
@@ -81,16 +104,56 @@ export async function openRuleRegistry(pool: Pool, configured: RuleSet, now: Dat
       return;
     }
     await client.query(
-      `INSERT INTO scoring.rule_sets (version, effective_from, rule_set, origin, adopted_at)
-       VALUES ($1, $2, $3, 'configured', $2)`,
-      [configured.version, now, JSON.stringify(configured)],
+      `WITH added AS (
+         INSERT INTO scoring.rule_sets (version, effective_from, rule_set, origin, adopted_at)
+         VALUES ($1, $2, $3, 'configured', $2)
+       )
+       SELECT pg_notify($4, '')`,
+      [configured.version, now, JSON.stringify(configured), RULE_SETS_CHANNEL],
     );
   });
   let versions = await load(pool);
+  /** Registrations notified (and reconnects), and how many of them the copy reflects. */
+  let notified = 0;
+  let reflected = 0;
+  let listening = false;
+  let reloading: Promise<void> | undefined;
 
   async function reload(): Promise<void> {
+    const upTo = notified;
     versions = await load(pool);
+    reflected = Math.max(reflected, upTo);
   }
+
+  /** Brings the copy up to the last notification (one reload at a time, shared by callers). */
+  async function sync(): Promise<void> {
+    while (reflected < notified) {
+      reloading ??= reload().finally(() => {
+        reloading = undefined;
+      });
+      await reloading;
+    }
+  }
+
+  const logger = options.logger;
+  const listener: OutboxListener | undefined = logger
+    ? listenForOutbox({
+        pool,
+        channel: RULE_SETS_CHANNEL,
+        logger,
+        onNotify: () => {
+          notified += 1;
+          // Called once LISTEN holds on each (re)connect too: what was missed meanwhile is reloaded.
+          listening = true;
+          void sync().catch((error: unknown) =>
+            logger.warn({ err: error }, 'could not reload the rule-set registry; the next fold retries'),
+          );
+        },
+        onLost: () => {
+          listening = false;
+        },
+      })
+    : undefined;
 
   async function byVersion(version: string): Promise<RuleSet | undefined> {
     const known = versions.find((v) => v.ruleSet.version === version);
@@ -103,6 +166,10 @@ export async function openRuleRegistry(pool: Pool, configured: RuleSet, now: Dat
     versions: () => versions,
     inForce: (at) => ruleSetInForce(versions, at),
     async current(db, at) {
+      if (listening) {
+        await sync();
+        return ruleSetInForce(versions, at).ruleSet;
+      }
       const { rows } = await db.query<{ version: string }>(
         `SELECT COALESCE(
            (SELECT version FROM scoring.rule_sets WHERE effective_from <= $1 ORDER BY effective_from DESC LIMIT 1),
@@ -118,14 +185,18 @@ export async function openRuleRegistry(pool: Pool, configured: RuleSet, now: Dat
     async adopt(input) {
       try {
         await pool.query(
-          `INSERT INTO scoring.rule_sets (version, effective_from, rule_set, origin, backtest_id, adopted_at)
-           VALUES ($1, $2, $3, 'adopted', $4, $5)`,
+          `WITH added AS (
+             INSERT INTO scoring.rule_sets (version, effective_from, rule_set, origin, backtest_id, adopted_at)
+             VALUES ($1, $2, $3, 'adopted', $4, $5)
+           )
+           SELECT pg_notify($6, '')`,
           [
             input.ruleSet.version,
             input.effectiveFrom,
             JSON.stringify(input.ruleSet),
             input.backtestId,
             input.now,
+            RULE_SETS_CHANNEL,
           ],
         );
       } catch (error) {
@@ -140,6 +211,10 @@ export async function openRuleRegistry(pool: Pool, configured: RuleSet, now: Dat
       }
       await reload();
       return versions.find((v) => v.ruleSet.version === input.ruleSet.version) as RuleSetVersion;
+    },
+    async close() {
+      listening = false;
+      await listener?.close();
     },
   };
 }
