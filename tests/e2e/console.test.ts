@@ -115,6 +115,11 @@ describe('the web console in a browser (every service as a process)', () => {
         .map((c) => c.outerHTML),
     );
     expect(unlabelled).toEqual([]);
+    // Charts resize on a ResizeObserver after the viewport changes: give the layout 5 s to fit,
+    // then report the width it has.
+    await page
+      .waitForFunction((w) => document.documentElement.scrollWidth <= w, { timeout: 5_000 }, width)
+      .catch(() => undefined);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
   }
 
