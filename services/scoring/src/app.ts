@@ -137,10 +137,12 @@ export function buildScoringService(
   // Closed in the reverse order: the schedule's retries and the backtests first, then the consumer,
   // the schedule, and what createOutboxService opened (the relay first, the pool and Redis last).
   closeOnAppClose(app, 'schedule', () => schedule?.stop());
+  // Hooks run last registered first: the registry closes after the consumer, backtests and catch-up
+  // that read it have stopped.
+  closeOnAppClose(app, 'rule registry', () => registry?.close());
   closeOnAppClose(app, 'consumer', () => consumer?.stop());
   closeOnAppClose(app, 'backtests', () => backtests.stop());
   closeOnAppClose(app, 'catch-up', () => stopping.abort());
-  closeOnAppClose(app, 'rule registry', () => registry?.close());
   let commits = 0;
   function afterCommit(result: FoldResult): void {
     if (result.changes.length > 0) base.wakeRelay();
