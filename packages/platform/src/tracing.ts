@@ -89,7 +89,9 @@ export function startTracing(options: {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({
+  // Unregistered on shutdown: undici's diagnostics channels are process-wide, and an instrumentation
+  // left subscribed would put this provider's (unsampled) traceparent on every later fetch.
+  const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
       // Outgoing calls carry the trace on (`traceparent`), exported or not.
@@ -113,7 +115,10 @@ export function startTracing(options: {
   if (endpoint) onSpansExported();
   const tracing: Tracing = {
     exporting: endpoint !== undefined,
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      unregister();
+      await provider.shutdown();
+    },
   };
   onTracingShutdown(tracing.shutdown);
   return tracing;
