@@ -12,7 +12,7 @@ export * from './kafka';
 export * from './logger';
 export * from './metrics';
 export * from './outbox';
-export { listenForOutbox, type OutboxListener } from './outbox-listener';
+export { listenForNotifications, type NotificationListener } from './outbox-listener';
 export * from './outbox-metrics';
 export * from './outbox-service';
 export * from './postgres';

@@ -10,7 +10,7 @@ export function outboxChannel(schema: string): string {
   return `${schema}_outbox`;
 }
 
-export interface OutboxListener {
+export interface NotificationListener {
   close(): Promise<void>;
 }
 
@@ -23,14 +23,14 @@ export interface OutboxListener {
  * `onNotify` is called once on each (re)connect, once LISTEN holds, for what changed while nobody
  * listened.
  */
-export function listenForOutbox(options: {
+export function listenForNotifications(options: {
   pool: pg.Pool;
   channel: string;
   logger: Logger;
   onNotify: () => void;
   onLost?: () => void;
   retryMs?: number;
-}): OutboxListener {
+}): NotificationListener {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new Error(`unsafe channel name: ${options.channel}`);
   const log = options.logger.child({ component: 'channel-listener', channel: options.channel });
   const retryMs = options.retryMs ?? 1000;

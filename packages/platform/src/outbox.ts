@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import type { ProducerHandle } from './kafka/producer';
 import { readTopicSince } from './kafka/read-back';
 import type { Logger } from './logger';
-import { listenForOutbox, type OutboxListener, outboxChannel } from './outbox-listener';
+import { listenForNotifications, type NotificationListener, outboxChannel } from './outbox-listener';
 import { createOutboxMetrics } from './outbox-metrics';
 import { retry } from './retry';
 import { contextFromTraceparent, headerValue, traceparentForKey } from './trace-context';
@@ -198,7 +198,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let queue: Promise<unknown> = Promise.resolve();
   /** The last batch's `afterPublish`, running while the next batch is read and sent. */
   let afterPublishing: Promise<void> = Promise.resolve();
-  let listener: OutboxListener | undefined;
+  let listener: NotificationListener | undefined;
   /** When (performance.now()) the last claim that succeeded was sent; 0 when the lease is not ours. */
   let claimedAt = 0;
   /**
@@ -488,7 +488,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       lastSuccess = Date.now();
       unwatch = watchRelay(() => lastSuccess);
       if (options.listen ?? true) {
-        listener = listenForOutbox({
+        listener = listenForNotifications({
           pool: options.pool,
           channel: outboxChannel(options.schema),
           logger: log,

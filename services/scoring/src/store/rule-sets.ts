@@ -4,8 +4,8 @@ import {
   ConfigError,
   Errors,
   type Logger,
-  listenForOutbox,
-  type OutboxListener,
+  listenForNotifications,
+  type NotificationListener,
   type Pool,
   withTransaction,
 } from '@taobi/platform';
@@ -136,8 +136,8 @@ export async function openRuleRegistry(
   }
 
   const logger = options.logger;
-  const listener: OutboxListener | undefined = logger
-    ? listenForOutbox({
+  const listener: NotificationListener | undefined = logger
+    ? listenForNotifications({
         pool,
         channel: RULE_SETS_CHANNEL,
         logger,
