@@ -479,6 +479,8 @@ describe('the outbox relay when Kafka is slow or a relay crashed', () => {
 
       const records = await bed.published(5);
       expect(records.map((r) => r.value.n)).toEqual([1, 2, 3, 4, 5]);
+      // A reader can see the records before the relay's commit marks them published.
+      await bed.drained();
       const published = await bed.pool.query<{ first: Date }>(
         'SELECT min(published_at) AS first FROM relaytest.outbox',
       );
