@@ -57,6 +57,12 @@ export interface BatchConsumerOptions<T> {
   logger: Logger;
   /** Every record is `safeParse`d at the door; what fails goes to the DLQ, never to `handle`. */
   schema: z.ZodType<T>;
+  /**
+   * A check accepting exactly what `schema` accepts, several times faster (ajv compiled from it:
+   * `@taobi/contracts` compiled.ts): a value it accepts is handled as it is, one it refuses goes
+   * to `schema`, which names the field for the DLQ.
+   */
+  check?: (value: unknown) => value is T;
   dlq: { producer: ProducerHandle; topic: string };
   /**
    * Processes the valid records of one partition's batch. Offsets are committed only after it
@@ -111,7 +117,11 @@ type Parsed<T> =
   | { ok: true; value: T }
   | { ok: false; reason: string; errors: DeadLetter['errors']; memberId: string | null };
 
-function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
+function parseRecord<T>(
+  schema: z.ZodType<T>,
+  raw: Buffer | null,
+  check?: (value: unknown) => value is T,
+): Parsed<T> {
   if (raw === null) return { ok: false, reason: 'empty record value', errors: [], memberId: null };
   let json: unknown;
   try {
@@ -119,6 +129,7 @@ function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
   } catch {
     return { ok: false, reason: 'record value is not JSON', errors: [], memberId: null };
   }
+  if (check?.(json)) return { ok: true, value: json };
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, value: result.data };
   const memberId =
@@ -274,7 +285,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     const valid: ConsumedRecord<T>[] = [];
     const dead: DeadLetter[] = [];
     for (const message of batch.messages) {
-      const parsed = parseRecord(options.schema, message.value);
+      const parsed = parseRecord(options.schema, message.value, options.check);
       const key = message.key?.toString('utf8') ?? null;
       if (parsed.ok) {
         valid.push({

@@ -1,4 +1,4 @@
-import { type ConsumptionEvent, consumptionEventSchema } from '@taobi/contracts';
+import { type ConsumptionEvent, consumptionEventSchema, isConsumptionEvent } from '@taobi/contracts';
 import {
   type BatchConsumer,
   type ConsumedRecord,
@@ -171,6 +171,7 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     topics: [options.topic],
     logger: options.logger,
     schema: consumptionEventSchema,
+    check: isConsumptionEvent,
     dlq: options.dlq,
     handle,
     partitionsConsumedConcurrently: options.concurrency,
