@@ -109,7 +109,7 @@ export interface BatchConsumer {
   /** The name it reports its readiness under: `consumer:<groupId>`. */
   readonly name: string;
   start(): Promise<void>;
-  /** Stops fetching, lets the batch in hand finish and commit, then leaves the group. */
+  /** Stops fetching, lets the batch in hand finish and commit (and any commit in flight land), then leaves the group. */
   stop(): Promise<void>;
 }
 
@@ -205,6 +205,9 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     },
   });
   readiness.set(name, 'not started');
+  /** Each partition's offset commit in flight (see `settleCommit`). */
+  const commits = new Map<number, Promise<void>>();
+  let stopping = false;
   const watchdog = createConsumerWatchdog({
     consumer,
     groupId: options.groupId,
@@ -214,7 +217,12 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     onStall: (error) => readiness.fatal(name, error),
   });
 
-  consumer.on(consumer.events.GROUP_JOIN, () => readiness.set(name, 'ok'));
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // A rejoin reads the committed offsets again: a commit that failed before it is moot (its batch
+    // is redelivered), and must not fail a batch of the new assignment.
+    commits.clear();
+    readiness.set(name, 'ok');
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
       log.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
@@ -273,6 +281,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
 
   async function handleBatch(payload: EachBatchPayload, traces: ReadonlyMap<string, Context>): Promise<void> {
     const { batch } = payload;
+    await settleCommit(batch.partition);
     const joins = watchdog.joins();
     /** kafkajs' heartbeat (sent once its interval is due); an error that says to rejoin is noted. */
     const heartbeat = () =>
@@ -370,16 +379,37 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     }
 
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer
+    const commit = consumer
       .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
       .catch((error: unknown) => {
         watchdog.noteError(error, joins);
+        log.warn({ err: error, partition: batch.partition, offset: next }, 'offset commit failed');
         // A commit that kept failing because the group moved (NOT_COORDINATOR after the broker
         // holding it died and came back) ends in a wrapped error that would crash the consumer:
         // the bare error makes kafkajs find the coordinator and rejoin instead.
         throw rejoinCause(error) ?? error;
       });
+    // Observed here; its error is thrown by the partition's next batch (`settleCommit`).
+    commit.catch(() => undefined);
+    commits.set(batch.partition, commit);
     payload.resolveOffset(batch.lastOffset());
+    // Stopping: the commit lands before kafkajs leaves the group (it leaves once this batch returns).
+    if (stopping) await settleCommit(batch.partition);
+  }
+
+  /**
+   * The offsets of a partition's batch are committed while the next fetch runs, not before it: the
+   * fetch loop waits for every batch of a fetch to return, so an awaited commit (a round trip to
+   * the group coordinator) delayed every record that arrived meanwhile. The commit still follows
+   * the batch's handler (nothing is committed before it is processed), at most one is in flight per
+   * partition, and the partition's next batch waits for it first: one that failed fails that batch
+   * (redelivered, or the consumer rejoins), and a crash in between redelivers the batch, as when
+   * the process died before an awaited commit.
+   */
+  async function settleCommit(partition: number): Promise<void> {
+    const commit = commits.get(partition);
+    commits.delete(partition);
+    await commit;
   }
 
   return {
@@ -407,6 +437,10 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     async stop() {
       watchdog.disarm();
       readiness.set(name, 'stopped');
+      // The commits in flight land, and the batch in hand waits for its own, before the group is
+      // left; one that fails leaves its batch to be redelivered.
+      stopping = true;
+      await Promise.allSettled(commits.values());
       await consumer.disconnect();
       await metrics?.close();
       log.info('consumer stopped');
