@@ -61,7 +61,8 @@ export async function startConsole(
     ADMIN_API_KEYS: ADMIN_KEY,
     CONSOLE_READ_KEY,
     METRICS_SAMPLE_INTERVAL_MS: '60000',
-    UPSTREAM_TIMEOUT_MS: '2000',
+    // Generous: the fake upstreams answer at once, but a loaded CI machine has taken over 2 s.
+    UPSTREAM_TIMEOUT_MS: '10000',
     ...urls,
     ...env,
   });
