@@ -1,7 +1,4 @@
 import { DEFAULT_RULE_SET } from '@taobi/rules';
-import { ingestEventId } from './canonical';
-import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
-import type { IngestSourceDefinition } from './source-definition';
 import {
   COMPLETED,
   catalogueOf,
@@ -9,7 +6,10 @@ import {
   rideDefinition,
   shopDefinition,
   storeDefinition,
-} from './test-definitions';
+} from '../test/definitions';
+import { ingestEventId } from './canonical';
+import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
+import type { IngestSourceDefinition } from './source-definition';
 import { occurredAtRange } from './time-window';
 import { type ValidationResult, validateIngestBody } from './validate';
 
