@@ -1,4 +1,5 @@
 export * from './asyncapi';
+export * from './backtest';
 export * from './common';
 export * from './compiled';
 export * from './consumption';

@@ -1,8 +1,8 @@
 import { consumptionEventId, consumptionEventSchema } from '@taobi/contracts';
 import fc from 'fast-check';
+import { COMPLETED, REFUNDED, rideDefinition, shopDefinition, storeDefinition } from '../test/definitions';
 import { ingestEventId, toCanonicalEvent } from './canonical';
 import type { IngestEvent } from './source-definition';
-import { COMPLETED, REFUNDED, rideDefinition, shopDefinition, storeDefinition } from './test-definitions';
 
 const RECEIVED = new Date('2026-11-25T00:00:00.123Z');
 

@@ -1,8 +1,5 @@
 import { DEFAULT_RULE_SET } from '@taobi/rules';
 import fc from 'fast-check';
-import { ingestEventId } from './canonical';
-import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
-import type { IngestSourceDefinition } from './source-definition';
 import {
   COMPLETED,
   catalogueOf,
@@ -10,7 +7,10 @@ import {
   rideDefinition,
   shopDefinition,
   storeDefinition,
-} from './test-definitions';
+} from '../test/definitions';
+import { ingestEventId } from './canonical';
+import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
+import type { IngestSourceDefinition } from './source-definition';
 import { occurredAtRange } from './time-window';
 import { type ValidationResult, validateIngestBody } from './validate';
 

@@ -142,23 +142,6 @@ export const COMMON_ERRORS = {
   badMemberOrAsOf: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
 } as const;
 
-/** What `routeDocs` takes besides the summary and the answer: the request parts, the errors. */
-export type RouteRequestDocs = Omit<RouteDocs, 'summary' | 'tags' | 'responses'> & {
-  /** The success status (default 200). */
-  status?: number;
-};
-
-/**
- * `documented` for a module's routes that share tags and answer one success status:
- * `const doc = routeDocs(['scores']); doc('A summary', answerSchema, { params, errors })`.
- */
-export function routeDocs(tags: string[]) {
-  return (summary: string, answer: z.ZodType | ResponseObject, request: RouteRequestDocs = {}) => {
-    const { status = 200, ...parts } = request;
-    return documented({ summary, tags, ...parts, responses: { [status]: answer } });
-  };
-}
-
 export interface ApiDocsOptions {
   title: string;
   description: string;

@@ -23,6 +23,7 @@ export * from './readiness';
 export * from './redis';
 export * from './request';
 export * from './retry';
+export * from './route-table';
 export * from './schedule';
 export * from './service';
 export * from './service-map';

@@ -23,6 +23,8 @@ const result: BacktestResult = {
   status: 'completed',
   progress: { done: 1000, total: 1000 },
   asOf: '2026-11-30T00:00:00.000Z',
+  createdAt: '2026-11-30T01:00:00.000Z',
+  completedAt: '2026-11-30T01:05:00.000Z',
   baseline: side([700, 150, 60, 70, 15, 5], 90, '2026.1'),
   candidate: side([700, 150, 98, 32, 15, 5], 52, '2026.1-what-if'),
   moves: { up: 0, down: 38, byPair: { 'PLATINUM->GOLD': 38 } },

@@ -1,35 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { TIERS, type Tier } from '@taobi/contracts';
+import { type BacktestReport, type BacktestSummary, TIERS } from '@taobi/contracts';
 import { callApi, type Endpoints } from '../endpoints';
 import { barChart, columns, progressBar, signed, yuan } from '../report';
 import { waitForProgress } from '../stall';
 
-/** The answer of `GET /v1/admin/backtests/:id` (docs/design.md, "Backtests"). */
-export interface BacktestResult {
-  id: string;
-  name: string;
-  status: 'running' | 'completed' | 'failed';
-  progress: { done: number; total: number };
-  asOf: string;
-  error?: string | null;
-  baseline: BacktestSide;
-  candidate: BacktestSide;
-  moves: { up: number; down: number; byPair: Record<string, number> };
-  liability: Record<string, { before: number; after: number; unitCost?: number; unit: 'fen' | 'grants' }>;
-  samples: { memberId: string; before: Standing; after: Standing }[];
-}
-interface BacktestSide {
-  ruleVersion: string;
-  catalogueVersion: string;
-  evaluationAt: string;
-  tiers: Record<Tier, number>;
-  vip88Eligible: number;
-  benefits: Record<string, number>;
-}
-interface Standing {
-  score: number;
-  tier: Tier;
-}
+/** The answer of `GET /v1/admin/backtests/:id` once it has a report (docs/design.md, "Backtests"). */
+export type BacktestResult = BacktestSummary & BacktestReport;
 
 function readJson(option: string, path: string): unknown {
   try {

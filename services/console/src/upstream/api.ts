@@ -130,15 +130,14 @@ function parseErrorBody(text: string): ErrorBody | undefined {
   }
 }
 
-/** One page of a member's list from `service`: `/v1/members/<id>/<path>?limit=<limit>[&cursor=...]`. */
-export function memberPage<T>(
-  upstream: Upstream,
-  service: UpstreamService,
-  memberId: string,
-  path: string,
-  page: { limit: number; cursor?: string | undefined },
-): Promise<ApiResult<T>> {
-  const query = new URLSearchParams({ limit: String(page.limit) });
-  if (page.cursor) query.set('cursor', page.cursor);
-  return upstream.call(service, `/v1/members/${encodeURIComponent(memberId)}/${path}?${query}`);
+/**
+ * The loader of a member's paged list from `service`, `limit` entries a page:
+ * `/v1/members/<id>/<path>?limit=<limit>[&cursor=...]`.
+ */
+export function memberPages<T>(service: UpstreamService, path: string, limit: number) {
+  return (upstream: Upstream, memberId: string, cursor?: string): Promise<ApiResult<T>> => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    return upstream.call(service, `/v1/members/${encodeURIComponent(memberId)}/${path}?${query}`);
+  };
 }

@@ -60,9 +60,17 @@ export function tierName(tier: string | null | undefined): string {
     .join(' ');
 }
 
-/** A CSS class per tier for its colour: `tier-black-diamond`. */
-export function tierClass(tier: string | null | undefined): string {
+/** The palette entry of a tier's colour (a CSS custom property without its dashes): `tier-black-diamond`. */
+export function tierPalette(tier: string | null | undefined): string {
   return `tier-${(tier ?? 'unknown').toLowerCase().replaceAll('_', '-')}`;
+}
+
+/**
+ * The `style` of an element coloured by the palette entry `--<name>` (`tier-gold`, `line-food`):
+ * badges, dots and the member card paint `var(--colour)`; a name without a palette entry is muted.
+ */
+export function colourStyle(name: string): string {
+  return `--colour: var(--${name})`;
 }
 
 export const LINE_NAMES: Record<string, string> = {

@@ -1,10 +1,9 @@
 import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
-import { parseOr400, routeDocs } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { periodicGrantsSchema, termEndsSchema } from './api-schemas';
-import { emptyBodySchema, type RouteContext } from './context';
+import { emptyBodySchema, entitlementRoutes, type RouteContext } from './context';
 
 const periodicSchema = z
   .strictObject({
@@ -26,32 +25,22 @@ const periodicSchema = z
     message: 'give period or asOf, not both',
   });
 
-const doc = routeDocs(['admin']);
-const DOCS = {
-  periodic: doc('Issue periodic benefits now, then sweep expired grants', periodicGrantsSchema, {
-    body: periodicSchema,
-    errors: {
-      400: 'VALIDATION_FAILED naming the bad field.',
-      422: 'PERIOD_ENDED: the period has ended; its benefits would expire on issue.',
-    },
-  }),
-  termEnds: doc('Close the 88VIP terms that have ended now', termEndsSchema, {
-    body: emptyBodySchema,
-    errors: { 400: 'VALIDATION_FAILED: the body must be empty.' },
-  }),
-};
-
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const routes = entitlementRoutes(app, ['admin'], ctx.access.require('admin'));
+
   /**
    * Issues periodic benefits now (what the schedule does on Monday and the 1st), then sweeps expired
    * grants. Idempotent per (member, benefit, period); an unfinished run resumes from its cursor, a
    * finished one is scanned again (granting only what is missing).
    */
-  app.post(
-    '/v1/admin/periodic-grants',
-    { onRequest: ctx.access.require('admin'), schema: DOCS.periodic },
-    async (request) => {
-      const body = parseOr400(periodicSchema, request.body ?? {}, []);
+  routes.post('/v1/admin/periodic-grants', periodicGrantsSchema, {
+    summary: 'Issue periodic benefits now, then sweep expired grants',
+    request: { body: periodicSchema },
+    errors: {
+      400: 'VALIDATION_FAILED naming the bad field.',
+      422: 'PERIOD_ENDED: the period has ended; its benefits would expire on issue.',
+    },
+    async handler({ body }) {
       const periods = body.period
         ? [body.period]
         : ctx.issuer.periodsAt(body.asOf ? new Date(body.asOf) : ctx.now());
@@ -62,18 +51,17 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
       const expired = await ctx.issuer.expire();
       return { runs, expired };
     },
-  );
+  });
 
   /**
    * Closes the 88VIP terms that have ended now (what the schedule does every minute): revokes and
    * publishes their bundle grants. A closed term is never closed again: safe to repeat.
    */
-  app.post(
-    '/v1/admin/vip88-term-ends',
-    { onRequest: ctx.access.require('admin'), schema: DOCS.termEnds },
-    async (request) => {
-      parseOr400(emptyBodySchema, request.body, ['body']);
-      return ctx.termEnder.run();
-    },
-  );
+  routes.post('/v1/admin/vip88-term-ends', termEndsSchema, {
+    summary: 'Close the 88VIP terms that have ended now',
+    request: { body: emptyBodySchema },
+    fieldPrefix: { body: ['body'] },
+    errors: { 400: 'VALIDATION_FAILED: the body must be empty.' },
+    handler: async () => ctx.termEnder.run(),
+  });
 }

@@ -1,7 +1,7 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type AccessControl, type Counter, documented, type Pool, parseOr400 } from '@taobi/platform';
-import type { FastifyRequest, FastifySchema } from 'fastify';
+import { type AccessControl, type Counter, type Pool, parseOr400, routeTable } from '@taobi/platform';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import { EntitlementErrors } from '../errors';
 import type { Lottery } from '../jobs/lottery';
@@ -41,7 +41,7 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1 to 128 characters of A-Z a-z 0-9 _ . : -');
 
-/** The `:id` of `/v1/members/:id/...` routes, as documented (checked by `memberIdOf`). */
+/** The `:id` of `/v1/members/:id/...` routes: documented and parsed, or checked by `memberIdOf`. */
 export const memberPathSchema = z.object({ id: memberIdSchema.describe('The member id') });
 
 /** The header of a checkout call, as documented (checked by `checkoutCall`). */
@@ -56,30 +56,33 @@ const CHECKOUT_ERRORS = {
 } as const;
 
 /**
- * The OpenAPI entry of a checkout call (88VIP activation, offer redemption): the member's path
- * (`params`, when it has more), the Idempotency-Key header, 201 with what the call `created` and
- * 200 with the same for the same key again, the checkout errors and the call's own 409s.
+ * The OpenAPI entry of a checkout call (88VIP activation, offer redemption) besides its summary: its
+ * path, the Idempotency-Key header, 201 with what the call `created` (the route's answer) and 200
+ * with the same for the same key again, the checkout errors and the call's own 409s.
  */
-export function checkoutDocs(docs: {
-  summary: string;
-  tags: string[];
-  params?: z.ZodObject;
+export function checkoutDocs<P extends z.ZodObject>(docs: {
+  /** The route's path: the member's, with what else it names. */
+  params: P;
   created: z.ZodType;
   /** What the call creates, in the 200's words: "the same <noun>". */
   noun: string;
   conflicts: string;
-}): FastifySchema {
-  return documented({
-    summary: docs.summary,
-    tags: docs.tags,
-    params: docs.params ?? memberPathSchema,
+}) {
+  return {
+    request: { params: docs.params },
     headers: idempotencyHeadersSchema,
-    responses: {
-      201: docs.created,
-      200: docs.created.describe(`The same Idempotency-Key again: the same ${docs.noun}.`),
-    },
+    status: 201,
+    responses: { 200: docs.created.describe(`The same Idempotency-Key again: the same ${docs.noun}.`) },
     errors: { ...CHECKOUT_ERRORS, 409: docs.conflicts },
-  });
+  };
+}
+
+/**
+ * A module's routes (`routeTable`): a bad query field is named `query.<field>`, a bad path or body
+ * field by its own name (the member id is `id`, as scoring and tier name it).
+ */
+export function entitlementRoutes(app: FastifyInstance, tags: string[], onRequest?: onRequestHookHandler) {
+  return routeTable(app, { tags, onRequest, fieldPrefix: { query: ['query'] } });
 }
 
 /** A POST that takes no fields: no body, or an empty JSON object. */

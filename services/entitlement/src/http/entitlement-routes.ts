@@ -1,12 +1,4 @@
-import {
-  Errors,
-  enqueueOutbox,
-  pageLimit,
-  parseCursor,
-  parseOr400,
-  routeDocs,
-  withTransaction,
-} from '@taobi/platform';
+import { Errors, enqueueOutbox, pageLimit, parseCursor, parseOr400, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { entitlementView, grantRecord } from '../domain/grants';
@@ -14,7 +6,7 @@ import { EntitlementErrors } from '../errors';
 import { listGrants, lockGrant, markUsed } from '../store/grants';
 import { lockMember, readMember } from '../store/members';
 import { entitlementListSchema, entitlementSchema } from './api-schemas';
-import { memberIdOf, memberPathSchema, type RouteContext } from './context';
+import { entitlementRoutes, memberIdOf, memberPathSchema, type RouteContext } from './context';
 
 const listQuerySchema = z.strictObject({
   status: z.enum(['granted', 'used', 'revoked', 'expired']).optional(),
@@ -32,57 +24,50 @@ const beforeSchema = z
 
 const grantParamsSchema = z.object({ entitlementId: z.coerce.number().int().positive() });
 
-const doc = routeDocs(['entitlements']);
-const DOCS = {
-  list: doc("A member's grants, newest first, with their status", entitlementListSchema, {
-    params: memberPathSchema,
-    querystring: listQuerySchema,
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR (`before`).' },
-  }),
-  use: doc('Mark a grant used (again: the same grant)', entitlementSchema, {
-    params: memberPathSchema.extend(grantParamsSchema.shape),
-    errors: {
-      400: 'VALIDATION_FAILED naming the bad id.',
-      404: 'NOT_FOUND: the member has no such grant.',
-      409: 'ENTITLEMENT_NOT_USABLE: the grant is revoked or expired.',
-    },
-  }),
-};
-
 export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const routes = entitlementRoutes(app, ['entitlements']);
+
   /** A member's grants (newest first) with their status: granted, used, revoked or expired. */
-  app.get(
-    '/v1/members/:id/entitlements',
-    { onRequest: ctx.access.require('read'), schema: DOCS.list },
-    async (request) => {
-      const memberId = memberIdOf(request);
-      const query = parseOr400(listQuerySchema, request.query, ['query']);
+  routes.get('/v1/members/:id/entitlements', entitlementListSchema, {
+    summary: "A member's grants, newest first, with their status",
+    onRequest: ctx.access.require('read'),
+    request: { params: memberPathSchema, query: listQuerySchema },
+    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR (`before`).' },
+    async handler({ params, query }) {
       const before =
         query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
       const now = ctx.now();
       const [member, rows] = await Promise.all([
-        readMember(ctx.pool, memberId),
-        listGrants(ctx.pool, memberId, { limit: query.limit, before, status: query.status, now }),
+        readMember(ctx.pool, params.id),
+        listGrants(ctx.pool, params.id, { limit: query.limit, before, status: query.status, now }),
       ]);
       return {
-        memberId,
+        memberId: params.id,
         tier: member.tier,
         tierSince: member.since?.toISOString() ?? null,
         entitlements: rows.map((row) => entitlementView(ctx.catalogue, row, now)),
         nextBefore: rows.length === query.limit ? String(rows.at(-1)?.id) : null,
       };
     },
-  );
+  });
 
   /**
    * Marks a grant used (a coupon redeemed, a voucher spent, a partner status claimed at the partner).
    * Using a used grant again answers the same grant (a retried call is harmless); a revoked or
    * expired grant cannot be used (409).
    */
-  app.post(
-    '/v1/members/:id/entitlements/:entitlementId/use',
-    { onRequest: ctx.access.require('checkout'), schema: DOCS.use },
-    async (request) => {
+  routes.post('/v1/members/:id/entitlements/:entitlementId/use', entitlementSchema, {
+    summary: 'Mark a grant used (again: the same grant)',
+    onRequest: ctx.access.require('checkout'),
+    request: { params: memberPathSchema.extend(grantParamsSchema.shape) },
+    // The member id first, named `id`; then the grant's, named `params.entitlementId`.
+    checkedByHandler: true,
+    errors: {
+      400: 'VALIDATION_FAILED naming the bad id.',
+      404: 'NOT_FOUND: the member has no such grant.',
+      409: 'ENTITLEMENT_NOT_USABLE: the grant is revoked or expired.',
+    },
+    async handler(_input, request) {
       const memberId = memberIdOf(request);
       const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);
       const now = ctx.now();
@@ -103,5 +88,5 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
       ctx.wake();
       return entitlementView(ctx.catalogue, row, now);
     },
-  );
+  });
 }

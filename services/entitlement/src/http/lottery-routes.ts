@@ -1,5 +1,5 @@
 import { LOTTERY_ALGORITHM, lotteryMessage, welcomeGift } from '@taobi/benefits';
-import { Errors, pageLimit, parseOr400, routeDocs } from '@taobi/platform';
+import { Errors, pageLimit } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
@@ -12,30 +12,10 @@ import {
 } from '../store/lottery';
 import { readMember } from '../store/members';
 import { commitmentsSchema, drawSchema, welcomeGiftSchema } from './api-schemas';
-import { memberIdOf, memberPathSchema, type RouteContext } from './context';
+import { entitlementRoutes, memberPathSchema, type RouteContext } from './context';
 
 const commitmentsQuerySchema = z.strictObject({ limit: pageLimit(520, 10) });
 const drawParamsSchema = z.object({ drawId: z.uuid() });
-
-const doc = routeDocs(['lottery']);
-const DOCS = {
-  commitments: doc(
-    'The committed campaigns: commitments, and the seeds of those that ended',
-    commitmentsSchema,
-    {
-      querystring: commitmentsQuerySchema,
-      errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
-    },
-  ),
-  draw: doc('One draw, with everything needed to recompute it', drawSchema, {
-    params: drawParamsSchema,
-    errors: { 400: 'VALIDATION_FAILED: `drawId` is not a UUID.', 404: 'NOT_FOUND: no such draw.' },
-  }),
-  welcomeGift: doc("A member's welcome-gift draws and odds", welcomeGiftSchema, {
-    params: memberPathSchema,
-    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
-  }),
-};
 
 /** How anyone checks the lottery (also in the README, with a reference vector). */
 export const VERIFICATION = [
@@ -61,7 +41,6 @@ function campaignView(row: CampaignRow, now: Date) {
 
 export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const gift = welcomeGift(ctx.catalogue);
-  const read = ctx.access.require('read');
 
   function drawView(draw: DrawRow, campaign: CampaignRow) {
     const published = campaignView(campaign, ctx.now());
@@ -89,40 +68,55 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
     return campaign;
   }
 
+  const routes = entitlementRoutes(app, ['lottery'], ctx.access.require('read'));
+
   /** The committed campaigns, newest first: commitments, and seeds of the campaigns that ended. */
-  app.get('/v1/lottery/commitments', { onRequest: read, schema: DOCS.commitments }, async (request) => {
-    const query = parseOr400(commitmentsQuerySchema, request.query, ['query']);
-    const now = ctx.now();
-    return {
-      algorithm: LOTTERY_ALGORITHM,
-      cadence: gift.fulfilment.campaignCadence,
-      odds: gift.fulfilment.odds,
-      verification: VERIFICATION,
-      campaigns: (await listCampaigns(ctx.pool, query.limit)).map((row) => campaignView(row, now)),
-    };
+  routes.get('/v1/lottery/commitments', commitmentsSchema, {
+    summary: 'The committed campaigns: commitments, and the seeds of those that ended',
+    request: { query: commitmentsQuerySchema },
+    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    async handler({ query }) {
+      const now = ctx.now();
+      return {
+        algorithm: LOTTERY_ALGORITHM,
+        cadence: gift.fulfilment.campaignCadence,
+        odds: gift.fulfilment.odds,
+        verification: VERIFICATION,
+        campaigns: (await listCampaigns(ctx.pool, query.limit)).map((row) => campaignView(row, now)),
+      };
+    },
   });
 
   /** One draw with everything needed to recompute it: the seed once its campaign has ended. */
-  app.get('/v1/lottery/draws/:drawId', { onRequest: read, schema: DOCS.draw }, async (request) => {
-    const { drawId } = parseOr400(drawParamsSchema, request.params, ['params']);
-    const draw = await findDraw(ctx.pool, drawId);
-    if (!draw) throw Errors.notFound(`no draw ${drawId}`);
-    return { ...drawView(draw, await campaignOf(draw)), verification: VERIFICATION };
+  routes.get('/v1/lottery/draws/:drawId', drawSchema, {
+    summary: 'One draw, with everything needed to recompute it',
+    request: { params: drawParamsSchema },
+    fieldPrefix: { params: ['params'] },
+    errors: { 400: 'VALIDATION_FAILED: `drawId` is not a UUID.', 404: 'NOT_FOUND: no such draw.' },
+    async handler({ params }) {
+      const draw = await findDraw(ctx.pool, params.drawId);
+      if (!draw) throw Errors.notFound(`no draw ${params.drawId}`);
+      return { ...drawView(draw, await campaignOf(draw)), verification: VERIFICATION };
+    },
   });
 
   /** A member's draws (one per tier reached for the first time), and the odds at their tier now. */
-  app.get('/v1/members/:id/welcome-gift', { onRequest: read, schema: DOCS.welcomeGift }, async (request) => {
-    const memberId = memberIdOf(request);
-    const [member, draws] = await Promise.all([
-      readMember(ctx.pool, memberId),
-      drawsOfMember(ctx.pool, memberId),
-    ]);
-    return {
-      memberId,
-      tier: member.tier,
-      probability: gift.fulfilment.odds[member.tier],
-      prize: gift.fulfilment.prize,
-      draws: await Promise.all(draws.map(async (draw) => drawView(draw, await campaignOf(draw)))),
-    };
+  routes.get('/v1/members/:id/welcome-gift', welcomeGiftSchema, {
+    summary: "A member's welcome-gift draws and odds",
+    request: { params: memberPathSchema },
+    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
+    async handler({ params }) {
+      const [member, draws] = await Promise.all([
+        readMember(ctx.pool, params.id),
+        drawsOfMember(ctx.pool, params.id),
+      ]);
+      return {
+        memberId: params.id,
+        tier: member.tier,
+        probability: gift.fulfilment.odds[member.tier],
+        prize: gift.fulfilment.prize,
+        draws: await Promise.all(draws.map(async (draw) => drawView(draw, await campaignOf(draw)))),
+      };
+    },
   });
 }

@@ -3,13 +3,11 @@ import { categorySchema, isoTimeSchema, type Tier, tierSchema } from '@taobi/con
 import {
   COMMON_ERRORS,
   callerOf,
-  documented,
   Errors,
   enqueueOutbox,
   merchantIdSchema,
   pageLimit,
   parseOr400,
-  routeDocs,
   withTransaction,
 } from '@taobi/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -29,7 +27,7 @@ import {
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
 import { memberOffersSchema, merchantOffersSchema, offerSchema as offerAnswerSchema } from './api-schemas';
-import { idempotencyKeySchema, memberIdOf, memberPathSchema, type RouteContext } from './context';
+import { entitlementRoutes, idempotencyKeySchema, memberPathSchema, type RouteContext } from './context';
 
 const distinct = <T extends z.ZodType>(item: T) =>
   z
@@ -107,42 +105,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
     category: category.optional(),
     merchantId: merchantIdSchema.optional(),
   });
-  const tags = ['offers'];
-  const doc = routeDocs(tags);
-  const docs = {
-    create: documented({
-      summary: "Create an offer of the key's merchant",
-      tags,
-      body: offerSchema,
-      headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
-      responses: {
-        201: offerAnswerSchema,
-        200: offerAnswerSchema.describe('The same Idempotency-Key again: the first offer.'),
-      },
-      errors: {
-        400: 'VALIDATION_FAILED naming each bad field.',
-        403: "FORBIDDEN: not a merchant key, or another merchant's `merchantId`.",
-        422: 'IDEMPOTENCY_KEY_REUSED with a different offer.',
-      },
-    }),
-    list: doc("The key's merchant's offers", merchantOffersSchema, {
-      querystring: merchantListQuery,
-      errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
-    }),
-    withdraw: doc("Withdraw one of the key's merchant's offers", offerAnswerSchema, {
-      params: offerParamsSchema,
-      errors: {
-        400: 'VALIDATION_FAILED: `offerId` is not a UUID.',
-        403: "FORBIDDEN: another merchant's offer.",
-        404: 'NOT_FOUND: no such offer.',
-      },
-    }),
-    member: doc('The offers a member qualifies for now', memberOffersSchema, {
-      params: memberPathSchema,
-      querystring: memberOffersQuery,
-      errors: COMMON_ERRORS.badParameter,
-    }),
-  };
+  const routes = entitlementRoutes(app, ['offers'], merchantKey);
 
   /**
    * A merchant targets members: any combination of tiers, product categories and 88VIP holders,
@@ -150,80 +113,104 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * retried create returns the first offer (200); the same key with a different offer is a 422.
    * The offer is published (`published`, keyed by the merchant) in the same transaction.
    */
-  app.post('/v1/offers', { onRequest: merchantKey, schema: docs.create }, async (request, reply) => {
-    const merchantId = merchantOf(request);
-    const body = parseOr400(offerSchema, request.body ?? {}, []);
-    if (body.merchantId !== undefined && body.merchantId !== merchantId) {
-      throw Errors.forbidden(`this key creates offers for merchant ${merchantId} only`);
-    }
-    const keyHeader = request.headers['idempotency-key'];
-    const idempotencyKey =
-      keyHeader === undefined
-        ? null
-        : parseOr400(idempotencyKeySchema, keyHeader, ['headers', 'idempotency-key']);
-    const offer: NewOffer = {
-      merchantId,
-      shopId: body.shopId ?? null,
-      title: body.title,
-      description: body.description,
-      percentOff: body.percentOff,
-      audience: {
-        tiers: body.audience.tiers ?? null,
-        categories: body.audience.categories ?? null,
-        vip88: body.audience.vip88 ?? false,
-      },
-      validFrom: new Date(body.validFrom),
-      validTo: new Date(body.validTo),
-      budget: body.budget,
-      idempotencyKey,
-    };
-    const now = ctx.now();
-    if (offer.validTo.getTime() <= now.getTime()) {
-      throw Errors.validation([{ field: 'validTo', message: 'must be in the future' }]);
-    }
-    const { row, created } = await withTransaction(ctx.pool, async (client) => {
-      const inserted = await insertOffer(client, offer);
-      if (inserted) {
-        await enqueueOutbox(client, 'entitlement', [offerRecord(inserted, 'published', now)]);
-        return { row: inserted, created: true };
+  routes.post('/v1/offers', offerAnswerSchema, {
+    summary: "Create an offer of the key's merchant",
+    status: 201,
+    responses: { 200: offerAnswerSchema.describe('The same Idempotency-Key again: the first offer.') },
+    request: { body: offerSchema },
+    headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
+    errors: {
+      400: 'VALIDATION_FAILED naming each bad field.',
+      403: "FORBIDDEN: not a merchant key, or another merchant's `merchantId`.",
+      422: 'IDEMPOTENCY_KEY_REUSED with a different offer.',
+    },
+    async handler({ body }, request, reply) {
+      const merchantId = merchantOf(request);
+      if (body.merchantId !== undefined && body.merchantId !== merchantId) {
+        throw Errors.forbidden(`this key creates offers for merchant ${merchantId} only`);
       }
-      const existing = await findOfferByKey(client, merchantId, idempotencyKey as string);
-      if (!existing || !sameOffer(existing, offer)) throw EntitlementErrors.idempotencyKeyReused();
-      return { row: existing, created: false };
-    });
-    if (created) {
-      ctx.wake();
-      request.log.info({ offerId: row.id, merchantId, budget: row.budget }, 'offer published');
-    }
-    return reply.status(created ? 201 : 200).send(offerView(row, now));
+      const keyHeader = request.headers['idempotency-key'];
+      const idempotencyKey =
+        keyHeader === undefined
+          ? null
+          : parseOr400(idempotencyKeySchema, keyHeader, ['headers', 'idempotency-key']);
+      const offer: NewOffer = {
+        merchantId,
+        shopId: body.shopId ?? null,
+        title: body.title,
+        description: body.description,
+        percentOff: body.percentOff,
+        audience: {
+          tiers: body.audience.tiers ?? null,
+          categories: body.audience.categories ?? null,
+          vip88: body.audience.vip88 ?? false,
+        },
+        validFrom: new Date(body.validFrom),
+        validTo: new Date(body.validTo),
+        budget: body.budget,
+        idempotencyKey,
+      };
+      const now = ctx.now();
+      if (offer.validTo.getTime() <= now.getTime()) {
+        throw Errors.validation([{ field: 'validTo', message: 'must be in the future' }]);
+      }
+      const { row, created } = await withTransaction(ctx.pool, async (client) => {
+        const inserted = await insertOffer(client, offer);
+        if (inserted) {
+          await enqueueOutbox(client, 'entitlement', [offerRecord(inserted, 'published', now)]);
+          return { row: inserted, created: true };
+        }
+        const existing = await findOfferByKey(client, merchantId, idempotencyKey as string);
+        if (!existing || !sameOffer(existing, offer)) throw EntitlementErrors.idempotencyKeyReused();
+        return { row: existing, created: false };
+      });
+      if (created) {
+        ctx.wake();
+        request.log.info({ offerId: row.id, merchantId, budget: row.budget }, 'offer published');
+      }
+      return reply.status(created ? 201 : 200).send(offerView(row, now));
+    },
   });
 
   /** The key's merchant's own offers, newest first, with their budget use and status. */
-  app.get('/v1/offers', { onRequest: merchantKey, schema: docs.list }, async (request) => {
-    const query = parseOr400(merchantListQuery, request.query, ['query']);
-    const now = ctx.now();
-    const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
-    return { merchantId: merchantOf(request), offers: rows.map((row) => offerView(row, now)) };
+  routes.get('/v1/offers', merchantOffersSchema, {
+    summary: "The key's merchant's offers",
+    request: { query: merchantListQuery },
+    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    async handler({ query }, request) {
+      const now = ctx.now();
+      const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
+      return { merchantId: merchantOf(request), offers: rows.map((row) => offerView(row, now)) };
+    },
   });
 
   /**
    * Withdraws one of the key's merchant's offers: members stop seeing and redeeming it at once (the
    * row is kept) and `withdrawn` is published once. Another merchant's offer: 403; unknown: 404.
    */
-  app.delete('/v1/offers/:offerId', { onRequest: merchantKey, schema: docs.withdraw }, async (request) => {
-    const { offerId } = parseOr400(offerParamsSchema, request.params, []);
-    const merchantId = merchantOf(request);
-    const now = ctx.now();
-    const row = await withTransaction(ctx.pool, async (client) => {
-      const offer = await findOffer(client, offerId);
-      if (!offer) throw Errors.notFound(`no offer ${offerId}`);
-      if (offer.merchant_id !== merchantId) throw Errors.forbidden(`offer ${offerId} is another merchant's`);
-      const withdrawn = (await withdrawOffer(client, offerId, now)) as OfferRow;
-      await enqueueOutbox(client, 'entitlement', [offerRecord(withdrawn, 'withdrawn', now)]);
-      return withdrawn;
-    });
-    ctx.wake();
-    return offerView(row, now);
+  routes.delete('/v1/offers/:offerId', offerAnswerSchema, {
+    summary: "Withdraw one of the key's merchant's offers",
+    request: { params: offerParamsSchema },
+    errors: {
+      400: 'VALIDATION_FAILED: `offerId` is not a UUID.',
+      403: "FORBIDDEN: another merchant's offer.",
+      404: 'NOT_FOUND: no such offer.',
+    },
+    async handler({ params: { offerId } }, request) {
+      const merchantId = merchantOf(request);
+      const now = ctx.now();
+      const row = await withTransaction(ctx.pool, async (client) => {
+        const offer = await findOffer(client, offerId);
+        if (!offer) throw Errors.notFound(`no offer ${offerId}`);
+        if (offer.merchant_id !== merchantId)
+          throw Errors.forbidden(`offer ${offerId} is another merchant's`);
+        const withdrawn = (await withdrawOffer(client, offerId, now)) as OfferRow;
+        await enqueueOutbox(client, 'entitlement', [offerRecord(withdrawn, 'withdrawn', now)]);
+        return withdrawn;
+      });
+      ctx.wake();
+      return offerView(row, now);
+    },
   });
 
   /**
@@ -232,12 +219,13 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
    * audience holds the member and which the member has not redeemed. `category` and `merchantId`
    * narrow the merchant offers (programme offers are listed only without them).
    */
-  app.get(
-    '/v1/members/:id/offers',
-    { onRequest: ctx.access.require('read'), schema: docs.member },
-    async (request) => {
-      const memberId = memberIdOf(request);
-      const query = parseOr400(memberOffersQuery, request.query, ['query']);
+  routes.get('/v1/members/:id/offers', memberOffersSchema, {
+    summary: 'The offers a member qualifies for now',
+    onRequest: ctx.access.require('read'),
+    request: { params: memberPathSchema, query: memberOffersQuery },
+    errors: COMMON_ERRORS.badParameter,
+    async handler({ params, query }) {
+      const memberId = params.id;
       const now = ctx.now();
       const [member, term] = await Promise.all([
         readMember(ctx.pool, memberId),
@@ -279,5 +267,5 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
         offers: [...programme, ...merchant.map((row) => offerView(row, now))],
       };
     },
-  );
+  });
 }

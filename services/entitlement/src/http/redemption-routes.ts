@@ -13,21 +13,16 @@ import {
 } from '../store/offers';
 import { activeActivation } from '../store/vip88';
 import { redemptionSchema } from './api-schemas';
-import { checkoutCall, checkoutDocs, memberIdOf, memberPathSchema, type RouteContext } from './context';
+import {
+  checkoutCall,
+  checkoutDocs,
+  entitlementRoutes,
+  memberIdOf,
+  memberPathSchema,
+  type RouteContext,
+} from './context';
 
 const offerParamsSchema = z.object({ offerId: z.uuid() });
-
-const DOCS = {
-  redeem: checkoutDocs({
-    summary: 'Redeem an offer for a member (the checkout)',
-    tags: ['offers'],
-    params: memberPathSchema.extend(offerParamsSchema.shape),
-    created: redemptionSchema,
-    noun: 'redemption',
-    conflicts:
-      'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
-  }),
-};
 
 export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   /**
@@ -40,10 +35,19 @@ export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext
    * only while it is live (409 OFFER_NOT_LIVE) and only if its audience holds them (409
    * OFFER_NOT_ELIGIBLE).
    */
-  app.post(
-    '/v1/members/:id/offers/:offerId/redemptions',
-    { onRequest: ctx.access.require('checkout'), schema: DOCS.redeem },
-    async (request, reply) => {
+  entitlementRoutes(app, ['offers']).post('/v1/members/:id/offers/:offerId/redemptions', redemptionSchema, {
+    summary: 'Redeem an offer for a member (the checkout)',
+    onRequest: ctx.access.require('checkout'),
+    ...checkoutDocs({
+      params: memberPathSchema.extend(offerParamsSchema.shape),
+      created: redemptionSchema,
+      noun: 'redemption',
+      conflicts:
+        'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
+    }),
+    // The member id first, named `id`; then the offer's, named `params.offerId`.
+    checkedByHandler: true,
+    async handler(_input, request, reply) {
       const memberId = memberIdOf(request);
       const { offerId } = parseOr400(offerParamsSchema, request.params, ['params']);
       const idempotencyKey = checkoutCall(request);
@@ -94,5 +98,5 @@ export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext
       }
       return reply.status(created ? 201 : 200).send(redemptionView(redemption, offer));
     },
-  );
+  });
 }

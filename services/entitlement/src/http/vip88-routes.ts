@@ -1,5 +1,5 @@
 import { planVip88Grants, vip88Quote, vip88TermEnd } from '@taobi/benefits';
-import { enqueueOutbox, routeDocs, withTransaction } from '@taobi/platform';
+import { enqueueOutbox, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
@@ -14,42 +14,36 @@ import {
   overlappingActivation,
 } from '../store/vip88';
 import { activationSchema, vip88Schema } from './api-schemas';
-import { checkoutCall, checkoutDocs, memberIdOf, memberPathSchema, type RouteContext } from './context';
-
-const tags = ['88VIP'];
-const DOCS = {
-  read: routeDocs(tags)('The 88VIP price the member qualifies for now, and any term', vip88Schema, {
-    params: memberPathSchema,
-    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
-  }),
-  activate: checkoutDocs({
-    summary: 'Activate a 12-month 88VIP term at the price the member qualifies for now',
-    tags,
-    created: activationSchema,
-    noun: 'activation',
-    conflicts: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
-  }),
-};
+import {
+  checkoutCall,
+  checkoutDocs,
+  entitlementRoutes,
+  memberPathSchema,
+  type RouteContext,
+} from './context';
 
 export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): void {
+  const routes = entitlementRoutes(app, ['88VIP']);
+
   /** The price the member qualifies for now (8800 fen from Platinum up, else 88800) and any term. */
-  app.get(
-    '/v1/members/:id/vip88',
-    { onRequest: ctx.access.require('read'), schema: DOCS.read },
-    async (request) => {
-      const memberId = memberIdOf(request);
+  routes.get('/v1/members/:id/vip88', vip88Schema, {
+    summary: 'The 88VIP price the member qualifies for now, and any term',
+    onRequest: ctx.access.require('read'),
+    request: { params: memberPathSchema },
+    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
+    async handler({ params }) {
       const now = ctx.now();
       const [member, active] = await Promise.all([
-        readMember(ctx.pool, memberId),
-        activeActivation(ctx.pool, memberId, now),
+        readMember(ctx.pool, params.id),
+        activeActivation(ctx.pool, params.id, now),
       ]);
       const bundle = active ? await grantsOfTerm(ctx.pool, active.id) : [];
       return {
-        ...vip88View(ctx.catalogue, memberId, member.tier, active),
+        ...vip88View(ctx.catalogue, params.id, member.tier, active),
         bundle: bundle.map((row) => entitlementView(ctx.catalogue, row, now)),
       };
     },
-  );
+  });
 
   /**
    * Activates a 12-month term at the price the member qualifies for now, charged once: the same
@@ -62,11 +56,17 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
    * same transaction (status benefits for the term, this period's coupons); a term of the member that
    * has ended is closed first, so a renewal never collides with the old term's grants.
    */
-  app.post(
-    '/v1/members/:id/vip88/activations',
-    { onRequest: ctx.access.require('checkout'), schema: DOCS.activate },
-    async (request, reply) => {
-      const memberId = memberIdOf(request);
+  routes.post('/v1/members/:id/vip88/activations', activationSchema, {
+    summary: 'Activate a 12-month 88VIP term at the price the member qualifies for now',
+    onRequest: ctx.access.require('checkout'),
+    ...checkoutDocs({
+      params: memberPathSchema,
+      created: activationSchema,
+      noun: 'activation',
+      conflicts: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
+    }),
+    async handler({ params }, request, reply) {
+      const memberId = params.id;
       const idempotencyKey = checkoutCall(request);
       const { row, created } = await withTransaction(ctx.pool, async (client) => {
         const member = await lockMember(client, memberId);
@@ -131,5 +131,5 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
       }
       return reply.status(created ? 201 : 200).send(activationView(row));
     },
-  );
+  });
 }

@@ -5,7 +5,18 @@ import {
   grantedOnTierChange,
   holdersByBenefit,
 } from '@taobi/benefits';
-import { isoTimeSchema, TIERS, type Tier, tierRank } from '@taobi/contracts';
+import {
+  type BacktestReport,
+  type BacktestSample,
+  type BacktestSide,
+  isoTimeSchema,
+  type LiabilityLine,
+  type MemberStanding,
+  TIERS,
+  type Tier,
+  type TierCounts,
+  tierRank,
+} from '@taobi/contracts';
 import { type FieldError, fieldErrorsFromZod } from '@taobi/platform';
 import {
   type ReplayEvent,
@@ -103,18 +114,7 @@ export async function parseBacktestRequest(
   return { name: parsed.data.name, candidate, catalogue, asOf };
 }
 
-export type TierCounts = Record<Tier, number>;
-
-export interface MemberStanding {
-  score: number;
-  tier: Tier;
-}
-
-export interface BacktestSample {
-  memberId: string;
-  before: MemberStanding;
-  after: MemberStanding;
-}
+export type { BacktestReport, BacktestSample, BacktestSide, LiabilityLine, MemberStanding, TierCounts };
 
 /** What a backtest has counted so far: small, kept with the backtest so a restart resumes it. */
 export interface BacktestTally {
@@ -123,7 +123,7 @@ export interface BacktestTally {
   events: number;
   baseline: TierCounts;
   candidate: TierCounts;
-  moves: { up: number; down: number; byPair: Record<string, number> };
+  moves: BacktestReport['moves'];
   samples: BacktestSample[];
 }
 
@@ -195,33 +195,6 @@ export function countMember(
       after: { score: after.score, tier: after.tier },
     });
   }
-}
-
-export interface BacktestSide {
-  ruleVersion: string;
-  catalogueVersion: string;
-  /** The last monthly evaluation applied (the rule set's day at or before the horizon). */
-  evaluationAt: string;
-  tiers: TierCounts;
-  vip88Eligible: number;
-  benefits: Record<string, number>;
-}
-
-export interface LiabilityLine {
-  before: number;
-  after: number;
-  /** Fen per grant, when both catalogues cost the benefit (`benefitUnitCost`). */
-  unitCost?: number;
-  /** `fen` (holders × unit cost) when costed, else `grants` (holders). */
-  unit: 'fen' | 'grants';
-}
-
-export interface BacktestReport {
-  baseline: BacktestSide;
-  candidate: BacktestSide;
-  moves: BacktestTally['moves'];
-  liability: Record<string, LiabilityLine>;
-  samples: BacktestSample[];
 }
 
 interface SideInput {

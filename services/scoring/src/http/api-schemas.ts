@@ -1,4 +1,10 @@
-import { isoTimeSchema, memberIdSchema, monthSchema, scoreBreakdownSchema } from '@taobi/contracts';
+import {
+  backtestSummaryFields,
+  isoTimeSchema,
+  memberIdSchema,
+  monthSchema,
+  scoreBreakdownSchema,
+} from '@taobi/contracts';
 import { ruleSetSchema } from '@taobi/rules';
 import { z } from 'zod';
 
@@ -164,16 +170,6 @@ export const refillSchema = z
   .object({ membersScanned: count, written: count })
   .describe('Redis entries written (Redis held nothing, or an older version).');
 
-const backtestSummaryFields = {
-  id: z.uuid(),
-  name: z.string(),
-  status: z.enum(['running', 'completed', 'failed']),
-  progress: z.object({ done: count, total: count }),
-  asOf: isoTimeSchema,
-  createdAt: isoTimeSchema,
-  completedAt: isoTimeSchema.nullable(),
-  error: z.string().nullable().optional().describe('Why it failed (failed backtests only).'),
-};
 export const backtestStartedSchema = z
   .object({ id: z.uuid(), status: z.enum(['running', 'completed', 'failed']) })
   .describe('The backtest started: follow it at /v1/admin/backtests/{id}.');

@@ -1,5 +1,5 @@
 import type { Catalogue } from '@taobi/benefits';
-import { type AccessControl, Errors, type Pool, parseOr400, routeDocs } from '@taobi/platform';
+import { Errors, routeTable } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -7,26 +7,9 @@ import { backtestBodySchema, parseBacktestRequest } from '../domain/backtest';
 import type { BacktestJobs } from '../jobs/backtests';
 import { type BacktestSummaryRow, listBacktests, readBacktest } from '../store/backtests';
 import { backtestListSchema, backtestSchema, backtestStartedSchema } from './api-schemas';
+import type { RouteContext } from './context';
 
 const paramsSchema = z.object({ id: z.uuid() });
-
-const doc = routeDocs(['backtests']);
-const DOCS = {
-  start: doc(
-    'Start a backtest of a candidate rule set (and catalogue) against the one in force',
-    backtestStartedSchema,
-    {
-      status: 202,
-      body: backtestBodySchema,
-      errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
-    },
-  ),
-  list: doc('The latest backtests', backtestListSchema),
-  one: doc('One backtest: progress and comparison', backtestSchema, {
-    params: paramsSchema,
-    errors: { 400: 'VALIDATION_FAILED: `id` is not a UUID.', 404: 'NOT_FOUND: no such backtest.' },
-  }),
-};
 
 function summary(row: BacktestSummaryRow) {
   return {
@@ -47,11 +30,8 @@ function summary(row: BacktestSummaryRow) {
  */
 export function registerBacktestRoutes(
   app: FastifyInstance,
-  options: {
-    access: AccessControl;
-    pool: Pool;
+  options: Omit<RouteContext, 'registry'> & {
     jobs: BacktestJobs;
-    now: () => Date;
     /** The rule set in force at an instant: a backtest's baseline. */
     ruleSetInForce: (asOf: Date) => Promise<RuleSet>;
     /** The benefit catalogue in force: the baseline's, and the candidate's unless one is given. */
@@ -60,33 +40,46 @@ export function registerBacktestRoutes(
     clawbackDays: number;
   },
 ): void {
-  const guard = options.access.require('admin');
+  const routes = routeTable(app, { tags: ['backtests'], onRequest: options.access.require('admin') });
 
-  app.post('/v1/admin/backtests', { onRequest: guard, schema: DOCS.start }, async (request, reply) => {
-    const parsed = await parseBacktestRequest(request.body, {
-      now: options.now(),
-      inForce: options.ruleSetInForce,
-    });
-    if (Array.isArray(parsed)) throw Errors.validation(parsed);
-    const row = await options.jobs.create({
-      name: parsed.name,
-      asOf: parsed.asOf,
-      clawbackDays: options.clawbackDays,
-      baseline: { rules: await options.ruleSetInForce(parsed.asOf), catalogue: options.catalogue },
-      candidate: { rules: parsed.candidate, catalogue: parsed.catalogue ?? options.catalogue },
-    });
-    return reply.code(202).send({ id: row.id, status: row.status });
+  routes.post('/v1/admin/backtests', backtestStartedSchema, {
+    summary: 'Start a backtest of a candidate rule set (and catalogue) against the one in force',
+    status: 202,
+    request: { body: backtestBodySchema },
+    // Checked with the rule set in force: a candidate is an overlay merged over it.
+    checkedByHandler: true,
+    errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
+    async handler(_input, request, reply) {
+      const parsed = await parseBacktestRequest(request.body, {
+        now: options.now(),
+        inForce: options.ruleSetInForce,
+      });
+      if (Array.isArray(parsed)) throw Errors.validation(parsed);
+      const row = await options.jobs.create({
+        name: parsed.name,
+        asOf: parsed.asOf,
+        clawbackDays: options.clawbackDays,
+        baseline: { rules: await options.ruleSetInForce(parsed.asOf), catalogue: options.catalogue },
+        candidate: { rules: parsed.candidate, catalogue: parsed.catalogue ?? options.catalogue },
+      });
+      return reply.code(202).send({ id: row.id, status: row.status });
+    },
   });
 
-  app.get('/v1/admin/backtests', { onRequest: guard, schema: DOCS.list }, async () => ({
-    backtests: (await listBacktests(options.pool, 100)).map(summary),
-  }));
+  routes.get('/v1/admin/backtests', backtestListSchema, {
+    summary: 'The latest backtests',
+    handler: async () => ({ backtests: (await listBacktests(options.pool, 100)).map(summary) }),
+  });
 
-  app.get('/v1/admin/backtests/:id', { onRequest: guard, schema: DOCS.one }, async (request) => {
-    const { id } = parseOr400(paramsSchema, request.params);
-    const row = await readBacktest(options.pool, id);
-    if (!row) throw Errors.notFound(`no backtest ${id}`);
-    // The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.
-    return { ...summary(row), ...row.report, candidateRuleSet: row.candidate_rules };
+  routes.get('/v1/admin/backtests/:id', backtestSchema, {
+    summary: 'One backtest: progress and comparison',
+    request: { params: paramsSchema },
+    errors: { 400: 'VALIDATION_FAILED: `id` is not a UUID.', 404: 'NOT_FOUND: no such backtest.' },
+    async handler({ params }) {
+      const row = await readBacktest(options.pool, params.id);
+      if (!row) throw Errors.notFound(`no backtest ${params.id}`);
+      // The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.
+      return { ...summary(row), ...row.report, candidateRuleSet: row.candidate_rules };
+    },
   });
 }

@@ -1,17 +1,11 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import {
-  type AccessControl,
-  Errors,
-  fieldErrorsFromZod,
-  type Pool,
-  parseOr400,
-  routeDocs,
-} from '@taobi/platform';
+import { Errors, fieldErrorsFromZod, routeTable } from '@taobi/platform';
 import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { notInForce, type RuleRegistry, ruleSetView } from '../store/rule-sets';
+import { notInForce, ruleSetView } from '../store/rule-sets';
 import { adoptedSchema, rulesAtSchema, ruleVersionsSchema } from './api-schemas';
+import type { RouteContext } from './context';
 
 const rulesQuerySchema = z.strictObject({ asOf: isoTimeSchema.optional() });
 const adoptionSchema = z.strictObject({
@@ -23,27 +17,6 @@ const adoptionSchema = z.strictObject({
   backtestId: z.string().min(1).max(128).optional(),
 });
 
-const doc = routeDocs(['rules']);
-const DOCS = {
-  at: doc('The rule set in force at `asOf` (default now)', rulesAtSchema, {
-    querystring: rulesQuerySchema,
-    errors: { 400: 'VALIDATION_FAILED naming `asOf`.', 404: 'NOT_FOUND: no rule set was in force then.' },
-  }),
-  versions: doc('Every rule-set version', ruleVersionsSchema),
-  adopt: routeDocs(['admin', 'rules'])(
-    'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
-    adoptedSchema,
-    {
-      status: 201,
-      body: adoptionSchema,
-      errors: {
-        400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
-        409: 'CONFLICT: the registry already holds this version.',
-      },
-    },
-  ),
-};
-
 /**
  * The rule-set registry over HTTP (docs/adr/0006). `GET /v1/rules?asOf=` (read key): the version in
  * force at an instant (default now), with its validity, score rules and tier thresholds;
@@ -51,28 +24,25 @@ const DOCS = {
  * (admin key) schedules a rule set for the first evaluation on or after `effectiveFrom`: never
  * retroactively.
  */
-export function registerRuleRoutes(
-  app: FastifyInstance,
-  options: {
-    access: AccessControl;
-    pool: Pool;
-    registry: () => RuleRegistry;
-    now: () => Date;
-  },
-): void {
-  app.get('/v1/rules', { onRequest: options.access.require('read'), schema: DOCS.at }, async (request) => {
-    const query = parseOr400(rulesQuerySchema, request.query ?? {});
-    const asOf = query.asOf ? new Date(query.asOf) : options.now();
-    const versions = options.registry().versions();
-    const entry = versionAt(versions, asOf);
-    if (!entry) throw notInForce(asOf, versions[0] as (typeof versions)[number]);
-    return { asOf: asOf.toISOString(), ...ruleSetView(entry) };
+export function registerRuleRoutes(app: FastifyInstance, options: RouteContext): void {
+  const routes = routeTable(app, { tags: ['rules'], onRequest: options.access.require('read') });
+
+  routes.get('/v1/rules', rulesAtSchema, {
+    summary: 'The rule set in force at `asOf` (default now)',
+    request: { query: rulesQuerySchema },
+    errors: { 400: 'VALIDATION_FAILED naming `asOf`.', 404: 'NOT_FOUND: no rule set was in force then.' },
+    async handler({ query }) {
+      const asOf = query.asOf ? new Date(query.asOf) : options.now();
+      const versions = options.registry().versions();
+      const entry = versionAt(versions, asOf);
+      if (!entry) throw notInForce(asOf, versions[0] as (typeof versions)[number]);
+      return { asOf: asOf.toISOString(), ...ruleSetView(entry) };
+    },
   });
 
-  app.get(
-    '/v1/rules/versions',
-    { onRequest: options.access.require('read'), schema: DOCS.versions },
-    async () => {
+  routes.get('/v1/rules/versions', ruleVersionsSchema, {
+    summary: 'Every rule-set version',
+    async handler() {
       const registry = options.registry();
       const now = options.now();
       return {
@@ -80,13 +50,18 @@ export function registerRuleRoutes(
         versions: registry.versions().map(ruleSetView),
       };
     },
-  );
+  });
 
-  app.post(
-    '/v1/admin/rule-sets',
-    { onRequest: options.access.require('admin'), schema: DOCS.adopt },
-    async (request, reply) => {
-      const body = parseOr400(adoptionSchema, request.body ?? {});
+  const admin = routeTable(app, { tags: ['admin', 'rules'], onRequest: options.access.require('admin') });
+  admin.post('/v1/admin/rule-sets', adoptedSchema, {
+    summary: 'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
+    status: 201,
+    request: { body: adoptionSchema },
+    errors: {
+      400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
+      409: 'CONFLICT: the registry already holds this version.',
+    },
+    async handler({ body }, request, reply) {
       const ruleSet = ruleSetSchema.safeParse(body.ruleSet);
       const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);
       if (body.ruleSet === undefined)
@@ -146,5 +121,5 @@ export function registerRuleRoutes(
       );
       return reply.code(201).send({ ...ruleSetView(entry), requestedEffectiveFrom: requested.toISOString() });
     },
-  );
+  });
 }

@@ -1,33 +1,19 @@
 import { isoTimeSchema, memberIdSchema } from '@taobi/contracts';
-import {
-  type AccessControl,
-  COMMON_ERRORS,
-  documented,
-  type Logger,
-  type Pool,
-  pageLimit,
-  parseOr400,
-  pastInstant,
-  routeDocs,
-} from '@taobi/platform';
+import { COMMON_ERRORS, type Logger, pageLimit, pastInstant, routeTable } from '@taobi/platform';
 import { emptyBreakdown, evaluationDueAt, type RuleSet, windowStartAfter } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type ScoreView, type StoredScore, toView } from '../domain/score-view';
 import { historyCursor, readHistory } from '../store/history';
 import { readMemberScore } from '../store/members';
-import type { RuleRegistry } from '../store/rule-sets';
 import type { ScoreCache } from '../store/score-cache';
 import { scoreAt, scoreVersions } from '../store/score-versions';
 import { readWindowState } from '../store/window-state';
 import { scoreHistorySchema, scoreSchema, scoreVersionsSchema } from './api-schemas';
+import type { RouteContext } from './context';
 
-export interface ScoreRoutesOptions {
-  access: AccessControl;
-  pool: Pool;
+export interface ScoreRoutesOptions extends RouteContext {
   cache: ScoreCache;
-  registry: () => RuleRegistry;
-  now: () => Date;
   logger: Logger;
 }
 
@@ -46,35 +32,13 @@ const versionsQuerySchema = z.strictObject({
   after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
 });
 
-const tags = ['scores'];
-const doc = routeDocs(tags);
-const DOCS = {
-  score: documented({
-    summary: "A member's score now, or the version written at `asOf`",
-    tags,
-    params: paramsSchema,
-    querystring: scoreQuerySchema,
-    responses: {
-      200: {
-        description: scoreSchema.description as string,
-        headers: {
-          'x-read-source': { schema: { type: 'string', enum: ['redis', 'postgres', 'history', 'default'] } },
-        },
-        content: { 'application/json': { schema: scoreSchema } },
-      },
-    },
-    errors: COMMON_ERRORS.badMemberOrAsOf,
-  }),
-  history: doc('What the score is made of: months, orders and refunds', scoreHistorySchema, {
-    params: paramsSchema,
-    querystring: historyQuerySchema,
-    errors: COMMON_ERRORS.badParameterOrCursor,
-  }),
-  versions: doc("Every version of the member's score as written", scoreVersionsSchema, {
-    params: paramsSchema,
-    querystring: versionsQuerySchema,
-    errors: COMMON_ERRORS.badParameter,
-  }),
+/** The score, and which store answered it. */
+const scoreAnswer = {
+  description: scoreSchema.description as string,
+  headers: {
+    'x-read-source': { schema: { type: 'string', enum: ['redis', 'postgres', 'history', 'default'] } },
+  },
+  content: { 'application/json': { schema: scoreSchema } },
 };
 
 /**
@@ -86,7 +50,6 @@ const DOCS = {
  */
 export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOptions): void {
   const log = options.logger.child({ component: 'score-api' });
-  const guard = options.access.require('read');
   const rulesOf = (version: string): RuleSet => {
     const registry = options.registry();
     return (
@@ -139,48 +102,59 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     return { view: { ...toView(fresh, asOf, rules), updatedAt: null }, source: 'default' };
   }
 
-  app.get('/v1/members/:id/score', { onRequest: guard, schema: DOCS.score }, async (request, reply) => {
-    const { id } = parseOr400(paramsSchema, request.params);
-    const query = parseOr400(scoreQuerySchema, request.query);
-    if (query.asOf === undefined) {
-      const { view, source } = await readScore(id);
-      return reply.header('x-read-source', source).send(view);
-    }
-    const asOf = pastInstant(query.asOf, options.now());
-    const { view, source } = await readScoreAt(id, asOf);
-    return reply.header('x-read-source', source).send({ ...view, asOf: asOf.toISOString() });
+  const routes = routeTable(app, { tags: ['scores'], onRequest: options.access.require('read') });
+
+  routes.get('/v1/members/:id/score', scoreAnswer, {
+    summary: "A member's score now, or the version written at `asOf`",
+    request: { params: paramsSchema, query: scoreQuerySchema },
+    errors: COMMON_ERRORS.badMemberOrAsOf,
+    async handler({ params, query }, _request, reply) {
+      if (query.asOf === undefined) {
+        const { view, source } = await readScore(params.id);
+        return reply.header('x-read-source', source).send(view);
+      }
+      const asOf = pastInstant(query.asOf, options.now());
+      const { view, source } = await readScoreAt(params.id, asOf);
+      return reply.header('x-read-source', source).send({ ...view, asOf: asOf.toISOString() });
+    },
   });
 
-  app.get('/v1/members/:id/score/history', { onRequest: guard, schema: DOCS.history }, async (request) => {
-    const { id } = parseOr400(paramsSchema, request.params);
-    const query = parseOr400(historyQuerySchema, request.query);
-    const rules = options.registry().inForce(options.now()).ruleSet;
-    const cursor = query.cursor === undefined ? undefined : historyCursor(rules).decode(query.cursor);
-    return readHistory(options.pool, id, { limit: query.limit, cursor }, rules);
+  routes.get('/v1/members/:id/score/history', scoreHistorySchema, {
+    summary: 'What the score is made of: months, orders and refunds',
+    request: { params: paramsSchema, query: historyQuerySchema },
+    errors: COMMON_ERRORS.badParameterOrCursor,
+    async handler({ params, query }) {
+      const rules = options.registry().inForce(options.now()).ruleSet;
+      const cursor = query.cursor === undefined ? undefined : historyCursor(rules).decode(query.cursor);
+      return readHistory(options.pool, params.id, { limit: query.limit, cursor }, rules);
+    },
   });
 
   /**
    * Every version of the member's score as written, oldest first: what as-of reads answer from and
    * what `pnpm taobi replay` checks against the log.
    */
-  app.get('/v1/members/:id/score/versions', { onRequest: guard, schema: DOCS.versions }, async (request) => {
-    const { id } = parseOr400(paramsSchema, request.params);
-    const query = parseOr400(versionsQuerySchema, request.query);
-    const versions = await scoreVersions(options.pool, id, query, rulesOf);
-    return {
-      memberId: id,
-      versions: versions.map((v) => ({
-        version: v.version,
-        score: v.score,
-        breakdown: v.breakdown,
-        windowFrom: v.windowFrom,
-        ruleVersion: v.ruleVersion,
-        reason: v.reason,
-        committedAt: v.updatedAt,
-        expiringAtNextEvaluation: v.expiringAtNextEvaluation,
-        logPosition: v.logPosition,
-      })),
-      nextAfter: versions.length === query.limit ? (versions.at(-1)?.version ?? null) : null,
-    };
+  routes.get('/v1/members/:id/score/versions', scoreVersionsSchema, {
+    summary: "Every version of the member's score as written",
+    request: { params: paramsSchema, query: versionsQuerySchema },
+    errors: COMMON_ERRORS.badParameter,
+    async handler({ params, query }) {
+      const versions = await scoreVersions(options.pool, params.id, query, rulesOf);
+      return {
+        memberId: params.id,
+        versions: versions.map((v) => ({
+          version: v.version,
+          score: v.score,
+          breakdown: v.breakdown,
+          windowFrom: v.windowFrom,
+          ruleVersion: v.ruleVersion,
+          reason: v.reason,
+          committedAt: v.updatedAt,
+          expiringAtNextEvaluation: v.expiringAtNextEvaluation,
+          logPosition: v.logPosition,
+        })),
+        nextAfter: versions.length === query.limit ? (versions.at(-1)?.version ?? null) : null,
+      };
+    },
   });
 }

@@ -1,13 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import {
-  type AccessControl,
-  COMMON_ERRORS,
-  Errors,
-  type Pool,
-  pageLimit,
-  parseOr400,
-  routeDocs,
-} from '@taobi/platform';
+import { type AccessControl, COMMON_ERRORS, Errors, type Pool, pageLimit, routeTable } from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -20,28 +12,6 @@ const evaluationParams = z.object({ asOf: isoTimeSchema });
 /** The latest evaluations, newest first: 24 by default (two years), up to 1000 (replay reads them all). */
 const listQuery = z.strictObject({ limit: pageLimit(1000, 24) });
 
-const doc = routeDocs(['admin']);
-const DOCS = {
-  start: doc('Run the monthly evaluation as of `asOf`; answers when it is complete', evaluationRunSchema, {
-    body: startBody,
-    errors: {
-      400: 'VALIDATION_FAILED: `asOf` missing, not ISO-8601, or after the next scheduled evaluation.',
-      409: 'EVALUATION_OUT_OF_ORDER: an evaluation after `asOf` has already started (evaluations run in time order).',
-    },
-  }),
-  list: doc('The latest evaluations, newest first', evaluationListSchema, {
-    querystring: listQuery,
-    errors: COMMON_ERRORS.badParameter,
-  }),
-  one: doc('One evaluation', evaluationSchema, {
-    params: evaluationParams,
-    errors: {
-      400: 'VALIDATION_FAILED: `asOf` is not ISO-8601.',
-      404: 'NOT_FOUND: no evaluation as of `asOf`.',
-    },
-  }),
-};
-
 /**
  * Admin API (admin key). `POST /v1/admin/evaluations {asOf}` runs the monthly evaluation as of
  * `asOf` and answers when it is complete (200 with its summary; `alreadyCompleted: true` when it
@@ -53,33 +23,51 @@ export function registerAdminRoutes(
   app: FastifyInstance,
   deps: { access: AccessControl; evaluator: Evaluator; pool: Pool; ruleSet: RuleSet; now: () => Date },
 ): void {
-  const onRequest = deps.access.require('admin');
+  const routes = routeTable(app, { tags: ['admin'], onRequest: deps.access.require('admin') });
 
-  app.post('/v1/admin/evaluations', { onRequest, schema: DOCS.start }, async (request) => {
-    const body = parseOr400(startBody, request.body ?? {});
-    const asOf = new Date(body.asOf);
-    const latestAllowed = nextEvaluationAt(deps.now(), deps.ruleSet.evaluation.dayOfMonth);
-    if (asOf.getTime() > latestAllowed.getTime()) {
-      throw Errors.validation([
-        {
-          field: 'asOf',
-          message: `must not be after the next scheduled evaluation (${latestAllowed.toISOString()})`,
-        },
-      ]);
-    }
-    request.log.info({ asOf: asOf.toISOString(), reqId: request.id }, 'evaluation requested');
-    return deps.evaluator.run(asOf, 'admin');
+  routes.post('/v1/admin/evaluations', evaluationRunSchema, {
+    summary: 'Run the monthly evaluation as of `asOf`; answers when it is complete',
+    request: { body: startBody },
+    errors: {
+      400: 'VALIDATION_FAILED: `asOf` missing, not ISO-8601, or after the next scheduled evaluation.',
+      409: 'EVALUATION_OUT_OF_ORDER: an evaluation after `asOf` has already started (evaluations run in time order).',
+    },
+    async handler({ body }, request) {
+      const asOf = new Date(body.asOf);
+      const latestAllowed = nextEvaluationAt(deps.now(), deps.ruleSet.evaluation.dayOfMonth);
+      if (asOf.getTime() > latestAllowed.getTime()) {
+        throw Errors.validation([
+          {
+            field: 'asOf',
+            message: `must not be after the next scheduled evaluation (${latestAllowed.toISOString()})`,
+          },
+        ]);
+      }
+      request.log.info({ asOf: asOf.toISOString(), reqId: request.id }, 'evaluation requested');
+      return deps.evaluator.run(asOf, 'admin');
+    },
   });
 
-  app.get('/v1/admin/evaluations', { onRequest, schema: DOCS.list }, async (request) => {
-    const query = parseOr400(listQuery, request.query ?? {});
-    return { evaluations: await listEvaluations(deps.pool, query.limit) };
+  routes.get('/v1/admin/evaluations', evaluationListSchema, {
+    summary: 'The latest evaluations, newest first',
+    request: { query: listQuery },
+    errors: COMMON_ERRORS.badParameter,
+    async handler({ query }) {
+      return { evaluations: await listEvaluations(deps.pool, query.limit) };
+    },
   });
 
-  app.get('/v1/admin/evaluations/:asOf', { onRequest, schema: DOCS.one }, async (request) => {
-    const params = parseOr400(evaluationParams, request.params);
-    const found = await readEvaluation(deps.pool, new Date(params.asOf).toISOString());
-    if (!found) throw Errors.notFound(`no evaluation as of ${params.asOf}`);
-    return found;
+  routes.get('/v1/admin/evaluations/:asOf', evaluationSchema, {
+    summary: 'One evaluation',
+    request: { params: evaluationParams },
+    errors: {
+      400: 'VALIDATION_FAILED: `asOf` is not ISO-8601.',
+      404: 'NOT_FOUND: no evaluation as of `asOf`.',
+    },
+    async handler({ params }) {
+      const found = await readEvaluation(deps.pool, new Date(params.asOf).toISOString());
+      if (!found) throw Errors.notFound(`no evaluation as of ${params.asOf}`);
+      return found;
+    },
   });
 }

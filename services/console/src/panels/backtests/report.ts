@@ -1,5 +1,12 @@
 import { card, chart, scrollTable } from '../../views/components';
-import { formatDateTime, formatInteger, formatMoney, tierClass, tierName } from '../../views/format';
+import {
+  colourStyle,
+  formatDateTime,
+  formatInteger,
+  formatMoney,
+  tierName,
+  tierPalette,
+} from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { csrfField } from '../../views/layout';
 import { statusText } from './list';
@@ -26,7 +33,7 @@ ${b.status === 'failed' ? html`<p class="notice notice-error" role="alert" data-
 }
 
 function distributionPanel(before: BacktestSide, after: BacktestSide): SafeHtml {
-  const tiers = Object.keys(before.tiers);
+  const tiers = Object.keys(before.tiers) as (keyof BacktestSide['tiers'])[];
   return card({
     id: 'backtest-distribution',
     title: 'Members per tier, before and after',
@@ -51,7 +58,7 @@ ${scrollTable(
 <thead><tr><th scope="col">Tier</th><th scope="col" class="num">Before</th><th scope="col" class="num">After</th><th scope="col" class="num">Change</th></tr></thead>
 <tbody>${tiers.map((t) => {
     const [b, a] = [before.tiers[t] ?? 0, after.tiers[t] ?? 0];
-    return html`<tr data-tier="${t}"><th scope="row"><span class="dot ${tierClass(t)}" aria-hidden="true"></span>${tierName(t)}</th><td class="num" data-field="before">${formatInteger(b)}</td><td class="num" data-field="after">${formatInteger(a)}</td><td class="num">${signed(a - b)}</td></tr>`;
+    return html`<tr data-tier="${t}"><th scope="row"><span class="dot" style="${colourStyle(tierPalette(t))}" aria-hidden="true"></span>${tierName(t)}</th><td class="num" data-field="before">${formatInteger(b)}</td><td class="num" data-field="after">${formatInteger(a)}</td><td class="num">${signed(a - b)}</td></tr>`;
   })}</tbody>
 <tfoot><tr><th scope="row">88VIP at the nominal price</th><td class="num" data-field="vip88-before">${formatInteger(before.vip88Eligible)}</td><td class="num" data-field="vip88-after">${formatInteger(after.vip88Eligible)}</td><td class="num">${signed(after.vip88Eligible - before.vip88Eligible)}</td></tr></tfoot>
 </table>`,

@@ -1,22 +1,11 @@
-import { type ApiResult, memberPage, type Upstream } from '../../upstream/api';
+import { type ApiResult, memberPages } from '../../upstream/api';
 import type { ScoreHistoryAnswer } from '../../upstream/types';
 import { card, failureCard, pageLink, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, formatMoney } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
-export const CONTRIBUTIONS_PAGE_SIZE = 10;
-
-/** One page of the member's contributions (scoring's score history), newest first. */
-export function loadContributions(
-  upstream: Upstream,
-  memberId: string,
-  cursor?: string,
-): Promise<ApiResult<ScoreHistoryAnswer>> {
-  return memberPage(upstream, 'scoring', memberId, 'score/history', {
-    limit: CONTRIBUTIONS_PAGE_SIZE,
-    cursor,
-  });
-}
+/** One page of the member's contributions (scoring's score history), newest first: 10 a page. */
+export const loadContributions = memberPages<ScoreHistoryAnswer>('scoring', 'score/history', 10);
 
 const contributionsPage = (memberId: string, cursor: string | undefined, label: string) =>
   pageLink({

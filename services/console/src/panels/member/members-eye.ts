@@ -1,7 +1,7 @@
 import type { ApiResult } from '../../upstream/api';
 import type { EntitlementsAnswer, TierAnswer, TierTableAnswer, Vip88Answer } from '../../upstream/types';
 import { card, failureCard, failureNotice } from '../../views/components';
-import { formatInteger, formatMoney, tierClass, tierName } from '../../views/format';
+import { colourStyle, formatInteger, formatMoney, tierName, tierPalette } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { progressBar } from './tier';
 
@@ -30,7 +30,7 @@ export function membersEyePanel(
     id: 'members-eye',
     title: "Member's eye",
     subtitle: 'What the member centre shows',
-    body: html`<div class="phone ${tierClass(t.tier)}" data-panel="members-eye">
+    body: html`<div class="phone" style="${colourStyle(tierPalette(t.tier))}" data-panel="members-eye">
 <p class="phone-label">Super Member</p>
 <p class="phone-tier" data-field="eye-tier">${tierName(t.tier)}</p>
 <p class="phone-score"><span data-field="eye-score">${formatInteger(t.score)}</span> Taobi points</p>

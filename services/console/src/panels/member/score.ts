@@ -1,7 +1,7 @@
 import type { ApiResult } from '../../upstream/api';
 import { BUSINESS_LINES, type ScoreAnswer } from '../../upstream/types';
 import { card, chart, failureCard, scrollTable } from '../../views/components';
-import { formatDate, formatDateTime, formatInteger, LINE_NAMES } from '../../views/format';
+import { colourStyle, formatDate, formatDateTime, formatInteger, LINE_NAMES } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** The Taobi Score (scoring) with its breakdown by business line. */
@@ -36,7 +36,7 @@ ${scrollTable(
 <thead><tr><th scope="col">Business line</th><th scope="col" class="num">Points</th></tr></thead>
 <tbody>${lines.map(
     (line) =>
-      html`<tr><th scope="row"><span class="dot line-${line}" aria-hidden="true"></span>${LINE_NAMES[line] ?? line}</th><td class="num" data-line="${line}">${formatInteger(score.breakdown[line] ?? 0)}</td></tr>`,
+      html`<tr><th scope="row"><span class="dot" style="${colourStyle(`line-${line}`)}" aria-hidden="true"></span>${LINE_NAMES[line] ?? line}</th><td class="num" data-line="${line}">${formatInteger(score.breakdown[line] ?? 0)}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th scope="row">Total</th><td class="num">${formatInteger(score.score)}</td></tr></tfoot>
 </table>`,

@@ -1,7 +1,14 @@
 import type { ApiResult } from '../../upstream/api';
 import type { TierAnswer, TierTableAnswer } from '../../upstream/types';
 import { card, failureCard } from '../../views/components';
-import { formatDate, formatDateTime, formatInteger, tierClass, tierName } from '../../views/format';
+import {
+  colourStyle,
+  formatDate,
+  formatDateTime,
+  formatInteger,
+  tierName,
+  tierPalette,
+} from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { nextTierProgress } from './progress';
 
@@ -24,7 +31,7 @@ export function tierPanel(tier: ApiResult<TierAnswer>, table: ApiResult<TierTabl
     id: 'tier',
     title: 'Tier',
     subtitle: `Rules ${t.ruleVersion} · score version ${t.scoreVersion}`,
-    body: html`<p class="figure"><span class="tier-badge ${tierClass(t.tier)}" data-field="tier">${tierName(t.tier)}</span></p>
+    body: html`<p class="figure"><span class="tier-badge" style="${colourStyle(tierPalette(t.tier))}" data-field="tier">${tierName(t.tier)}</span></p>
 <p class="muted">Since ${formatDateTime(t.since)} · tier score <span data-field="tier-score">${formatInteger(t.score)}</span></p>
 ${progressBar('tier-progress', t, table.ok ? table.data : undefined)}
 ${t.downgradePending ? html`<p class="notice notice-warning">Downgrade pending: the score no longer holds ${tierName(t.tier)}; it moves down at the next evaluation unless the member climbs back.</p>` : ''}

@@ -1,4 +1,4 @@
-import { type ApiResult, memberPage, type Upstream } from '../../upstream/api';
+import { type ApiResult, memberPages } from '../../upstream/api';
 import type { TierAnswer } from '../../upstream/types';
 import { card, failureNotice, pageLink, scrollTable } from '../../views/components';
 import { formatDateTime, formatInteger, tierName } from '../../views/format';
@@ -29,15 +29,8 @@ export interface DecisionsAnswer {
   nextCursor: string | null;
 }
 
-export const DECISIONS_PAGE_SIZE = 20;
-
-export function loadDecisions(
-  upstream: Upstream,
-  memberId: string,
-  cursor?: string,
-): Promise<ApiResult<DecisionsAnswer>> {
-  return memberPage(upstream, 'tier', memberId, 'tier/history', { limit: DECISIONS_PAGE_SIZE, cursor });
-}
+/** One page of the member's tier decisions, newest first: 20 a page. */
+export const loadDecisions = memberPages<DecisionsAnswer>('tier', 'tier/history', 20);
 
 /** Months from `2026-04` to `2027-03`, both counted: 12. */
 function monthsBetween(from: string, to: string): number {

@@ -1,7 +1,7 @@
 import type { ApiResult } from '../../upstream/api';
 import type { DistributionAnswer } from '../../upstream/types';
 import { card, chart, failureCard, scrollTable } from '../../views/components';
-import { formatDateTime, formatInteger, tierClass, tierName } from '../../views/format';
+import { colourStyle, formatDateTime, formatInteger, tierName, tierPalette } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** Members per tier (tier's `GET /v1/tiers/distribution`) as a bar chart and a table. */
@@ -29,7 +29,7 @@ ${chart({
   type: 'bar',
   labels: tiers.map((row) => tierName(row.tier)),
   datasets: [{ label: 'Members', data: tiers.map((row) => row.members) }],
-  colors: tiers.map((row) => `--${tierClass(row.tier)}`),
+  colors: tiers.map((row) => `--${tierPalette(row.tier)}`),
 })}
 ${scrollTable(
   'Members per tier',
@@ -37,7 +37,7 @@ ${scrollTable(
 <thead><tr><th scope="col">Tier</th><th scope="col" class="num">Members</th><th scope="col" class="num">Share</th></tr></thead>
 <tbody>${tiers.map(
     (row) =>
-      html`<tr data-tier="${row.tier}"><th scope="row"><span class="dot ${tierClass(row.tier)}" aria-hidden="true"></span>${tierName(row.tier)}</th><td class="num" data-field="members">${formatInteger(row.members)}</td><td class="num">${share(row.members)}</td></tr>`,
+      html`<tr data-tier="${row.tier}"><th scope="row"><span class="dot" style="${colourStyle(tierPalette(row.tier))}" aria-hidden="true"></span>${tierName(row.tier)}</th><td class="num" data-field="members">${formatInteger(row.members)}</td><td class="num">${share(row.members)}</td></tr>`,
   )}</tbody>
 </table>`,
 )}

@@ -4,7 +4,7 @@
  */
 import { externalIdSchema } from '@taobi/contracts';
 import { DEFAULT_RULE_SET } from '@taobi/rules';
-import { defineIngestSource, type IngestSourceDefinition, sourceCatalogue } from './source-definition';
+import { defineIngestSource, type IngestSourceDefinition, sourceCatalogue } from '../src/source-definition';
 
 const completed = {
   type: 'order.completed',
