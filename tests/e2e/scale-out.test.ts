@@ -20,25 +20,6 @@ const MEMBERS = 60;
 const ROUNDS_PER_PHASE = 6;
 const ORDERS_PER_ROUND = 40;
 
-/**
- * The node coordinating consumer group `groupId`: the leader of its __consumer_offsets partition,
- * Java's String.hashCode of the id modulo the topic's partitions (as the broker computes it).
- */
-async function groupCoordinator(cluster: EphemeralCluster, groupId: string): Promise<number> {
-  let hash = 0;
-  for (const char of groupId) hash = (Math.imul(hash, 31) + (char.codePointAt(0) as number)) | 0;
-  const admin = testKafka(cluster.brokers).admin();
-  await admin.connect();
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-    const partitions = topics[0]?.partitions ?? [];
-    const partition = (hash & 0x7fffffff) % partitions.length;
-    return partitions.find((p) => p.partitionId === partition)?.leader as number;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The fatal log lines of a service's output, each as `message (error name: stack head)`: why it exited. */
 function fatalLines(output: string): string {
   const lines = output.split('\n').filter((l) => l.includes('"level":"fatal"'));
@@ -144,7 +125,7 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
     // tier's consumer group: the hardest to lose (kafkajs then commits to a stale coordinator
     // unless patched: docs/scale-out.md).
     await postRounds(ROUNDS_PER_PHASE);
-    const victim = await groupCoordinator(cluster, live.groupId('tier'));
+    const victim = await cluster.coordinatorOf(live.groupId('tier'));
     await Promise.all([cluster.kill(victim), live.kill('scoring#2', 'SIGKILL')]);
     await postRounds(ROUNDS_PER_PHASE);
     await cluster.restart(victim);

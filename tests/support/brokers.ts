@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from './kit';
+import { testKafka, waitFor } from './kit';
 import { freePort } from './tcp-proxy';
 
 const run = promisify(execFile);
@@ -148,6 +148,28 @@ export class EphemeralCluster {
   /** Starts node `node` again on its data; resolves when it answers. */
   async restart(node: number): Promise<void> {
     await this.kafkaSh('node-start', node, 120_000);
+  }
+
+  /**
+   * The node (1-based, as `kill` takes it) coordinating consumer group `groupId`: the leader of its
+   * __consumer_offsets partition, Java's String.hashCode of the id modulo the topic's partitions
+   * (as the broker computes it).
+   */
+  async coordinatorOf(groupId: string): Promise<number> {
+    let hash = 0;
+    for (const char of groupId) hash = (Math.imul(hash, 31) + (char.codePointAt(0) as number)) | 0;
+    const admin = testKafka(this.brokers).admin();
+    await admin.connect();
+    try {
+      // Asks for the group's coordinator: on a new cluster that creates __consumer_offsets.
+      await admin.describeGroups([groupId]);
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+      const partitions = topics[0]?.partitions ?? [];
+      const partition = (hash & 0x7fffffff) % partitions.length;
+      return partitions.find((p) => p.partitionId === partition)?.leader as number;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async destroy(): Promise<void> {
