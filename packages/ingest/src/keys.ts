@@ -44,7 +44,7 @@ export function keySourceProblems(
   ];
 }
 
-/** Source-bound bearer keys, compared in constant time (`KeySet`). */
+/** Source-bound bearer keys, looked up by their digests in time that says nothing of the key (`KeySet`). */
 export class SourceKeys {
   private readonly set: KeySet<SourceKey>;
 

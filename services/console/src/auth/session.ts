@@ -79,7 +79,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
 }
 
-/** The role a presented key grants, compared in constant time; undefined when it is no key of ours. */
+/** The role a presented key grants (`KeySet`: by its digest, in time that says nothing of the key); undefined when it is no key of ours. */
 export function createKeyChecker(readKeys: readonly string[], adminKeys: readonly string[]) {
   const keys = new KeySet<Role>([
     ...readKeys.map((key) => [key, 'read'] as const),
