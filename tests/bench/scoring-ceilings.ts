@@ -2,16 +2,16 @@
  * Ceilings for `pnpm bench:scoring`: two parts of the fold's work that no fold can skip, each timed
  * alone in the same run, so the fold's ratio can be read against what its parts allow.
  *
- * - The door: every record's value parsed (JSON), validated (the contract's zod schema) and
- *   checked (`rejectionReason`: source fields, the deterministic eventId, the clock), in this
- *   process, one after another, as the consumer does before folding.
+ * - The door: every record's value parsed (JSON), validated (the contract's check compiled by ajv,
+ *   as the consumer does) and checked (`rejectionReason`: source fields, the deterministic eventId,
+ *   the clock), in this process, one after another, as the consumer does before folding.
  * - The ledger rows: after the fold (its service stopped), `scoring.orders` is emptied and the
  *   backlog's orders (95% of its events; the rate counts all events) go in again through the fold's
  *   own `insertOrders` (COPY into a staging table, one INSERT .. SELECT ON CONFLICT), credited, in
  *   one transaction per partition's share, all at once, as the fold's partitions are; no refund,
  *   bucket, member, version or outbox row, nothing published. Run it last: it empties the ledger.
  */
-import { type ConsumptionEvent, consumptionEventSchema, type OrderCompleted } from '@taobi/contracts';
+import { type ConsumptionEvent, isConsumptionEvent, type OrderCompleted } from '@taobi/contracts';
 import { createPool, withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { rejectionReason } from '../../services/scoring/src/domain/consumption-check';
@@ -27,10 +27,10 @@ export function doorRate(events: readonly ConsumptionEvent[]): number {
   const started = performance.now();
   let refused = 0;
   for (const value of raw) {
-    const parsed = consumptionEventSchema.safeParse(JSON.parse(value.toString('utf8')));
+    const parsed: unknown = JSON.parse(value.toString('utf8'));
     if (
-      !parsed.success ||
-      rejectionReason(parsed.data, { rules: DEFAULT_RULE_SET, now, maxFutureSkewMs: 300_000 })
+      !isConsumptionEvent(parsed) ||
+      rejectionReason(parsed, { rules: DEFAULT_RULE_SET, now, maxFutureSkewMs: 300_000 })
     ) {
       refused += 1;
     }

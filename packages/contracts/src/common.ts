@@ -39,26 +39,29 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
 
 /**
- * The digest of a small input. The one-shot `crypto.hash` (Node 20.12+) is about twice as fast as a
- * `createHash` object per call, which counted: scoring checks every consumption event's id, and
- * every keyed request hashes its key (`KeySet`).
+ * The digest of a small input, in lower-case hex. The one-shot `crypto.hash` (Node 20.12+) is about
+ * twice as fast as a `createHash` object per call, which counted: every ingested event gets an id
+ * (`uuidV5`) and scoring checks every consumption event's, and every keyed request hashes its key
+ * (`KeySet`).
  */
-export const digestOf: (algorithm: 'sha1' | 'sha256', data: Buffer | string) => Buffer =
+export const digestOf: (algorithm: 'sha1' | 'sha256', data: Buffer | string) => string =
   typeof crypto.hash === 'function'
-    ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
-    : (algorithm, data) => crypto.createHash(algorithm).update(data).digest();
+    ? (algorithm, data) => crypto.hash(algorithm, data, 'hex')
+    : (algorithm, data) => crypto.createHash(algorithm).update(data).digest('hex');
 
 /**
  * A name-based (version 5, SHA-1) UUID of `parts` under `namespace` (16 bytes). The parts are
  * joined with NUL, which no id in Taobi contains, so distinct tuples never collide by concatenation.
+ * One hash of one buffer, in hex, whose version and variant digits are then set (every ingested
+ * event gets one: half the time of hashing a concatenation and formatting the bytes).
  */
 export function uuidV5(namespace: Buffer, parts: readonly string[]): string {
-  const bytes = digestOf('sha1', Buffer.concat([namespace, Buffer.from(parts.join('\u0000'))])).subarray(
-    0,
-    16,
-  );
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const name = parts.join('\u0000');
+  const data = Buffer.allocUnsafe(namespace.length + Buffer.byteLength(name));
+  namespace.copy(data);
+  data.write(name, namespace.length);
+  const hex = digestOf('sha1', data);
+  // Version 5 in the 13th digit; the variant (binary 10xx) in the 17th.
+  const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

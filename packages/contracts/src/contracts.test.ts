@@ -14,6 +14,7 @@ import {
   topicNames,
   topicReferenceMarkdown,
   topicSpecs,
+  uuidV5,
 } from './index';
 
 const completed = {
@@ -38,6 +39,18 @@ describe('consumption events', () => {
     );
     expect(consumptionEventId('food', 'completed', 'o-1')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('when an id is computed, then it is the RFC 4122 version 5 UUID, the same as ever', () => {
+    // Python's uuid.uuid5(uuid.NAMESPACE_DNS, 'www.example.com').
+    expect(uuidV5(Buffer.from('6ba7b8109dad11d180b400c04fd430c8', 'hex'), ['www.example.com'])).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
+    // Ids already on the topic and in the stores: they must never change.
+    expect(consumptionEventId('food', 'completed', 'o-1')).toBe('ac60a982-1af4-5bed-a990-1440658f131b');
+    expect(consumptionEventId('ecommerce', 'refunded', 'rf-😀-1')).toBe(
+      '32822650-14bc-5e0a-8b41-4cebaef31d08',
     );
   });
 

@@ -39,6 +39,34 @@ describe('toCanonicalEvent', () => {
     expect(event).not.toHaveProperty('channel');
   });
 
+  it('when occurredAt is any valid instant, in UTC or with an offset, then the record has it as toISOString writes it', () => {
+    const written = fc.tuple(
+      fc.date({
+        min: new Date('0001-01-02T00:00:00Z'),
+        max: new Date('9999-12-30T00:00:00Z'),
+        noInvalidDate: true,
+      }),
+      fc.constantFrom('utc', 'seconds', 'micros', 'offset'),
+    );
+    fc.assert(
+      fc.property(written, ([at, form]) => {
+        const iso = at.toISOString();
+        const occurredAt = {
+          utc: iso,
+          seconds: `${iso.slice(0, 19)}Z`,
+          micros: `${iso.slice(0, 23)}456Z`,
+          offset: `${new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 23)}+08:00`,
+        }[form];
+        const record = toCanonicalEvent(
+          shopDefinition,
+          { ...COMPLETED, occurredAt } as IngestEvent,
+          RECEIVED,
+        );
+        expect(record.occurredAt).toBe(new Date(occurredAt).toISOString());
+      }),
+    );
+  });
+
   it('when a source has its own field, then it is mapped and not carried as such', () => {
     const food = {
       ...COMPLETED,

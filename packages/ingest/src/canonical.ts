@@ -17,6 +17,16 @@ export function ingestEventId(definition: IngestSourceDefinition, event: IngestE
     : consumptionEventId(definition.source, 'refunded', event.refundId ?? '');
 }
 
+/** `toISOString`'s own form: UTC, to the millisecond. */
+const UTC_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * A validated instant (`isoTimeSchema`: a real date and time) in UTC as `toISOString` writes it;
+ * one already so written is that already, and needs no Date.
+ */
+const utcInstant = (instant: string): string =>
+  UTC_MILLIS.test(instant) ? instant : new Date(instant).toISOString();
+
 /**
  * Maps a validated ingest event onto the canonical consumption event. Instants are normalised to
  * UTC (`toISOString`), so every record on the topic compares as text; the source's own fields are
@@ -37,7 +47,7 @@ export function toCanonicalEvent(
     eventId: ingestEventId(definition, event),
     schemaVersion: 1,
     memberId: event.memberId,
-    occurredAt: new Date(event.occurredAt).toISOString(),
+    occurredAt: utcInstant(event.occurredAt),
     source: definition.source,
     orderId: event.orderId,
     amount: event.amount,

@@ -5,8 +5,8 @@ import { IngestErrors } from './errors';
 
 /** A platform's key, as known after authentication. `keyId` (e.g. `food#2`) is safe to log. */
 export interface SourceKey {
-  source: Source;
-  keyId: string;
+  readonly source: Source;
+  readonly keyId: string;
 }
 
 export interface SourceKeyEntry {
@@ -46,7 +46,7 @@ export function keySourceProblems(
 
 /** Source-bound bearer keys, compared in constant time (`KeySet`). */
 export class SourceKeys {
-  private readonly set: KeySet<string>;
+  private readonly set: KeySet<SourceKey>;
 
   constructor(entries: readonly SourceKeyEntry[]) {
     const perSource = new Map<Source, number>();
@@ -54,7 +54,7 @@ export class SourceKeys {
       entries.map(({ source, key }) => {
         const n = (perSource.get(source) ?? 0) + 1;
         perSource.set(source, n);
-        return [key, `${source}#${n}`] as const;
+        return [key, { source, keyId: `${source}#${n}` }] as const;
       }),
     );
   }
@@ -62,10 +62,9 @@ export class SourceKeys {
   /** The key's source and id; throws 401 for a missing or unknown key, 403 for another source. */
   authenticate(request: FastifyRequest, serviceSource: Source): SourceKey {
     const token = bearerToken(request);
-    const keyId = token ? this.set.match(token) : undefined;
-    if (!keyId) throw Errors.unauthorized();
-    const source = keyId.slice(0, keyId.indexOf('#')) as Source;
-    if (source !== serviceSource) throw IngestErrors.wrongSource(source, serviceSource);
-    return { source, keyId };
+    const key = token ? this.set.match(token) : undefined;
+    if (!key) throw Errors.unauthorized();
+    if (key.source !== serviceSource) throw IngestErrors.wrongSource(key.source, serviceSource);
+    return key;
   }
 }

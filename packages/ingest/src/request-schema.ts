@@ -1,6 +1,6 @@
-import { externalIdSchema, isoTimeSchema, MAX_AMOUNT_FEN } from '@taobi/contracts';
+import { compiledCheck, externalIdSchema, isoTimeSchema, MAX_AMOUNT_FEN } from '@taobi/contracts';
 import { z } from 'zod';
-import type { IngestSourceDefinition, SourceCatalogue } from './source-definition';
+import type { IngestEvent, IngestSourceDefinition, SourceCatalogue } from './source-definition';
 
 /** A batch carries at most this many events (docs/design.md, "APIs"). */
 export const MAX_BATCH_EVENTS = 500;
@@ -34,6 +34,40 @@ export interface IngestSchemas {
   /** `{ "events": [ ... ] }` with 1 to 500 events. */
   batch: z.ZodType;
   accepted: z.ZodType;
+  /**
+   * `event.safeParse`, with the same result, in a fraction of its time when the event is good: a
+   * compiled check (`compiledCheck`) says yes and the defaults zod would fill in are added; zod
+   * parses only what the check refuses, to name the fields.
+   */
+  parseEvent(value: unknown): z.ZodSafeParseResult<IngestEvent>;
+}
+
+/**
+ * What zod puts in place of each field a good event of this shape leaves out: the fields whose
+ * schema turns `undefined` into a value (a `.default()`).
+ */
+function defaultsOf(shape: z.ZodObject): [string, unknown][] {
+  return Object.entries(shape.shape).flatMap(([field, schema]) => {
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    return parsed.success && parsed.data !== undefined ? [[field, parsed.data] as [string, unknown]] : [];
+  });
+}
+
+/** `parseEvent` for `event`, the union of `completed` and `refunded` told apart by `type`. */
+function eventParser(event: z.ZodType, completed: z.ZodObject, refunded: z.ZodObject) {
+  const isEvent = compiledCheck(event);
+  const defaults = new Map([
+    ['order.completed', defaultsOf(completed)],
+    ['order.refunded', defaultsOf(refunded)],
+  ]);
+  return (value: unknown): z.ZodSafeParseResult<IngestEvent> => {
+    if (!isEvent(value)) return event.safeParse(value) as z.ZodSafeParseResult<IngestEvent>;
+    let data = value as IngestEvent;
+    for (const [field, fallback] of defaults.get(data.type) ?? []) {
+      if (data[field] === undefined) data = { ...data, [field]: fallback };
+    }
+    return { success: true, data };
+  };
 }
 
 /**
@@ -91,5 +125,5 @@ export function ingestSchemas(definition: IngestSourceDefinition, catalogue: Sou
       accepted: z.array(z.object({ eventId: z.string() })),
     })
     .describe('The canonical event ids, in request order; the same order or refund always gets the same id.');
-  return { completed, refunded, event, batch, accepted };
+  return { completed, refunded, event, batch, accepted, parseEvent: eventParser(event, completed, refunded) };
 }

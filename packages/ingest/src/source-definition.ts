@@ -34,7 +34,11 @@ export interface IngestSourceDefinition {
    * ride-hailing app knows one channel and one category). Without a default the field is required.
    */
   defaults?: { channel?: Channel; category?: Category };
-  /** Fields only this source sends; validated (and documented) like the common ones. */
+  /**
+   * Fields only this source sends; validated (and documented) like the common ones. A good event is
+   * recognised by a check compiled from their JSON Schema (`parseEvent`), which holds no
+   * `.refine()` or `.transform()`: a check across or beyond the JSON Schema goes in `checkExtraFields`.
+   */
   extraFields?: Record<string, z.ZodType>;
   /** Checks across the source's own fields (e.g. two fields that must not disagree). */
   checkExtraFields?: (event: IngestEvent) => FieldError[];

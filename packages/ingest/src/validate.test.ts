@@ -1,4 +1,5 @@
 import { DEFAULT_RULE_SET } from '@taobi/rules';
+import fc from 'fast-check';
 import { ingestEventId } from './canonical';
 import { ingestSchemas, MAX_BATCH_EVENTS } from './request-schema';
 import type { IngestSourceDefinition } from './source-definition';
@@ -185,5 +186,107 @@ describe('validateIngestBody: 413 and 422', () => {
         message: 'is before the scoring window, which starts at 2025-11-30T16:00:00.000Z',
       },
     ]);
+  });
+});
+
+/** What an ingest body's field may be given: good values, the edge of each rule, other types. */
+const fieldValue = fc.oneof(
+  fc.constantFrom<unknown>(
+    // Ids: the pattern's edges.
+    'a:b.c_d-e',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    '😀'.repeat(33),
+    '',
+    // Enums and literals, of this source and of others.
+    'order.completed',
+    'order.refunded',
+    'tmall',
+    'eleme',
+    'ride-hailing',
+    'physical',
+    'meal',
+    'ride',
+    'CNY',
+    'cny',
+    // Amounts.
+    1,
+    0,
+    -0,
+    12.5,
+    1_000_000_000,
+    1_000_000_001,
+    2 ** 53,
+    '12800',
+    // Instants.
+    '2026-11-20T10:00:00Z',
+    '2026-11-20T10:00:00.123456+08:00',
+    '2026-11-20T10:00:00',
+    '2026-02-29T10:00:00Z',
+    '0000-06-01T00:00:00Z',
+    '9999-12-31T23:59:59-01:00',
+    // Other types.
+    undefined,
+    null,
+    true,
+    [],
+    {},
+  ),
+  fc.string({ maxLength: 70 }),
+  fc.integer(),
+  fc.double(),
+);
+
+const FIELDS = [...Object.keys(COMPLETED), 'refundId', 'storeId', 'extra', '__proto__'];
+
+/** A good event of either kind with a few fields replaced, removed or added, as JSON would give it. */
+const body = fc
+  .tuple(
+    fc.constantFrom<Record<string, unknown>>(
+      COMPLETED,
+      REFUNDED,
+      { ...COMPLETED, channel: 'eleme', category: 'meal', merchantId: undefined, storeId: 'store-1' },
+      { ...COMPLETED, channel: undefined, category: undefined },
+    ),
+    fc.array(fc.tuple(fc.constantFrom(...FIELDS), fieldValue), { maxLength: 3 }),
+  )
+  .map(([base, changes]) => {
+    const value: Record<string, unknown> = { ...base };
+    for (const [field, replacement] of changes)
+      Object.defineProperty(value, field, {
+        value: replacement,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  });
+
+describe('ingestSchemas: parseEvent', () => {
+  it.each([
+    ['e-commerce', shopDefinition],
+    ['rides (defaults)', rideDefinition],
+    ['food (a field of its own)', storeDefinition],
+  ])('when given any body (%s), then it gives what zod gives', (_name, definition) => {
+    const schemas = ingestSchemas(definition, catalogueOf(definition));
+    fc.assert(
+      fc.property(fc.oneof(body, fc.anything()), (value) => {
+        const ours = schemas.parseEvent(value);
+        const zods = schemas.event.safeParse(value);
+        expect(ours.success).toBe(zods.success);
+        if (ours.success) expect(ours.data).toStrictEqual(zods.data);
+        else expect(ours.error?.issues).toEqual(zods.error?.issues);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('when a ride leaves out its channel and category, then their defaults are filled in', () => {
+    const schemas = ingestSchemas(rideDefinition, catalogueOf(rideDefinition));
+    const { channel: _c, category: _k, ...ride } = COMPLETED;
+    expect(schemas.parseEvent(ride)).toEqual({
+      success: true,
+      data: { ...ride, channel: 'ride-hailing', category: 'ride' },
+    });
   });
 });

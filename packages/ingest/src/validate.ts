@@ -62,12 +62,12 @@ export function validateIngestBody(body: unknown, context: ValidationContext): V
   const valid: IngestEvent[] = [];
   const firstIndexOfId = new Map<string, number>();
   for (const [index, { value, prefix }] of items.entries()) {
-    const parsed = context.schemas.event.safeParse(value);
+    const parsed = context.schemas.parseEvent(value);
     if (!parsed.success) {
       shapeErrors.push(...fieldErrorsFromZod(parsed.error.issues, prefix));
       continue;
     }
-    const event = parsed.data as IngestEvent;
+    const event = parsed.data;
     const own = context.definition.checkExtraFields?.(event) ?? [];
     shapeErrors.push(...own.map((e) => ({ ...e, field: [...prefix, e.field].join('.') })));
 

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { digestOf } from '@taobi/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -107,23 +106,20 @@ const digest = (value: string) => digestOf('sha256', value);
 
 /**
  * A set of keys that answers "is this one of them?" in time independent of where the presented
- * key differs (keys are hashed first so lengths do not leak either).
+ * key differs: keys are known by their SHA-256 digests, and a presented key is hashed and its
+ * digest looked up. How long the lookup takes depends on the digest only, which says nothing of how
+ * close the key came to a real one (nor of its length).
  */
 export class KeySet<Label = string> {
-  private readonly entries: { digest: Buffer; label: Label }[];
+  private readonly labels: Map<string, Label>;
 
   constructor(keys: Iterable<readonly [key: string, label: Label]>) {
-    this.entries = [...keys].map(([key, label]) => ({ digest: digest(key), label }));
+    this.labels = new Map([...keys].map(([key, label]) => [digest(key), label] as const));
   }
 
-  /** The label of the matching key, or undefined. Compares against every key, always. */
+  /** The label of the matching key (the last one given, for a key given twice), or undefined. */
   match(presented: string): Label | undefined {
-    const candidate = digest(presented);
-    let found: Label | undefined;
-    for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, candidate)) found = entry.label;
-    }
-    return found;
+    return this.labels.get(digest(presented));
   }
 }
 

@@ -57,6 +57,12 @@ export interface BatchConsumerOptions<T> {
   logger: Logger;
   /** Every record is `safeParse`d at the door; what fails goes to the DLQ, never to `handle`. */
   schema: z.ZodType<T>;
+  /**
+   * A check accepting exactly what `schema` accepts, several times faster (ajv compiled from it:
+   * `@taobi/contracts` compiled.ts): a value it accepts is handled as it is, one it refuses goes
+   * to `schema`, which names the field for the DLQ.
+   */
+  check?: (value: unknown) => value is T;
   dlq: { producer: ProducerHandle; topic: string };
   /**
    * Processes the valid records of one partition's batch. Offsets are committed only after it
@@ -103,7 +109,7 @@ export interface BatchConsumer {
   /** The name it reports its readiness under: `consumer:<groupId>`. */
   readonly name: string;
   start(): Promise<void>;
-  /** Stops fetching, lets the batch in hand finish and commit, then leaves the group. */
+  /** Stops fetching, lets the batch in hand finish and commit (and any commit in flight land), then leaves the group. */
   stop(): Promise<void>;
 }
 
@@ -111,7 +117,11 @@ type Parsed<T> =
   | { ok: true; value: T }
   | { ok: false; reason: string; errors: DeadLetter['errors']; memberId: string | null };
 
-function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
+function parseRecord<T>(
+  schema: z.ZodType<T>,
+  raw: Buffer | null,
+  check?: (value: unknown) => value is T,
+): Parsed<T> {
   if (raw === null) return { ok: false, reason: 'empty record value', errors: [], memberId: null };
   let json: unknown;
   try {
@@ -119,6 +129,7 @@ function parseRecord<T>(schema: z.ZodType<T>, raw: Buffer | null): Parsed<T> {
   } catch {
     return { ok: false, reason: 'record value is not JSON', errors: [], memberId: null };
   }
+  if (check?.(json)) return { ok: true, value: json };
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, value: result.data };
   const memberId =
@@ -194,6 +205,9 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     },
   });
   readiness.set(name, 'not started');
+  /** Each partition's offset commit in flight (see `settleCommit`). */
+  const commits = new Map<number, Promise<void>>();
+  let stopping = false;
   const watchdog = createConsumerWatchdog({
     consumer,
     groupId: options.groupId,
@@ -203,7 +217,12 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     onStall: (error) => readiness.fatal(name, error),
   });
 
-  consumer.on(consumer.events.GROUP_JOIN, () => readiness.set(name, 'ok'));
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // A rejoin reads the committed offsets again: a commit that failed before it is moot (its batch
+    // is redelivered), and must not fail a batch of the new assignment.
+    commits.clear();
+    readiness.set(name, 'ok');
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
       log.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
@@ -262,6 +281,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
 
   async function handleBatch(payload: EachBatchPayload, traces: ReadonlyMap<string, Context>): Promise<void> {
     const { batch } = payload;
+    await settleCommit(batch.partition);
     const joins = watchdog.joins();
     /** kafkajs' heartbeat (sent once its interval is due); an error that says to rejoin is noted. */
     const heartbeat = () =>
@@ -274,7 +294,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     const valid: ConsumedRecord<T>[] = [];
     const dead: DeadLetter[] = [];
     for (const message of batch.messages) {
-      const parsed = parseRecord(options.schema, message.value);
+      const parsed = parseRecord(options.schema, message.value, options.check);
       const key = message.key?.toString('utf8') ?? null;
       if (parsed.ok) {
         valid.push({
@@ -359,16 +379,37 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     }
 
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer
+    const commit = consumer
       .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
       .catch((error: unknown) => {
         watchdog.noteError(error, joins);
+        log.warn({ err: error, partition: batch.partition, offset: next }, 'offset commit failed');
         // A commit that kept failing because the group moved (NOT_COORDINATOR after the broker
         // holding it died and came back) ends in a wrapped error that would crash the consumer:
         // the bare error makes kafkajs find the coordinator and rejoin instead.
         throw rejoinCause(error) ?? error;
       });
+    // Observed here; its error is thrown by the partition's next batch (`settleCommit`).
+    commit.catch(() => undefined);
+    commits.set(batch.partition, commit);
     payload.resolveOffset(batch.lastOffset());
+    // Stopping: the commit lands before kafkajs leaves the group (it leaves once this batch returns).
+    if (stopping) await settleCommit(batch.partition);
+  }
+
+  /**
+   * The offsets of a partition's batch are committed while the next fetch runs, not before it: the
+   * fetch loop waits for every batch of a fetch to return, so an awaited commit (a round trip to
+   * the group coordinator) delayed every record that arrived meanwhile. The commit still follows
+   * the batch's handler (nothing is committed before it is processed), at most one is in flight per
+   * partition, and the partition's next batch waits for it first: one that failed fails that batch
+   * (redelivered, or the consumer rejoins), and a crash in between redelivers the batch, as when
+   * the process died before an awaited commit.
+   */
+  async function settleCommit(partition: number): Promise<void> {
+    const commit = commits.get(partition);
+    commits.delete(partition);
+    await commit;
   }
 
   return {
@@ -396,6 +437,10 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     async stop() {
       watchdog.disarm();
       readiness.set(name, 'stopped');
+      // The commits in flight land, and the batch in hand waits for its own, before the group is
+      // left; one that fails leaves its batch to be redelivered.
+      stopping = true;
+      await Promise.allSettled(commits.values());
       await consumer.disconnect();
       await metrics?.close();
       log.info('consumer stopped');

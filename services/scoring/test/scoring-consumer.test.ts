@@ -2,6 +2,7 @@ import { type DeadLetter, scoreChangedSchema } from '@taobi/contracts';
 import { type Service, withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import { metricValue, TopicReader, uniqueId, waitFor } from '@taobi/tests';
+import { createKnownLabels, labelsOf } from '../src/store/labels';
 import { foldBatch } from '../src/store/ledger';
 import {
   createStage,
@@ -278,6 +279,38 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       },
     ]);
     expect(result.changes.map((c) => c.score)).toEqual([304]);
+  });
+
+  it('when two partitions fold batches with a label new to the ledger, then the second does not wait for the first to commit', async () => {
+    const knownLabels = createKnownLabels();
+    const channel = uniqueId('channel');
+    const a = order({ memberId: uniqueId('m'), channel, amount: 12_000 });
+    const b = order({ memberId: uniqueId('m'), channel, amount: 12_000 });
+    const context = { rules: DEFAULT_RULE_SET, now: new Date(), knownLabels };
+    const first = await stage.db.connect();
+    try {
+      // As the consumer does: the batch's new labels committed first, then its transaction.
+      await knownLabels.commit(stage.db, labelsOf([a]));
+      await first.query('BEGIN');
+      expect((await foldBatch(first, [a], context)).inserted).toEqual([a.eventId]);
+      // The first transaction is still open. Inserting the label in it would make the second wait
+      // for its commit: a lock timeout fails the test instead of hanging it.
+      await knownLabels.commit(stage.db, labelsOf([b]));
+      const second = await withTransaction(stage.db, async (client) => {
+        await client.query("SET LOCAL lock_timeout = '10s'");
+        return foldBatch(client, [b], context);
+      });
+      expect(second.inserted).toEqual([b.eventId]);
+      await first.query('COMMIT');
+    } finally {
+      first.release();
+    }
+    const { rows } = await stage.db.query(
+      `SELECT o.order_id FROM scoring.orders o JOIN scoring.labels c ON c.code = o.channel_code
+       WHERE c.label = $1 ORDER BY o.order_id`,
+      [channel],
+    );
+    expect(rows.map((row) => row.order_id)).toEqual([a.orderId, b.orderId].sort());
   });
 
   it('when a random history arrives shuffled, duplicated and in several sends, then every score equals the reference fold', async () => {

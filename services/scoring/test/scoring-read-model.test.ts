@@ -35,10 +35,14 @@ describe('the Redis read model, rebuild and the APIs', () => {
     stage = await createStage();
     service = await startScoring(stage);
     redis = createRedis({ url: testEndpoints().redisUrl, keyPrefix: '', logger: testLogger() });
-    const events = members.flatMap((memberId, i) => [
-      order({ memberId, amount: 25_000 * (i + 1) }),
-      order({ memberId, source: 'food', category: 'grocery', amount: 12_000 }),
-    ]);
+    const events = [
+      ...members.flatMap((memberId, i) => [
+        order({ memberId, amount: 25_000 * (i + 1) }),
+        order({ memberId, source: 'food', category: 'grocery', amount: 12_000 }),
+      ]),
+      // An order that adds nothing (1 fen) in a bucket of its own: the fold writes no bucket for it.
+      order({ memberId: members[0] as string, source: 'mobility', amount: 1 }),
+    ];
     await produceAndFold(stage, events);
   });
 
@@ -149,7 +153,12 @@ describe('the Redis read model, rebuild and the APIs', () => {
 
   it('when the rule set changes, then a rebuild recomputes every score from the ledger and reports it; a second changes nothing', async () => {
     const unchanged = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: ADMIN });
-    expect(unchanged.json()).toMatchObject({ membersScanned: 3, membersChanged: 0, ordersChanged: 0 });
+    expect(unchanged.json()).toMatchObject({
+      membersScanned: 3,
+      membersChanged: 0,
+      ordersChanged: 0,
+      bucketsChanged: 0,
+    });
 
     await service.stop();
     const doubled: RuleSet = structuredClone(DEFAULT_RULE_SET);

@@ -1,4 +1,4 @@
-import { type ConsumptionEvent, consumptionEventSchema } from '@taobi/contracts';
+import { type ConsumptionEvent, consumptionEventSchema, isConsumptionEvent } from '@taobi/contracts';
 import {
   type BatchConsumer,
   type ConsumedRecord,
@@ -16,6 +16,7 @@ import {
 } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import { CONFLICTING_DUPLICATE, rejectionReason } from '../domain/consumption-check';
+import { createKnownLabels, labelsOf } from '../store/labels';
 import { type FoldResult, foldBatch } from '../store/ledger';
 import { isRetriableTransactionError, type LogPosition } from '../store/sql';
 
@@ -78,14 +79,24 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     registers: [options.metrics],
   });
 
+  const knownLabels = createKnownLabels();
+
   async function fold(
     batch: ConsumptionEvent[],
     context: { partition: number; rules: RuleSet; now: Date; position: LogPosition },
   ): Promise<FoldResult> {
+    // New labels are committed before the transaction, not in it: concurrent partitions' batches
+    // would otherwise wait for the first one's whole fold (store/labels.ts).
+    await knownLabels.commit(options.pool, labelsOf(batch));
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await withTransaction(options.pool, (client) =>
-          foldBatch(client, batch, { rules: context.rules, now: context.now, position: context.position }),
+          foldBatch(client, batch, {
+            rules: context.rules,
+            now: context.now,
+            position: context.position,
+            knownLabels,
+          }),
         );
       } catch (error) {
         if (!isRetriableTransactionError(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
@@ -160,6 +171,7 @@ export function createConsumptionConsumer(options: ConsumptionConsumerOptions): 
     topics: [options.topic],
     logger: options.logger,
     schema: consumptionEventSchema,
+    check: isConsumptionEvent,
     dlq: options.dlq,
     handle,
     partitionsConsumedConcurrently: options.concurrency,

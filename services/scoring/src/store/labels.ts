@@ -1,3 +1,4 @@
+import type { ConsumptionEvent } from '@taobi/contracts';
 import type { Queryable } from './sql';
 
 /**
@@ -20,6 +21,45 @@ export async function ensureLabels(db: Queryable, labels: Iterable<string>): Pro
      ON CONFLICT DO NOTHING`,
     [wanted],
   );
+}
+
+/**
+ * The labels known to be committed in `scoring.labels` (they are never removed), so that a fold
+ * asks Postgres only about new ones. The consumer commits a batch's new labels on their own, before
+ * the batch's transaction (`commit`): inside it, a new label's row would stay uncommitted for the
+ * whole fold, and every other partition's batch carrying that label would wait on it (ON CONFLICT
+ * waits for the inserting transaction), so a fresh ledger's first batches ran one after another. A
+ * label committed for a batch whose transaction then fails is only an unused code.
+ */
+export interface KnownLabels {
+  /** Commits (each in its own statement, on `db`: not a transaction's client) the labels not known yet. */
+  commit(db: Queryable, labels: Iterable<string>): Promise<void>;
+  /** Whether every one of `labels` is committed. */
+  has(labels: Iterable<string>): boolean;
+}
+
+export function createKnownLabels(): KnownLabels {
+  const known = new Set<string>();
+  const unknown = (labels: Iterable<string>) => [...new Set(labels)].filter((label) => !known.has(label));
+  return {
+    async commit(db, labels) {
+      const missing = unknown(labels);
+      if (missing.length === 0) return;
+      await ensureLabels(db, missing);
+      for (const label of missing) known.add(label);
+    },
+    has: (labels) => unknown(labels).length === 0,
+  };
+}
+
+/** The labels a batch writes: each event's source, and an order's channel and category. */
+export function labelsOf(events: readonly ConsumptionEvent[]): string[] {
+  const labels: string[] = [];
+  for (const e of events) {
+    if (e.kind === 'completed') labels.push(e.source, e.channel, e.category);
+    else labels.push(e.source);
+  }
+  return labels;
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   splitRepeats,
 } from '../domain/consumption-check';
 import { scoreChangedRecord } from '../domain/score-view';
-import { ensureLabels, recordedAfterSql } from './labels';
+import { ensureLabels, type KnownLabels, labelsOf, recordedAfterSql } from './labels';
 import { refoldedUpdate, refoldMembers } from './rebuild';
 import {
   asJson,
@@ -90,7 +90,7 @@ interface OrderRow {
 export async function foldBatch(
   client: PoolClient,
   events: readonly ConsumptionEvent[],
-  context: { rules: RuleSet; now: Date; position?: LogPosition },
+  context: { rules: RuleSet; now: Date; position?: LogPosition; knownLabels?: KnownLabels },
 ): Promise<FoldResult> {
   const { rules, now, position } = context;
   const { distinct, repeats } = splitRepeats(events);
@@ -102,10 +102,9 @@ export async function foldBatch(
   );
   const inserted: string[] = [];
 
-  await ensureLabels(client, [
-    ...refunds.map((r) => r.source),
-    ...orders.flatMap((o) => [o.source, o.channel, o.category]),
-  ]);
+  // Labels the caller committed already (`knownLabels`) need no statement here.
+  const labels = labelsOf([...refunds, ...orders]);
+  if (!context.knownLabels?.has(labels)) await ensureLabels(client, labels);
   const newRefunds = await insertRefunds(client, refunds);
   inserted.push(...newRefunds.map((r) => r.eventId));
 

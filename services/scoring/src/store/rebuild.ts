@@ -126,11 +126,11 @@ export async function refoldMembers(
   }
   const changedBuckets: LedgerBucket[] = [];
   for (const [k, bucket] of totals) {
+    // The fold writes no bucket for orders that add nothing (a missing bucket reads as zero).
     const before = storedByKey.get(k);
     if (
-      !before ||
-      before.order_points !== bucket.orderPoints ||
-      before.qualifying_orders !== bucket.qualifyingOrders
+      (before?.order_points ?? 0) !== bucket.orderPoints ||
+      (before?.qualifying_orders ?? 0) !== bucket.qualifyingOrders
     ) {
       changedBuckets.push(bucket);
     }

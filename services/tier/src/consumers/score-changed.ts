@@ -10,7 +10,6 @@ import { applyScoreUpdate, explainTierChange, type RuleSet, unseenMember } from 
 import { reportTierChange, type TierMetrics } from '../metrics';
 import type { TierRuleSets } from '../rule-sets';
 import { commitTierChanges, type DecidedChange } from '../store/decisions';
-import { evaluationMarks } from '../store/evaluations';
 import { lockMembers, type StoredMember, saveMembers } from '../store/members';
 import type { TierReadModel } from '../store/read-model';
 
@@ -58,8 +57,7 @@ export function createScoreChangedHandler(deps: ScoreChangedHandlerDeps) {
     const memberIds = [...new Set(usable.map((r) => r.value.memberId))].sort();
     const now = deps.now();
     const outcome = await withTransaction(deps.pool, async (client) => {
-      const marks = await evaluationMarks(client);
-      const members = await lockMembers(client, memberIds);
+      const { marks, members } = await lockMembers(client, memberIds);
       const touched = new Set<string>();
       const decided: DecidedChange[] = [];
       let stale = 0;

@@ -108,17 +108,30 @@ export async function unfinishedEvaluations(pool: Pool): Promise<string[]> {
 }
 
 /** The latest evaluation started (running or completed) and the latest completed, or null. */
-export async function evaluationMarks(
-  client: Pool | PoolClient,
-): Promise<{ started: string | null; completed: string | null }> {
-  const { rows } = await client.query<{ started: Date | null; completed: Date | null }>(
-    `SELECT max(as_of) AS started, max(as_of) FILTER (WHERE status = 'completed') AS completed
-     FROM tier.evaluations`,
-  );
+export interface EvaluationMarks {
+  started: string | null;
+  completed: string | null;
+}
+
+/** The statement of the marks: one row, `started` and `completed` (null when there is none). */
+export const EVALUATION_MARKS_SQL = `SELECT max(as_of) AS started,
+  max(as_of) FILTER (WHERE status = 'completed') AS completed FROM tier.evaluations`;
+
+export interface EvaluationMarksRow {
+  started: Date | null;
+  completed: Date | null;
+}
+
+export function evaluationMarksOf(row: EvaluationMarksRow | undefined): EvaluationMarks {
   return {
-    started: rows[0]?.started?.toISOString() ?? null,
-    completed: rows[0]?.completed?.toISOString() ?? null,
+    started: row?.started?.toISOString() ?? null,
+    completed: row?.completed?.toISOString() ?? null,
   };
+}
+
+export async function evaluationMarks(client: Pool | PoolClient): Promise<EvaluationMarks> {
+  const { rows } = await client.query<EvaluationMarksRow>(EVALUATION_MARKS_SQL);
+  return evaluationMarksOf(rows[0]);
 }
 
 export interface EvaluationProgress {

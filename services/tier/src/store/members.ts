@@ -1,6 +1,12 @@
 import type { Tier } from '@taobi/contracts';
 import { oneRow, type Pool, type PoolClient } from '@taobi/platform';
 import type { MemberTier, MonthPoints } from '@taobi/rules';
+import {
+  EVALUATION_MARKS_SQL,
+  type EvaluationMarks,
+  type EvaluationMarksRow,
+  evaluationMarksOf,
+} from './evaluations';
 
 /** A member's tier state with the row revision (the version of its Redis read-model entry). */
 export interface StoredMember {
@@ -51,17 +57,26 @@ function fromRow(row: MemberRow): StoredMember {
 
 /**
  * Locks the rows of these members for the rest of the transaction, in member_id order (the
- * evaluation locks its pages in the same order, so the two never deadlock).
+ * evaluation locks its pages in the same order, so the two never deadlock), and reads the
+ * evaluation marks in the same statement (one round trip less per batch: a batch's latency is
+ * mostly its round trips). The marks are read at the statement's start, as fresh as if read first.
  */
 export async function lockMembers(
   client: PoolClient,
   memberIds: readonly string[],
-): Promise<Map<string, StoredMember>> {
-  const { rows } = await client.query<MemberRow>(
-    `SELECT ${COLUMNS} FROM tier.members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE`,
+): Promise<{ marks: EvaluationMarks; members: Map<string, StoredMember> }> {
+  // One row per locked member, or one row of nulls beside the marks when none is stored yet.
+  const { rows } = await client.query<EvaluationMarksRow & (MemberRow | { member_id: null })>(
+    `WITH marks AS (${EVALUATION_MARKS_SQL}),
+     locked AS (
+       SELECT ${COLUMNS} FROM tier.members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE
+     )
+     SELECT marks.started, marks.completed, locked.* FROM marks LEFT JOIN locked ON true`,
     [memberIds],
   );
-  return new Map(rows.map((row) => [row.member_id, fromRow(row)]));
+  const members = new Map<string, StoredMember>();
+  for (const row of rows) if (row.member_id !== null) members.set(row.member_id, fromRow(row));
+  return { marks: evaluationMarksOf(rows[0]), members };
 }
 
 /** The next page of members after `after` (member_id order), locked for the evaluation. */
