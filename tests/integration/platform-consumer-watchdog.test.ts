@@ -170,61 +170,85 @@ describe('the batch consumer whose group coordinator dies (3-node cluster)', () 
   it('when the broker coordinating its group is killed, then it finds the group on another broker and goes on consuming, without the dead broker coming back', async () => {
     const nodes = cluster as EphemeralCluster;
     const kafka = testKafka(nodes.brokers);
-    const groupId = uniqueId('g');
-    const coordinator = await nodes.coordinatorOf(groupId);
-    // The topic lives on the two other nodes only: killing the coordinator moves no partition, so
-    // nothing but the group's coordinator lookup can bring the consumer back (a fetch that meets a
-    // moved partition leader rejoins the group, which would hide the bug).
-    const others = [1, 2, 3].filter((node) => node !== coordinator);
-    const topic = `${uniqueId('t')}.coordinator-loss`;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: [
-          {
-            topic,
-            replicaAssignment: [{ partition: 0, replicas: others }],
-            configEntries: [{ name: 'min.insync.replicas', value: '1' }],
-          },
-        ],
-      });
-      await waitFor(
-        async () => {
-          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-          return others.includes(topics[0]?.partitions[0]?.leader as number);
-        },
-        { timeoutMs: 60_000, description: 'the topic to have its leader' },
-      );
-    } finally {
-      await admin.disconnect();
-    }
     const producer = await connectProducer(kafka);
     const readiness = createReadiness();
     const deaths: Error[] = [];
     readiness.onFatal((_, error) => deaths.push(error));
     const handled = new Set<number>();
-    const consumer = batchConsumer(
-      kafka,
-      { consumption: topic, consumptionDlq: `${topic}.dlq` },
-      groupId,
-      async (records) => {
-        for (const { value } of records) handled.add(value.n);
-      },
-      // As the scale-out test runs the services: a lost member's partitions move after 8 s.
-      { readiness, sessionTimeout: 8000 },
-    );
     const heartbeats: number[] = [];
-    consumer.consumer.on(consumer.consumer.events.HEARTBEAT, ({ timestamp }) => heartbeats.push(timestamp));
     const memberId = uniqueId('m');
-    const send = (n: number) => publish(producer, [{ topic, key: memberId, value: { memberId, n } }]);
-    try {
-      await consumer.start();
-      await send(1);
-      await waitFor(() => handled.has(1), { timeoutMs: 60_000, description: 'the first record handled' });
-      expect(await nodes.coordinatorOf(groupId)).toBe(coordinator);
 
+    /**
+     * A consumer whose topic lives on the two nodes other than its group's coordinator: killing the
+     * coordinator then moves no partition, so nothing but a new coordinator lookup can bring the
+     * consumer back (a fetch that meets a moved partition leader rejoins the group, which would
+     * hide the fault). The coordinator is the node the consumer's heartbeats go to; the metadata
+     * a new cluster gives can name another for a while, and then a new group is tried.
+     */
+    async function consumerBesideItsCoordinator() {
+      for (let attempt = 1; ; attempt += 1) {
+        const groupId = uniqueId('g');
+        const coordinator = await nodes.coordinatorOf(groupId);
+        const topic = `${uniqueId('t')}.coordinator-loss`;
+        const others = [1, 2, 3].filter((node) => node !== coordinator);
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await admin.createTopics({
+            waitForLeaders: false,
+            topics: [
+              {
+                topic,
+                replicaAssignment: [{ partition: 0, replicas: others }],
+                configEntries: [{ name: 'min.insync.replicas', value: '1' }],
+              },
+            ],
+          });
+          await waitFor(
+            async () => {
+              const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+              return others.includes(topics[0]?.partitions[0]?.leader as number);
+            },
+            { timeoutMs: 60_000, description: 'the topic to have its leader' },
+          );
+        } finally {
+          await admin.disconnect();
+        }
+        const consumer = batchConsumer(
+          kafka,
+          { consumption: topic, consumptionDlq: `${topic}.dlq` },
+          groupId,
+          async (records) => {
+            for (const { value } of records) handled.add(value.n);
+          },
+          // As the scale-out test runs the services: a lost member's partitions move after 8 s.
+          { readiness, sessionTimeout: 8000 },
+        );
+        let heartbeatBroker: string | undefined;
+        consumer.consumer.on(consumer.consumer.events.REQUEST, ({ payload }) => {
+          if (payload.apiName === 'Heartbeat') heartbeatBroker = payload.broker;
+        });
+        consumer.consumer.on(consumer.consumer.events.HEARTBEAT, ({ timestamp }) =>
+          heartbeats.push(timestamp),
+        );
+        const send = (n: number) => publish(producer, [{ topic, key: memberId, value: { memberId, n } }]);
+        await consumer.start();
+        await send(1);
+        await waitFor(() => handled.has(1) && heartbeats.length > 0, {
+          timeoutMs: 60_000,
+          description: 'the first record handled and a heartbeat accepted',
+        });
+        const heartbeatNode = nodes.brokers.indexOf(heartbeatBroker as string) + 1;
+        if (heartbeatNode === coordinator) return { consumer, coordinator, send };
+        await consumer.stop();
+        if (attempt === 3) throw new Error(`heartbeats went to node ${heartbeatNode}, not ${coordinator}`);
+        handled.clear();
+        heartbeats.length = 0;
+      }
+    }
+
+    const { consumer, coordinator, send } = await consumerBesideItsCoordinator();
+    try {
       await nodes.kill(coordinator);
       const killedAt = Date.now();
       await send(2);
