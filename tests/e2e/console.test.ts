@@ -63,7 +63,9 @@ describe('the web console in a browser (every service as a process)', () => {
     const plan = orders();
     members = plan.members;
     posted = (await client.ingestOrders(plan.orders)).length;
-    // Settled: every member is in the distribution, and tier and entitlement agree with scoring.
+    // Settled: every member is in the distribution, the member of the member view has reached Gold
+    // (scoring folds the posted orders over several batches, and the three services agree at each
+    // step on the way), and tier and entitlement agree with scoring.
     await waitFor(
       async () => {
         const distribution = await client.read('tier', '/v1/tiers/distribution');
@@ -73,7 +75,12 @@ describe('the web console in a browser (every service as a process)', () => {
           client.read('tier', `/v1/members/${MEMBER}/tier`),
           client.read('entitlement', `/v1/members/${MEMBER}/vip88`),
         ]);
-        return score.score === tier.score && tier.scoreVersion === score.version && vip.tier === tier.tier;
+        return (
+          tier.tier === 'GOLD' &&
+          score.score === tier.score &&
+          tier.scoreVersion === score.version &&
+          vip.tier === tier.tier
+        );
       },
       { timeoutMs: 60_000, description: 'every member scored, tiered and entitled' },
     );
