@@ -36,7 +36,12 @@ export function order(
 ): Order {
   sequence += 1;
   const month = addMonths(shanghaiMonth(new Date()), -monthsAgo);
-  const at = Math.min(shanghaiDayStart(month, 15).getTime() + 12 * 3600_000, Date.now() - 3600_000);
+  // Noon on the 15th, or, this month, an instant already past: an hour ago, or halfway since the
+  // month began when it began less than two hours ago (a run just after midnight in Shanghai, when
+  // an hour ago is last month's).
+  const now = Date.now();
+  const past = Math.max(now - 3600_000, Math.floor((shanghaiDayStart(month, 1).getTime() + now) / 2));
+  const at = Math.min(shanghaiDayStart(month, 15).getTime() + 12 * 3600_000, past);
   return {
     source,
     orderId: `${memberId}-${source}-${sequence}`,
