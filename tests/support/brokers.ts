@@ -25,8 +25,9 @@ export class EphemeralBroker {
   }
 
   /**
-   * A broker for the tests of the calling `describe` block: started in its `beforeAll`, destroyed in
-   * its `afterAll`. Returns the getter of the running broker (call it inside a test).
+   * A broker for the tests of the calling `describe` block (of the file, called outside any): started
+   * in its `beforeAll`, destroyed in its `afterAll`. Returns the getter of the running broker (call it
+   * inside a test or a hook).
    */
   static forSuite(): () => EphemeralBroker {
     let broker: EphemeralBroker | undefined;

@@ -19,25 +19,25 @@ import { configSchema } from '../src/config';
 
 const PUBLISH_TIMEOUT_MS = 4000;
 
+// The file's broker: its hooks, outside the describe block, start it before the service and destroy
+// it after the service has closed.
+const broker = EphemeralBroker.forSuite();
+
 describe('ingest-ecommerce when Kafka is down or slow', () => {
-  let broker: EphemeralBroker;
   let bed: IngestBed;
 
   beforeAll(async () => {
-    broker = await EphemeralBroker.create();
-    await broker.start();
     bed = await startIngestBed({
       schema: configSchema,
       build: buildService,
       key: 'dev-ecommerce-key',
-      brokers: broker.brokers,
+      brokers: broker().brokers,
       env: { PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS), INGEST_RETRY_AFTER_SECONDS: '2' },
     });
   }, 120_000);
 
   afterAll(async () => {
     await bed?.close().catch(() => undefined);
-    await broker?.destroy();
   }, 120_000);
 
   const order = (memberId: string) => ingestOrder({ memberId, channel: 'tmall', category: 'physical' });
@@ -77,7 +77,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     const { ids } = await retryUntilAccepted(marker);
     const reader = await TopicReader.start<ConsumptionEvent>(
       bed.topics.consumption,
-      testKafka(broker.brokers),
+      testKafka(broker().brokers),
     );
     try {
       await reader.waitForCount(1, (r) => r.value.eventId === ids[0], 60_000);
@@ -97,7 +97,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     // Retried: the first send to a fresh broker can itself outlast a 4 s deadline on a loaded machine.
     await retryUntilAccepted(before);
 
-    await broker.stop();
+    await broker().stop();
     const started = Date.now();
     const refused = await bed.post(single);
     const elapsed = Date.now() - started;
@@ -110,7 +110,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     expect(refusedBatch.statusCode).toBe(503);
     expect(await readyStatus()).toBe(503);
 
-    await broker.start();
+    await broker().start();
     const singleOutcome = await retryUntilAccepted(single);
     const batchOutcome = await retryUntilAccepted(batch);
     await waitFor(async () => (await readyStatus()) === 200, { description: '/readyz to answer 200 again' });
@@ -141,7 +141,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
     const slow = order(memberId);
     await retryUntilAccepted(order(memberId));
 
-    await broker.pause();
+    await broker().pause();
     let refused: Awaited<ReturnType<IngestBed['post']>>;
     let elapsed: number;
     try {
@@ -149,7 +149,7 @@ describe('ingest-ecommerce when Kafka is down or slow', () => {
       refused = await bed.post(slow);
       elapsed = Date.now() - started;
     } finally {
-      broker.resume();
+      broker().resume();
     }
 
     expect(refused.statusCode).toBe(503);

@@ -4,13 +4,11 @@ import { buildTierService, type TierService } from '../src/app';
 import {
   admin,
   changesOf,
-  createTierEnvironment,
   NEXT_EVALUATION,
   read,
   scoreChanged,
   sendScoreChanges,
-  startTier,
-  type TierEnvironment,
+  tierSuite,
   waitUntilSettled,
 } from './harness';
 
@@ -37,56 +35,45 @@ async function memberTier(service: TierService, memberId: string) {
 }
 
 describe('the monthly evaluation, moving members to the tier their score supports', () => {
-  let environment: TierEnvironment;
-  let service: TierService;
-
-  beforeAll(async () => {
-    environment = await createTierEnvironment();
-    service = await startTier(environment);
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await environment?.close();
-  });
+  const tier = tierSuite();
 
   it('when a refund takes the score below a tier reached within the window, then the tier goes back at once to what the rest supports, and the next evaluation changes nothing; after the window it waits', async () => {
     const bought = uniqueId('m');
     const longAgo = uniqueId('m');
     const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
-    await sendScoreChanges(environment, [
+    await sendScoreChanges(tier.environment, [
       scoreChanged(bought, 1, 320, { occurredAt: daysAgo(3) }),
       scoreChanged(bought, 2, 5300, { occurredAt: daysAgo(2) }),
       scoreChanged(bought, 3, 420, { previousScore: 5300, refundEventIds: ['rf-1', 'rf-2'] }),
       scoreChanged(longAgo, 1, 5300, { occurredAt: daysAgo(40) }),
       scoreChanged(longAgo, 2, 420, { previousScore: 5300, refundEventIds: ['rf-3'] }),
     ]);
-    await environment.tierChanges.waitForCount(3, (r) => r.key === bought);
-    await waitUntilSettled(environment);
-    const changes = changesOf(environment, bought);
+    await tier.environment.tierChanges.waitForCount(3, (r) => r.key === bought);
+    await waitUntilSettled(tier.environment);
+    const changes = changesOf(tier.environment, bought);
     expect(changes.map((c) => [c.previousTier, c.tier, c.direction, c.reason])).toEqual([
       [null, 'BRONZE', 'initial', 'first-score'],
       ['BRONZE', 'BLACK_DIAMOND', 'up', 'score-increase'],
       ['BLACK_DIAMOND', 'SILVER', 'down', 'refund-clawback'],
     ]);
     expect(changes[2]).toMatchObject({ eventId: `tier:${bought}:score:3`, score: 420, scoreVersion: 3 });
-    expect(await memberTier(service, bought)).toMatchObject({ tier: 'SILVER', downgradePending: false });
+    expect(await memberTier(tier.service, bought)).toMatchObject({ tier: 'SILVER', downgradePending: false });
     // Placed at Black Diamond 40 days ago: the refund waits for the evaluation like any other dip.
-    expect(changesOf(environment, longAgo).map((c) => c.reason)).toEqual(['first-score']);
-    expect(await memberTier(service, longAgo)).toMatchObject({
+    expect(changesOf(tier.environment, longAgo).map((c) => c.reason)).toEqual(['first-score']);
+    expect(await memberTier(tier.service, longAgo)).toMatchObject({
       tier: 'BLACK_DIAMOND',
       downgradePending: true,
     });
-    const metrics = await service.app.inject({ url: '/metrics' });
+    const metrics = await tier.service.app.inject({ url: '/metrics' });
     expect(
       metricValue(metrics.body, 'taobi_tier_refund_clawbacks_total', { from: 'BLACK_DIAMOND', to: 'SILVER' }),
     ).toBe(1);
 
-    await evaluate(service, nextAsOf());
-    await environment.tierChanges.waitForCount(2, (r) => r.key === longAgo);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, bought)).toHaveLength(3);
-    expect(changesOf(environment, longAgo).map((c) => [c.tier, c.reason])).toEqual([
+    await evaluate(tier.service, nextAsOf());
+    await tier.environment.tierChanges.waitForCount(2, (r) => r.key === longAgo);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, bought)).toHaveLength(3);
+    expect(changesOf(tier.environment, longAgo).map((c) => [c.tier, c.reason])).toEqual([
       ['BLACK_DIAMOND', 'first-score'],
       ['SILVER', 'monthly-evaluation'],
     ]);
@@ -95,33 +82,36 @@ describe('the monthly evaluation, moving members to the tier their score support
   it('when the score drops below the threshold without a refund (an expiry, a rebuild), then the tier holds until the evaluation, which downgrades once, also when run twice', async () => {
     const member = uniqueId('m');
     const climbedBack = uniqueId('m');
-    await sendScoreChanges(environment, [
+    await sendScoreChanges(tier.environment, [
       scoreChanged(member, 1, 760),
       scoreChanged(member, 2, 640, { previousScore: 760 }),
       scoreChanged(climbedBack, 1, 760),
       scoreChanged(climbedBack, 2, 640),
       scoreChanged(climbedBack, 3, 720),
     ]);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member)).toHaveLength(1);
-    expect(await memberTier(service, member)).toMatchObject({ tier: 'GOLD', downgradePending: true });
-    expect(await memberTier(service, climbedBack)).toMatchObject({ tier: 'GOLD', downgradePending: false });
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member)).toHaveLength(1);
+    expect(await memberTier(tier.service, member)).toMatchObject({ tier: 'GOLD', downgradePending: true });
+    expect(await memberTier(tier.service, climbedBack)).toMatchObject({
+      tier: 'GOLD',
+      downgradePending: false,
+    });
 
     const asOf = nextAsOf();
-    const first = await evaluate(service, asOf);
+    const first = await evaluate(tier.service, asOf);
     expect(first).toMatchObject({ asOf, status: 'completed', trigger: 'admin', alreadyCompleted: false });
     expect(first.downgrades).toBeGreaterThanOrEqual(1);
-    const second = await evaluate(service, asOf);
+    const second = await evaluate(tier.service, asOf);
     expect(second).toMatchObject({
       asOf,
       status: 'completed',
       alreadyCompleted: true,
       downgrades: first.downgrades,
     });
-    await environment.tierChanges.waitForCount(2, (r) => r.key === member);
-    await waitUntilSettled(environment);
+    await tier.environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
 
-    expect(changesOf(environment, member)).toEqual([
+    expect(changesOf(tier.environment, member)).toEqual([
       expect.objectContaining({ previousTier: null, tier: 'GOLD', direction: 'initial' }),
       {
         eventId: `tier:${member}:evaluation:${asOf}`,
@@ -145,8 +135,8 @@ describe('the monthly evaluation, moving members to the tier their score support
         }),
       },
     ]);
-    expect(changesOf(environment, climbedBack)).toHaveLength(1);
-    expect(await memberTier(service, member)).toMatchObject({
+    expect(changesOf(tier.environment, climbedBack)).toHaveLength(1);
+    expect(await memberTier(tier.service, member)).toMatchObject({
       tier: 'SILVER',
       since: asOf,
       downgradePending: false,
@@ -154,9 +144,11 @@ describe('the monthly evaluation, moving members to the tier their score support
     });
 
     // Scoring's own monthly-evaluation record arrives afterwards: it agrees, nothing more is published.
-    await sendScoreChanges(environment, [scoreChanged(member, 3, 640, { reason: 'monthly-evaluation' })]);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member)).toHaveLength(2);
+    await sendScoreChanges(tier.environment, [
+      scoreChanged(member, 3, 640, { reason: 'monthly-evaluation' }),
+    ]);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member)).toHaveLength(2);
   });
 
   it('when points expire at the evaluation, then the forecast decides whichever of scoring and tier evaluates first, with one record', async () => {
@@ -164,42 +156,42 @@ describe('the monthly evaluation, moving members to the tier their score support
     const tierFirst = uniqueId('m');
     const scoringFirst = uniqueId('m');
     // Both at 1050 with 100 points expiring at this evaluation: 950 afterwards, which is Gold.
-    await sendScoreChanges(environment, [
+    await sendScoreChanges(tier.environment, [
       scoreChanged(tierFirst, 1, 1050, { expiring: 100, evaluationAt: asOf }),
       scoreChanged(scoringFirst, 1, 1050, { expiring: 100, evaluationAt: asOf }),
       // Scoring evaluated before tier for this member: its record already holds the expiry.
       scoreChanged(scoringFirst, 2, 950, { reason: 'monthly-evaluation', evaluationAt: NEXT_EVALUATION }),
     ]);
-    await waitUntilSettled(environment);
-    expect(await memberTier(service, tierFirst)).toMatchObject({
+    await waitUntilSettled(tier.environment);
+    expect(await memberTier(tier.service, tierFirst)).toMatchObject({
       tier: 'PLATINUM',
       downgradePending: false,
       keep: { evaluationAt: expect.any(String) },
     });
-    expect(await memberTier(service, scoringFirst)).toMatchObject({
+    expect(await memberTier(tier.service, scoringFirst)).toMatchObject({
       tier: 'PLATINUM',
       downgradePending: true,
     });
 
-    await evaluate(service, asOf);
-    await environment.tierChanges.waitForCount(2, (r) => r.key === tierFirst);
-    await environment.tierChanges.waitForCount(2, (r) => r.key === scoringFirst);
+    await evaluate(tier.service, asOf);
+    await tier.environment.tierChanges.waitForCount(2, (r) => r.key === tierFirst);
+    await tier.environment.tierChanges.waitForCount(2, (r) => r.key === scoringFirst);
 
     // For tierFirst, scoring's records come late: one written before its evaluation, then its own.
-    await sendScoreChanges(environment, [
+    await sendScoreChanges(tier.environment, [
       scoreChanged(tierFirst, 2, 1080, { expiring: 100, evaluationAt: asOf }),
       scoreChanged(tierFirst, 3, 980, { reason: 'monthly-evaluation', evaluationAt: NEXT_EVALUATION }),
     ]);
-    await waitUntilSettled(environment);
+    await waitUntilSettled(tier.environment);
     for (const member of [tierFirst, scoringFirst]) {
-      const changes = changesOf(environment, member);
+      const changes = changesOf(tier.environment, member);
       expect(changes.map((c) => [c.previousTier, c.tier, c.direction])).toEqual([
         [null, 'PLATINUM', 'initial'],
         ['PLATINUM', 'GOLD', 'down'],
       ]);
       expect(changes[1]?.score).toBe(950);
     }
-    expect(await memberTier(service, tierFirst)).toMatchObject({
+    expect(await memberTier(tier.service, tierFirst)).toMatchObject({
       tier: 'GOLD',
       score: 980,
       downgradePending: false,
@@ -209,13 +201,13 @@ describe('the monthly evaluation, moving members to the tier their score support
   it('when an evaluation crashes part-way, then running it again finishes it and moves each member once', async () => {
     const members = Array.from({ length: 5 }, () => uniqueId('m'));
     await sendScoreChanges(
-      environment,
+      tier.environment,
       members.flatMap((m) => [scoreChanged(m, 1, 800), scoreChanged(m, 2, 500)]),
     );
-    await waitUntilSettled(environment);
+    await waitUntilSettled(tier.environment);
     const asOf = nextAsOf();
     // A second instance whose evaluation dies after its first page of two members.
-    const crashing = buildTierService({ ...environment.config, EVALUATION_PAGE_SIZE: 2 }, testLogger(), {
+    const crashing = buildTierService({ ...tier.environment.config, EVALUATION_PAGE_SIZE: 2 }, testLogger(), {
       afterEvaluationPage: () => {
         throw new Error('simulated crash');
       },
@@ -225,24 +217,24 @@ describe('the monthly evaluation, moving members to the tier their score support
     } finally {
       await crashing.stop();
     }
-    const { rows } = await environment.pool.query(
+    const { rows } = await tier.environment.pool.query(
       'SELECT status, cursor, members_evaluated FROM tier.evaluations WHERE as_of = $1',
       [asOf],
     );
     expect(rows[0]).toMatchObject({ status: 'running', members_evaluated: 2 });
     expect(rows[0].cursor).toEqual(expect.any(String));
 
-    const resumed = await evaluate(service, asOf);
-    const total = await environment.pool.query('SELECT count(*)::int AS n FROM tier.members');
+    const resumed = await evaluate(tier.service, asOf);
+    const total = await tier.environment.pool.query('SELECT count(*)::int AS n FROM tier.members');
     expect(resumed).toMatchObject({
       status: 'completed',
       alreadyCompleted: false,
       membersEvaluated: total.rows[0].n,
     });
-    for (const member of members) await environment.tierChanges.waitForCount(2, (r) => r.key === member);
-    await waitUntilSettled(environment);
+    for (const member of members) await tier.environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
     for (const member of members) {
-      expect(changesOf(environment, member).map((c) => [c.tier, c.eventId])).toEqual([
+      expect(changesOf(tier.environment, member).map((c) => [c.tier, c.eventId])).toEqual([
         ['GOLD', `tier:${member}:score:1`],
         ['SILVER', `tier:${member}:evaluation:${asOf}`],
       ]);
@@ -251,13 +243,13 @@ describe('the monthly evaluation, moving members to the tier their score support
 
   it('when the admin call is unauthorised, malformed, too far ahead or older than the last evaluation, then it is refused and nothing runs', async () => {
     const post = (payload: unknown, headers: Record<string, string> = admin) =>
-      service.app.inject({
+      tier.service.app.inject({
         method: 'POST',
         url: '/v1/admin/evaluations',
         headers,
         payload: payload as object,
       });
-    const before = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
+    const before = await tier.environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
 
     expect((await post({ asOf: nextAsOf() }, {})).statusCode).toBe(401);
     expect((await post({ asOf: nextAsOf() }, read)).statusCode).toBe(403);
@@ -273,16 +265,16 @@ describe('the monthly evaluation, moving members to the tier their score support
     expect(older.statusCode).toBe(409);
     expect(older.json().error.code).toBe('EVALUATION_OUT_OF_ORDER');
 
-    const after = await environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
+    const after = await tier.environment.pool.query('SELECT count(*)::int AS n FROM tier.evaluations');
     expect(after.rows[0].n).toBe(before.rows[0].n);
-    const list = await service.app.inject({ url: '/v1/admin/evaluations', headers: admin });
+    const list = await tier.service.app.inject({ url: '/v1/admin/evaluations', headers: admin });
     expect(list.json().evaluations.length).toBe(before.rows[0].n);
-    const metrics = await service.app.inject({ url: '/metrics' });
+    const metrics = await tier.service.app.inject({ url: '/metrics' });
     expect(
       metricValue(metrics.body, 'taobi_tier_evaluation_duration_seconds_count', { trigger: 'admin' }),
     ).toBeGreaterThan(0);
     // The latest completed evaluation, as Postgres has it: when, for which asOf, and none running.
-    const latest = await environment.pool.query(
+    const latest = await tier.environment.pool.query(
       `SELECT extract(epoch FROM as_of)::float8 AS as_of, extract(epoch FROM completed_at)::float8 AS at
        FROM tier.evaluations WHERE status = 'completed' ORDER BY as_of DESC LIMIT 1`,
     );
@@ -298,38 +290,29 @@ describe('the monthly evaluation, moving members to the tier their score support
 });
 
 describe('the monthly evaluation under the "one tier at a time" rule set', () => {
-  let environment: TierEnvironment;
-  let service: TierService;
-
-  beforeAll(async () => {
-    environment = await createTierEnvironment();
-    service = await startTier(environment, {
+  const tier = tierSuite({
+    service: {
       ruleSet: { ...DEFAULT_RULE_SET, tiers: { ...DEFAULT_RULE_SET.tiers, downgrade: 'one-tier-at-a-time' } },
-    });
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await environment?.close();
+    },
   });
 
   it('when a Diamond member falls to 500 points, then each evaluation moves one tier down, a rerun none, until Silver', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 2600), scoreChanged(member, 2, 500)]);
-    await waitUntilSettled(environment);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 2600), scoreChanged(member, 2, 500)]);
+    await waitUntilSettled(tier.environment);
     const asOfs = [nextAsOf(), nextAsOf(), nextAsOf(), nextAsOf()];
     for (const asOf of asOfs) {
-      await evaluate(service, asOf);
-      await evaluate(service, asOf);
+      await evaluate(tier.service, asOf);
+      await evaluate(tier.service, asOf);
     }
-    await environment.tierChanges.waitForCount(4, (r) => r.key === member);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.occurredAt])).toEqual([
+    await tier.environment.tierChanges.waitForCount(4, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member).map((c) => [c.previousTier, c.tier, c.occurredAt])).toEqual([
       [null, 'DIAMOND', expect.any(String)],
       ['DIAMOND', 'PLATINUM', asOfs[0]],
       ['PLATINUM', 'GOLD', asOfs[1]],
       ['GOLD', 'SILVER', asOfs[2]],
     ]);
-    expect(await memberTier(service, member)).toMatchObject({ tier: 'SILVER', downgradePending: false });
+    expect(await memberTier(tier.service, member)).toMatchObject({ tier: 'SILVER', downgradePending: false });
   });
 });

@@ -108,6 +108,32 @@ export async function startTier(
   return service;
 }
 
+/** What `tierSuite` sets up, set in the suite's `beforeAll` (read it inside a test or a later hook). */
+export interface TierSuite {
+  environment: TierEnvironment;
+  service: TierService;
+}
+
+/**
+ * A tier environment and a started service for the tests of the calling `describe` block: made in
+ * its `beforeAll` (after the hooks declared before this call, so `env` may point at what they made),
+ * stopped and closed in its `afterAll` (before the hooks declared after this call).
+ */
+export function tierSuite(
+  options: { env?: () => Record<string, string>; service?: Parameters<typeof startTier>[1] } = {},
+): TierSuite {
+  const suite = {} as TierSuite;
+  beforeAll(async () => {
+    suite.environment = await createTierEnvironment(options.env?.());
+    suite.service = await startTier(suite.environment, options.service);
+  });
+  afterAll(async () => {
+    await suite.service?.stop();
+    await suite.environment?.close();
+  });
+  return suite;
+}
+
 export async function sendScoreChanges(
   environment: TierEnvironment,
   records: readonly ScoreChanged[],

@@ -1,20 +1,8 @@
 import { createRedis, createVersionedStore } from '@taobi/platform';
 import { metricValue, TcpProxy, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
-import type { TierService } from '../src/app';
-import {
-  admin,
-  createTierEnvironment,
-  read,
-  scoreChanged,
-  sendScoreChanges,
-  startTier,
-  type TierEnvironment,
-  waitUntilSettled,
-} from './harness';
+import { admin, read, scoreChanged, sendScoreChanges, tierSuite, waitUntilSettled } from './harness';
 
 describe('the read API', () => {
-  let environment: TierEnvironment;
-  let service: TierService;
   /** The service reaches Redis through this proxy, so a test can take Redis away from it. */
   let redisProxy: TcpProxy;
 
@@ -22,17 +10,14 @@ describe('the read API', () => {
     const redis = new URL(testEndpoints().redisUrl);
     redisProxy = await TcpProxy.create({ host: redis.hostname, port: Number(redis.port || 6379) });
     await redisProxy.open();
-    environment = await createTierEnvironment({ REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` });
-    service = await startTier(environment);
   });
-
+  const tier = tierSuite({ env: () => ({ REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` }) });
   afterAll(async () => {
-    await service?.stop();
-    await environment?.close();
     await redisProxy?.close();
   });
 
-  const get = (url: string, headers: Record<string, string> = read) => service.app.inject({ url, headers });
+  const get = (url: string, headers: Record<string, string> = read) =>
+    tier.service.app.inject({ url, headers });
 
   it('when the tier table is asked for, then it lists the six tiers with their thresholds, the policy and the next evaluation', async () => {
     const response = await get('/v1/tiers');
@@ -94,8 +79,8 @@ describe('the read API', () => {
 
   it('when a Gold member has points expiring at the next evaluation, then the view says what they must keep', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 760, { expiring: 100 })]);
-    await waitUntilSettled(environment);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 760, { expiring: 100 })]);
+    await waitUntilSettled(tier.environment);
     expect((await get(`/v1/members/${member}/tier`)).json()).toMatchObject({
       memberId: member,
       tier: 'GOLD',
@@ -111,10 +96,10 @@ describe('the read API', () => {
     const before = (await get('/v1/tiers/distribution')).json();
     const scores = [410, 420, 750, 1200, 300];
     await sendScoreChanges(
-      environment,
+      tier.environment,
       scores.map((score) => scoreChanged(uniqueId('m'), 1, score)),
     );
-    await waitUntilSettled(environment);
+    await waitUntilSettled(tier.environment);
     const after = (await get('/v1/tiers/distribution')).json();
     const delta = Object.fromEntries(
       after.tiers.map((row: { tier: string; members: number }, i: number) => [
@@ -128,11 +113,11 @@ describe('the read API', () => {
 
   it('when Redis is unreachable, then tiers are answered from Postgres, /readyz says so, and Redis is resynced when it is back', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 720)]);
-    await waitUntilSettled(environment);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 720)]);
+    await waitUntilSettled(tier.environment);
     const direct = createRedis({
       url: testEndpoints().redisUrl,
-      keyPrefix: environment.config.REDIS_KEY_PREFIX,
+      keyPrefix: tier.environment.config.REDIS_KEY_PREFIX,
       logger: testLogger(),
     });
     const store = createVersionedStore<{ tier: string; score: number }>(direct, 'tier:member', {
@@ -158,8 +143,8 @@ describe('the read API', () => {
       expect(readsAfter).toBe(readsBefore + 1);
 
       // A change while Redis is away reaches Postgres only...
-      await sendScoreChanges(environment, [scoreChanged(member, 2, 1100)]);
-      await environment.tierChanges.waitForCount(2, (r) => r.key === member);
+      await sendScoreChanges(tier.environment, [scoreChanged(member, 2, 1100)]);
+      await tier.environment.tierChanges.waitForCount(2, (r) => r.key === member);
       expect((await get(`/v1/members/${member}/tier`)).json().tier).toBe('PLATINUM');
       expect((await store.read(member))?.value.tier).toBe('GOLD');
 

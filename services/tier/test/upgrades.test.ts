@@ -1,34 +1,13 @@
 import { deadLetterSchema } from '@taobi/contracts';
 import { createRedis, createVersionedStore, publish } from '@taobi/platform';
 import { metricValue, TopicReader, testLogger, uniqueId, waitFor } from '@taobi/tests';
-import type { TierService } from '../src/app';
-import {
-  changesOf,
-  createTierEnvironment,
-  read,
-  scoreChanged,
-  sendScoreChanges,
-  startTier,
-  type TierEnvironment,
-  waitUntilSettled,
-} from './harness';
+import { changesOf, read, scoreChanged, sendScoreChanges, tierSuite, waitUntilSettled } from './harness';
 
 describe('the tier service on score changes (real Kafka, Postgres, Redis)', () => {
-  let environment: TierEnvironment;
-  let service: TierService;
-
-  beforeAll(async () => {
-    environment = await createTierEnvironment();
-    service = await startTier(environment);
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await environment?.close();
-  });
+  const tier = tierSuite();
 
   async function memberTier(memberId: string) {
-    const response = await service.app.inject({ url: `/v1/members/${memberId}/tier`, headers: read });
+    const response = await tier.service.app.inject({ url: `/v1/members/${memberId}/tier`, headers: read });
     expect(response.statusCode).toBe(200);
     return response.json();
   }
@@ -38,12 +17,12 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
     const scores = [350, 399, 400, 650, 700, 999, 1000, 1800, 2500, 4999, 5000, 5200];
     // Sent in separate sends, so the service sees several batches, as it would from scoring.
     for (const [i, score] of scores.entries()) {
-      await sendScoreChanges(environment, [scoreChanged(member, i + 1, score)]);
+      await sendScoreChanges(tier.environment, [scoreChanged(member, i + 1, score)]);
     }
-    const records = await environment.tierChanges.waitForCount(6, (r) => r.key === member);
-    await waitUntilSettled(environment);
+    const records = await tier.environment.tierChanges.waitForCount(6, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
 
-    expect(changesOf(environment, member)).toHaveLength(6);
+    expect(changesOf(tier.environment, member)).toHaveLength(6);
     expect(
       records.map((r) => [r.value.previousTier, r.value.tier, r.value.score, r.value.scoreVersion]),
     ).toEqual([
@@ -76,10 +55,10 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
 
   it('when one score change jumps across two thresholds, then exactly one record goes straight to the higher tier', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 320), scoreChanged(member, 2, 820)]);
-    await environment.tierChanges.waitForCount(2, (r) => r.key === member);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member)).toEqual([
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 320), scoreChanged(member, 2, 820)]);
+    await tier.environment.tierChanges.waitForCount(2, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member)).toEqual([
       expect.objectContaining({ previousTier: null, tier: 'BRONZE', direction: 'initial', scoreVersion: 1 }),
       expect.objectContaining({ previousTier: 'BRONZE', tier: 'GOLD', score: 820, scoreVersion: 2 }),
     ]);
@@ -101,20 +80,20 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
       (typeof v)[0],
     ];
     // v3 is lost for a while, v5 overtakes v4, and everything is delivered again afterwards.
-    await sendScoreChanges(environment, [v1, v2, v2, v5, v4, v1]);
-    await sendScoreChanges(environment, [v3, ...v]);
-    await environment.tierChanges.waitForCount(3, (r) => r.key === member);
-    await waitUntilSettled(environment);
+    await sendScoreChanges(tier.environment, [v1, v2, v2, v5, v4, v1]);
+    await sendScoreChanges(tier.environment, [v3, ...v]);
+    await tier.environment.tierChanges.waitForCount(3, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
 
     // v1 placed the member; v2 crossed 400; v5 jumped from SILVER to PLATINUM; v3 and v4 came after v5
     // and count for nothing.
-    expect(changesOf(environment, member).map((c) => [c.previousTier, c.tier, c.scoreVersion])).toEqual([
+    expect(changesOf(tier.environment, member).map((c) => [c.previousTier, c.tier, c.scoreVersion])).toEqual([
       [null, 'BRONZE', 1],
       ['BRONZE', 'SILVER', 2],
       ['SILVER', 'PLATINUM', 5],
     ]);
     expect(await memberTier(member)).toMatchObject({ tier: 'PLATINUM', score: 1100, scoreVersion: 5 });
-    const metrics = await service.app.inject({ url: '/metrics' });
+    const metrics = await tier.service.app.inject({ url: '/metrics' });
     expect(
       metricValue(metrics.body, 'taobi_tier_score_changes_total', { outcome: 'stale' }),
     ).toBeGreaterThanOrEqual(9);
@@ -129,34 +108,34 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
 
   it('when a score falls below the tier’s threshold, then no record is published and a downgrade is pending; climbing back clears it', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 760), scoreChanged(member, 2, 640)]);
-    await environment.tierChanges.waitForCount(1, (r) => r.key === member);
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member)).toHaveLength(1);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 760), scoreChanged(member, 2, 640)]);
+    await tier.environment.tierChanges.waitForCount(1, (r) => r.key === member);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member)).toHaveLength(1);
     expect(await memberTier(member)).toMatchObject({
       tier: 'GOLD',
       score: 640,
       downgradePending: true,
       keep: { tier: 'GOLD', threshold: 700, pointsNeeded: 60 },
     });
-    const pending = await service.app.inject({ url: '/metrics' });
+    const pending = await tier.service.app.inject({ url: '/metrics' });
     expect(metricValue(pending.body, 'taobi_tier_pending_downgrades')).toBeGreaterThanOrEqual(1);
 
-    await sendScoreChanges(environment, [scoreChanged(member, 3, 705)]);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 3, 705)]);
     await waitFor(async () => (await memberTier(member)).downgradePending === false, {
       description: 'the pending downgrade to clear',
     });
-    await waitUntilSettled(environment);
-    expect(changesOf(environment, member)).toHaveLength(1);
+    await waitUntilSettled(tier.environment);
+    expect(changesOf(tier.environment, member)).toHaveLength(1);
   });
 
   it('when the Redis entry is gone, then the tier is answered from Postgres and Redis is repaired', async () => {
     const member = uniqueId('m');
-    await sendScoreChanges(environment, [scoreChanged(member, 1, 480)]);
-    await environment.tierChanges.waitForCount(1, (r) => r.key === member);
+    await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 480)]);
+    await tier.environment.tierChanges.waitForCount(1, (r) => r.key === member);
     const redis = createRedis({
-      url: environment.config.REDIS_URL,
-      keyPrefix: environment.config.REDIS_KEY_PREFIX,
+      url: tier.environment.config.REDIS_URL,
+      keyPrefix: tier.environment.config.REDIS_KEY_PREFIX,
       logger: testLogger(),
     });
     try {
@@ -174,19 +153,23 @@ describe('the tier service on score changes (real Kafka, Postgres, Redis)', () =
 
   it('when a record is not a valid score change, then it goes to the DLQ and the partition moves on', async () => {
     const member = uniqueId('m');
-    const dlq = await TopicReader.start(environment.topics.consumptionDlq, environment.kafka);
+    const dlq = await TopicReader.start(tier.environment.topics.consumptionDlq, tier.environment.kafka);
     try {
-      await publish(environment.producer, [
-        { topic: environment.topics.scoreChanged, key: member, value: { memberId: member, score: 'lots' } },
+      await publish(tier.environment.producer, [
+        {
+          topic: tier.environment.topics.scoreChanged,
+          key: member,
+          value: { memberId: member, score: 'lots' },
+        },
       ]);
-      await sendScoreChanges(environment, [scoreChanged(member, 1, 410)]);
+      await sendScoreChanges(tier.environment, [scoreChanged(member, 1, 410)]);
       const [letter] = await dlq.waitForCount(1, (r) => r.key === member);
       expect(deadLetterSchema.parse(letter?.value)).toMatchObject({
         memberId: member,
-        consumerGroup: environment.config.KAFKA_GROUP_ID,
+        consumerGroup: tier.environment.config.KAFKA_GROUP_ID,
         reason: 'record does not match its schema',
       });
-      await environment.tierChanges.waitForCount(1, (r) => r.key === member);
+      await tier.environment.tierChanges.waitForCount(1, (r) => r.key === member);
     } finally {
       await dlq.close();
     }
