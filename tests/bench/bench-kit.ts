@@ -4,6 +4,7 @@
  * service draining the backlog until its committed offsets reach the end of every partition.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   type ConsumptionEvent,
   consumptionEventId,
@@ -242,6 +243,35 @@ export interface FoldTimes {
    * wall time.
    */
   cpu: number;
+  /**
+   * CPU seconds the Postgres backends serving the service spent meanwhile (read from /proc, so 0
+   * when Postgres runs elsewhere): the other half of a fold's work, also robust to the machine's load.
+   */
+  postgresCpu: number;
+}
+
+/**
+ * CPU of the local Postgres backends of an application (by `application_name`), sampled: each
+ * backend's latest utime + stime (/proc/<pid>/stat), kept after it exits.
+ */
+function postgresBackendsCpu(check: pg.Client, applicationName: string) {
+  const ticks = new Map<number, number>();
+  const ticksPerSecond = 100;
+  return {
+    async sample(): Promise<void> {
+      const { rows } = await check.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+        [applicationName],
+      );
+      for (const { pid } of rows) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+      }
+    },
+    seconds: () => [...ticks.values()].reduce((sum, t) => sum + t, 0) / ticksPerSecond,
+  };
 }
 
 /**
@@ -285,9 +315,15 @@ export async function foldLive(
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const since = () => (performance.now() - started) / 1000;
+    const backends = postgresBackendsCpu(check, 'taobi-scoring');
+    let sampled = 0;
     let committed: number | undefined;
     for (;;) {
       if (fatal) throw fatal;
+      if (performance.now() - sampled > 500) {
+        await backends.sample();
+        sampled = performance.now();
+      }
       if (committed === undefined && (await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
         committed = since();
       }
@@ -298,9 +334,15 @@ export async function foldLive(
         if (rowCount === 0) {
           const published = since();
           const cpu = process.cpuUsage(cpuBefore);
+          await backends.sample();
           return {
             seconds: committed,
-            times: { committed, published, cpu: (cpu.user + cpu.system) / 1e6 },
+            times: {
+              committed,
+              published,
+              cpu: (cpu.user + cpu.system) / 1e6,
+              postgresCpu: backends.seconds(),
+            },
             service,
             config,
           };

@@ -127,14 +127,17 @@ async function smallBatches(baselineRate: number): Promise<Record<string, number
     await sayExact(scratch, events, counts.published);
     const rate = events.length / live.times.published;
     const perBatch = events.length / Math.max(counts.batches, 1);
+    const cpu = (seconds: number) => Math.round((seconds * 1e6) / events.length);
     say(
-      `small batches (${SMALL_EVENTS} events, ${perBatch.toFixed(0)} per fold batch on average): ${Math.round(rate)} events/s to the topic (${(rate / baselineRate).toFixed(3)} of the baseline), ${Math.round(events.length / live.times.committed)} events/s to the offset commit`,
+      `small batches (${SMALL_EVENTS} events, ${perBatch.toFixed(0)} per fold batch on average): ${Math.round(rate)} events/s to the topic (${(rate / baselineRate).toFixed(3)} of the baseline), ${Math.round(events.length / live.times.committed)} events/s to the offset commit; CPU per event ${cpu(live.times.cpu)} µs in the process, ${cpu(live.times.postgresCpu)} µs in its Postgres backends`,
     );
     return {
       smallEvents: events.length,
       smallRecordsPerBatch: Math.round(perBatch),
       smallEventsPerSecond: Math.round(rate),
       smallRatio: Number((rate / baselineRate).toFixed(3)),
+      smallCpuMicrosPerEvent: cpu(live.times.cpu),
+      smallPostgresCpuMicrosPerEvent: cpu(live.times.postgresCpu),
     };
   } finally {
     await scratch.remove();
@@ -162,7 +165,7 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
     `scoring, until every offset is committed (events in Postgres): ${live.times.committed.toFixed(2)} s, ${Math.round(committedRate)} events/s`,
   );
   say(
-    `scoring's process CPU until its records were on the topic: ${live.times.cpu.toFixed(2)} s, ${Math.round((live.times.cpu * 1e6) / events.length)} µs per event`,
+    `scoring's process CPU until its records were on the topic: ${live.times.cpu.toFixed(2)} s, ${Math.round((live.times.cpu * 1e6) / events.length)} µs per event; its Postgres backends' CPU: ${live.times.postgresCpu.toFixed(2)} s, ${Math.round((live.times.postgresCpu * 1e6) / events.length)} µs per event`,
   );
 
   const ledger = await ledgerSize(scratch);
@@ -187,6 +190,7 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
       committedEventsPerSecond: Math.round(committedRate),
       committedRatio: Number((committedRate / baselineRate).toFixed(3)),
       cpuMicrosPerEvent: Math.round((live.times.cpu * 1e6) / events.length),
+      postgresCpuMicrosPerEvent: Math.round((live.times.postgresCpu * 1e6) / events.length),
       recordsPublished: counts.published,
       foldBatches: counts.batches,
       doorCeilingRatio: Number((door / baselineRate).toFixed(3)),
