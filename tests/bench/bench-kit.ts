@@ -4,6 +4,7 @@
  * service draining the backlog until its committed offsets reach the end of every partition.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   type ConsumptionEvent,
   consumptionEventId,
@@ -24,6 +25,7 @@ import {
   publish,
   type Service,
 } from '@taobi/platform';
+import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import pg from 'pg';
 import { buildScoringService } from '../../services/scoring/src/app';
 import { type ScoringConfig, scoringConfigSchema } from '../../services/scoring/src/config';
@@ -195,6 +197,40 @@ export async function ledgerSize(scratch: Scratch): Promise<{ events: number; me
   }
 }
 
+/**
+ * How many members' scores differ from the pure reference fold of `events` (each member's window
+ * as stored), and how many score versions the fold wrote (each has one score-changed record).
+ */
+export async function checkScores(
+  scratch: Scratch,
+  events: readonly ConsumptionEvent[],
+): Promise<{ members: number; wrong: string[]; versions: number }> {
+  const check = new pg.Client({ connectionString: scratch.databaseUrl });
+  await check.connect();
+  try {
+    const { rows } = await check.query<{ member_id: string; score: number; window_from: string }>(
+      'SELECT member_id, score, window_from FROM scoring.members',
+    );
+    const { rows: versions } = await check.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM scoring.score_versions',
+    );
+    const byWindow = new Map<string, Map<string, { score: number }>>();
+    const wrong: string[] = [];
+    for (const row of rows) {
+      let reference = byWindow.get(row.window_from);
+      if (!reference) {
+        reference = foldScores(DEFAULT_RULE_SET.score, events, row.window_from);
+        byWindow.set(row.window_from, reference);
+      }
+      const expected = reference.get(row.member_id)?.score;
+      if (expected !== row.score) wrong.push(`${row.member_id}: ${row.score} for ${expected}`);
+    }
+    return { members: rows.length, wrong, versions: versions[0]?.n ?? 0 };
+  } finally {
+    await check.end();
+  }
+}
+
 /** The two clocks of a live fold, in seconds from the group join. */
 export interface FoldTimes {
   /** Every event in Postgres and its offset committed. */
@@ -207,6 +243,35 @@ export interface FoldTimes {
    * wall time.
    */
   cpu: number;
+  /**
+   * CPU seconds the Postgres backends serving the service spent meanwhile (read from /proc, so 0
+   * when Postgres runs elsewhere): the other half of a fold's work, also robust to the machine's load.
+   */
+  postgresCpu: number;
+}
+
+/**
+ * CPU of the local Postgres backends of an application (by `application_name`), sampled: each
+ * backend's latest utime + stime (/proc/<pid>/stat), kept after it exits.
+ */
+function postgresBackendsCpu(check: pg.Client, applicationName: string) {
+  const ticks = new Map<number, number>();
+  const ticksPerSecond = 100;
+  return {
+    async sample(): Promise<void> {
+      const { rows } = await check.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+        [applicationName],
+      );
+      for (const { pid } of rows) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+      }
+    },
+    seconds: () => [...ticks.values()].reduce((sum, t) => sum + t, 0) / ticksPerSecond,
+  };
 }
 
 /**
@@ -250,9 +315,15 @@ export async function foldLive(
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const since = () => (performance.now() - started) / 1000;
+    const backends = postgresBackendsCpu(check, 'taobi-scoring');
+    let sampled = 0;
     let committed: number | undefined;
     for (;;) {
       if (fatal) throw fatal;
+      if (performance.now() - sampled > 500) {
+        await backends.sample();
+        sampled = performance.now();
+      }
       if (committed === undefined && (await committedToEnd(scratch.kafka, config.KAFKA_GROUP_ID, topic))) {
         committed = since();
       }
@@ -263,9 +334,15 @@ export async function foldLive(
         if (rowCount === 0) {
           const published = since();
           const cpu = process.cpuUsage(cpuBefore);
+          await backends.sample();
           return {
             seconds: committed,
-            times: { committed, published, cpu: (cpu.user + cpu.system) / 1e6 },
+            times: {
+              committed,
+              published,
+              cpu: (cpu.user + cpu.system) / 1e6,
+              postgresCpu: backends.seconds(),
+            },
             service,
             config,
           };

@@ -7,9 +7,11 @@
  *    a consumer of C sees it. Latency from A's ack to C's consumer, probes four at a time.
  * 2. Quiet stack: probes, each a fresh member's order large enough for Silver, from the 202 of
  *    ingest to the tier-changed record at a consumer of the topic (as the demo measures), and where
- *    the time went: the Kafka timestamps of the probe's score-changed and tier-changed records (when
- *    each relay sent them) split it into scoring (202 → score-changed sent), tier (→ tier-changed
- *    sent) and delivery (→ at the consumer).
+ *    the time went: the probe's outbox rows (when scoring's and tier's transactions began) and the
+ *    Kafka timestamps of its score-changed and tier-changed records (when each relay sent them)
+ *    split it into scoringIn (202 → scoring's transaction began: the hop and the fetch), scoringOut
+ *    (→ score-changed sent: fold, commit, relay), tierIn (→ tier's transaction began), tierOut
+ *    (→ tier-changed sent) and delivery (→ at the consumer).
  * 3. Rising rates: single-event POSTs at a steady offered rate (open loop, every 10 ms); a step is
  *    sustained when no answer is a 503 (or any non-202), the rate achieved (202s over the time until
  *    the last answer) is at least 95% of the one offered, and at its end scoring's and tier's groups
@@ -34,8 +36,10 @@ import {
   consumerGroupLag,
   createKafka,
   createLogger,
+  createPool,
   ensureTopics,
   type Kafka,
+  type Pool,
   publish,
 } from '@taobi/platform';
 import { TestStack, uniqueId } from '../support';
@@ -176,23 +180,41 @@ function order(memberId: string, amount: number) {
   };
 }
 
-/** Where a probe's time went, from the Kafka timestamps (CreateTime: when each producer sent). */
+/**
+ * Where a probe's time went, from the Kafka timestamps (CreateTime: when each relay sent) and the
+ * probe's outbox rows (`created_at`: when the transaction that wrote them began, just after the
+ * consumer fetched the record).
+ */
 interface Segments {
-  /** 202 → its score-changed record sent by scoring's relay: fetch, fold, relay. */
-  scoring: number;
-  /** score-changed sent → tier-changed sent by tier's relay: the hop, fetch, fold, relay. */
-  tier: number;
-  /** tier-changed sent → at the bench's consumer: the last hop. */
+  /** 202 → scoring's fold transaction began: ingest's send, the hop, scoring's fetch. */
+  scoringIn: number;
+  /** → its score-changed record sent by scoring's relay: the fold, its commit, the relay's read. */
+  scoringOut: number;
+  /** → tier's transaction began: the hop, tier's fetch. */
+  tierIn: number;
+  /** → the tier-changed record sent by tier's relay: the fold, its commit, the relay's read. */
+  tierOut: number;
+  /** → at the bench's consumer: the last hop. */
   delivery: number;
 }
 
+const SEGMENTS = ['scoringIn', 'scoringOut', 'tierIn', 'tierOut', 'delivery'] as const;
+
 const showSegments = (segments: Segments[]) =>
-  (['scoring', 'tier', 'delivery'] as const)
-    .map((name) => {
-      const q = quantiles(segments.map((s) => s[name]));
-      return `${name} p50 ${q.p50.toFixed(0)} / p99 ${q.p99.toFixed(0)} ms`;
-    })
-    .join(', ');
+  SEGMENTS.map((name) => {
+    const q = quantiles(segments.map((s) => s[name]));
+    return `${name} p50 ${q.p50.toFixed(0)} / p99 ${q.p99.toFixed(0)} ms`;
+  }).join(', ');
+
+/** When each probe's first outbox row (by member) of `schema` was written (its transaction's start). */
+async function outboxWritten(pool: Pool, schema: 'scoring' | 'tier', prefix: string) {
+  const { rows } = await pool.query<{ member_id: string; created: Date }>(
+    `SELECT message_key AS member_id, min(created_at) AS created FROM ${schema}.outbox
+     WHERE message_key LIKE $1 GROUP BY message_key`,
+    [`${prefix}%`],
+  );
+  return new Map(rows.map((row) => [row.member_id, row.created.getTime()]));
+}
 
 /** Epoch milliseconds of a `performance.now()` instant, to compare with Kafka timestamps. */
 const epochMs = (at: number) => performance.timeOrigin + at;
@@ -228,8 +250,10 @@ async function main(): Promise<void> {
     topic: service === 'scoring' ? stack.topics.consumption : stack.topics.scoreChanged,
   }));
   let probeCount = 0;
-  let segments: Segments[] = [];
+  const pool = createPool({ connectionString: stack.databaseUrl, logger, applicationName: 'taobi-bench' });
   /** One upgrade: a fresh member's 4,000 CNY order, from its 202 to its tier-changed record. */
+  /** Each probe: its 202, and the Kafka timestamps of its records (the outbox rows are read after). */
+  let marks: { memberId: string; accepted: number; seen: number }[] = [];
   const probe = async (): Promise<number> => {
     probeCount += 1;
     const memberId = `${probePrefix}${probeCount}`;
@@ -238,21 +262,33 @@ async function main(): Promise<void> {
     const accepted = performance.now();
     if (status !== 202) throw new Error(`a probe was answered ${status}`);
     const seenAt = await seen;
-    const scored = sentAt.scoreChanged.get(memberId);
-    const tiered = sentAt.tierChanged.get(memberId);
-    if (scored !== undefined && tiered !== undefined) {
-      segments.push({
-        scoring: scored - epochMs(accepted),
-        tier: tiered - scored,
-        delivery: epochMs(seenAt) - tiered,
-      });
-    }
+    marks.push({ memberId, accepted: epochMs(accepted), seen: epochMs(seenAt) });
     return seenAt - accepted;
   };
   /** The probes' latencies, and where their time went. */
   const probeStack = async (count: number) => {
-    segments = [];
+    marks = [];
     const latencies = quantiles(await probes(count, probe));
+    const [scoringBegan, tierBegan] = await Promise.all([
+      outboxWritten(pool, 'scoring', probePrefix),
+      outboxWritten(pool, 'tier', probePrefix),
+    ]);
+    const segments: Segments[] = [];
+    for (const { memberId, accepted, seen } of marks) {
+      const scoring = scoringBegan.get(memberId);
+      const scored = sentAt.scoreChanged.get(memberId);
+      const tier = tierBegan.get(memberId);
+      const tiered = sentAt.tierChanged.get(memberId);
+      if (scoring === undefined || scored === undefined || tier === undefined || tiered === undefined)
+        continue;
+      segments.push({
+        scoringIn: scoring - accepted,
+        scoringOut: scored - scoring,
+        tierIn: tier - scored,
+        tierOut: tiered - tier,
+        delivery: seen - tiered,
+      });
+    }
     return { latencies, where: showSegments(segments) };
   };
   const probes = (count: number, work: () => Promise<number>) =>
@@ -270,7 +306,7 @@ async function main(): Promise<void> {
     say(`raw three hops, quiet: ${show(rawQuiet)}`);
     const { latencies: quiet, where: quietWhere } = await probeStack(PROBES);
     say(`ingest 202 -> tier-changed, quiet stack: ${show(quiet)}`);
-    say(`  where the time went (Kafka send timestamps): ${quietWhere}`);
+    say(`  where the time went (outbox rows written, Kafka send timestamps): ${quietWhere}`);
 
     /** Offers `rate` single-event POSTs a second for `seconds`; says whether it was sustained. */
     const offer = async (rate: number, seconds: number, during?: () => Promise<unknown>) => {
@@ -384,6 +420,7 @@ async function main(): Promise<void> {
     );
   } finally {
     agent.destroy();
+    await pool.end();
     for (const watcher of watchers) await watcher.disconnect();
     await raw.close();
     await stack.stop();

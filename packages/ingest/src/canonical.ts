@@ -27,6 +27,23 @@ const UTC_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const utcInstant = (instant: string): string =>
   UTC_MILLIS.test(instant) ? instant : new Date(instant).toISOString();
 
+let isoMillis = Number.NaN;
+let isoText = '';
+
+/**
+ * `toISOString` of the service clock's instant, remembered for its millisecond: requests arrive in
+ * bursts (the clients answered by one Kafka acknowledgement send their next ones together), and
+ * on Node 20 `toISOString` is about a fifth of the cost of a canonical record.
+ */
+function receivedAtText(receivedAt: Date): string {
+  const millis = receivedAt.getTime();
+  if (millis !== isoMillis) {
+    isoText = receivedAt.toISOString();
+    isoMillis = millis;
+  }
+  return isoText;
+}
+
 /**
  * Maps a validated ingest event onto the canonical consumption event. Instants are normalised to
  * UTC (`toISOString`), so every record on the topic compares as text; the source's own fields are
@@ -54,7 +71,7 @@ export function toCanonicalEvent(
     currency: event.currency,
   };
   if (merchantId !== undefined) record.merchantId = merchantId;
-  record.receivedAt = receivedAt.toISOString();
+  record.receivedAt = receivedAtText(receivedAt);
   record.kind = completed ? 'completed' : 'refunded';
   if (!completed) record.refundId = event.refundId;
   if (event.channel !== undefined) record.channel = event.channel;

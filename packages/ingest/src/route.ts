@@ -1,4 +1,11 @@
-import { type HttpRateLimit, type Logger, rateLimitRoute, toAppError } from '@taobi/platform';
+import type { ConsumptionEvent } from '@taobi/contracts';
+import {
+  type HttpRateLimit,
+  type Logger,
+  type OutgoingRecord,
+  rateLimitRoute,
+  toAppError,
+} from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { BatchingPublisher } from './batching-publisher';
@@ -7,7 +14,7 @@ import { IngestErrors } from './errors';
 import type { SourceKey, SourceKeys } from './keys';
 import type { IngestMetrics } from './metrics';
 import type { IngestSchemas } from './request-schema';
-import type { IngestSourceDefinition } from './source-definition';
+import type { IngestEvent, IngestSourceDefinition } from './source-definition';
 import { occurredAtRanges } from './time-window';
 import { validateIngestBody } from './validate';
 
@@ -45,6 +52,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
   const keyOf = new WeakMap<FastifyRequest, SourceKey>();
   const eventCountOf = new WeakMap<FastifyRequest, number>();
   const rangeAt = occurredAtRanges(options.maxFutureMs, options.rules);
+  const eventIdOf = (event: IngestEvent) => ingestEventId(definition, event);
 
   app.post(
     '/v1/events',
@@ -94,23 +102,28 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
         schemas: options.schemas,
         range: rangeAt(now),
         maxFutureMs: options.maxFutureMs,
-        eventIdOf: (event) => ingestEventId(definition, event),
+        eventIdOf,
       });
       if (!result.ok) {
         eventCountOf.set(request, result.eventCount);
         throw result.error;
       }
       eventCountOf.set(request, result.events.length);
-      const events = result.events.map((event) => toCanonicalEvent(definition, event, now));
+      // Loops, not maps: no closure made per request (most requests carry one event).
+      const events: ConsumptionEvent[] = [];
+      const records: OutgoingRecord[] = [];
+      for (const valid of result.events) {
+        const event = toCanonicalEvent(definition, valid, now);
+        events.push(event);
+        records.push({
+          topic: options.topic,
+          key: event.memberId,
+          value: event,
+          traceContext: request.traceContext,
+        });
+      }
       try {
-        await options.publisher.publish(
-          events.map((event) => ({
-            topic: options.topic,
-            key: event.memberId,
-            value: event,
-            traceContext: request.traceContext,
-          })),
-        );
+        await options.publisher.publish(records);
       } catch (error) {
         throw IngestErrors.publishFailed(options.retryAfterSeconds, error);
       }
@@ -124,7 +137,9 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRouteO
           );
         }
       }
-      return reply.status(202).send({ accepted: events.map((event) => ({ eventId: event.eventId })) });
+      const accepted: { eventId: string }[] = [];
+      for (const event of events) accepted.push({ eventId: event.eventId });
+      return reply.status(202).send({ accepted });
     },
   );
 }

@@ -68,8 +68,10 @@ export function validateIngestBody(body: unknown, context: ValidationContext): V
       continue;
     }
     const event = parsed.data;
-    const own = context.definition.checkExtraFields?.(event) ?? [];
-    shapeErrors.push(...own.map((e) => ({ ...e, field: [...prefix, e.field].join('.') })));
+    const own = context.definition.checkExtraFields?.(event);
+    if (own && own.length > 0) {
+      shapeErrors.push(...own.map((e) => ({ ...e, field: [...prefix, e.field].join('.') })));
+    }
 
     // Only a batch can repeat an order (one event needs no id here: the record gets it later).
     const eventId = items.length > 1 ? context.eventIdOf(event) : '';

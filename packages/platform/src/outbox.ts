@@ -35,7 +35,9 @@ import { contextFromTraceparent, headerValue, traceparentForKey } from './trace-
  * One relay publishes a schema's outbox at a time, which keeps each member's records in order
  * across instances: it holds a lease (a row with its name and an expiry, taken and renewed by
  * single statements). No transaction, lock or pool connection is held while it waits for Kafka: it
- * reads the next rows, sends them, then marks them, renewing the lease meanwhile. A crashed relay's
+ * reads the next rows, sends them, then marks them, renewing the lease meanwhile. Round trips: the
+ * claim goes with the read (only when a row waits), and each mark reads the next rows, so a busy
+ * relay costs one Postgres and one Kafka round trip per send, and a woken one, one before its send. A crashed relay's
  * lease lapses after `leaseMs`, and another relay goes on from the first unpublished row.
  *
  * Each service's migrations create the tables (`<schema>.outbox`, `<schema>.outbox_lease`) in its own
@@ -196,6 +198,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let woken = false;
   let lastPurge = 0;
   let queue: Promise<unknown> = Promise.resolve();
+  /** The rows the last mark read after the rows it marked (`markAndReadNext`): the next batch. */
+  let readAhead: Row[] | undefined;
   /** The last batch's `afterPublish`, running while the next batch is read and sent. */
   let afterPublishing: Promise<void> = Promise.resolve();
   let listener: NotificationListener | undefined;
@@ -287,8 +291,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   /**
    * Whether the lease was claimed less than a third of its term ago: it is still ours (only its
-   * expiry lets another relay in), so a busy relay's next batch reads its rows at once instead of
-   * first checking for work and claiming again (two round trips less between a wake and the send).
+   * expiry lets another relay in), so a busy relay's next batch reads its rows at once (or takes
+   * those its last mark read ahead) instead of claiming again with its read.
    */
   function leaseFresh(): boolean {
     return claimedAt > 0 && performance.now() - claimedAt < leaseMs / 3;
@@ -328,41 +332,109 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return turn;
   }
 
-  async function publishNext(): Promise<{ count: number; more: boolean }> {
-    // An idle relay does not write its lease on every poll: it claims only when there is work.
-    // A relay whose lease is fresh holds it still, and took it over (if it did) at that claim.
-    if (!leaseFresh()) {
-      const waiting = await options.pool.query(`SELECT 1 FROM ${outbox} WHERE published_at IS NULL LIMIT 1`);
-      if (waiting.rowCount === 0) return { count: 0, more: false };
-      const { held, takenOver, previousEnd } = await claim();
-      if (!held) return { count: 0, more: false };
-      if (takenOver) {
-        const { rows } = await options.pool.query<{ last: number | null }>(
-          `SELECT max(id) AS last FROM ${outbox}
-           WHERE published_at IS NULL AND ($1::timestamptz IS NULL OR created_at < $1)`,
-          [previousEnd],
-        );
-        const last = rows[0]?.last ?? null;
-        if (last !== null) doubtfulThrough = Math.max(doubtfulThrough ?? 0, last);
-      }
-    }
-    const { rows: pending } = await options.pool.query<Row>(
-      `SELECT id, octet_length(payload::text) AS size, created_at, event_id, topic, message_key, payload, traceparent
-       FROM ${outbox}
-       WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-      [batchSize],
+  /** The columns of `Row`, of the outbox as `o`. */
+  const rowColumns = `o.id, octet_length(o.payload::text) AS size, o.created_at, o.event_id, o.topic,
+       o.message_key, o.payload, o.traceparent`;
+
+  /**
+   * Claims the lease and reads the first rows in one round trip, claiming only when a row waits (an
+   * idle relay does not write its lease on every poll). No rows: nothing waits, or another relay
+   * holds a live lease. `previous` and `previousEnd` are the lease's last holder and expiry, as
+   * `claim` says them.
+   */
+  async function claimAndRead(): Promise<{ rows: Row[]; takenOver: boolean; previousEnd: Date | null }> {
+    const sentAt = performance.now();
+    const { rows } = await options.pool.query<Row & { previous: string | null; previous_end: Date | null }>(
+      `WITH previous AS (SELECT holder, expires_at FROM ${lease}),
+       claimed AS (
+         INSERT INTO ${lease} AS l (holder, expires_at)
+         SELECT $1, now() + $2 * interval '1 millisecond'
+         WHERE EXISTS (SELECT 1 FROM ${outbox} WHERE published_at IS NULL)
+         ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+         WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+         RETURNING 1
+       )
+       SELECT ${rowColumns},
+         (SELECT holder FROM previous) AS previous, (SELECT expires_at FROM previous) AS previous_end
+       FROM ${outbox} o WHERE o.published_at IS NULL AND EXISTS (SELECT 1 FROM claimed) ORDER BY o.id LIMIT $3`,
+      [holder, leaseMs, batchSize],
     );
-    const more = pending.length === batchSize;
-    if (pending.length === 0) return { count: 0, more };
+    const first = rows[0];
+    claimedAt = first !== undefined ? sentAt : 0;
+    return {
+      rows,
+      takenOver: first !== undefined && first.previous !== null && first.previous !== holder,
+      previousEnd: first?.previous_end ?? null,
+    };
+  }
+
+  /**
+   * Marks a send's rows published and, in the same round trip, reads the rows after them (the read
+   * runs on the statement's snapshot, where the rows just marked still look unpublished: they are
+   * left out by id). Every wake before it is answered by it: a commit that woke the relay is in
+   * its snapshot.
+   */
+  async function markAndReadNext(rows: Row[]): Promise<Row[]> {
+    woken = false;
+    const { rows: next } = await options.pool.query<Row>(
+      `WITH marked AS (UPDATE ${outbox} SET published_at = now() WHERE id = ANY($1::bigint[]))
+       SELECT ${rowColumns} FROM ${outbox} o
+       WHERE o.published_at IS NULL AND NOT (o.id = ANY($1::bigint[])) ORDER BY o.id LIMIT $2`,
+      [rows.map((row) => row.id), batchSize],
+    );
+    return next;
+  }
+
+  /**
+   * The rows to publish next: those the last mark read, while the lease is still ours; else a read
+   * (with a claim of the lease when it is not fresh). One round trip before the send either way,
+   * none on a busy relay.
+   */
+  async function nextRows(): Promise<Row[]> {
+    const ahead = readAhead;
+    readAhead = undefined;
+    // An empty read-ahead said the outbox was empty then: the relay rested since, and reads again.
+    if (ahead !== undefined && ahead.length > 0 && leaseFresh()) return ahead;
+    if (leaseFresh()) {
+      woken = false;
+      const { rows } = await options.pool.query<Row>(
+        `SELECT ${rowColumns} FROM ${outbox} o WHERE o.published_at IS NULL ORDER BY o.id LIMIT $1`,
+        [batchSize],
+      );
+      return rows;
+    }
+    woken = false;
+    const { rows, takenOver, previousEnd } = await claimAndRead();
+    if (takenOver) {
+      const { rows: last } = await options.pool.query<{ last: number | null }>(
+        `SELECT max(id) AS last FROM ${outbox}
+         WHERE published_at IS NULL AND ($1::timestamptz IS NULL OR created_at < $1)`,
+        [previousEnd],
+      );
+      const through = last[0]?.last ?? null;
+      if (through !== null) doubtfulThrough = Math.max(doubtfulThrough ?? 0, Number(through));
+    }
+    return rows;
+  }
+
+  /**
+   * Round trips of a batch: its read (none when the last mark read it ahead; one, with the claim,
+   * when the lease is not fresh), its sends, and the mark of each send, the last one reading the
+   * next rows ahead. A busy relay costs one Postgres and one Kafka round trip per send.
+   */
+  async function publishNext(): Promise<{ count: number; more: boolean }> {
+    const pending = await nextRows();
+    if (pending.length === 0) return { count: 0, more: false };
     let found: Row[] = [];
     let rows: Row[] = [];
     try {
       await holdingLease(async (held) => {
-        found = await recover(pending, more);
+        found = await recover(pending, pending.length === batchSize);
         rows = pending.filter((row) => !found.includes(row));
         // One send at a time, each marked once acknowledged: a failure leaves only the rows of the
         // send that failed in doubt (the later ones were not sent).
-        for (const chunk of sends(rows)) {
+        const chunks = sends(rows);
+        for (const [index, chunk] of chunks.entries()) {
           if (!held()) throw new Error('the outbox lease was taken over by another relay');
           await options.producer.publish(
             chunk.map((row) => ({
@@ -374,13 +446,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
               traceContext: contextFromTraceparent(row.traceparent),
             })),
           );
-          await markPublished(chunk);
+          if (index < chunks.length - 1) await markPublished(chunk);
+          else readAhead = await markAndReadNext(chunk);
         }
       });
     } catch (error) {
+      readAhead = undefined;
       doubtfulThrough = Math.max(doubtfulThrough ?? 0, ...rows.map((row) => row.id));
       throw error;
     }
+    const more = pending.length === batchSize || (readAhead?.length ?? 0) > 0;
     const records = [...found, ...rows].map(
       (row): OutboxRecord => ({
         eventId: row.event_id,

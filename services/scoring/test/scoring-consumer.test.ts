@@ -281,6 +281,43 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(result.changes.map((c) => c.score)).toEqual([304]);
   });
 
+  it('when one batch holds an order, its refund, a refund naming another member and a refund of an order already folded, then each counts as the reference fold says', async () => {
+    const [member, other] = [uniqueId('m'), uniqueId('m')];
+    const context = { rules: DEFAULT_RULE_SET, now: new Date() };
+    const earlier = order({ memberId: member, amount: 99_900 });
+    await withTransaction(stage.db, (client) => foldBatch(client, [earlier], context));
+    const fresh = order({ memberId: member, amount: 40_000 });
+    const own = refund(fresh, 30_000);
+    const foreign = { ...refund(fresh, 10_000), memberId: other };
+    const late = refund(earlier, 60_000);
+    const result = await withTransaction(stage.db, (client) =>
+      foldBatch(client, [own, foreign, late, fresh], context),
+    );
+    expect(result.inserted.sort()).toEqual([own.eventId, late.eventId, fresh.eventId].sort());
+    expect(result.rejected).toEqual([
+      { event: foreign, reason: 'refund names another member than its order' },
+    ]);
+    const expected = foldScores(
+      DEFAULT_RULE_SET.score,
+      [earlier, own, late, fresh],
+      result.changes[0]?.window.from ?? '',
+    ).get(member);
+    expect(result.changes.map((c) => [c.score, c.breakdown])).toEqual([
+      [expected?.score, expected?.breakdown],
+    ]);
+    const { rows } = await stage.db.query(
+      `SELECT order_id, points, qualifies FROM scoring.orders WHERE member_id = $1 ORDER BY order_id`,
+      [member],
+    );
+    // Net 399 CNY: 9 points; net 100 CNY: 2 points; both reach the 10 CNY frequency minimum.
+    expect(rows).toEqual(
+      [
+        { order_id: earlier.orderId, points: 9, qualifies: true },
+        { order_id: fresh.orderId, points: 2, qualifies: true },
+      ].sort((a, b) => a.order_id.localeCompare(b.order_id)),
+    );
+  });
+
   it('when two partitions fold batches with a label new to the ledger, then the second does not wait for the first to commit', async () => {
     const knownLabels = createKnownLabels();
     const channel = uniqueId('channel');

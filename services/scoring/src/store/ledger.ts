@@ -9,6 +9,7 @@ import {
 import { copyToStaging, enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
   bucketKey,
+  bucketPoints,
   type LedgerOrder,
   planMembers,
   planOrders,
@@ -25,16 +26,16 @@ import { scoreChangedRecord } from '../domain/score-view';
 import { ensureLabels, type KnownLabels, labelsOf, recordedAfterSql } from './labels';
 import { refoldedUpdate, refoldMembers } from './rebuild';
 import {
+  applyDeltas,
   asJson,
   breakdownOf,
-  incrementBuckets,
   type LogPosition,
   lockMembers,
   type MemberUpdate,
-  memberOutlooks,
+  outlookOf,
   updateMembers,
 } from './sql';
-import { readWindowState } from './window-state';
+import { windowFromBeforeEvaluations, windowStateOf } from './window-state';
 
 export interface FoldResult {
   /** Events the ledger did not hold before this batch. */
@@ -56,36 +57,31 @@ export interface FoldResult {
 
 const key = (source: string, id: string) => `${source}\u0000${id}`;
 
-interface OrderRow {
-  source: LedgerOrder['source'];
-  order_id: string;
-  member_id: string;
-  /** Its month is derived: shanghaiMonth(occurred_at). */
-  occurred_at: Date;
-  category: LedgerOrder['category'];
-  amount: number;
-  points: number;
-  qualifies: boolean;
-  refunded: number;
-}
-
 /**
  * Folds one batch of checked consumption events inside the caller's transaction, with a fixed
- * number of set-based statements whatever the batch size:
+ * number of set-based statements whatever the batch size (a statement with nothing to do is not
+ * sent; a batch of orders only is 6 round trips, BEGIN and COMMIT aside):
  *
- * 1. new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund naming
- *    another member than its known order is refused;
- * 2. the batch's orders get their contribution from their refunds so far (held refunds included)
- *    and enter the ledger with it (unique on eventId and on (source, orderId));
- * 3. what the ledger already held, and the batch's later copies of an eventId, are compared with
- *    the stored version in one statement: an exact copy is a duplicate and stops here, one that
- *    differs in a field that matters is refused as a conflicting duplicate (the first one stays);
- * 4. existing orders reached by new refunds are re-credited;
- * 5. the contribution differences are added to the month buckets atomically;
- * 6. the members concerned are locked (in id order), `planMembers` gives their new breakdowns (a
- *    member whose score is still under an older rule set is refolded from the ledger under this one
- *    instead: at most once per member and rule change), and each changed member is written with the
- *    next version, its row in `score_versions` (same statement) and one score-changed outbox row.
+ * 1. (refunds) new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund
+ *    naming another member than its order (the ledger's, else the batch's) is refused; the existing
+ *    orders the new ones reach are locked and read with their refund totals now;
+ * 2. (two round trips: the COPY into the staging table, then one INSERT .. SELECT) the batch's
+ *    orders enter the ledger (unique on eventId and on (source, orderId)) with their contribution
+ *    as if unrefunded; the statement answers, for each new one, the refunds the ledger holds for it
+ *    (held refunds, this batch's included);
+ * 3. (only when an event was not inserted) what the ledger already held, and the batch's later
+ *    copies of an eventId, are compared with the stored version: an exact copy is a duplicate and
+ *    stops here, one that differs in a field that matters is refused as a conflicting duplicate
+ *    (the first one stays);
+ * 4. one statement writes the new points of the orders re-credited (reached by new refunds, or new
+ *    with held refunds), adds the contribution differences to the month buckets atomically, and
+ *    creates the members not seen before (window start: the latest evaluation's);
+ * 5. one statement locks the members concerned (in id order) and reads them with their buckets in
+ *    their window and the latest evaluation; `planMembers` gives their new breakdowns (a member
+ *    whose score is still under an older rule set is refolded from the ledger under this one
+ *    instead: at most once per member and rule change);
+ * 6. each changed member is written with the next version and its row in `score_versions` (one
+ *    statement), and one score-changed outbox row (one statement).
  */
 export async function foldBatch(
   client: PoolClient,
@@ -95,22 +91,20 @@ export async function foldBatch(
   const { rules, now, position } = context;
   const { distinct, repeats } = splitRepeats(events);
   const orders = distinct.filter((e): e is OrderCompleted => e.kind === 'completed');
-  const { refunds, rejected } = await refusedRefunds(
-    client,
-    orders,
-    distinct.filter((e): e is OrderRefunded => e.kind === 'refunded'),
-  );
+  const refunds = distinct.filter((e): e is OrderRefunded => e.kind === 'refunded');
   const inserted: string[] = [];
 
   // Labels the caller committed already (`knownLabels`) need no statement here.
-  const labels = labelsOf([...refunds, ...orders]);
+  const labels = labelsOf(distinct);
   if (!context.knownLabels?.has(labels)) await ensureLabels(client, labels);
-  const newRefunds = await insertRefunds(client, refunds);
+
+  // 1. Refunds, and the existing orders they reach.
+  const { added: newRefunds, rejected, reached } = await insertRefunds(client, orders, refunds);
   inserted.push(...newRefunds.map((r) => r.eventId));
 
-  // 2. Orders enter the ledger already credited with their points.
-  const refunded = await refundTotals(client, orders);
-  const credited = creditOrders(rules, orders, refunded);
+  // 2. Orders enter the ledger credited with their points as if unrefunded; the statement answers
+  // the refunds the ledger holds for each new one (refunds arrive before their order at times).
+  const credited = creditOrders(rules, orders);
   const newOrders = await insertOrders(client, orders, credited);
   inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
 
@@ -121,30 +115,38 @@ export async function foldBatch(
   );
   if (inserted.length === 0) return { inserted, rejected, changes: [] };
 
-  // 4. Existing orders a new refund reaches.
-  const reached = [...new Map(newRefunds.map((r) => [key(r.source, r.orderId), r])).values()].filter(
-    (r) => !newOrders.has(key(r.source, r.orderId)),
+  // 4. Existing orders a new refund reached, and new orders the ledger held refunds for, are
+  // re-credited; the bucket deltas: new orders from nothing (to their points as if unrefunded),
+  // re-credited ones from what they had. One statement writes both, and creates the new members.
+  const credit = credited.filter((o) => newOrders.has(key(o.source, o.orderId)));
+  const recredit = [
+    ...reached,
+    ...credit
+      .map((o) => ({ ...o, refunded: newOrders.get(key(o.source, o.orderId)) ?? 0 }))
+      .filter((o) => o.refunded > 0),
+  ];
+  const recredited = planOrders(rules.score, recredit).orders.filter(
+    (o, i) => o.points !== recredit[i]?.points || o.qualifies !== recredit[i]?.qualifies,
   );
-  const existing = await recreditOrders(client, reached, rules);
-
-  // 5. Bucket deltas: new orders from nothing, re-credited ones from what they had.
   const { deltas } = planOrders(rules.score, [
-    ...credited
-      .filter((o) => newOrders.has(key(o.source, o.orderId)))
-      .map((o) => ({ ...o, points: 0, qualifies: false })),
-    ...existing,
+    ...credit.map((o) => ({ ...o, points: 0, qualifies: false })),
+    ...recredit,
   ]);
-  const after = await incrementBuckets(client, deltas);
+  const after = await applyDeltas(client, deltas, recredited, {
+    windowFrom: windowFromBeforeEvaluations(now, rules),
+    baseScore: rules.score.baseScore,
+    ruleVersion: rules.version,
+  });
   if (after.length === 0) return { inserted, rejected, changes: [] };
   const deltaOf = new Map(deltas.map((d) => [bucketKey(d.memberId, d.month, d.source), d]));
 
-  // 6. Members: those whose score is under an older rule set are first refolded under this one.
-  const window = await readWindowState(client, now, rules);
-  const members = await lockMembers(
+  // 5. Members: those whose score is under an older rule set are first refolded under this one.
+  const locked = await lockMembers(
     client,
     after.map((b) => b.memberId),
-    { windowFrom: window.windowFrom, baseScore: rules.score.baseScore, ruleVersion: rules.version },
   );
+  const members = locked.members;
+  const window = windowStateOf(locked.latestEvaluation, now, rules);
   const stale = members.filter((row) => row.rule_version !== rules.version);
   const current = members.filter((row) => row.rule_version === rules.version);
   const isCurrent = new Set(current.map((row) => row.member_id));
@@ -168,11 +170,20 @@ export async function foldBatch(
   const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
   const previousScore = new Map(members.map((row) => [row.member_id, row.score]));
   const changed = outcomes.filter((m) => m.changed);
-  const outlooks = await memberOutlooks(
-    client,
-    changed.map((m) => ({ memberId: m.memberId, windowFrom: windowOf.get(m.memberId) as string })),
-    window.nextEvaluationAt,
-    rules,
+  const bucketsOf = new Map(members.map((row) => [row.member_id, row.buckets]));
+  const outlooks = new Map(
+    changed.map((m) => [
+      m.memberId,
+      outlookOf(
+        (bucketsOf.get(m.memberId) ?? []).map((b) => ({
+          month: b.month,
+          points: bucketPoints(rules.score, b.source, b).points,
+        })),
+        windowOf.get(m.memberId) as string,
+        window.nextEvaluationAt,
+        rules,
+      ),
+    ]),
   );
   const updates: (MemberUpdate & { changed: boolean })[] = changed.map((m) => {
     const outlook = outlooks.get(m.memberId);
@@ -248,14 +259,10 @@ export async function foldBatch(
 }
 
 /**
- * The orders as the ledger takes them: credited under `rules`, after their refunds so far
- * (`refunded`, by (source, orderId); absent = none).
+ * The orders as the ledger takes them: credited under `rules` as if unrefunded (the fold
+ * re-credits those it finds refunds for).
  */
-export function creditOrders(
-  rules: RuleSet,
-  orders: readonly OrderCompleted[],
-  refunded: ReadonlyMap<string, number> = new Map(),
-): LedgerOrder[] {
+export function creditOrders(rules: RuleSet, orders: readonly OrderCompleted[]): LedgerOrder[] {
   return planOrders(
     rules.score,
     orders.map((o) => ({
@@ -267,35 +274,9 @@ export function creditOrders(
       amount: o.amount,
       points: 0,
       qualifies: false,
-      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
+      refunded: 0,
     })),
   ).orders;
-}
-
-/** A refund counts only against its own member's order: one naming someone else is refused. */
-async function refusedRefunds(
-  client: PoolClient,
-  orders: readonly OrderCompleted[],
-  refunds: readonly OrderRefunded[],
-): Promise<{ refunds: OrderRefunded[]; rejected: FoldResult['rejected'] }> {
-  if (refunds.length === 0) return { refunds: [], rejected: [] };
-  const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
-  const { rows } = await client.query<{ source: string; order_id: string; member_id: string }>(
-    `SELECT k.source, o.order_id, o.member_id
-     FROM json_to_recordset($1::json) AS k(source text, order_id text)
-     JOIN scoring.labels s ON s.label = k.source
-     JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = k.order_id`,
-    [asJson(refunds.map((r) => ({ source: r.source, order_id: r.orderId })))],
-  );
-  for (const row of rows) owners.set(key(row.source, row.order_id), row.member_id);
-  const rejected: FoldResult['rejected'] = [];
-  const accepted = refunds.filter((refund) => {
-    const owner = owners.get(key(refund.source, refund.orderId));
-    if (owner === undefined || owner === refund.memberId) return true;
-    rejected.push({ event: refund, reason: 'refund names another member than its order' });
-    return false;
-  });
-  return { refunds: accepted, rejected };
 }
 
 interface StoredEventRow {
@@ -379,21 +360,75 @@ async function conflictingDuplicates(
   });
 }
 
+interface RefundOutcomeRow {
+  outcome: 'added' | 'refused' | 'reached';
+  source: LedgerOrder['source'];
+  /** The refund's id ('added', 'refused'), or the order's ('reached'). */
+  id: string;
+  member_id: string | null;
+  occurred_at: Date | null;
+  category: LedgerOrder['category'] | null;
+  amount: number | null;
+  points: number | null;
+  qualifies: boolean | null;
+  refunded: number | null;
+}
+
+/**
+ * Step 1 in one statement: the refunds enter the ledger (unique on eventId and on (source,
+ * refundId)), except those naming another member than their order (the ledger's, else the
+ * batch's), which are refused; and the existing orders the new ones reach are locked and read with
+ * their refund total now (the new refunds included). Returns the new refunds, the refused ones for
+ * the DLQ, and the reached orders as they are (their points so far, their new refund total).
+ */
 async function insertRefunds(
   client: PoolClient,
+  orders: readonly OrderCompleted[],
   refunds: readonly OrderRefunded[],
-): Promise<OrderRefunded[]> {
-  if (refunds.length === 0) return [];
-  const { rows } = await client.query<{ source: string; refund_id: string }>(
-    `WITH added AS (
-       INSERT INTO scoring.refunds (occurred_at, amount, recorded_after, source_code, member_id, refund_id, order_id)
-       SELECT r.occurred_at, r.amount, ${recordedAfterSql('r.occurred_at')}, s.code, r.member_id, r.refund_id, r.order_id
+): Promise<{ added: OrderRefunded[]; rejected: FoldResult['rejected']; reached: LedgerOrder[] }> {
+  if (refunds.length === 0) return { added: [], rejected: [], reached: [] };
+  const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
+  const { rows } = await client.query<RefundOutcomeRow>(
+    `WITH r AS (
+       SELECT r.*, s.code, COALESCE(o.member_id, r.batch_owner) AS owner
        FROM json_to_recordset($1::json) AS r(source text, refund_id text, order_id text, member_id text,
-         amount integer, occurred_at timestamptz)
+         amount integer, occurred_at timestamptz, batch_owner text)
        LEFT JOIN scoring.labels s ON s.label = r.source
+       LEFT JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = r.order_id
+     ), added AS (
+       INSERT INTO scoring.refunds (occurred_at, amount, recorded_after, source_code, member_id, refund_id, order_id)
+       SELECT r.occurred_at, r.amount, ${recordedAfterSql('r.occurred_at')}, r.code, r.member_id, r.refund_id, r.order_id
+       FROM r WHERE r.owner IS NULL OR r.owner = r.member_id
        ON CONFLICT DO NOTHING
-       RETURNING source_code, refund_id)
-     SELECT s.label AS source, a.refund_id FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
+       RETURNING source_code, refund_id, order_id, member_id, amount
+     ), reached AS (
+       SELECT o.source_code, o.order_id, o.member_id, o.occurred_at, o.category_code, o.amount, o.points,
+              o.qualifies
+       FROM scoring.orders o
+       JOIN (SELECT DISTINCT source_code, order_id, member_id FROM added) k
+         ON o.source_code = k.source_code AND o.order_id = k.order_id AND o.member_id = k.member_id
+       FOR UPDATE OF o
+     ), totals AS (
+       -- The refunds of the reached orders: those the statement started with, and the new ones.
+       SELECT t.source_code, t.order_id, sum(t.amount)::bigint AS total
+       FROM (SELECT x.source_code, x.order_id, x.amount FROM scoring.refunds x
+             JOIN reached o ON x.member_id = o.member_id AND x.source_code = o.source_code AND x.order_id = o.order_id
+             UNION ALL
+             SELECT a.source_code, a.order_id, a.amount FROM added a) t
+       GROUP BY t.source_code, t.order_id
+     )
+     SELECT 'added' AS outcome, s.label AS source, a.refund_id AS id, NULL AS member_id,
+            NULL::timestamptz AS occurred_at, NULL AS category, NULL::integer AS amount, NULL::integer AS points,
+            NULL::boolean AS qualifies, NULL::bigint AS refunded
+     FROM added a JOIN scoring.labels s ON s.code = a.source_code
+     UNION ALL
+     SELECT 'refused', r.source, r.refund_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+     FROM r WHERE r.owner <> r.member_id
+     UNION ALL
+     SELECT 'reached', s.label, o.order_id, o.member_id, o.occurred_at, g.label, o.amount, o.points, o.qualifies,
+            t.total
+     FROM reached o JOIN totals t ON t.source_code = o.source_code AND t.order_id = o.order_id
+     JOIN scoring.labels s ON s.code = o.source_code JOIN scoring.labels g ON g.code = o.category_code`,
     [
       asJson(
         refunds.map((r) => ({
@@ -403,29 +438,40 @@ async function insertRefunds(
           member_id: r.memberId,
           amount: r.amount,
           occurred_at: r.occurredAt,
+          batch_owner: owners.get(key(r.source, r.orderId)) ?? null,
         })),
       ),
     ],
   );
-  const fresh = new Set(rows.map((row) => key(row.source, row.refund_id)));
-  return refunds.filter((r) => fresh.has(key(r.source, r.refundId)));
-}
-
-/** The refunds (same member) the ledger holds for each order, by (source, orderId); absent = none. */
-async function refundTotals(
-  client: PoolClient,
-  orders: readonly OrderCompleted[],
-): Promise<Map<string, number>> {
-  if (orders.length === 0) return new Map();
-  const { rows } = await client.query<{ source: string; order_id: string; total: number }>(
-    `SELECT k.source, r.order_id, sum(r.amount)::bigint AS total
-     FROM json_to_recordset($1::json) AS k(source text, order_id text, member_id text)
-     JOIN scoring.labels s ON s.label = k.source
-     JOIN scoring.refunds r ON r.member_id = k.member_id AND r.source_code = s.code AND r.order_id = k.order_id
-     GROUP BY k.source, r.order_id`,
-    [asJson(orders.map((o) => ({ source: o.source, order_id: o.orderId, member_id: o.memberId })))],
-  );
-  return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
+  const outcome = new Map<string, RefundOutcomeRow['outcome']>();
+  const reached: LedgerOrder[] = [];
+  for (const row of rows) {
+    if (row.outcome !== 'reached') outcome.set(key(row.source, row.id), row.outcome);
+    else {
+      reached.push({
+        source: row.source,
+        orderId: row.id,
+        memberId: row.member_id as string,
+        month: shanghaiMonth(row.occurred_at as Date),
+        category: row.category as LedgerOrder['category'],
+        amount: row.amount as number,
+        points: row.points as number,
+        qualifies: row.qualifies as boolean,
+        refunded: row.refunded as number,
+      });
+    }
+  }
+  const rejected: FoldResult['rejected'] = [];
+  for (const refund of refunds) {
+    if (outcome.get(key(refund.source, refund.refundId)) === 'refused') {
+      rejected.push({ event: refund, reason: 'refund names another member than its order' });
+    }
+  }
+  return {
+    added: refunds.filter((r) => outcome.get(key(r.source, r.refundId)) === 'added'),
+    rejected,
+    reached,
+  };
 }
 
 // The staging table holds the labels as text (its type, scoring.order_in, is the migration's); the
@@ -445,15 +491,16 @@ const ORDER_COLUMNS = [
 ] as const;
 
 /**
- * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns the keys of
- * those that were new. Exported for the bench's ceiling (`tests/bench/scoring-ceilings.ts`).
+ * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns those that
+ * were new, by key, each with the refunds (same member) the ledger holds for it. Exported for the
+ * bench's ceiling (`tests/bench/scoring-ceilings.ts`).
  */
 export async function insertOrders(
   client: PoolClient,
   orders: readonly OrderCompleted[],
   credited: readonly LedgerOrder[],
-): Promise<Set<string>> {
-  if (orders.length === 0) return new Set();
+): Promise<Map<string, number>> {
+  if (orders.length === 0) return new Map();
   // COPY into the session's staging table, then one INSERT .. SELECT that dedupes (ON CONFLICT).
   // A second fold in the same transaction would find this one's rows still staged: they are in the
   // ledger already, so they conflict and are neither inserted nor returned again.
@@ -475,7 +522,7 @@ export async function insertOrders(
     ]),
   );
   // Labels without a code (ensureLabels not called) leave the code NULL: the statement fails.
-  const { rows } = await client.query<{ source: string; order_id: string }>(
+  const { rows } = await client.query<{ source: string; order_id: string; refunded: number | null }>(
     `WITH added AS (
        INSERT INTO scoring.orders (occurred_at, amount, points, recorded_after, source_code, channel_code,
          category_code, qualifies, member_id, order_id, merchant_id)
@@ -486,63 +533,15 @@ export async function insertOrders(
        LEFT JOIN scoring.labels c ON c.label = i.channel
        LEFT JOIN scoring.labels g ON g.label = i.category
        ON CONFLICT DO NOTHING
-       RETURNING source_code, order_id)
-     SELECT s.label AS source, a.order_id FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
+       RETURNING source_code, order_id, member_id),
+     held AS (
+       SELECT r.source_code, r.order_id, sum(r.amount)::bigint AS total
+       FROM scoring.refunds r
+       JOIN added a ON r.member_id = a.member_id AND r.source_code = a.source_code AND r.order_id = a.order_id
+       GROUP BY r.source_code, r.order_id)
+     SELECT s.label AS source, a.order_id, h.total AS refunded
+     FROM added a JOIN scoring.labels s ON s.code = a.source_code
+     LEFT JOIN held h ON h.source_code = a.source_code AND h.order_id = a.order_id`,
   );
-  return new Set(rows.map((row) => key(row.source, row.order_id)));
-}
-
-/**
- * Reloads orders reached by new refunds, with their refund totals now, and writes their new
- * contribution. Returns them as they were (their old points) with the new refund total, ready for
- * `planOrders` to turn into bucket deltas.
- */
-async function recreditOrders(
-  client: PoolClient,
-  reached: readonly OrderRefunded[],
-  rules: RuleSet,
-): Promise<LedgerOrder[]> {
-  if (reached.length === 0) return [];
-  const { rows } = await client.query<OrderRow>(
-    `SELECT k.source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
-            o.qualifies,
-            COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
-                      WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id),
-                     0)::bigint AS refunded
-     FROM json_to_recordset($1::json) AS k(source text, order_id text)
-     JOIN scoring.labels s ON s.label = k.source
-     JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = k.order_id
-     JOIN scoring.labels g ON g.code = o.category_code
-     FOR UPDATE OF o`,
-    [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
-  );
-  const before: LedgerOrder[] = rows.map((row) => ({
-    source: row.source,
-    orderId: row.order_id,
-    memberId: row.member_id,
-    month: shanghaiMonth(row.occurred_at),
-    category: row.category,
-    amount: row.amount,
-    points: row.points,
-    qualifies: row.qualifies,
-    refunded: row.refunded,
-  }));
-  const { orders: next } = planOrders(rules.score, before);
-  await client.query(
-    `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
-     FROM json_to_recordset($1::json) AS u(source text, order_id text, points int, qualifies bool)
-     JOIN scoring.labels s ON s.label = u.source
-     WHERE o.source_code = s.code AND o.order_id = u.order_id`,
-    [
-      asJson(
-        next.map((o) => ({
-          source: o.source,
-          order_id: o.orderId,
-          points: o.points,
-          qualifies: o.qualifies,
-        })),
-      ),
-    ],
-  );
-  return before;
+  return new Map(rows.map((row) => [key(row.source, row.order_id), row.refunded ?? 0]));
 }

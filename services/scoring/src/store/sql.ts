@@ -11,6 +11,7 @@ import {
   type RuleSet,
   type ScoreRules,
 } from '@taobi/rules';
+import { LATEST_EVALUATION_SQL } from './window-state';
 
 /**
  * SQL shared by the fold, the evaluation and the rebuild. Rows travel to Postgres as ONE JSON
@@ -60,26 +61,57 @@ function sourcePointsOf(breakdown: ScoreBreakdown): Record<Source, number> {
   return points;
 }
 
-/** Creates the members that do not exist yet, then locks all of them (in id order) and reads them. */
+/** A member row locked by the fold, with its buckets from its window start on. */
+export interface LockedMember extends MemberRow {
+  buckets: LedgerBucket[];
+}
+
+/**
+ * Locks the members (in id order; the fold created those that did not exist, `applyDeltas`) and
+ * reads them with their buckets from their window start on, and the latest evaluation, in one
+ * statement.
+ */
 export async function lockMembers(
   db: Queryable,
   memberIds: readonly string[],
-  fresh: { windowFrom: Month; baseScore: number; ruleVersion: string },
-): Promise<MemberRow[]> {
-  if (memberIds.length === 0) return [];
-  const sorted = [...new Set(memberIds)].sort();
-  await db.query(
-    `INSERT INTO scoring.members (member_id, window_from, score, base, rule_version)
-     SELECT m, $2, $3, $3, $4 FROM json_array_elements_text($1::json) AS m
-     ON CONFLICT (member_id) DO NOTHING`,
-    [JSON.stringify(sorted), fresh.windowFrom, fresh.baseScore, fresh.ruleVersion],
+): Promise<{
+  members: LockedMember[];
+  latestEvaluation: { evaluation_at: Date; window_from: string } | undefined;
+}> {
+  if (memberIds.length === 0) return { members: [], latestEvaluation: undefined };
+  const { rows } = await db.query<
+    MemberRow & {
+      buckets: [string, Source, number, number][] | null;
+      evaluation_at: Date | null;
+      evaluation_window_from: string | null;
+    }
+  >(
+    `SELECT ${MEMBER_COLUMNS.split(', ')
+      .map((column) => `m.${column}`)
+      .join(', ')}, e.evaluation_at, e.window_from AS evaluation_window_from,
+       (SELECT json_agg(json_build_array(b.month, b.source, b.order_points, b.qualifying_orders))
+        FROM scoring.buckets b WHERE b.member_id = m.member_id AND b.month >= m.window_from) AS buckets
+     FROM scoring.members m LEFT JOIN LATERAL (${LATEST_EVALUATION_SQL}) e ON true
+     WHERE m.member_id IN (SELECT json_array_elements_text($1::json)) ORDER BY m.member_id FOR UPDATE OF m`,
+    [JSON.stringify([...new Set(memberIds)])],
   );
-  const { rows } = await db.query<MemberRow>(
-    `SELECT ${MEMBER_COLUMNS} FROM scoring.members
-     WHERE member_id IN (SELECT json_array_elements_text($1::json)) ORDER BY member_id FOR UPDATE`,
-    [JSON.stringify(sorted)],
-  );
-  return rows;
+  const first = rows[0];
+  return {
+    members: rows.map(({ buckets, evaluation_at: _at, evaluation_window_from: _from, ...row }) => ({
+      ...row,
+      buckets: (buckets ?? []).map(([month, source, orderPoints, qualifyingOrders]) => ({
+        memberId: row.member_id,
+        month,
+        source,
+        orderPoints,
+        qualifyingOrders,
+      })),
+    })),
+    latestEvaluation:
+      first?.evaluation_at && first.evaluation_window_from
+        ? { evaluation_at: first.evaluation_at, window_from: first.evaluation_window_from }
+        : undefined,
+  };
 }
 
 export interface MemberUpdate {
@@ -186,22 +218,54 @@ const bucketJson = (buckets: readonly LedgerBucket[]) =>
     })),
   );
 
-/** Adds deltas to buckets atomically (creating them) and returns the totals after. */
-export async function incrementBuckets(
+/**
+ * One statement for the fold's writes before its members are locked: the re-credited orders'
+ * new points (`recredited`), the deltas added to the buckets atomically (creating them), and the
+ * members of the deltas that do not exist yet created (`fresh`: their window start is the latest
+ * evaluation's, else `fresh.windowFrom`). Returns the buckets' totals after.
+ */
+export async function applyDeltas(
   db: Queryable,
   deltas: readonly LedgerBucket[],
+  recredited: readonly { source: Source; orderId: string; points: number; qualifies: boolean }[],
+  fresh: { windowFrom: Month; baseScore: number; ruleVersion: string },
 ): Promise<LedgerBucket[]> {
-  if (deltas.length === 0) return [];
+  if (deltas.length === 0 && recredited.length === 0) return [];
   const { rows } = await db.query<BucketRow>(
-    `INSERT INTO scoring.buckets AS b (member_id, month, source, order_points, qualifying_orders)
-     SELECT * FROM json_to_recordset($1::json)
-       AS d(member_id text, month text, source text, order_points int, qualifying_orders int)
-     ORDER BY member_id, month, source
+    `WITH d AS (
+       SELECT * FROM json_to_recordset($1::json)
+         AS d(member_id text, month text, source text, order_points int, qualifying_orders int)
+     ), recredited AS (
+       UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
+       FROM json_to_recordset($2::json) AS u(source text, order_id text, points int, qualifies bool)
+       JOIN scoring.labels s ON s.label = u.source
+       WHERE o.source_code = s.code AND o.order_id = u.order_id
+     ), fresh AS (
+       INSERT INTO scoring.members (member_id, window_from, score, base, rule_version)
+       SELECT m.member_id, COALESCE((SELECT e.window_from FROM (${LATEST_EVALUATION_SQL}) e), $3), $4, $4, $5
+       FROM (SELECT DISTINCT member_id FROM d) m ORDER BY m.member_id
+       ON CONFLICT (member_id) DO NOTHING
+     )
+     INSERT INTO scoring.buckets AS b (member_id, month, source, order_points, qualifying_orders)
+     SELECT * FROM d ORDER BY member_id, month, source
      ON CONFLICT (member_id, month, source) DO UPDATE SET
        order_points = b.order_points + EXCLUDED.order_points,
        qualifying_orders = b.qualifying_orders + EXCLUDED.qualifying_orders
      RETURNING member_id, month, source, order_points, qualifying_orders`,
-    [bucketJson(deltas)],
+    [
+      bucketJson(deltas),
+      asJson(
+        recredited.map((o) => ({
+          source: o.source,
+          order_id: o.orderId,
+          points: o.points,
+          qualifies: o.qualifies,
+        })),
+      ),
+      fresh.windowFrom,
+      fresh.baseScore,
+      fresh.ruleVersion,
+    ],
   );
   return rows.map(toLedgerBucket);
 }
@@ -261,22 +325,4 @@ export function outlookOf(
     expiring: expiryForecast(buckets, windowFrom, next, rules.evaluation),
     months: pointsByMonth(buckets, windowFrom),
   };
-}
-
-/** Each member's outlook (`outlookOf`) from their buckets in the window, read in one statement. */
-export async function memberOutlooks(
-  db: Queryable,
-  members: readonly { memberId: string; windowFrom: Month }[],
-  next: Date,
-  rules: RuleSet,
-): Promise<Map<string, MemberOutlook>> {
-  const byMember = new Map<string, { month: Month; points: number }[]>();
-  for (const bucket of await memberBuckets(db, members, rules.score)) {
-    const list = byMember.get(bucket.memberId) ?? [];
-    list.push(bucket);
-    byMember.set(bucket.memberId, list);
-  }
-  return new Map(
-    members.map((m) => [m.memberId, outlookOf(byMember.get(m.memberId) ?? [], m.windowFrom, next, rules)]),
-  );
 }
