@@ -15,7 +15,7 @@ import {
   partitionForKey,
   publish,
 } from '@taobi/platform';
-import { ConfigResourceTypes } from 'kafkajs';
+import { ConfigResourceTypes, KafkaJSError } from 'kafkajs';
 import { z } from 'zod';
 import {
   createTestTopics,
@@ -183,6 +183,69 @@ describe('platform Kafka helpers against the real broker', () => {
     await waitFor(() => secondRun.length >= 5, { description: 'redelivery after restart' });
     // 6 and 7 were handled but not committed: they come again. 1..5 were committed: they do not.
     expect(secondRun).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('when an offset commit fails while the next fetch runs, then no record is lost, the batch after it is handled once and covers it, and a restart redelivers only an uncommitted batch', async () => {
+    const member = uniqueId('m');
+    const groupId = uniqueId('g');
+    const handled: number[] = [];
+    const readiness = createReadiness();
+    let fatal = false;
+    readiness.onFatal(() => (fatal = true));
+    const batchConsumer = consumer(
+      groupId,
+      async (records) => {
+        handled.push(...records.filter((r) => r.value.memberId === member).map((r) => r.value.n));
+      },
+      { readiness },
+    );
+    // The broker, records and offsets are real; the commit call fails on demand, as one does whose
+    // coordinator kept refusing it past kafkajs' retries (its error reaches the batch consumer).
+    const commit = batchConsumer.consumer.commitOffsets.bind(batchConsumer.consumer);
+    let failNext = false;
+    let failures = 0;
+    batchConsumer.consumer.commitOffsets = async (offsets) => {
+      if (!failNext) return commit(offsets);
+      failNext = false;
+      failures += 1;
+      throw new KafkaJSError('the offset commit failed (injected)', { retriable: true });
+    };
+    await batchConsumer.start();
+
+    failNext = true;
+    await send(member, 1, 5);
+    await waitFor(() => failures === 1 && handled.length >= 5, {
+      description: 'first batch handled, its commit failed',
+    });
+    // The next batch of the partition meets the failed commit first (its batch is retried), then is
+    // handled once, and its commit covers the first batch's records too.
+    const metadata = await send(member, 6, 10);
+    await waitFor(
+      async () => {
+        const committed = await committedOffsets(groupId);
+        return metadata.every(
+          (m) => BigInt(committed[m.partition] ?? '-1') > BigInt(m.baseOffset ?? '0') + 4n,
+        );
+      },
+      { description: 'offsets committed past record 10' },
+    );
+    expect(handled).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(fatal).toBe(false);
+
+    // The last batch's commit fails and no batch follows: a restart redelivers that batch, only it.
+    failNext = true;
+    await send(member, 11, 12);
+    await waitFor(() => failures === 2 && handled.length >= 12, {
+      description: 'last batch handled, its commit failed',
+    });
+    await batchConsumer.stop();
+    const secondRun: number[] = [];
+    await consumer(groupId, async (records) => {
+      secondRun.push(...records.filter((r) => r.value.memberId === member).map((r) => r.value.n));
+    }).start();
+    await waitFor(() => secondRun.length >= 2, { description: 'redelivery after restart' });
+    expect(secondRun).toEqual([11, 12]);
+    expect(handled).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
   it('when a record is not JSON or breaks its schema, then it goes to the DLQ with the reason and the rest is handled', async () => {
