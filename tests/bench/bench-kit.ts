@@ -24,6 +24,7 @@ import {
   publish,
   type Service,
 } from '@taobi/platform';
+import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import pg from 'pg';
 import { buildScoringService } from '../../services/scoring/src/app';
 import { type ScoringConfig, scoringConfigSchema } from '../../services/scoring/src/config';
@@ -190,6 +191,40 @@ export async function ledgerSize(scratch: Scratch): Promise<{ events: number; me
               (SELECT count(*) FROM scoring.members) AS members`,
     );
     return { events: Number(rows[0]?.events), members: Number(rows[0]?.members) };
+  } finally {
+    await check.end();
+  }
+}
+
+/**
+ * How many members' scores differ from the pure reference fold of `events` (each member's window
+ * as stored), and how many score versions the fold wrote (each has one score-changed record).
+ */
+export async function checkScores(
+  scratch: Scratch,
+  events: readonly ConsumptionEvent[],
+): Promise<{ members: number; wrong: string[]; versions: number }> {
+  const check = new pg.Client({ connectionString: scratch.databaseUrl });
+  await check.connect();
+  try {
+    const { rows } = await check.query<{ member_id: string; score: number; window_from: string }>(
+      'SELECT member_id, score, window_from FROM scoring.members',
+    );
+    const { rows: versions } = await check.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM scoring.score_versions',
+    );
+    const byWindow = new Map<string, Map<string, { score: number }>>();
+    const wrong: string[] = [];
+    for (const row of rows) {
+      let reference = byWindow.get(row.window_from);
+      if (!reference) {
+        reference = foldScores(DEFAULT_RULE_SET.score, events, row.window_from);
+        byWindow.set(row.window_from, reference);
+      }
+      const expected = reference.get(row.member_id)?.score;
+      if (expected !== row.score) wrong.push(`${row.member_id}: ${row.score} for ${expected}`);
+    }
+    return { members: rows.length, wrong, versions: versions[0]?.n ?? 0 };
   } finally {
     await check.end();
   }

@@ -15,6 +15,8 @@
  * 5. Small batches (skipped with BENCH_SMALL_EVENTS=0): a second backlog (BENCH_SMALL_EVENTS,
  *    default 20,000) written 100 records per send and read with fetches of about 100 records per
  *    partition, as a backlog fed at a steady rate is: per-batch fixed costs dominate.
+ * With BENCH_STATEMENTS=1, each fold also prints its statements (count per fold batch, summed time,
+ * by text: statement-timer.ts).
  * Every clock starts once the consumer has joined its group (kafkajs run() resolved).
  * Everything the run created (topics, database, Redis keys) is removed at the end.
  */
@@ -23,6 +25,7 @@ import { type ConsumptionEvent, topicNames } from '@taobi/contracts';
 import type { Kafka, Service } from '@taobi/platform';
 import {
   backlog,
+  checkScores,
   createScratch,
   fill,
   foldLive,
@@ -33,9 +36,13 @@ import {
 } from './bench-kit';
 import { doorRate, ledgerRowsRate } from './scoring-ceilings';
 import { instancesFlag, scaleOut } from './scoring-instances';
+import { startStatementTimer, statementReport } from './statement-timer';
 
 const SMALL_EVENTS = Number(process.env.BENCH_SMALL_EVENTS ?? 20_000);
 const SMALL_BATCH = 100;
+
+/** `BENCH_STATEMENTS=1`: also count and time the statements of each fold (statement-timer.ts). */
+const timeStatements = process.env.BENCH_STATEMENTS === '1';
 
 /** `--instances N`: also fold the backlog with 1 and with N scoring processes (scoring-instances.ts). */
 const instances = instancesFlag();
@@ -84,6 +91,22 @@ async function foldCounts(service: Service): Promise<{ batches: number; publishe
   };
 }
 
+/**
+ * Whether the fold was exact: every score equals the pure reference fold of the backlog, and one
+ * score-changed record was published per score version. Throws if not: a fast wrong fold is no figure.
+ */
+async function sayExact(scratch: Scratch, events: ConsumptionEvent[], published: number): Promise<void> {
+  const { members, wrong, versions } = await checkScores(scratch, events);
+  if (wrong.length > 0 || versions !== published) {
+    throw new Error(
+      `the fold is not exact: ${wrong.length} of ${members} scores differ from the reference fold (${wrong.slice(0, 5).join(', ')}); ${versions} score versions, ${published} records published`,
+    );
+  }
+  say(
+    `every score of ${members} members equals the reference fold; ${versions} versions, as many records published`,
+  );
+}
+
 /** The small-batch fold: its own scratch, filled and fetched ~100 records at a time. */
 async function smallBatches(baselineRate: number): Promise<Record<string, number>> {
   const scratch = await createScratch();
@@ -94,11 +117,14 @@ async function smallBatches(baselineRate: number): Promise<Record<string, number
     const recordBytes =
       events.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)) + e.memberId.length, 0) /
       events.length;
+    const timer = timeStatements ? startStatementTimer() : undefined;
     const live = await foldLive(scratch, {
       CONSUMER_MAX_BYTES_PER_PARTITION: String(Math.round(recordBytes * SMALL_BATCH)),
     });
     const counts = await foldCounts(live.service);
+    if (timer) for (const line of statementReport(timer.stop(), counts.batches)) say(line);
     await live.service.stop();
+    await sayExact(scratch, events, counts.published);
     const rate = events.length / live.times.published;
     const perBatch = events.length / Math.max(counts.batches, 1);
     say(
@@ -122,8 +148,10 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
     `do-nothing kafkajs eachBatch consumer: ${baselineSeconds.toFixed(2)} s, ${Math.round(baselineRate)} events/s`,
   );
 
+  const timer = timeStatements ? startStatementTimer() : undefined;
   const live = await foldLive(scratch);
   const counts = await foldCounts(live.service);
+  if (timer) for (const line of statementReport(timer.stop(), counts.batches)) say(line);
   await live.service.stop();
   const publishedRate = events.length / live.times.published;
   const committedRate = events.length / live.times.committed;
@@ -139,6 +167,7 @@ async function bench(scratch: Scratch, topic: string, events: ConsumptionEvent[]
 
   const ledger = await ledgerSize(scratch);
   say(`ledger holds ${ledger.events} events for ${ledger.members} members`);
+  await sayExact(scratch, events, counts.published);
   const ratio = publishedRate / baselineRate;
   say(
     `ratio scoring / baseline: ${ratio.toFixed(3)} to the topic (goal: at least 0.15), ${(committedRate / baselineRate).toFixed(3)} to the offset commit`,

@@ -87,6 +87,15 @@ describe('Postgres: COPY into a staging table', () => {
         await copyToStaging(client, { name: 'notes_in', template: 'public.notes' }, ['id', 'n'], [['c', 3]]);
         await client.query('COMMIT');
         expect((await client.query('SELECT count(*)::int AS n FROM notes_in')).rows[0].n).toBe(0);
+        // A transaction that rolls back undoes the table's creation: the next COPY creates it again.
+        await client.query('DISCARD TEMP');
+        await client.query('BEGIN');
+        await copyToStaging(client, { name: 'notes_in', template: 'public.notes' }, ['id', 'n'], [['d', 4]]);
+        await client.query('ROLLBACK');
+        await client.query('BEGIN');
+        await copyToStaging(client, { name: 'notes_in', template: 'public.notes' }, ['id', 'n'], [['e', 5]]);
+        expect((await client.query('SELECT id FROM notes_in')).rows).toEqual([{ id: 'e' }]);
+        await client.query('COMMIT');
       } finally {
         client.release();
       }

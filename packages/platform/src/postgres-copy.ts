@@ -29,14 +29,17 @@ export async function copyToStaging(
   if (!/^[a-z_][a-z0-9_]*$/.test(staging.name) || !/^[a-z_][a-z0-9_.]*$/.test(staging.template)) {
     throw new Error(`unsafe staging table: ${staging.name} like ${staging.template}`);
   }
-  // Every time, not once per connection: a creation inside a transaction that rolls back is undone.
-  await client.query(
-    `CREATE TEMP TABLE IF NOT EXISTS ${staging.name} (LIKE ${staging.template} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-  );
   let body = '';
   for (const row of rows) body += `${row.map(copyText).join('\t')}\n`;
+  // The table is created every time, not once per connection (a creation inside a transaction that
+  // rolls back is undone), but in the COPY's own round trip: one simple query holds both.
   await pipeline(
     Readable.from([body]),
-    client.query(copyFrom(`COPY ${staging.name} (${columns.join(', ')}) FROM STDIN`)),
+    client.query(
+      copyFrom(
+        `CREATE TEMP TABLE IF NOT EXISTS ${staging.name} (LIKE ${staging.template} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+         COPY ${staging.name} (${columns.join(', ')}) FROM STDIN`,
+      ),
+    ),
   );
 }

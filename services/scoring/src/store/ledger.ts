@@ -75,12 +75,13 @@ interface OrderRow {
  *
  * 1. new refunds enter the ledger (unique on eventId and on (source, refundId)); a refund naming
  *    another member than its known order is refused;
- * 2. the batch's orders get their contribution from their refunds so far (held refunds included)
- *    and enter the ledger with it (unique on eventId and on (source, orderId));
+ * 2. the batch's orders enter the ledger (unique on eventId and on (source, orderId)) with their
+ *    contribution as if unrefunded; the statement answers, for each new one, the refunds the
+ *    ledger holds for it (held refunds, this batch's included);
  * 3. what the ledger already held, and the batch's later copies of an eventId, are compared with
  *    the stored version in one statement: an exact copy is a duplicate and stops here, one that
  *    differs in a field that matters is refused as a conflicting duplicate (the first one stays);
- * 4. existing orders reached by new refunds are re-credited;
+ * 4. existing orders reached by new refunds, and new orders with held refunds, are re-credited;
  * 5. the contribution differences are added to the month buckets atomically;
  * 6. the members concerned are locked (in id order), `planMembers` gives their new breakdowns (a
  *    member whose score is still under an older rule set is refolded from the ledger under this one
@@ -108,9 +109,9 @@ export async function foldBatch(
   const newRefunds = await insertRefunds(client, refunds);
   inserted.push(...newRefunds.map((r) => r.eventId));
 
-  // 2. Orders enter the ledger already credited with their points.
-  const refunded = await refundTotals(client, orders);
-  const credited = creditOrders(rules, orders, refunded);
+  // 2. Orders enter the ledger credited with their points as if unrefunded; the statement answers
+  // the refunds the ledger holds for each new one (refunds arrive before their order at times).
+  const credited = creditOrders(rules, orders);
   const newOrders = await insertOrders(client, orders, credited);
   inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
 
@@ -121,18 +122,21 @@ export async function foldBatch(
   );
   if (inserted.length === 0) return { inserted, rejected, changes: [] };
 
-  // 4. Existing orders a new refund reaches.
+  // 4. Existing orders a new refund reaches, and new orders the ledger held refunds for.
   const reached = [...new Map(newRefunds.map((r) => [key(r.source, r.orderId), r])).values()].filter(
     (r) => !newOrders.has(key(r.source, r.orderId)),
   );
-  const existing = await recreditOrders(client, reached, rules);
+  const credit = credited.filter((o) => newOrders.has(key(o.source, o.orderId)));
+  const held = credit
+    .map((o) => ({ ...o, refunded: newOrders.get(key(o.source, o.orderId)) ?? 0 }))
+    .filter((o) => o.refunded > 0);
+  const recredited = await recreditOrders(client, reached, held, rules);
 
-  // 5. Bucket deltas: new orders from nothing, re-credited ones from what they had.
+  // 5. Bucket deltas: new orders from nothing (to their points as if unrefunded), re-credited ones
+  // from what they had.
   const { deltas } = planOrders(rules.score, [
-    ...credited
-      .filter((o) => newOrders.has(key(o.source, o.orderId)))
-      .map((o) => ({ ...o, points: 0, qualifies: false })),
-    ...existing,
+    ...credit.map((o) => ({ ...o, points: 0, qualifies: false })),
+    ...recredited,
   ]);
   const after = await incrementBuckets(client, deltas);
   if (after.length === 0) return { inserted, rejected, changes: [] };
@@ -248,14 +252,10 @@ export async function foldBatch(
 }
 
 /**
- * The orders as the ledger takes them: credited under `rules`, after their refunds so far
- * (`refunded`, by (source, orderId); absent = none).
+ * The orders as the ledger takes them: credited under `rules` as if unrefunded (the fold
+ * re-credits those it finds refunds for).
  */
-export function creditOrders(
-  rules: RuleSet,
-  orders: readonly OrderCompleted[],
-  refunded: ReadonlyMap<string, number> = new Map(),
-): LedgerOrder[] {
+export function creditOrders(rules: RuleSet, orders: readonly OrderCompleted[]): LedgerOrder[] {
   return planOrders(
     rules.score,
     orders.map((o) => ({
@@ -267,7 +267,7 @@ export function creditOrders(
       amount: o.amount,
       points: 0,
       qualifies: false,
-      refunded: refunded.get(key(o.source, o.orderId)) ?? 0,
+      refunded: 0,
     })),
   ).orders;
 }
@@ -411,23 +411,6 @@ async function insertRefunds(
   return refunds.filter((r) => fresh.has(key(r.source, r.refundId)));
 }
 
-/** The refunds (same member) the ledger holds for each order, by (source, orderId); absent = none. */
-async function refundTotals(
-  client: PoolClient,
-  orders: readonly OrderCompleted[],
-): Promise<Map<string, number>> {
-  if (orders.length === 0) return new Map();
-  const { rows } = await client.query<{ source: string; order_id: string; total: number }>(
-    `SELECT k.source, r.order_id, sum(r.amount)::bigint AS total
-     FROM json_to_recordset($1::json) AS k(source text, order_id text, member_id text)
-     JOIN scoring.labels s ON s.label = k.source
-     JOIN scoring.refunds r ON r.member_id = k.member_id AND r.source_code = s.code AND r.order_id = k.order_id
-     GROUP BY k.source, r.order_id`,
-    [asJson(orders.map((o) => ({ source: o.source, order_id: o.orderId, member_id: o.memberId })))],
-  );
-  return new Map(rows.map((row) => [key(row.source, row.order_id), row.total]));
-}
-
 // The staging table holds the labels as text (its type, scoring.order_in, is the migration's); the
 // INSERT .. SELECT turns them into the ledger's codes.
 const ORDERS_STAGING = { name: 'scoring_order_in', template: 'scoring.order_in' };
@@ -445,15 +428,16 @@ const ORDER_COLUMNS = [
 ] as const;
 
 /**
- * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns the keys of
- * those that were new. Exported for the bench's ceiling (`tests/bench/scoring-ceilings.ts`).
+ * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns those that
+ * were new, by key, each with the refunds (same member) the ledger holds for it. Exported for the
+ * bench's ceiling (`tests/bench/scoring-ceilings.ts`).
  */
 export async function insertOrders(
   client: PoolClient,
   orders: readonly OrderCompleted[],
   credited: readonly LedgerOrder[],
-): Promise<Set<string>> {
-  if (orders.length === 0) return new Set();
+): Promise<Map<string, number>> {
+  if (orders.length === 0) return new Map();
   // COPY into the session's staging table, then one INSERT .. SELECT that dedupes (ON CONFLICT).
   // A second fold in the same transaction would find this one's rows still staged: they are in the
   // ledger already, so they conflict and are neither inserted nor returned again.
@@ -475,7 +459,7 @@ export async function insertOrders(
     ]),
   );
   // Labels without a code (ensureLabels not called) leave the code NULL: the statement fails.
-  const { rows } = await client.query<{ source: string; order_id: string }>(
+  const { rows } = await client.query<{ source: string; order_id: string; refunded: number | null }>(
     `WITH added AS (
        INSERT INTO scoring.orders (occurred_at, amount, points, recorded_after, source_code, channel_code,
          category_code, qualifies, member_id, order_id, merchant_id)
@@ -486,25 +470,34 @@ export async function insertOrders(
        LEFT JOIN scoring.labels c ON c.label = i.channel
        LEFT JOIN scoring.labels g ON g.label = i.category
        ON CONFLICT DO NOTHING
-       RETURNING source_code, order_id)
-     SELECT s.label AS source, a.order_id FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
+       RETURNING source_code, order_id, member_id)
+     SELECT s.label AS source, a.order_id,
+       (SELECT sum(r.amount) FROM scoring.refunds r
+        WHERE r.member_id = a.member_id AND r.source_code = a.source_code AND r.order_id = a.order_id)::bigint
+         AS refunded
+     FROM added a JOIN scoring.labels s ON s.code = a.source_code`,
   );
-  return new Set(rows.map((row) => key(row.source, row.order_id)));
+  return new Map(rows.map((row) => [key(row.source, row.order_id), row.refunded ?? 0]));
 }
 
 /**
- * Reloads orders reached by new refunds, with their refund totals now, and writes their new
- * contribution. Returns them as they were (their old points) with the new refund total, ready for
- * `planOrders` to turn into bucket deltas.
+ * Reloads the existing orders reached by new refunds, with their refund totals now, and writes
+ * their new contribution, and that of the new orders (`held`: as inserted, with the refunds the
+ * ledger held for them). Returns all of them as they were (their old points) with the new refund
+ * total, ready for `planOrders` to turn into bucket deltas.
  */
 async function recreditOrders(
   client: PoolClient,
   reached: readonly OrderRefunded[],
+  held: readonly LedgerOrder[],
   rules: RuleSet,
 ): Promise<LedgerOrder[]> {
-  if (reached.length === 0) return [];
-  const { rows } = await client.query<OrderRow>(
-    `SELECT k.source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
+  if (reached.length === 0 && held.length === 0) return [];
+  const { rows } =
+    reached.length === 0
+      ? { rows: [] }
+      : await client.query<OrderRow>(
+          `SELECT k.source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
             o.qualifies,
             COALESCE((SELECT sum(r.amount) FROM scoring.refunds r
                       WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id),
@@ -514,19 +507,22 @@ async function recreditOrders(
      JOIN scoring.orders o ON o.source_code = s.code AND o.order_id = k.order_id
      JOIN scoring.labels g ON g.code = o.category_code
      FOR UPDATE OF o`,
-    [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
+          [asJson(reached.map((r) => ({ source: r.source, order_id: r.orderId })))],
+        );
+  const before: LedgerOrder[] = rows.map(
+    (row): LedgerOrder => ({
+      source: row.source,
+      orderId: row.order_id,
+      memberId: row.member_id,
+      month: shanghaiMonth(row.occurred_at),
+      category: row.category,
+      amount: row.amount,
+      points: row.points,
+      qualifies: row.qualifies,
+      refunded: row.refunded,
+    }),
   );
-  const before: LedgerOrder[] = rows.map((row) => ({
-    source: row.source,
-    orderId: row.order_id,
-    memberId: row.member_id,
-    month: shanghaiMonth(row.occurred_at),
-    category: row.category,
-    amount: row.amount,
-    points: row.points,
-    qualifies: row.qualifies,
-    refunded: row.refunded,
-  }));
+  before.push(...held);
   const { orders: next } = planOrders(rules.score, before);
   await client.query(
     `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
