@@ -197,13 +197,26 @@ describe('the OpenAPI documents of the services', () => {
     });
     await call('scoring', { method: 'GET', path: '/v1/admin/backtests', headers: ADMIN, expected: 200 });
     const backtest = '/v1/admin/backtests/:id';
-    await call('scoring', {
+    // Read once it has completed, so that its whole report is held to the documented schema.
+    await waitFor(
+      async () => {
+        const response = await fetch(`${stack.url('scoring')}/v1/admin/backtests/${started.id}`, {
+          headers: ADMIN,
+        });
+        return ((await response.json()) as { status: string }).status === 'completed';
+      },
+      { description: 'the backtest to complete' },
+    );
+    const report = (await call('scoring', {
       method: 'GET',
       path: backtest,
       url: `/v1/admin/backtests/${started.id}`,
       headers: ADMIN,
       expected: 200,
-    });
+    })) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(
+      expect.arrayContaining(['baseline', 'candidate', 'moves', 'liability', 'samples', 'candidateRuleSet']),
+    );
     await call('scoring', {
       method: 'GET',
       path: backtest,

@@ -1,6 +1,7 @@
-import { type ApiDocsOptions, documented } from '@taobi/platform';
+import { API_ROUTE_ERRORS, type ApiDocsOptions, badFields, documented, Errors } from '@taobi/platform';
 import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
+import { IngestErrors } from './errors';
 import { type IngestSchemas, MAX_BATCH_EVENTS } from './request-schema';
 import { type IngestSourceDefinition, ingestServiceName, type SourceCatalogue } from './source-definition';
 
@@ -72,16 +73,23 @@ export function ingestRouteDocs(
           content: { 'application/json': { schema: schemas.accepted } },
         },
       },
-      errors: {
-        400: 'INVALID_JSON, or VALIDATION_FAILED naming each bad field (missing, mistyped, unknown, bad value, same order twice in one batch). Nothing was published.',
-        401: 'UNAUTHORIZED: no key, or an unknown key.',
-        403: "FORBIDDEN: the key belongs to another source's platform.",
-        413: `PAYLOAD_TOO_LARGE (body over ${options.bodyLimitBytes} bytes) or BATCH_TOO_LARGE (over ${MAX_BATCH_EVENTS} events).`,
-        415: 'UNSUPPORTED_MEDIA_TYPE: send application/json.',
-        422: `OCCURRED_AT_OUT_OF_RANGE: occurredAt more than ${options.maxFutureSeconds} s in the future, or before the 12-month scoring window.`,
-        429: 'RATE_LIMITED: too many requests for this key; Retry-After says when to come back.',
-        503: 'SERVICE_UNAVAILABLE: Kafka did not acknowledge in time. Nothing was accepted; retry the same body after Retry-After.',
-      },
+      errors: [
+        Errors.invalidJson.doc('the body is not JSON'),
+        badFields(
+          'the body (missing, mistyped, unknown, bad value, same order twice in one batch); nothing was published',
+        ),
+        Errors.forbidden.doc("the key belongs to another source's platform"),
+        Errors.payloadTooLarge.doc(`the body is over ${options.bodyLimitBytes} bytes`),
+        IngestErrors.batchTooLarge.doc(`over ${MAX_BATCH_EVENTS} events`),
+        Errors.unsupportedMediaType.doc('send application/json'),
+        IngestErrors.occurredAtOutOfRange.doc(
+          `occurredAt more than ${options.maxFutureSeconds} s in the future, or before the 12-month scoring window`,
+        ),
+        ...API_ROUTE_ERRORS,
+        Errors.unavailable.doc(
+          'Kafka did not acknowledge in time; nothing was accepted, retry the same body',
+        ),
+      ],
     }),
   };
 }

@@ -6,6 +6,7 @@ import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fast
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { z } from 'zod';
 import type { Role } from './auth';
+import { badCursor, badField, badFields, type ErrorDoc, Errors } from './errors';
 
 /** The error body every 4xx and 5xx answer carries (docs/design.md, "Errors"). */
 export const errorBodySchema = z
@@ -58,14 +59,43 @@ export const SECURITY_SCHEMES: Record<Role | 'ingest', OpenAPIV3_1.SecuritySchem
 /** The name of a security scheme in the documents: `readKey`, `ingestKey`. */
 const schemeName = (role: Role | 'ingest') => `${role}Key`;
 
-/** What the body of an error of `status` means, when a route does not say more. */
-const DEFAULT_ERROR_MEANING: Record<number, string> = {
-  400: 'VALIDATION_FAILED naming each bad field, or INVALID_JSON.',
-  401: 'UNAUTHORIZED: no bearer key, or an unknown one.',
-  403: 'FORBIDDEN: a known key that may not call this endpoint.',
-  404: 'NOT_FOUND.',
-  503: 'SERVICE_UNAVAILABLE: a dependency did not answer in time; retry after Retry-After.',
-};
+/** The errors of a keyed route, documented for it without saying so (`security`, `access.require`). */
+const KEY_ERRORS: readonly ErrorDoc[] = [
+  Errors.unauthorized.doc('no bearer key, or an unknown one'),
+  Errors.forbidden.doc('a known key that may not call this endpoint'),
+];
+
+/**
+ * What every API route may answer besides its own errors: the rate limit (when one is set), and a
+ * dependency that did not answer in time or the service stopping.
+ */
+export const API_ROUTE_ERRORS: readonly ErrorDoc[] = [
+  Errors.rateLimited.doc('too many requests; Retry-After says when to come back'),
+  Errors.unavailable.doc(
+    'a dependency did not answer in time, or the service is stopping; retry after Retry-After',
+  ),
+];
+
+const INTERNAL_ERROR = Errors.internal.doc('an unexpected error; nothing internal is in the answer');
+
+/**
+ * The meaning of each error status of a route, from the errors it lists: the codes of one status in
+ * the order listed, each with its cases (`VALIDATION_FAILED: \`asOf\` is not ISO-8601; \`id\` ...`).
+ */
+export function errorMeanings(errors: readonly ErrorDoc[]): Record<number, string> {
+  const byStatus = new Map<number, Map<string, string[]>>();
+  for (const { status, code, when } of errors) {
+    const codes = byStatus.get(status) ?? new Map<string, string[]>();
+    codes.set(code, [...(codes.get(code) ?? []), when]);
+    byStatus.set(status, codes);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      status,
+      `${[...codes].map(([code, whens]) => `${code}: ${whens.join('; ')}`).join(', or ')}.`,
+    ]),
+  );
+}
 
 export interface RouteDocs {
   summary: string;
@@ -81,9 +111,11 @@ export interface RouteDocs {
   headers?: z.ZodType;
   /** The success answers, by status: a zod schema of the JSON body, or a response object. */
   responses: Record<number, z.ZodType | ResponseObject>;
-  /** The error statuses the route answers besides 401 / 403 (added for a keyed route), each with a
-   *  meaning; every one carries the error body. */
-  errors?: Record<number, string>;
+  /** The errors the route answers besides 401 / 403 (added for a keyed route) and 500 (every route):
+   *  `[badField('asOf', 'is not ISO-8601'), Errors.notFound.doc('no such draw')]`. */
+  errors?: readonly ErrorDoc[];
+  /** The route takes a key (its guard is not known here): document 401 and 403. */
+  keyed?: boolean;
 }
 
 /** An answer with headers, or not JSON (`/metrics`' text). */
@@ -100,16 +132,14 @@ export interface ResponseObject {
  * error fields it names.
  */
 export function documented(docs: RouteDocs): FastifySchema {
-  const errors: Record<number, ResponseObject> = {};
-  const meanings = {
-    ...(docs.security ? { 401: DEFAULT_ERROR_MEANING[401], 403: '' } : {}),
-    ...docs.errors,
-    500: 'INTERNAL: an unexpected error; nothing internal is in the answer.',
-  };
-  for (const [status, meaning] of Object.entries(meanings)) {
-    const text = meaning || DEFAULT_ERROR_MEANING[Number(status)] || STATUS_CODES[Number(status)] || 'error';
-    errors[Number(status)] = errorAnswer(text);
-  }
+  const meanings = errorMeanings([
+    ...(docs.security || docs.keyed ? KEY_ERRORS : []),
+    ...(docs.errors ?? []),
+    INTERNAL_ERROR,
+  ]);
+  const errors = Object.fromEntries(
+    Object.entries(meanings).map(([status, meaning]) => [status, errorAnswer(meaning)]),
+  );
   const responses = Object.fromEntries(
     Object.entries(docs.responses).map(([status, answer]) => [
       status,
@@ -137,9 +167,12 @@ export function documented(docs: RouteDocs): FastifySchema {
 
 /** Error answers several routes share, in the same words. */
 export const COMMON_ERRORS = {
-  badParameter: { 400: 'VALIDATION_FAILED naming the bad parameter.' },
-  badParameterOrCursor: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR.' },
-  badMemberOrAsOf: { 400: 'VALIDATION_FAILED: a bad member id, or an `asOf` in the future or not ISO-8601.' },
+  badParameter: [badFields('the query or path')],
+  badParameterOrCursor: [badFields('the query or path'), badCursor('cursor')],
+  badMemberOrAsOf: [
+    badField('id', 'is not a member id'),
+    badField('asOf', 'is in the future or not ISO-8601'),
+  ],
 } as const;
 
 export interface ApiDocsOptions {
@@ -165,8 +198,9 @@ function addSecurity(route: RouteOptions): void {
   if (!roles || !schema?.response || schema.security) return;
   schema.security = roles.map((role) => ({ [schemeName(role)]: [] }));
   const response = schema.response as Record<string, unknown>;
-  response['401'] ??= errorAnswer(DEFAULT_ERROR_MEANING[401] as string);
-  response['403'] ??= errorAnswer(DEFAULT_ERROR_MEANING[403] as string);
+  for (const [status, meaning] of Object.entries(errorMeanings(KEY_ERRORS))) {
+    response[status] ??= errorAnswer(meaning);
+  }
 }
 
 const allSchemes = () =>

@@ -50,42 +50,119 @@ export class AppError extends Error {
   }
 }
 
-/** The catalogue of client-visible errors; services add their own codes through `new AppError`. */
+/**
+ * One error a route documents answering: its status, its stable code, and when it is answered
+ * (`when` is the sentence under the code in the route's OpenAPI entry).
+ */
+export interface ErrorDoc {
+  readonly status: number;
+  readonly code: string;
+  readonly when: string;
+}
+
+/** What an error kind's factory gives besides its code and status: the message, and any options. */
+type ErrorParts = AppErrorOptions & { message: string };
+
+/**
+ * A client-visible error declared once: a factory of its instances (`Errors.notFound('no offer x')`)
+ * that carries its `code` and `status`, and `doc(when)`, how a route lists it among the errors it
+ * answers (`Errors.notFound.doc('no such offer')`), so the code and status are written once.
+ */
+export type ErrorKind<A extends unknown[]> = ((...args: A) => AppError) & {
+  readonly code: string;
+  readonly status: number;
+  doc(when: string): ErrorDoc;
+};
+
+export function errorKind<A extends unknown[]>(
+  code: string,
+  status: number,
+  parts: (...args: A) => ErrorParts,
+): ErrorKind<A> {
+  const create = (...args: A) => {
+    const { message, ...options } = parts(...args);
+    return new AppError(code, message, status, options);
+  };
+  return Object.assign(create, { code, status, doc: (when: string) => ({ status, code, when }) });
+}
+
+/** The catalogue of client-visible errors; services declare their own codes with `errorKind`. */
 export const Errors = {
-  validation: (fields: FieldError[], message = 'request validation failed') =>
-    new AppError('VALIDATION_FAILED', message, 400, { fields }),
-  invalidJson: (message: string) => new AppError('INVALID_JSON', message, 400),
+  validation: errorKind(
+    'VALIDATION_FAILED',
+    400,
+    (fields: FieldError[], message: string = 'request validation failed') => ({
+      message,
+      fields,
+    }),
+  ),
+  invalidJson: errorKind('INVALID_JSON', 400, (message: string) => ({ message })),
   /** A paging cursor (`cursor`, `before`) that is not one this API returned. */
-  invalidCursor: (field: string) =>
-    new AppError('INVALID_CURSOR', `${field} is not a cursor this API returned`, 400, {
-      fields: [{ field, message: 'not a cursor this API returned' }],
+  invalidCursor: errorKind('INVALID_CURSOR', 400, (field: string) => ({
+    message: `${field} is not a cursor this API returned`,
+    fields: [{ field, message: 'not a cursor this API returned' }],
+  })),
+  unauthorized: errorKind('UNAUTHORIZED', 401, () => ({
+    message: 'a valid bearer key is required',
+    headers: { 'www-authenticate': 'Bearer' },
+  })),
+  forbidden: errorKind('FORBIDDEN', 403, (message: string = 'this key may not perform this action') => ({
+    message,
+  })),
+  invalidUrl: errorKind('INVALID_URL', 400, () => ({
+    message: 'the URL does not decode: a percent escape is not valid UTF-8',
+  })),
+  notFound: errorKind('NOT_FOUND', 404, (message: string = 'not found') => ({ message })),
+  conflict: errorKind('CONFLICT', 409, (message: string) => ({ message })),
+  payloadTooLarge: errorKind('PAYLOAD_TOO_LARGE', 413, (message: string = 'request body is too large') => ({
+    message,
+  })),
+  uriTooLong: errorKind('URI_TOO_LONG', 414, () => ({
+    message: 'a path parameter is longer than 100 characters',
+  })),
+  unsupportedMediaType: errorKind(
+    'UNSUPPORTED_MEDIA_TYPE',
+    415,
+    (message: string = 'send application/json') => ({
+      message,
     }),
-  unauthorized: () =>
-    new AppError('UNAUTHORIZED', 'a valid bearer key is required', 401, {
-      headers: { 'www-authenticate': 'Bearer' },
-    }),
-  forbidden: (message = 'this key may not perform this action') => new AppError('FORBIDDEN', message, 403),
-  invalidUrl: () =>
-    new AppError('INVALID_URL', 'the URL does not decode: a percent escape is not valid UTF-8', 400),
-  notFound: (message = 'not found') => new AppError('NOT_FOUND', message, 404),
-  conflict: (message: string) => new AppError('CONFLICT', message, 409),
-  payloadTooLarge: (message = 'request body is too large') => new AppError('PAYLOAD_TOO_LARGE', message, 413),
-  uriTooLong: () => new AppError('URI_TOO_LONG', 'a path parameter is longer than 100 characters', 414),
-  unsupportedMediaType: (message = 'send application/json') =>
-    new AppError('UNSUPPORTED_MEDIA_TYPE', message, 415),
-  rateLimited: (retryAfterSeconds: number, message = 'too many requests for this key') =>
-    new AppError('RATE_LIMITED', message, 429, {
+  ),
+  rateLimited: errorKind(
+    'RATE_LIMITED',
+    429,
+    (retryAfterSeconds: number, message: string = 'too many requests for this key') => ({
+      message,
       retriable: true,
       headers: { 'retry-after': String(retryAfterSeconds) },
     }),
-  unavailable: (message: string, retryAfterSeconds = 5, cause?: unknown) =>
-    new AppError('SERVICE_UNAVAILABLE', message, 503, {
+  ),
+  unavailable: errorKind(
+    'SERVICE_UNAVAILABLE',
+    503,
+    (message: string, retryAfterSeconds: number = 5, cause?: unknown) => ({
+      message,
       retriable: true,
       headers: { 'retry-after': String(retryAfterSeconds) },
       cause,
     }),
-  internal: () => new AppError('INTERNAL', 'internal error', 500),
+  ),
+  internal: errorKind('INTERNAL', 500, () => ({ message: 'internal error' })),
 } as const;
+
+/** A route's 400 VALIDATION_FAILED naming `field`: `badField('asOf', 'is not ISO-8601')`. */
+export function badField(field: string, problem: string): ErrorDoc {
+  return Errors.validation.doc(`\`${field}\` ${problem}`);
+}
+
+/** A route's 400 VALIDATION_FAILED naming each bad field (of `what`). */
+export function badFields(what = 'the request'): ErrorDoc {
+  return Errors.validation.doc(`each bad field of ${what}, named`);
+}
+
+/** A route's 400 INVALID_CURSOR naming `field`. */
+export function badCursor(field: string): ErrorDoc {
+  return Errors.invalidCursor.doc(`\`${field}\` is not a cursor this API returned`);
+}
 
 /** The parts of a zod issue this module reads (zod 4's `$ZodIssue` is assignable to it). */
 export interface ZodIssueLike {

@@ -419,6 +419,26 @@ describe('request log lines', () => {
   });
   afterAll(() => tracing.shutdown());
 
+  it('when a request continues a trace or starts one, then its answer names that trace and a span of its own, not sampled', async () => {
+    const app = createHttpApp({
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      metrics: createMetricsRegistry('test'),
+    });
+    app.get('/traced', async () => ({}));
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const continued = await app.inject({
+      method: 'GET',
+      url: '/traced',
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+    });
+    // Not exported, so not sampled, whatever the caller's flag: as the SDK's AlwaysOffSampler.
+    expect(continued.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    expect(continued.headers.traceparent).not.toContain('b7ad6b7169203331');
+    const started = await app.inject({ method: 'GET', url: '/traced' });
+    expect(started.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(started.headers.traceparent).not.toContain(traceId);
+  });
+
   it.each([true, false])(
     'when a handler logs (runInTraceContext %s), then its line carries the request id and the trace ids',
     async (runInTraceContext) => {

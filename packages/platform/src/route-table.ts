@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { z } from 'zod';
-import { documented, type ResponseObject, type RouteDocs } from './api-docs';
+import { API_ROUTE_ERRORS, documented, type ResponseObject, type RouteDocs } from './api-docs';
 import { parseOr400 } from './request';
 
 /** The parts of a request a route declares, and its handler gets parsed. */
@@ -26,29 +26,40 @@ export interface RouteInput<P, Q, B> {
   body: Parsed<B>;
 }
 
-/**
- * One route besides its method, path and answer: its OpenAPI entry and its handler. The request's
- * schemas are both documented and parsed before the handler runs (params, then query, then body;
- * the first bad part is a 400 naming its fields), so what a route documents is what it accepts.
- * Headers are documented only: the route checks them, with errors of its own.
- */
-export interface RouteDeclaration<P extends Schema, Q extends Schema, B extends Schema>
-  extends Omit<RouteDocs, 'tags' | 'responses' | 'params' | 'querystring' | 'body'> {
-  request?: RouteRequest<P, Q, B>;
+/** What every route declares besides its request and handler. */
+interface RouteBase
+  extends Omit<RouteDocs, 'tags' | 'responses' | 'params' | 'querystring' | 'body' | 'keyed'> {
   /** The status of the route's answer (default 200). */
   status?: number;
   /** Other success answers, by status (the same Idempotency-Key again: 200). */
   responses?: RouteDocs['responses'];
   /** The key the route takes, when not the table's. */
   onRequest?: onRequestHookHandler;
+}
+
+/**
+ * One route besides its method, path and answer: its OpenAPI entry and its handler. The request's
+ * schemas are both documented and parsed before the handler runs (params, then query, then body;
+ * the first bad part is a 400 naming its fields), so what a route documents is what it accepts.
+ * Headers are documented only: the route checks them, with errors of its own.
+ */
+export interface RouteDeclaration<P extends Schema, Q extends Schema, B extends Schema> extends RouteBase {
+  request?: RouteRequest<P, Q, B>;
   /** Where this route's bad fields are reported, when not as the table says. */
   fieldPrefix?: FieldPrefixes;
-  /**
-   * The handler checks the request itself (an order or wording of its own): the request is
-   * documented only, and the handler's input is empty.
-   */
-  checkedByHandler?: true;
+  checkedByHandler?: never;
   handler(input: RouteInput<P, Q, B>, request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+}
+
+/**
+ * A route whose handler checks the request itself (an order or wording of its own): the request's
+ * schemas are documented only, and the handler gets the raw request, nothing parsed.
+ */
+export interface HandlerCheckedRoute extends RouteBase {
+  request?: RouteRequest<Schema, Schema, Schema>;
+  fieldPrefix?: never;
+  checkedByHandler: true;
+  handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
 export interface RouteTableOptions {
@@ -60,12 +71,16 @@ export interface RouteTableOptions {
   fieldPrefix?: FieldPrefixes;
 }
 
-type Declare = <P extends Schema = undefined, Q extends Schema = undefined, B extends Schema = undefined>(
-  url: string,
-  /** The success answer: a zod schema of the JSON body, or a response object. */
-  answer: z.ZodType | ResponseObject,
-  route: RouteDeclaration<P, Q, B>,
-) => void;
+/** Declares one route of a table: its path, its answer, and the route (parsed for, or checked by its handler). */
+export interface Declare {
+  <P extends Schema = undefined, Q extends Schema = undefined, B extends Schema = undefined>(
+    url: string,
+    /** The success answer: a zod schema of the JSON body, or a response object. */
+    answer: z.ZodType | ResponseObject,
+    route: RouteDeclaration<P, Q, B>,
+  ): void;
+  (url: string, answer: z.ZodType | ResponseObject, route: HandlerCheckedRoute): void;
+}
 
 /**
  * A module's routes declared as a table: each route's answer, summary, request schemas, key and
@@ -80,43 +95,61 @@ export function routeTable(
 ): Record<'get' | 'post' | 'delete', Declare> {
   const declare =
     (method: 'GET' | 'POST' | 'DELETE'): Declare =>
-    (url, answer, route) => {
+    (
+      url: string,
+      answer: z.ZodType | ResponseObject,
+      route: RouteDeclaration<Schema, Schema, Schema> | HandlerCheckedRoute,
+    ) => {
       const {
         request = {},
         status = 200,
         responses,
         onRequest,
+        errors = [],
         fieldPrefix,
         checkedByHandler,
         handler,
         ...docs
       } = route;
-      const prefixes = { ...table.fieldPrefix, ...fieldPrefix };
-      const parse = (part: Part, value: unknown) => {
-        const schema = request[part];
-        return schema && !checkedByHandler ? parseOr400(schema, value, prefixes[part]) : undefined;
-      };
+      const guard = onRequest ?? table.onRequest;
       app.route({
         method,
         url,
-        onRequest: onRequest ?? table.onRequest,
+        onRequest: guard,
         schema: documented({
           ...docs,
           params: request.params,
           querystring: request.query,
           body: request.body,
           tags: table.tags,
+          keyed: guard !== undefined,
           responses: { [status]: answer, ...responses },
+          errors: [...errors, ...API_ROUTE_ERRORS],
         }),
-        handler: async (req, reply) => {
-          const input = {
-            params: parse('params', req.params),
-            query: parse('query', req.query),
-            body: parse('body', req.body ?? {}),
-          } as RouteInput<never, never, never>;
-          return handler(input, req, reply);
-        },
+        handler: checkedByHandler
+          ? handler
+          : parsing(request, handler, { ...table.fieldPrefix, ...fieldPrefix }),
       });
     };
   return { get: declare('GET'), post: declare('POST'), delete: declare('DELETE') };
+}
+
+/** The handler of a route the table parses for: each part of the request parsed, then the route's. */
+function parsing(
+  parts: RouteRequest<Schema, Schema, Schema>,
+  handler: RouteDeclaration<Schema, Schema, Schema>['handler'],
+  prefixes: FieldPrefixes,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  const parse = (part: Part, value: unknown) => {
+    const schema = parts[part];
+    return schema ? parseOr400(schema, value, prefixes[part]) : undefined;
+  };
+  return async (request, reply) => {
+    const input = {
+      params: parse('params', request.params),
+      query: parse('query', request.query),
+      body: parse('body', request.body ?? {}),
+    } as RouteInput<never, never, never>;
+    return handler(input, request, reply);
+  };
 }

@@ -11,13 +11,14 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  RandomIdGenerator,
   type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './config';
-import { onSpansExported, onTracingShutdown, UNTRACED_PATHS } from './trace-context';
+import { onSpanIdsOnly, onSpansExported, onTracingShutdown, UNTRACED_PATHS } from './trace-context';
 
 /**
  * OpenTelemetry for a Taobi service: W3C trace context, HTTP server and client spans (node:http
@@ -113,9 +114,11 @@ export function startTracing(options: {
     ],
   });
   if (endpoint) onSpansExported();
+  else onSpanIdsOnly(new RandomIdGenerator());
   const tracing: Tracing = {
     exporting: endpoint !== undefined,
     shutdown: async () => {
+      onSpanIdsOnly(undefined);
       unregister();
       await provider.shutdown();
     },

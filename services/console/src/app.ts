@@ -19,6 +19,7 @@ import { registerPageRoutes } from './http/page-routes';
 import { isFragmentRequest, sendHtml, sendPage } from './http/render';
 import { createMetricsSampler, type MetricsSampler } from './metrics/sampler';
 import { createUpstream, type Upstream } from './upstream/api';
+import { toneStyle } from './views/format';
 import { html } from './views/html';
 
 export interface ConsoleService extends Service {
@@ -43,7 +44,7 @@ function setHtmlErrorHandler(app: FastifyInstance): void {
       message = appError?.message ?? 'Something went wrong in the console; the log has the details.';
       if (!appError) request.log.error({ err: error }, 'unhandled error');
     }
-    const notice = html`<div class="notice notice-error" role="alert" data-status="${status}"><strong>${status === 403 ? 'Refused' : 'Error'} (${status})</strong><p>${message}</p></div>`;
+    const notice = html`<div class="notice" style="${toneStyle('error')}" role="alert" data-status="${status}"><strong>${status === 403 ? 'Refused' : 'Error'} (${status})</strong><p>${message}</p></div>`;
     if (isFragmentRequest(request)) return sendHtml(reply, notice, status);
     return sendPage(request, reply, { title: 'Error', section: 'none', body: notice }, status);
   });

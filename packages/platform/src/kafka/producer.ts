@@ -7,7 +7,7 @@ import {
   type RecordMetadata,
   type RetryOptions,
 } from 'kafkajs';
-import { endSpans, startKafkaSpan } from '../trace-context';
+import { endSpans, spansExported, startKafkaSpan } from '../trace-context';
 
 /**
  * The only way records leave a Taobi service: an idempotent producer (no duplicates from its own
@@ -54,21 +54,28 @@ export async function publish(
   if (records.length === 0) return [];
   const byTopic = new Map<string, Message[]>();
   const spans: Span[] = [];
+  // Once per record, with many records per send: no object spreads (a runtime call each on Node 20).
   for (const record of records) {
-    const messages = byTopic.get(record.topic) ?? [];
+    let messages = byTopic.get(record.topic);
+    if (!messages) {
+      messages = [];
+      byTopic.set(record.topic, messages);
+    }
     const parent = record.traceContext ?? context.active();
-    const span = startKafkaSpan('send', record.topic, parent, {
-      attributes: record.key === null ? {} : { 'messaging.kafka.message.key': record.key },
-    });
+    const span = startKafkaSpan(
+      'send',
+      record.topic,
+      parent,
+      spansExported() && record.key !== null
+        ? { attributes: { 'messaging.kafka.message.key': record.key } }
+        : undefined,
+    );
     spans.push(span);
-    const headers: Record<string, string> = { ...record.headers };
+    const headers: Record<string, string> = Object.assign({}, record.headers);
     propagation.inject(trace.setSpan(parent, span), headers);
-    messages.push({
-      key: record.key,
-      value: JSON.stringify(record.value),
-      ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    });
-    byTopic.set(record.topic, messages);
+    const message: Message = { key: record.key, value: JSON.stringify(record.value) };
+    if (Object.keys(headers).length > 0) message.headers = headers;
+    messages.push(message);
   }
   try {
     const sent = await producer.sendBatch({

@@ -8,7 +8,7 @@ import { backtestLive } from '../panels/backtests/report';
 import type { FieldProblem } from '../panels/backtests/start-form';
 import type { BacktestAnswer, BacktestsAnswer } from '../panels/backtests/types';
 import type { Upstream } from '../upstream/api';
-import { formatDateTime } from '../views/format';
+import { formatDateTime, toneStyle } from '../views/format';
 import { html } from '../views/html';
 import { parseForm, shanghaiTimeField } from './forms';
 import { sendFragmentOrPage, sendHtml, sendPage } from './render';
@@ -151,8 +151,8 @@ export async function registerBacktestRoutes(app: FastifyInstance, deps: { upstr
       },
     );
     const notice = adopted.ok
-      ? html`<div class="notice notice-success" data-state="done"><strong>Adopted</strong><p>Rules ${adopted.data.version} take effect at the evaluation of ${formatDateTime(adopted.data.effectiveFrom)}.</p></div>`
-      : html`<div class="notice notice-error" data-state="failed"><strong>Not adopted</strong><p>${
+      ? html`<div class="notice" style="${toneStyle('ok')}" data-state="done"><strong>Adopted</strong><p>Rules ${adopted.data.version} take effect at the evaluation of ${formatDateTime(adopted.data.effectiveFrom)}.</p></div>`
+      : html`<div class="notice" style="${toneStyle('error')}" data-state="failed"><strong>Not adopted</strong><p>${
           adopted.fields?.map((f) => `${f.field}: ${f.message}`).join('; ') ?? adopted.message
         }</p></div>`;
     const status = adopted.ok ? 201 : adopted.status && adopted.status < 500 ? adopted.status : 502;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { adminKeyOf } from '../auth/session';
 import type { ApiResult, Upstream } from '../upstream/api';
-import { formatDateTime, formatInteger } from '../views/format';
+import { formatDateTime, formatInteger, toneStyle } from '../views/format';
 import { html, type SafeHtml } from '../views/html';
 import { parseForm, shanghaiTimeField } from './forms';
 import { sendFragmentOrPage } from './render';
@@ -62,7 +62,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: { upstream: Upstre
     lines: SafeHtml[],
     failure?: Failed,
   ) {
-    const notice = html`<div class="notice ${failure ? 'notice-error' : 'notice-success'}" data-state="${failure ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
+    const notice = html`<div class="notice" style="${toneStyle(failure ? 'error' : 'ok')}" data-state="${failure ? 'failed' : 'done'}"><strong>${title}</strong><ul>${lines.map((line) => html`<li>${line}</li>`)}</ul></div>`;
     const body =
       request.headers['hx-request'] === 'true'
         ? notice

@@ -8,6 +8,7 @@ import { livePanels, programmeView } from '../pages/programme';
 import { contributionsPanel, loadContributions } from '../panels/member/contributions';
 import { loadDecisions, timelinePanel } from '../panels/member/timeline';
 import type { Upstream } from '../upstream/api';
+import { toneStyle } from '../views/format';
 import { html, type SafeHtml } from '../views/html';
 import { shanghaiTimeField, toShanghaiField } from './forms';
 import { sendFragmentOrPage, sendHtml, sendPage } from './render';
@@ -71,7 +72,7 @@ export function registerPageRoutes(
         return sendFragmentOrPage(
           request,
           reply,
-          html`<p class="notice notice-error">${field}: ${query.error.issues[0]?.message ?? 'invalid'}</p>`,
+          html`<p class="notice" style="${toneStyle('error')}">${field}: ${query.error.issues[0]?.message ?? 'invalid'}</p>`,
           { title, section: 'member' },
           400,
         );

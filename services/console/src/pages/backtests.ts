@@ -5,10 +5,10 @@ import { type FieldProblem, startForm } from '../panels/backtests/start-form';
 import type { BacktestAnswer, BacktestsAnswer } from '../panels/backtests/types';
 import type { ApiResult } from '../upstream/api';
 import { card } from '../views/components';
-import { formatDateTime } from '../views/format';
+import { formatDateTime, toneStyle } from '../views/format';
 import { html, type SafeHtml } from '../views/html';
 
-const ADMIN_ONLY = html`<p class="notice notice-warning" data-state="admin-only">Backtests need the admin key: you are signed in read-only. Sign in with the admin key to start one or to read their results.</p>`;
+const ADMIN_ONLY = html`<p class="notice" style="${toneStyle('warn')}" data-state="admin-only">Backtests need the admin key: you are signed in read-only. Sign in with the admin key to start one or to read their results.</p>`;
 
 /** The backtests page: the start form and the latest backtests (admins), or why there is neither. */
 export function backtestsView(options: {

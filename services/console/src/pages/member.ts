@@ -16,7 +16,7 @@ import type {
   TierTableAnswer,
   Vip88Answer,
 } from '../upstream/types';
-import { formatDateTime } from '../views/format';
+import { formatDateTime, toneStyle } from '../views/format';
 import { html, type SafeHtml } from '../views/html';
 
 /**
@@ -65,7 +65,7 @@ export function memberView(memberId: string, a: MemberAnswers): SafeHtml {
   return html`<h1 class="page-title">Member <span class="mono" data-field="member-id">${memberId}</span></h1>
 ${
   a.asOf
-    ? html`<p class="notice notice-warning" data-field="as-of" data-as-of="${a.asOf.toISOString()}">As of <strong>${formatDateTime(a.asOf.toISOString())}</strong>: the score and the tier as the services held them then. The other panels are as they are now. <a href="/members?id=${encodeURIComponent(memberId)}">Back to now</a></p>`
+    ? html`<p class="notice" style="${toneStyle('warn')}" data-field="as-of" data-as-of="${a.asOf.toISOString()}">As of <strong>${formatDateTime(a.asOf.toISOString())}</strong>: the score and the tier as the services held them then. The other panels are as they are now. <a href="/members?id=${encodeURIComponent(memberId)}">Back to now</a></p>`
     : ''
 }
 <div class="grid">

@@ -1,4 +1,5 @@
 import type { ApiResult } from '../upstream/api';
+import { toneStyle } from './format';
 import { html, type SafeHtml } from './html';
 
 /** One panel of a page: a titled section, labelled by its heading. */
@@ -22,11 +23,11 @@ export function card(options: {
 export function failureNotice(result: Extract<ApiResult<unknown>, { ok: false }>, what: string): SafeHtml {
   switch (result.failure) {
     case 'not-available':
-      return html`<p class="notice notice-upcoming" data-state="not-available">${what}: not available on this stack yet.</p>`;
+      return html`<p class="notice" data-state="not-available">${what}: not available on this stack yet.</p>`;
     case 'refused':
-      return html`<p class="notice notice-warning" data-state="refused">${what}: the service refused the key (${result.status}).</p>`;
+      return html`<p class="notice" style="${toneStyle('warn')}" data-state="refused">${what}: the service refused the key (${result.status}).</p>`;
     default:
-      return html`<p class="notice notice-error" data-state="failed" role="status">${what}: ${result.message}</p>`;
+      return html`<p class="notice" style="${toneStyle('error')}" data-state="failed" role="status">${what}: ${result.message}</p>`;
   }
 }
 

@@ -73,6 +73,14 @@ export function colourStyle(name: string): string {
   return `--colour: var(--${name})`;
 }
 
+/** The palette's tones, each a colour `--<tone>` on a background `--<tone>-bg`. */
+export type Tone = 'info' | 'ok' | 'warn' | 'error';
+
+/** The `style` of a notice in `tone`: `.notice` paints `var(--tone)` on `var(--tone-bg)` (info unless set). */
+export function toneStyle(tone: Tone): string {
+  return `--tone: var(--${tone}); --tone-bg: var(--${tone}-bg)`;
+}
+
 export const LINE_NAMES: Record<string, string> = {
   base: 'Base',
   ecommerce: 'E-commerce',

@@ -1,7 +1,9 @@
 import { parsePeriod } from '@taobi/benefits';
 import { isoTimeSchema } from '@taobi/contracts';
+import { badField, badFields } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { EntitlementErrors } from '../errors';
 import { periodicGrantsSchema, termEndsSchema } from './api-schemas';
 import { emptyBodySchema, entitlementRoutes, type RouteContext } from './context';
 
@@ -36,10 +38,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
   routes.post('/v1/admin/periodic-grants', periodicGrantsSchema, {
     summary: 'Issue periodic benefits now, then sweep expired grants',
     request: { body: periodicSchema },
-    errors: {
-      400: 'VALIDATION_FAILED naming the bad field.',
-      422: 'PERIOD_ENDED: the period has ended; its benefits would expire on issue.',
-    },
+    errors: [badFields('the body'), EntitlementErrors.periodEnded.doc('its benefits would expire on issue')],
     async handler({ body }) {
       const periods = body.period
         ? [body.period]
@@ -61,7 +60,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     summary: 'Close the 88VIP terms that have ended now',
     request: { body: emptyBodySchema },
     fieldPrefix: { body: ['body'] },
-    errors: { 400: 'VALIDATION_FAILED: the body must be empty.' },
+    errors: [badField('body', 'must be empty')],
     handler: async () => ctx.termEnder.run(),
   });
 }

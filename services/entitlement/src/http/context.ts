@@ -1,6 +1,14 @@
 import type { Catalogue } from '@taobi/benefits';
 import { memberIdSchema } from '@taobi/contracts';
-import { type AccessControl, type Counter, type Pool, parseOr400, routeTable } from '@taobi/platform';
+import {
+  type AccessControl,
+  badFields,
+  type Counter,
+  type ErrorDoc,
+  type Pool,
+  parseOr400,
+  routeTable,
+} from '@taobi/platform';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import { EntitlementErrors } from '../errors';
@@ -49,16 +57,16 @@ const idempotencyHeadersSchema = z.object({
   'idempotency-key': idempotencyKeySchema.describe('The same key again answers the first result.'),
 });
 
-/** The errors of a checkout call besides its own 409s. */
-const CHECKOUT_ERRORS = {
-  400: 'VALIDATION_FAILED (a bad id, a body), or IDEMPOTENCY_KEY_REQUIRED naming the header.',
-  404: 'NOT_FOUND.',
-} as const;
+/** The errors of every checkout call. */
+const CHECKOUT_ERRORS = [
+  badFields('the path (the member id first, as `id`) or a body, which must be empty'),
+  EntitlementErrors.idempotencyKeyRequired.doc('the header is missing or malformed; the answer names it'),
+];
 
 /**
  * The OpenAPI entry of a checkout call (88VIP activation, offer redemption) besides its summary: its
  * path, the Idempotency-Key header, 201 with what the call `created` (the route's answer) and 200
- * with the same for the same key again, the checkout errors and the call's own 409s.
+ * with the same for the same key again, the checkout errors and the call's own.
  */
 export function checkoutDocs<P extends z.ZodObject>(docs: {
   /** The route's path: the member's, with what else it names. */
@@ -66,14 +74,15 @@ export function checkoutDocs<P extends z.ZodObject>(docs: {
   created: z.ZodType;
   /** What the call creates, in the 200's words: "the same <noun>". */
   noun: string;
-  conflicts: string;
+  /** What the call refuses besides bad input (`EntitlementErrors.x.doc(when)`). */
+  errors: ErrorDoc[];
 }) {
   return {
     request: { params: docs.params },
     headers: idempotencyHeadersSchema,
     status: 201,
     responses: { 200: docs.created.describe(`The same Idempotency-Key again: the same ${docs.noun}.`) },
-    errors: { ...CHECKOUT_ERRORS, 409: docs.conflicts },
+    errors: [...CHECKOUT_ERRORS, ...docs.errors],
   };
 }
 

@@ -1,4 +1,14 @@
-import { Errors, enqueueOutbox, pageLimit, parseCursor, parseOr400, withTransaction } from '@taobi/platform';
+import {
+  badCursor,
+  badField,
+  badFields,
+  Errors,
+  enqueueOutbox,
+  pageLimit,
+  parseCursor,
+  parseOr400,
+  withTransaction,
+} from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { entitlementView, grantRecord } from '../domain/grants';
@@ -32,7 +42,7 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
     summary: "A member's grants, newest first, with their status",
     onRequest: ctx.access.require('read'),
     request: { params: memberPathSchema, query: listQuerySchema },
-    errors: { 400: 'VALIDATION_FAILED naming the bad parameter, or INVALID_CURSOR (`before`).' },
+    errors: [badFields('the query or path'), badCursor('before')],
     async handler({ params, query }) {
       const before =
         query.before === undefined ? undefined : parseCursor(beforeSchema, query.before, 'before');
@@ -62,12 +72,13 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: RouteContex
     request: { params: memberPathSchema.extend(grantParamsSchema.shape) },
     // The member id first, named `id`; then the grant's, named `params.entitlementId`.
     checkedByHandler: true,
-    errors: {
-      400: 'VALIDATION_FAILED naming the bad id.',
-      404: 'NOT_FOUND: the member has no such grant.',
-      409: 'ENTITLEMENT_NOT_USABLE: the grant is revoked or expired.',
-    },
-    async handler(_input, request) {
+    errors: [
+      badField('id', 'is not a member id'),
+      badField('params.entitlementId', 'is not a grant id'),
+      Errors.notFound.doc('the member has no such grant'),
+      EntitlementErrors.entitlementNotUsable.doc('the grant is revoked or expired'),
+    ],
+    async handler(request) {
       const memberId = memberIdOf(request);
       const { entitlementId } = parseOr400(grantParamsSchema, request.params, ['params']);
       const now = ctx.now();

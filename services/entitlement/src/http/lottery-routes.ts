@@ -1,5 +1,5 @@
 import { LOTTERY_ALGORITHM, lotteryMessage, welcomeGift } from '@taobi/benefits';
-import { Errors, pageLimit } from '@taobi/platform';
+import { badField, Errors, pageLimit } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
@@ -74,7 +74,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   routes.get('/v1/lottery/commitments', commitmentsSchema, {
     summary: 'The committed campaigns: commitments, and the seeds of those that ended',
     request: { query: commitmentsQuerySchema },
-    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    errors: [badField('query.limit', 'is out of range')],
     async handler({ query }) {
       const now = ctx.now();
       return {
@@ -92,7 +92,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
     summary: 'One draw, with everything needed to recompute it',
     request: { params: drawParamsSchema },
     fieldPrefix: { params: ['params'] },
-    errors: { 400: 'VALIDATION_FAILED: `drawId` is not a UUID.', 404: 'NOT_FOUND: no such draw.' },
+    errors: [badField('params.drawId', 'is not a UUID'), Errors.notFound.doc('no such draw')],
     async handler({ params }) {
       const draw = await findDraw(ctx.pool, params.drawId);
       if (!draw) throw Errors.notFound(`no draw ${params.drawId}`);
@@ -104,7 +104,7 @@ export function registerLotteryRoutes(app: FastifyInstance, ctx: RouteContext): 
   routes.get('/v1/members/:id/welcome-gift', welcomeGiftSchema, {
     summary: "A member's welcome-gift draws and odds",
     request: { params: memberPathSchema },
-    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
+    errors: [badField('id', 'is not a member id')],
     async handler({ params }) {
       const [member, draws] = await Promise.all([
         readMember(ctx.pool, params.id),

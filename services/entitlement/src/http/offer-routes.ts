@@ -1,6 +1,8 @@
 import { benefitsAt } from '@taobi/benefits';
 import { categorySchema, isoTimeSchema, type Tier, tierSchema } from '@taobi/contracts';
 import {
+  badField,
+  badFields,
   COMMON_ERRORS,
   callerOf,
   Errors,
@@ -119,11 +121,11 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
     responses: { 200: offerAnswerSchema.describe('The same Idempotency-Key again: the first offer.') },
     request: { body: offerSchema },
     headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
-    errors: {
-      400: 'VALIDATION_FAILED naming each bad field.',
-      403: "FORBIDDEN: not a merchant key, or another merchant's `merchantId`.",
-      422: 'IDEMPOTENCY_KEY_REUSED with a different offer.',
-    },
+    errors: [
+      badFields('the body or the Idempotency-Key header'),
+      Errors.forbidden.doc("another merchant's `merchantId`"),
+      EntitlementErrors.idempotencyKeyReused.doc('the same key with a different offer'),
+    ],
     async handler({ body }, request, reply) {
       const merchantId = merchantOf(request);
       if (body.merchantId !== undefined && body.merchantId !== merchantId) {
@@ -176,7 +178,7 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   routes.get('/v1/offers', merchantOffersSchema, {
     summary: "The key's merchant's offers",
     request: { query: merchantListQuery },
-    errors: { 400: 'VALIDATION_FAILED naming `query.limit`.' },
+    errors: [badField('query.limit', 'is out of range')],
     async handler({ query }, request) {
       const now = ctx.now();
       const rows = await offersOfMerchant(ctx.pool, merchantOf(request), query.limit);
@@ -191,11 +193,11 @@ export function registerOfferRoutes(app: FastifyInstance, ctx: RouteContext): vo
   routes.delete('/v1/offers/:offerId', offerAnswerSchema, {
     summary: "Withdraw one of the key's merchant's offers",
     request: { params: offerParamsSchema },
-    errors: {
-      400: 'VALIDATION_FAILED: `offerId` is not a UUID.',
-      403: "FORBIDDEN: another merchant's offer.",
-      404: 'NOT_FOUND: no such offer.',
-    },
+    errors: [
+      badField('offerId', 'is not a UUID'),
+      Errors.forbidden.doc("another merchant's offer"),
+      Errors.notFound.doc('no such offer'),
+    ],
     async handler({ params: { offerId } }, request) {
       const merchantId = merchantOf(request);
       const now = ctx.now();

@@ -42,12 +42,18 @@ export function registerRedemptionRoutes(app: FastifyInstance, ctx: RouteContext
       params: memberPathSchema.extend(offerParamsSchema.shape),
       created: redemptionSchema,
       noun: 'redemption',
-      conflicts:
-        'OFFER_NOT_LIVE, OFFER_NOT_ELIGIBLE, OFFER_ALREADY_REDEEMED, OFFER_BUDGET_EXHAUSTED, or IDEMPOTENCY_KEY_REUSED for another offer.',
+      errors: [
+        Errors.notFound.doc('no such offer'),
+        EntitlementErrors.offerNotLive.doc('the offer is scheduled, ended or withdrawn'),
+        EntitlementErrors.offerNotEligible.doc("the offer's audience does not hold the member"),
+        EntitlementErrors.offerAlreadyRedeemed.doc('the member redeemed it already'),
+        EntitlementErrors.offerBudgetExhausted.doc('its budget is used up'),
+        EntitlementErrors.idempotencyKeyReused.doc('the same key for another offer'),
+      ],
     }),
     // The member id first, named `id`; then the offer's, named `params.offerId`.
     checkedByHandler: true,
-    async handler(_input, request, reply) {
+    async handler(request, reply) {
       const memberId = memberIdOf(request);
       const { offerId } = parseOr400(offerParamsSchema, request.params, ['params']);
       const idempotencyKey = checkoutCall(request);

@@ -1,5 +1,5 @@
 import { planVip88Grants, vip88Quote, vip88TermEnd } from '@taobi/benefits';
-import { enqueueOutbox, withTransaction } from '@taobi/platform';
+import { badField, enqueueOutbox, withTransaction } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { entitlementView, grantRecord } from '../domain/grants';
 import { activatedRecord, activationView, vip88View } from '../domain/vip88';
@@ -30,7 +30,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
     summary: 'The 88VIP price the member qualifies for now, and any term',
     onRequest: ctx.access.require('read'),
     request: { params: memberPathSchema },
-    errors: { 400: 'VALIDATION_FAILED naming `id`.' },
+    errors: [badField('id', 'is not a member id')],
     async handler({ params }) {
       const now = ctx.now();
       const [member, active] = await Promise.all([
@@ -63,7 +63,7 @@ export function registerVip88Routes(app: FastifyInstance, ctx: RouteContext): vo
       params: memberPathSchema,
       created: activationSchema,
       noun: 'activation',
-      conflicts: 'VIP88_ALREADY_ACTIVE naming the term the member holds.',
+      errors: [EntitlementErrors.vip88AlreadyActive.doc('the member holds a term; the answer names it')],
     }),
     async handler({ params }, request, reply) {
       const memberId = params.id;

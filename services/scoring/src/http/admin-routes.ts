@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { routeTable } from '@taobi/platform';
+import { badField, badFields, routeTable } from '@taobi/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ScoringJobs } from '../jobs/scoring-jobs';
@@ -22,7 +22,7 @@ export function registerAdminRoutes(
   routes.post('/v1/admin/evaluations', evaluationSchema, {
     summary: 'Run the monthly evaluation as of `asOf` (default now); answers when it is complete',
     request: { body: evaluationBodySchema },
-    errors: { 400: 'VALIDATION_FAILED: `asOf` is not ISO-8601 with an offset, or an unknown field.' },
+    errors: [badField('asOf', 'is not ISO-8601 with an offset'), badFields('the body (an unknown one)')],
     async handler({ body }) {
       return options.jobs.evaluate(body.asOf ? new Date(body.asOf) : options.now());
     },

@@ -1,4 +1,5 @@
 import {
+  backtestAnswerSchema,
   backtestSummaryFields,
   isoTimeSchema,
   memberIdSchema,
@@ -176,14 +177,8 @@ export const backtestStartedSchema = z
 export const backtestListSchema = z
   .object({ backtests: z.array(z.object(backtestSummaryFields)) })
   .describe('The latest 100 backtests, newest first.');
-export const backtestSchema = z
-  .object({
-    ...backtestSummaryFields,
-    baseline: z.record(z.string(), z.unknown()).optional(),
-    candidate: z.record(z.string(), z.unknown()).optional(),
-    moves: z.record(z.string(), z.unknown()).optional(),
-    liability: z.record(z.string(), z.unknown()).optional(),
-    samples: z.array(z.record(z.string(), z.unknown())).optional(),
+export const backtestSchema = backtestAnswerSchema
+  .extend({
     candidateRuleSet: ruleSetSchema.describe(
       'The candidate as validated (an overlay merged over the rule set in force): what adopting it sends.',
     ),

@@ -1,5 +1,5 @@
 import type { Catalogue } from '@taobi/benefits';
-import { Errors, routeTable } from '@taobi/platform';
+import { badField, badFields, Errors, routeTable } from '@taobi/platform';
 import type { RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -48,8 +48,8 @@ export function registerBacktestRoutes(
     request: { body: backtestBodySchema },
     // Checked with the rule set in force: a candidate is an overlay merged over it.
     checkedByHandler: true,
-    errors: { 400: 'VALIDATION_FAILED naming each bad field of the request or of the merged candidate.' },
-    async handler(_input, request, reply) {
+    errors: [badFields('the request or of the merged candidate')],
+    async handler(request, reply) {
       const parsed = await parseBacktestRequest(request.body, {
         now: options.now(),
         inForce: options.ruleSetInForce,
@@ -74,7 +74,7 @@ export function registerBacktestRoutes(
   routes.get('/v1/admin/backtests/:id', backtestSchema, {
     summary: 'One backtest: progress and comparison',
     request: { params: paramsSchema },
-    errors: { 400: 'VALIDATION_FAILED: `id` is not a UUID.', 404: 'NOT_FOUND: no such backtest.' },
+    errors: [badField('id', 'is not a UUID'), Errors.notFound.doc('no such backtest')],
     async handler({ params }) {
       const row = await readBacktest(options.pool, params.id);
       if (!row) throw Errors.notFound(`no backtest ${params.id}`);

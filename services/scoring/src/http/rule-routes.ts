@@ -1,5 +1,5 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { Errors, fieldErrorsFromZod, routeTable } from '@taobi/platform';
+import { badField, badFields, Errors, fieldErrorsFromZod, routeTable } from '@taobi/platform';
 import { adoptionEvaluationAt, adoptionProblems, ruleSetSchema, versionAt } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -30,7 +30,7 @@ export function registerRuleRoutes(app: FastifyInstance, options: RouteContext):
   routes.get('/v1/rules', rulesAtSchema, {
     summary: 'The rule set in force at `asOf` (default now)',
     request: { query: rulesQuerySchema },
-    errors: { 400: 'VALIDATION_FAILED naming `asOf`.', 404: 'NOT_FOUND: no rule set was in force then.' },
+    errors: [badField('asOf', 'is not ISO-8601'), Errors.notFound.doc('no rule set was in force then')],
     async handler({ query }) {
       const asOf = query.asOf ? new Date(query.asOf) : options.now();
       const versions = options.registry().versions();
@@ -57,10 +57,10 @@ export function registerRuleRoutes(app: FastifyInstance, options: RouteContext):
     summary: 'Adopt a rule set from the first evaluation on or after `effectiveFrom`',
     status: 201,
     request: { body: adoptionSchema },
-    errors: {
-      400: 'VALIDATION_FAILED naming each bad field: the rule set, an `effectiveFrom` not ahead, a backtest not completed.',
-      409: 'CONFLICT: the registry already holds this version.',
-    },
+    errors: [
+      badFields('the body (the rule set, an `effectiveFrom` not ahead, a backtest not completed)'),
+      Errors.conflict.doc('the registry already holds this version, or another takes effect then'),
+    ],
     async handler({ body }, request, reply) {
       const ruleSet = ruleSetSchema.safeParse(body.ruleSet);
       const fields = ruleSet.success ? [] : fieldErrorsFromZod(ruleSet.error.issues, ['ruleSet']);

@@ -1,4 +1,4 @@
-import { AppError, type Logger, type Pool, withTransaction } from '@taobi/platform';
+import { errorKind, type Logger, type Pool, withTransaction } from '@taobi/platform';
 import { evaluateMember, explainTierChange, type RuleSet } from '@taobi/rules';
 import { reportTierChange, type TierMetrics } from '../metrics';
 import type { TierRuleSets } from '../rule-sets';
@@ -43,12 +43,13 @@ export interface Evaluator {
   stop(): Promise<void>;
 }
 
-export const evaluationOutOfOrder = (asOf: string, latest: string) =>
-  new AppError(
-    'EVALUATION_OUT_OF_ORDER',
-    `an evaluation as of ${latest} has already started; evaluations run in time order (asOf ${asOf})`,
-    409,
-  );
+export const evaluationOutOfOrder = errorKind(
+  'EVALUATION_OUT_OF_ORDER',
+  409,
+  (asOf: string, latest: string) => ({
+    message: `an evaluation as of ${latest} has already started; evaluations run in time order (asOf ${asOf})`,
+  }),
+);
 
 class EvaluationStopped extends Error {
   constructor() {

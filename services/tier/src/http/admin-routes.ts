@@ -1,9 +1,17 @@
 import { isoTimeSchema } from '@taobi/contracts';
-import { type AccessControl, COMMON_ERRORS, Errors, type Pool, pageLimit, routeTable } from '@taobi/platform';
+import {
+  type AccessControl,
+  badField,
+  COMMON_ERRORS,
+  Errors,
+  type Pool,
+  pageLimit,
+  routeTable,
+} from '@taobi/platform';
 import { nextEvaluationAt, type RuleSet } from '@taobi/rules';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Evaluator } from '../evaluation/evaluator';
+import { type Evaluator, evaluationOutOfOrder } from '../evaluation/evaluator';
 import { listEvaluations, readEvaluation } from '../store/evaluations';
 import { evaluationListSchema, evaluationRunSchema, evaluationSchema } from './api-schemas';
 
@@ -28,10 +36,12 @@ export function registerAdminRoutes(
   routes.post('/v1/admin/evaluations', evaluationRunSchema, {
     summary: 'Run the monthly evaluation as of `asOf`; answers when it is complete',
     request: { body: startBody },
-    errors: {
-      400: 'VALIDATION_FAILED: `asOf` missing, not ISO-8601, or after the next scheduled evaluation.',
-      409: 'EVALUATION_OUT_OF_ORDER: an evaluation after `asOf` has already started (evaluations run in time order).',
-    },
+    errors: [
+      badField('asOf', 'missing, not ISO-8601, or after the next scheduled evaluation'),
+      evaluationOutOfOrder.doc(
+        'an evaluation after `asOf` has already started (evaluations run in time order)',
+      ),
+    ],
     async handler({ body }, request) {
       const asOf = new Date(body.asOf);
       const latestAllowed = nextEvaluationAt(deps.now(), deps.ruleSet.evaluation.dayOfMonth);
@@ -60,10 +70,7 @@ export function registerAdminRoutes(
   routes.get('/v1/admin/evaluations/:asOf', evaluationSchema, {
     summary: 'One evaluation',
     request: { params: evaluationParams },
-    errors: {
-      400: 'VALIDATION_FAILED: `asOf` is not ISO-8601.',
-      404: 'NOT_FOUND: no evaluation as of `asOf`.',
-    },
+    errors: [badField('asOf', 'is not ISO-8601'), Errors.notFound.doc('no evaluation as of `asOf`')],
     async handler({ params }) {
       const found = await readEvaluation(deps.pool, new Date(params.asOf).toISOString());
       if (!found) throw Errors.notFound(`no evaluation as of ${params.asOf}`);

@@ -8,6 +8,7 @@ import {
   formatInteger,
   tierName,
   tierPalette,
+  toneStyle,
 } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import { nextTierProgress } from './progress';
@@ -34,7 +35,7 @@ export function tierPanel(tier: ApiResult<TierAnswer>, table: ApiResult<TierTabl
     body: html`<p class="figure"><span class="tier-badge" style="${colourStyle(tierPalette(t.tier))}" data-field="tier">${tierName(t.tier)}</span></p>
 <p class="muted">Since ${formatDateTime(t.since)} · tier score <span data-field="tier-score">${formatInteger(t.score)}</span></p>
 ${progressBar('tier-progress', t, table.ok ? table.data : undefined)}
-${t.downgradePending ? html`<p class="notice notice-warning">Downgrade pending: the score no longer holds ${tierName(t.tier)}; it moves down at the next evaluation unless the member climbs back.</p>` : ''}
+${t.downgradePending ? html`<p class="notice" style="${toneStyle('warn')}">Downgrade pending: the score no longer holds ${tierName(t.tier)}; it moves down at the next evaluation unless the member climbs back.</p>` : ''}
 ${
   keep
     ? html`<p class="muted">To keep ${tierName(keep.tier)} at the evaluation of ${formatDate(keep.evaluationAt)}: ${

@@ -39,7 +39,7 @@ ${
       )
     : lettersCounted
       ? html`<p class="muted" data-state="none">No dead letters since the services started.</p>`
-      : html`<p class="notice notice-upcoming" data-state="not-available">Dead letters by reason: not available on this stack yet.</p>`
+      : html`<p class="notice" data-state="not-available">Dead letters by reason: not available on this stack yet.</p>`
 }`,
   });
 }

@@ -52,8 +52,8 @@ export function lagOutboxPanel(sampler: MetricsSampler): SafeHtml {
     id: 'lag-outbox',
     title: 'Consumer lag and outbox age',
     body: html`<h3>Consumer lag</h3>
-${lag.size > 0 ? table('Consumer lag by group', 'lag', 'Consumer group', 'Records behind', lag) : html`<p class="notice notice-upcoming" data-state="not-available">Consumer lag: not available on this stack yet.</p>`}
+${lag.size > 0 ? table('Consumer lag by group', 'lag', 'Consumer group', 'Records behind', lag) : html`<p class="notice" data-state="not-available">Consumer lag: not available on this stack yet.</p>`}
 <h3>Outbox age</h3>
-${age.size > 0 ? table('Oldest unsent outbox record by service', 'outbox-age', 'Service', 'Seconds', age) : html`<p class="notice notice-upcoming" data-state="not-available">Outbox age: not available on this stack yet.</p>`}`,
+${age.size > 0 ? table('Oldest unsent outbox record by service', 'outbox-age', 'Service', 'Seconds', age) : html`<p class="notice" data-state="not-available">Outbox age: not available on this stack yet.</p>`}`,
   });
 }
