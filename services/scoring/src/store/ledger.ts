@@ -388,8 +388,9 @@ async function insertRefunds(
 ): Promise<{ added: OrderRefunded[]; rejected: FoldResult['rejected']; reached: LedgerOrder[] }> {
   if (refunds.length === 0) return { added: [], rejected: [], reached: [] };
   const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
-  const { rows } = await client.query<RefundOutcomeRow>(
-    `WITH r AS (
+  const { rows } = await client.query<RefundOutcomeRow>({
+    name: 'scoring-fold-refunds',
+    text: `WITH r AS (
        SELECT r.*, s.code, COALESCE(o.member_id, r.batch_owner) AS owner
        FROM json_to_recordset($1::json) AS r(source text, refund_id text, order_id text, member_id text,
          amount integer, occurred_at timestamptz, batch_owner text)
@@ -429,7 +430,7 @@ async function insertRefunds(
             t.total
      FROM reached o JOIN totals t ON t.source_code = o.source_code AND t.order_id = o.order_id
      JOIN scoring.labels s ON s.code = o.source_code JOIN scoring.labels g ON g.code = o.category_code`,
-    [
+    values: [
       asJson(
         refunds.map((r) => ({
           source: r.source,
@@ -442,7 +443,7 @@ async function insertRefunds(
         })),
       ),
     ],
-  );
+  });
   const outcome = new Map<string, RefundOutcomeRow['outcome']>();
   const reached: LedgerOrder[] = [];
   for (const row of rows) {
@@ -522,8 +523,9 @@ export async function insertOrders(
     ]),
   );
   // Labels without a code (ensureLabels not called) leave the code NULL: the statement fails.
-  const { rows } = await client.query<{ source: string; order_id: string; refunded: number | null }>(
-    `WITH added AS (
+  const { rows } = await client.query<{ source: string; order_id: string; refunded: number | null }>({
+    name: 'scoring-fold-orders',
+    text: `WITH added AS (
        INSERT INTO scoring.orders (occurred_at, amount, points, recorded_after, source_code, channel_code,
          category_code, qualifies, member_id, order_id, merchant_id)
        SELECT i.occurred_at, i.amount, i.points, ${recordedAfterSql('i.occurred_at')}, s.code, c.code, g.code,
@@ -542,6 +544,6 @@ export async function insertOrders(
      SELECT s.label AS source, a.order_id, h.total AS refunded
      FROM added a JOIN scoring.labels s ON s.code = a.source_code
      LEFT JOIN held h ON h.source_code = a.source_code AND h.order_id = a.order_id`,
-  );
+  });
   return new Map(rows.map((row) => [key(row.source, row.order_id), row.refunded ?? 0]));
 }

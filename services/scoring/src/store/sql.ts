@@ -85,16 +85,17 @@ export async function lockMembers(
       evaluation_at: Date | null;
       evaluation_window_from: string | null;
     }
-  >(
-    `SELECT ${MEMBER_COLUMNS.split(', ')
+  >({
+    name: 'scoring-fold-members',
+    text: `SELECT ${MEMBER_COLUMNS.split(', ')
       .map((column) => `m.${column}`)
       .join(', ')}, e.evaluation_at, e.window_from AS evaluation_window_from,
        (SELECT json_agg(json_build_array(b.month, b.source, b.order_points, b.qualifying_orders))
         FROM scoring.buckets b WHERE b.member_id = m.member_id AND b.month >= m.window_from) AS buckets
      FROM scoring.members m LEFT JOIN LATERAL (${LATEST_EVALUATION_SQL}) e ON true
      WHERE m.member_id IN (SELECT json_array_elements_text($1::json)) ORDER BY m.member_id FOR UPDATE OF m`,
-    [JSON.stringify([...new Set(memberIds)])],
-  );
+    values: [JSON.stringify([...new Set(memberIds)])],
+  });
   const first = rows[0];
   return {
     members: rows.map(({ buckets, evaluation_at: _at, evaluation_window_from: _from, ...row }) => ({
@@ -147,8 +148,9 @@ export async function updateMembers(
 ): Promise<void> {
   if (updates.length === 0) return;
   const position = context.position;
-  await db.query(
-    `WITH u AS (
+  await db.query({
+    name: 'scoring-update-members',
+    text: `WITH u AS (
        SELECT * FROM json_to_recordset($1::json) AS u(member_id text, version int, score int, base int,
          source_points json, window_from text, expiring_points int, expiring_at timestamptz, rule_version text,
          changed bool)
@@ -165,7 +167,7 @@ export async function updateMembers(
      SELECT member_id, version, score, base, source_points, window_from, expiring_points, expiring_at,
        rule_version, $3, $2, $4, $5, $6
      FROM u WHERE changed`,
-    [
+    values: [
       asJson(
         updates.map((u) => ({
           member_id: u.memberId,
@@ -186,7 +188,7 @@ export async function updateMembers(
       position?.firstOffset ?? null,
       position?.lastOffset ?? null,
     ],
-  );
+  });
 }
 
 export interface BucketRow {
@@ -231,8 +233,9 @@ export async function applyDeltas(
   fresh: { windowFrom: Month; baseScore: number; ruleVersion: string },
 ): Promise<LedgerBucket[]> {
   if (deltas.length === 0 && recredited.length === 0) return [];
-  const { rows } = await db.query<BucketRow>(
-    `WITH d AS (
+  const { rows } = await db.query<BucketRow>({
+    name: 'scoring-fold-deltas',
+    text: `WITH d AS (
        SELECT * FROM json_to_recordset($1::json)
          AS d(member_id text, month text, source text, order_points int, qualifying_orders int)
      ), recredited AS (
@@ -252,7 +255,7 @@ export async function applyDeltas(
        order_points = b.order_points + EXCLUDED.order_points,
        qualifying_orders = b.qualifying_orders + EXCLUDED.qualifying_orders
      RETURNING member_id, month, source, order_points, qualifying_orders`,
-    [
+    values: [
       bucketJson(deltas),
       asJson(
         recredited.map((o) => ({
@@ -266,7 +269,7 @@ export async function applyDeltas(
       fresh.baseScore,
       fresh.ruleVersion,
     ],
-  );
+  });
   return rows.map(toLedgerBucket);
 }
 
