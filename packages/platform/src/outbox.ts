@@ -68,23 +68,33 @@ function table(schema: string, name = 'outbox'): string {
  * Each row keeps the trace it continues (`traceparent`, sent by the relay as the record's header):
  * inside a batch consumer's handler, that of the batch's last record with the row's key (the
  * member the row is about); elsewhere (a request, a job) the active span's.
+ *
+ * `alongside` is a data-modifying statement of the caller (an INSERT or UPDATE, parameters from
+ * `$1`) run in the same statement, as a CTE: the state change and its records in one round trip.
  */
 export async function enqueueOutbox(
   client: PoolClient,
   schema: string,
   records: readonly OutboxRecord[],
+  alongside?: { sql: string; params: readonly unknown[] },
 ): Promise<void> {
-  if (records.length === 0) return;
+  if (records.length === 0) {
+    if (alongside) await client.query(alongside.sql, [...alongside.params]);
+    return;
+  }
+  const first = (alongside?.params.length ?? 0) + 1;
   await client.query(
-    `WITH added AS (
+    `WITH ${alongside ? `alongside AS (${alongside.sql}),` : ''}
+     added AS (
        INSERT INTO ${table(schema)} (event_id, topic, message_key, payload, traceparent)
        SELECT r.e, r.t, r.k, r.p, r.c
-       FROM json_to_recordset($1::json) AS r(i int, e text, t text, k text, p jsonb, c text)
+       FROM json_to_recordset($${first}::json) AS r(i int, e text, t text, k text, p jsonb, c text)
        ORDER BY r.i
        ON CONFLICT (event_id) DO NOTHING
      )
-     SELECT pg_notify($2, '')`,
+     SELECT pg_notify($${first + 1}, '')`,
     [
+      ...(alongside?.params ?? []),
       JSON.stringify(
         records.map((r, i) => ({
           i,

@@ -23,8 +23,9 @@ export async function commitTierChanges(
   now: Date,
 ): Promise<void> {
   if (decided.length === 0) return;
-  await client.query(
-    `INSERT INTO tier.decisions (member_id, revision, event_id, at, decided_at, from_tier, to_tier, direction,
+  // The decisions and their records in one statement (one round trip on tier's path).
+  const decisions = {
+    sql: `INSERT INTO tier.decisions (member_id, revision, event_id, at, decided_at, from_tier, to_tier, direction,
        reason, score, score_version, threshold, rule_version, evaluation_as_of, window_from, window_to,
        expired_months)
      SELECT member_id, revision, event_id, at, $2, from_tier, to_tier, direction, reason, score, score_version,
@@ -32,7 +33,7 @@ export async function commitTierChanges(
      FROM json_to_recordset($1::json) AS d(member_id text, revision bigint, event_id text, at timestamptz,
        from_tier text, to_tier text, direction text, reason text, score int, score_version int, threshold int,
        rule_version text, evaluation_as_of timestamptz, window_from text, window_to text, expired_months json)`,
-    [
+    params: [
       JSON.stringify(
         decided.map(({ change, decision, revision }) => ({
           member_id: change.memberId,
@@ -55,11 +56,12 @@ export async function commitTierChanges(
       ),
       now,
     ],
-  );
+  };
   await enqueueOutbox(
     client,
     TIER_SCHEMA,
     decided.map(({ change, decision }) => tierChangedOutbox(change, decision)),
+    decisions,
   );
 }
 
