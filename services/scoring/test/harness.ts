@@ -59,6 +59,29 @@ export async function startScoring(stage: Stage, dependencies: ScoringDependenci
   return service;
 }
 
+/** What `scoringSuite` sets up, set in the suite's `beforeAll` (read it inside a test or a later hook). */
+export interface ScoringSuite {
+  stage: Stage;
+  service: Service;
+}
+
+/**
+ * A stage and a started scoring service for the tests of the calling `describe` block: made in its
+ * `beforeAll`, stopped and closed in its `afterAll`.
+ */
+export function scoringSuite(options: { env?: Record<string, string> } = {}): ScoringSuite {
+  const suite = {} as ScoringSuite;
+  beforeAll(async () => {
+    suite.stage = await createStage(options.env);
+    suite.service = await startScoring(suite.stage);
+  });
+  afterAll(async () => {
+    await suite.service?.stop();
+    await suite.stage?.close();
+  });
+  return suite;
+}
+
 let sequence = 0;
 const nextId = (prefix: string) => {
   sequence += 1;

@@ -1,39 +1,29 @@
 import { type DeadLetter, scoreChangedSchema } from '@taobi/contracts';
-import { type Service, withTransaction } from '@taobi/platform';
+import { withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import { metricValue, TopicReader, uniqueId, waitFor } from '@taobi/tests';
 import { createKnownLabels, labelsOf } from '../src/store/labels';
 import { foldBatch } from '../src/store/ledger';
 import {
-  createStage,
   order,
   produce,
   READ,
   refund,
-  type Stage,
   scoreRecordsOf,
-  startScoring,
+  scoringSuite,
   waitForDrained,
   waitForLedger,
   waitForOutboxPublished,
 } from './harness';
 
 describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
-  let stage: Stage;
-  let service: Service;
-
-  beforeAll(async () => {
-    stage = await createStage();
-    service = await startScoring(stage);
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await stage?.close();
-  });
+  const scoring = scoringSuite();
 
   async function score(memberId: string) {
-    const response = await service.app.inject({ url: `/v1/members/${memberId}/score`, headers: READ });
+    const response = await scoring.service.app.inject({
+      url: `/v1/members/${memberId}/score`,
+      headers: READ,
+    });
     expect(response.statusCode).toBe(200);
     return response.json();
   }
@@ -47,9 +37,9 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       order({ memberId: member, source: 'travel', category: 'flight', amount: 150_000 }),
       order({ memberId: member, source: 'mobility', amount: 4_200 }),
     ];
-    await produce(stage, events);
+    await produce(scoring.stage, events);
     await waitForLedger(
-      stage,
+      scoring.stage,
       events.map((e) => e.eventId),
     );
     // 128 CNY of physical goods: 3 points + 1 frequency; a 35 CNY meal: 0 + 1; a 1,500 CNY flight:
@@ -57,7 +47,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     await waitFor(async () => (await score(member)).score === 321, { description: 'score 321' });
 
     const partial = refund(tmall, 5_000);
-    await produce(stage, [partial]);
+    await produce(scoring.stage, [partial]);
     const after = await waitFor(async () => {
       const body = await score(member);
       return body.score === 319 ? body : undefined;
@@ -68,8 +58,8 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(after.breakdown).toEqual(reference?.breakdown);
 
     // One score-changed record per change, versions 1, 2, ... with stable ids, keyed by member.
-    await stage.scoreChanged.waitForCount(1, (r) => r.key === member && r.value.score === 319);
-    const records = scoreRecordsOf(stage, member);
+    await scoring.stage.scoreChanged.waitForCount(1, (r) => r.key === member && r.value.score === 319);
+    const records = scoreRecordsOf(scoring.stage, member);
     expect(records.map((r) => r.version)).toEqual(records.map((_, i) => i + 1));
     for (const record of records) {
       expect(scoreChangedSchema.safeParse(record).success).toBe(true);
@@ -92,22 +82,22 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const member = uniqueId('m');
     const first = order({ memberId: member, amount: 40_000 });
     const marker = order({ memberId: member, source: 'food', amount: 5_000 });
-    await produce(stage, [first]);
-    await waitForLedger(stage, [first.eventId]);
-    await produce(stage, [first, { ...first, receivedAt: new Date().toISOString() }, marker]);
-    await waitForLedger(stage, [first.eventId, marker.eventId]);
+    await produce(scoring.stage, [first]);
+    await waitForLedger(scoring.stage, [first.eventId]);
+    await produce(scoring.stage, [first, { ...first, receivedAt: new Date().toISOString() }, marker]);
+    await waitForLedger(scoring.stage, [first.eventId, marker.eventId]);
     // 400 CNY: 10 + 1; the marker meal: 1 + 1.
     const body = await waitFor(async () => ((await score(member)).score === 313 ? score(member) : undefined));
     expect(body.breakdown).toEqual({ base: 300, ecommerce: 11, food: 2, travel: 0, mobility: 0 });
-    const { rows } = await stage.db.query(
+    const { rows } = await scoring.stage.db.query(
       'SELECT count(*)::int AS n FROM scoring.orders WHERE member_id = $1',
       [member],
     );
     expect(rows[0].n).toBe(2);
-    await stage.scoreChanged.waitForCount(2, (r) => r.key === member);
-    await waitForDrained(stage);
-    await waitForOutboxPublished(stage);
-    expect(scoreRecordsOf(stage, member).map((r) => r.score)).toEqual([311, 313]);
+    await scoring.stage.scoreChanged.waitForCount(2, (r) => r.key === member);
+    await waitForDrained(scoring.stage);
+    await waitForOutboxPublished(scoring.stage);
+    expect(scoreRecordsOf(scoring.stage, member).map((r) => r.score)).toEqual([311, 313]);
   });
 
   it('when a refund arrives before its order, then the score ends the same as when it arrives after', async () => {
@@ -115,23 +105,26 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const earlyOrder = order({ memberId: early, amount: 99_900 });
     const lateOrder = order({ memberId: late, amount: 99_900 });
     const earlyRefund = refund(earlyOrder, 60_000);
-    await produce(stage, [earlyRefund]);
-    await waitForLedger(stage, [earlyRefund.eventId]);
-    const held = await service.app.inject({ url: `/v1/members/${early}/score/history`, headers: READ });
+    await produce(scoring.stage, [earlyRefund]);
+    await waitForLedger(scoring.stage, [earlyRefund.eventId]);
+    const held = await scoring.service.app.inject({
+      url: `/v1/members/${early}/score/history`,
+      headers: READ,
+    });
     expect(held.json().heldRefunds.map((r: { refundId: string }) => r.refundId)).toEqual([
       earlyRefund.refundId,
     ]);
     expect((await score(early)).score).toBe(300);
 
-    await produce(stage, [earlyOrder, lateOrder]);
-    await waitForLedger(stage, [earlyOrder.eventId, lateOrder.eventId]);
-    await produce(stage, [refund(lateOrder, 60_000)]);
+    await produce(scoring.stage, [earlyOrder, lateOrder]);
+    await waitForLedger(scoring.stage, [earlyOrder.eventId, lateOrder.eventId]);
+    await produce(scoring.stage, [refund(lateOrder, 60_000)]);
     // Net 399 CNY: 9 points + 1 frequency, for both.
     await waitFor(async () => (await score(late)).score === 310, { description: 'the late refund applied' });
     expect((await score(early)).score).toBe(310);
     expect((await score(early)).breakdown).toEqual((await score(late)).breakdown);
     const history = (
-      await service.app.inject({ url: `/v1/members/${early}/score/history`, headers: READ })
+      await scoring.service.app.inject({ url: `/v1/members/${early}/score/history`, headers: READ })
     ).json();
     expect(history.heldRefunds).toEqual([]);
     expect(history.contributions[0]).toMatchObject({
@@ -140,18 +133,18 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       points: 9,
     });
     // The early member's scores: nothing for the held refund, then the net order once.
-    await stage.scoreChanged.waitForCount(1, (r) => r.key === early);
-    await waitForOutboxPublished(stage);
-    expect(scoreRecordsOf(stage, early).map((r) => r.score)).toEqual([310]);
+    await scoring.stage.scoreChanged.waitForCount(1, (r) => r.key === early);
+    await waitForOutboxPublished(scoring.stage);
+    expect(scoreRecordsOf(scoring.stage, early).map((r) => r.score)).toEqual([310]);
   });
 
   it('when records are invalid, name a source or channel the rule set does not have, or a refund names another member, then they go to the DLQ with the reason', async () => {
-    const dlq = await TopicReader.start<DeadLetter>(stage.topics.consumptionDlq, stage.kafka);
+    const dlq = await TopicReader.start<DeadLetter>(scoring.stage.topics.consumptionDlq, scoring.stage.kafka);
     try {
       const [owner, other] = [uniqueId('m'), uniqueId('m')];
       const owned = order({ memberId: owner, amount: 20_000 });
-      await produce(stage, [owned]);
-      await waitForLedger(stage, [owned.eventId]);
+      await produce(scoring.stage, [owned]);
+      await waitForLedger(scoring.stage, [owned.eventId]);
       const foreign = { ...refund(owned, 20_000), memberId: other };
       const wrongId = { ...order({ memberId: other, amount: 10_000 }), eventId: 'made-up-id' };
       const future = order({ memberId: other, amount: 10_000, occurredAt: '2099-01-01T00:00:00+08:00' });
@@ -164,7 +157,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
         category: 'screening',
       });
       const wrongChannel = order({ memberId: other, amount: 10_000, source: 'food', channel: 'tmall' });
-      await produce(stage, [foreign, wrongId, future, negative, unknownSource, wrongChannel]);
+      await produce(scoring.stage, [foreign, wrongId, future, negative, unknownSource, wrongChannel]);
 
       const letters = await dlq.waitForCount(6, (r) => r.value.memberId === other);
       expect(letters.map((l) => l.value.reason).sort()).toEqual([
@@ -180,10 +173,10 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       expect(JSON.parse(Buffer.from(refundLetter?.originalValue ?? '', 'base64').toString())).toEqual(
         foreign,
       );
-      await waitForDrained(stage);
+      await waitForDrained(scoring.stage);
       expect((await score(owner)).score).toBe(306);
       expect((await score(other)).score).toBe(300);
-      const { rows } = await stage.db.query(
+      const { rows } = await scoring.stage.db.query(
         'SELECT count(*)::int AS n FROM scoring.refunds WHERE member_id = $1',
         [other],
       );
@@ -194,15 +187,15 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
   });
 
   it('when an order or a refund is re-sent with its eventId but other fields, then the first is kept and the other is dead-lettered with both versions and counted', async () => {
-    const dlq = await TopicReader.start<DeadLetter>(stage.topics.consumptionDlq, stage.kafka);
+    const dlq = await TopicReader.start<DeadLetter>(scoring.stage.topics.consumptionDlq, scoring.stage.kafka);
     try {
       const [member, other] = [uniqueId('m'), uniqueId('m')];
       const kept = order({ memberId: member, amount: 40_000 });
       const keptRefund = refund(kept, 10_000);
-      await produce(stage, [kept, keptRefund]);
-      await waitForLedger(stage, [kept.eventId, keptRefund.eventId]);
+      await produce(scoring.stage, [kept, keptRefund]);
+      await waitForLedger(scoring.stage, [kept.eventId, keptRefund.eventId]);
       const outcomes = async () => {
-        const text = (await service.app.inject({ url: '/metrics' })).body;
+        const text = (await scoring.service.app.inject({ url: '/metrics' })).body;
         return {
           duplicate: metricValue(text, 'taobi_scoring_events_total', { outcome: 'duplicate' }) ?? 0,
           conflicting:
@@ -221,9 +214,9 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
         { ...resent(fresh), category: 'grocery' },
       ];
       // Exact copies (only receivedAt differs) stay silent duplicates.
-      await produce(stage, [resent(kept), resent(keptRefund), fresh, ...conflicts]);
-      await waitForLedger(stage, [kept.eventId, keptRefund.eventId, fresh.eventId]);
-      await waitForDrained(stage);
+      await produce(scoring.stage, [resent(kept), resent(keptRefund), fresh, ...conflicts]);
+      await waitForLedger(scoring.stage, [kept.eventId, keptRefund.eventId, fresh.eventId]);
+      await waitForDrained(scoring.stage);
       await dlq.waitUntilCaughtUp();
 
       const letters = dlq
@@ -266,7 +259,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const first = order({ memberId: member, amount: 12_000 });
     const copy = { ...first, receivedAt: new Date().toISOString() };
     const second = { ...first, amount: 1_000_000 };
-    const result = await withTransaction(stage.db, (client) =>
+    const result = await withTransaction(scoring.stage.db, (client) =>
       foldBatch(client, [first, copy, second], { rules: DEFAULT_RULE_SET, now: new Date() }),
     );
     expect(result.inserted).toEqual([first.eventId]);
@@ -285,12 +278,12 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const [member, other] = [uniqueId('m'), uniqueId('m')];
     const context = { rules: DEFAULT_RULE_SET, now: new Date() };
     const earlier = order({ memberId: member, amount: 99_900 });
-    await withTransaction(stage.db, (client) => foldBatch(client, [earlier], context));
+    await withTransaction(scoring.stage.db, (client) => foldBatch(client, [earlier], context));
     const fresh = order({ memberId: member, amount: 40_000 });
     const own = refund(fresh, 30_000);
     const foreign = { ...refund(fresh, 10_000), memberId: other };
     const late = refund(earlier, 60_000);
-    const result = await withTransaction(stage.db, (client) =>
+    const result = await withTransaction(scoring.stage.db, (client) =>
       foldBatch(client, [own, foreign, late, fresh], context),
     );
     expect(result.inserted.sort()).toEqual([own.eventId, late.eventId, fresh.eventId].sort());
@@ -305,7 +298,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(result.changes.map((c) => [c.score, c.breakdown])).toEqual([
       [expected?.score, expected?.breakdown],
     ]);
-    const { rows } = await stage.db.query(
+    const { rows } = await scoring.stage.db.query(
       `SELECT order_id, points, qualifies FROM scoring.orders WHERE member_id = $1 ORDER BY order_id`,
       [member],
     );
@@ -324,16 +317,16 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const a = order({ memberId: uniqueId('m'), channel, amount: 12_000 });
     const b = order({ memberId: uniqueId('m'), channel, amount: 12_000 });
     const context = { rules: DEFAULT_RULE_SET, now: new Date(), knownLabels };
-    const first = await stage.db.connect();
+    const first = await scoring.stage.db.connect();
     try {
       // As the consumer does: the batch's new labels committed first, then its transaction.
-      await knownLabels.commit(stage.db, labelsOf([a]));
+      await knownLabels.commit(scoring.stage.db, labelsOf([a]));
       await first.query('BEGIN');
       expect((await foldBatch(first, [a], context)).inserted).toEqual([a.eventId]);
       // The first transaction is still open. Inserting the label in it would make the second wait
       // for its commit: a lock timeout fails the test instead of hanging it.
-      await knownLabels.commit(stage.db, labelsOf([b]));
-      const second = await withTransaction(stage.db, async (client) => {
+      await knownLabels.commit(scoring.stage.db, labelsOf([b]));
+      const second = await withTransaction(scoring.stage.db, async (client) => {
         await client.query("SET LOCAL lock_timeout = '10s'");
         return foldBatch(client, [b], context);
       });
@@ -342,7 +335,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     } finally {
       first.release();
     }
-    const { rows } = await stage.db.query(
+    const { rows } = await scoring.stage.db.query(
       `SELECT o.order_id FROM scoring.orders o JOIN scoring.labels c ON c.code = o.channel_code
        WHERE c.label = $1 ORDER BY o.order_id`,
       [channel],
@@ -377,14 +370,14 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       .map((event) => ({ event, at: random() }))
       .sort((a, b) => a.at - b.at)
       .map((x) => x.event);
-    for (let i = 0; i < shuffled.length; i += 40) await produce(stage, shuffled.slice(i, i + 40));
+    for (let i = 0; i < shuffled.length; i += 40) await produce(scoring.stage, shuffled.slice(i, i + 40));
     await waitForLedger(
-      stage,
+      scoring.stage,
       events.map((e) => e.eventId),
     );
-    await waitForDrained(stage);
+    await waitForDrained(scoring.stage);
     // Redis follows Postgres through the relay: read once it has caught up.
-    await waitForOutboxPublished(stage);
+    await waitForOutboxPublished(scoring.stage);
     for (const member of members) {
       const body = await score(member);
       const expected = foldScores(DEFAULT_RULE_SET.score, events, body.window.from).get(member);

@@ -1,23 +1,14 @@
-import type { Service } from '@taobi/platform';
 import { fuzzReadRoutes, uniqueId } from '@taobi/tests';
-import { ADMIN, createStage, order, produce, READ, type Stage, startScoring, waitForLedger } from './harness';
+import { ADMIN, order, produce, READ, scoringSuite, waitForLedger } from './harness';
 
 describe('the scoring read API under forged input', () => {
-  let stage: Stage;
-  let service: Service;
-
-  beforeAll(async () => {
-    stage = await createStage();
-    service = await startScoring(stage);
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await stage?.close();
-  });
+  const scoring = scoringSuite();
 
   const history = (memberId: string, cursor: string) =>
-    service.app.inject({ url: `/v1/members/${memberId}/score/history?cursor=${cursor}`, headers: READ });
+    scoring.service.app.inject({
+      url: `/v1/members/${memberId}/score/history?cursor=${cursor}`,
+      headers: READ,
+    });
   const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
   it.each([
@@ -42,13 +33,13 @@ describe('the scoring read API under forged input', () => {
   it('when a cursor the API returned comes back, then it pages on', async () => {
     const member = uniqueId('m');
     const events = [order({ memberId: member, amount: 5_000 }), order({ memberId: member, amount: 6_000 })];
-    await produce(stage, events);
+    await produce(scoring.stage, events);
     await waitForLedger(
-      stage,
+      scoring.stage,
       events.map((e) => e.eventId),
     );
     const first = (
-      await service.app.inject({ url: `/v1/members/${member}/score/history?limit=1`, headers: READ })
+      await scoring.service.app.inject({ url: `/v1/members/${member}/score/history?limit=1`, headers: READ })
     ).json();
     const second = await history(member, first.nextCursor);
     expect(second.statusCode).toBe(200);
@@ -60,7 +51,7 @@ describe('the scoring read API under forged input', () => {
   });
 
   it('when every read route is asked with forged ids and query strings, then it answers 2xx or 4xx, never 5xx', async () => {
-    await fuzzReadRoutes(service.app, [
+    await fuzzReadRoutes(scoring.service.app, [
       { path: '/v1/members/:id/score', headers: READ, query: ['asOf'] },
       { path: '/v1/members/:id/score/versions', headers: READ, query: ['limit', 'after'] },
       { path: '/v1/rules', headers: READ, query: ['asOf'] },
