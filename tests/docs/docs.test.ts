@@ -155,7 +155,9 @@ describe('docs/design.md', () => {
     );
     const codes = new Set(
       sources.flatMap((file) =>
-        [...readFileSync(file, 'utf8').matchAll(/new AppError\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]),
+        [...readFileSync(file, 'utf8').matchAll(/(?:new AppError|errorKind)\(\s*'([A-Z][A-Z0-9_]*)'/g)].map(
+          (m) => m[1],
+        ),
       ),
     );
     expect(codes.size).toBeGreaterThan(10);
