@@ -19,7 +19,7 @@ import {
   windowStartAfter,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
-import { refoldMembers, type ScoredBucket } from './rebuild';
+import { refoldMembers } from './rebuild';
 import {
   breakdownOf,
   MEMBER_COLUMNS,
@@ -28,6 +28,7 @@ import {
   type MemberUpdate,
   memberBuckets,
   outlookOf,
+  type ScoredBucket,
   updateMembers,
 } from './sql';
 

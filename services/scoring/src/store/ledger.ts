@@ -9,7 +9,6 @@ import {
 import { copyToStaging, enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
   bucketKey,
-  bucketPoints,
   type LedgerOrder,
   planMembers,
   planOrders,
@@ -33,6 +32,7 @@ import {
   lockMembers,
   type MemberUpdate,
   outlookOf,
+  scoredBucket,
   updateMembers,
 } from './sql';
 import { windowFromBeforeEvaluations, windowStateOf } from './window-state';
@@ -175,10 +175,7 @@ export async function foldBatch(
     changed.map((m) => [
       m.memberId,
       outlookOf(
-        (bucketsOf.get(m.memberId) ?? []).map((b) => ({
-          month: b.month,
-          points: bucketPoints(rules.score, b.source, b).points,
-        })),
+        (bucketsOf.get(m.memberId) ?? []).map((b) => scoredBucket(rules.score, b)),
         windowOf.get(m.memberId) as string,
         window.nextEvaluationAt,
         rules,

@@ -3,7 +3,6 @@ import { enqueueOutbox, type PoolClient, withTransaction } from '@taobi/platform
 import {
   addToBucket,
   bucketKey,
-  bucketPoints,
   type LedgerBucket,
   orderContribution,
   type RuleSet,
@@ -20,6 +19,8 @@ import {
   type MemberRow,
   type MemberUpdate,
   outlookOf,
+  type ScoredBucket,
+  scoredBucket,
   toLedgerBucket,
   updateMembers,
   writeBuckets,
@@ -51,9 +52,6 @@ interface OrderRow {
   qualifies: boolean;
   refunded: number;
 }
-
-/** Buckets with their capped points under the rules they were recomputed with. */
-export type ScoredBucket = LedgerBucket & { points: number };
 
 /**
  * Recomputes the orders and month buckets of `memberIds` from the ledger alone (orders and their
@@ -135,7 +133,7 @@ export async function refoldMembers(
       changedBuckets.push(bucket);
     }
     const list = buckets.get(bucket.memberId) ?? [];
-    list.push({ ...bucket, points: bucketPoints(rules.score, bucket.source, bucket).points });
+    list.push(scoredBucket(rules.score, bucket));
     buckets.set(bucket.memberId, list);
   }
   await writeBuckets(client, changedBuckets);

@@ -290,12 +290,19 @@ export async function writeBuckets(db: Queryable, buckets: readonly LedgerBucket
  * The buckets of each member from their window start on (`until`: exclusive upper month), with
  * their capped points under `rules`.
  */
+/** A bucket with the points it counts under the rules it was scored with (its caps applied). */
+export type ScoredBucket = LedgerBucket & { points: number };
+
+export function scoredBucket(rules: ScoreRules, bucket: LedgerBucket): ScoredBucket {
+  return { ...bucket, points: bucketPoints(rules, bucket.source, bucket).points };
+}
+
 export async function memberBuckets(
   db: Queryable,
   members: readonly { memberId: string; windowFrom: Month }[],
   rules: ScoreRules,
   until?: Month,
-): Promise<(LedgerBucket & { points: number })[]> {
+): Promise<ScoredBucket[]> {
   if (members.length === 0) return [];
   const { rows } = await db.query<BucketRow>(
     `SELECT b.member_id, b.month, b.source, b.order_points, b.qualifying_orders
@@ -304,10 +311,7 @@ export async function memberBuckets(
      WHERE $2::text IS NULL OR b.month < $2::text`,
     [asJson(members.map((m) => ({ member_id: m.memberId, window_from: m.windowFrom }))), until ?? null],
   );
-  return rows.map((row) => {
-    const bucket = toLedgerBucket(row);
-    return { ...bucket, points: bucketPoints(rules, bucket.source, bucket).points };
-  });
+  return rows.map((row) => scoredBucket(rules, toLedgerBucket(row)));
 }
 
 export interface MemberOutlook {
