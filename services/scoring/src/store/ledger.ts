@@ -28,6 +28,7 @@ import {
   applyDeltas,
   asJson,
   breakdownOf,
+  type LockedMember,
   type LogPosition,
   lockMembers,
   type MemberUpdate,
@@ -167,36 +168,30 @@ export async function foldBatch(
       version: row.version,
     })),
   });
-  const windowOf = new Map(members.map((row) => [row.member_id, row.window_from]));
-  const previousScore = new Map(members.map((row) => [row.member_id, row.score]));
-  const changed = outcomes.filter((m) => m.changed);
-  const bucketsOf = new Map(members.map((row) => [row.member_id, row.buckets]));
-  const outlooks = new Map(
-    changed.map((m) => [
-      m.memberId,
-      outlookOf(
-        (bucketsOf.get(m.memberId) ?? []).map((b) => scoredBucket(rules.score, b)),
-        windowOf.get(m.memberId) as string,
+  const lockedOf = new Map(members.map((row) => [row.member_id, row]));
+  const updates: (MemberUpdate & { changed: boolean })[] = outcomes
+    .filter((m) => m.changed)
+    .map((m) => {
+      const row = lockedOf.get(m.memberId) as LockedMember;
+      const outlook = outlookOf(
+        row.buckets.map((b) => scoredBucket(rules.score, b)),
+        row.window_from,
         window.nextEvaluationAt,
         rules,
-      ),
-    ]),
-  );
-  const updates: (MemberUpdate & { changed: boolean })[] = changed.map((m) => {
-    const outlook = outlooks.get(m.memberId);
-    return {
-      memberId: m.memberId,
-      version: m.version,
-      score: m.score,
-      breakdown: m.breakdown,
-      windowFrom: windowOf.get(m.memberId) as string,
-      expiringPoints: outlook?.expiring.points ?? 0,
-      expiringAt: outlook?.expiring.evaluationAt ?? window.nextEvaluationAt,
-      months: outlook?.months ?? [],
-      ruleVersion: rules.version,
-      changed: true,
-    };
-  });
+      );
+      return {
+        memberId: m.memberId,
+        version: m.version,
+        score: m.score,
+        breakdown: m.breakdown,
+        windowFrom: row.window_from,
+        expiringPoints: outlook.expiring.points,
+        expiringAt: outlook.expiring.evaluationAt,
+        months: outlook.months,
+        ruleVersion: rules.version,
+        changed: true,
+      };
+    });
   if (stale.length > 0) {
     const refolded = await refoldMembers(
       client,
@@ -232,7 +227,7 @@ export async function foldBatch(
       scoreChangedRecord(
         {
           ...u,
-          previousScore: previousScore.get(u.memberId) ?? 0,
+          previousScore: lockedOf.get(u.memberId)?.score ?? 0,
           expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
           causeEventIds: causes.get(u.memberId) ?? [],
           refundEventIds: refundCauses.get(u.memberId) ?? [],
