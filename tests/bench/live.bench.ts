@@ -5,13 +5,15 @@
  * 1. Raw three hops, the baseline: a kafkajs producer sends to topic A; a consumer forwards each
  *    record to B, another from B to C (each through the services' idempotent acks=all producer);
  *    a consumer of C sees it. Latency from A's ack to C's consumer, probes four at a time.
- * 2. Quiet stack: probes, each a fresh member's order large enough for Silver, from the 202 of
+ * 2. Quiet stack: probes one at a time (a lone event on an idle stack: what one member sees),
+ *    each a fresh member's order large enough for Silver, from the 202 of
  *    ingest to the tier-changed record at a consumer of the topic (as the demo measures), and where
  *    the time went: the probe's outbox rows (when scoring's and tier's transactions began) and the
  *    Kafka timestamps of its score-changed and tier-changed records (when each relay sent them)
  *    split it into scoringIn (202 → scoring's transaction began: the hop and the fetch), scoringOut
  *    (→ score-changed sent: fold, commit, relay), tierIn (→ tier's transaction began), tierOut
- *    (→ tier-changed sent) and delivery (→ at the consumer).
+ *    (→ tier-changed sent) and delivery (→ at the consumer); the slowest probes are listed with
+ *    their segments. Then the same, raw and stack, with four probes in flight (light traffic).
  * 3. Rising rates: single-event POSTs at a steady offered rate (open loop, every 10 ms); a step is
  *    sustained when no answer is a 503 (or any non-202), the rate achieved (202s over the time until
  *    the last answer) is at least 95% of the one offered, and at its end scoring's and tier's groups
@@ -20,8 +22,8 @@
  *    of BENCH_LIVE_SECONDS: the highest coarse rate again, then halving the bracket between the
  *    highest rate sustained and the lowest not. The figure is the highest rate a full-length step
  *    sustained.
- * 4. At half that rate, for BENCH_LIVE_SECONDS: the same probes under that load, and the raw three
- *    hops again under it. BENCH_LIVE_AT=<rate> skips the ramp and probes under that rate instead
+ * 4. At half that rate, for BENCH_LIVE_SECONDS: the same probes (four in flight) under that load,
+ *    and the raw three hops again under it. BENCH_LIVE_AT=<rate> skips the ramp and probes under that rate instead
  *    (to compare the latency of two builds, alternated).
  * Options (env): BENCH_LIVE_AT, BENCH_LIVE_SECONDS (60), BENCH_LIVE_COARSE_SECONDS (15), BENCH_LIVE_FINE_STEPS
  * (3), BENCH_LIVE_RATES (comma-separated, default 100,200,400,800,1600,3200), BENCH_LIVE_PROBES
@@ -206,6 +208,16 @@ const showSegments = (segments: Segments[]) =>
     return `${name} p50 ${q.p50.toFixed(0)} / p99 ${q.p99.toFixed(0)} ms`;
   }).join(', ');
 
+const total = (s: Segments) => SEGMENTS.reduce((sum, name) => sum + s[name], 0);
+
+/** The three slowest probes, each with its segments: which hop or stage a tail came from. */
+const showSlowest = (segments: Segments[]) =>
+  [...segments]
+    .sort((a, b) => total(b) - total(a))
+    .slice(0, 3)
+    .map((s) => `${total(s).toFixed(0)} ms (${SEGMENTS.map((name) => s[name].toFixed(0)).join(' / ')})`)
+    .join(', ');
+
 /** When each probe's first outbox row (by member) of `schema` was written (its transaction's start). */
 async function outboxWritten(pool: Pool, schema: 'scoring' | 'tier', prefix: string) {
   const { rows } = await pool.query<{ member_id: string; created: Date }>(
@@ -266,9 +278,9 @@ async function main(): Promise<void> {
     return seenAt - accepted;
   };
   /** The probes' latencies, and where their time went. */
-  const probeStack = async (count: number) => {
+  const probeStack = async (count: number, inFlight = 4) => {
     marks = [];
-    const latencies = quantiles(await probes(count, probe));
+    const latencies = quantiles(await probes(count, probe, inFlight));
     const [scoringBegan, tierBegan] = await Promise.all([
       outboxWritten(pool, 'scoring', probePrefix),
       outboxWritten(pool, 'tier', probePrefix),
@@ -289,12 +301,12 @@ async function main(): Promise<void> {
         delivery: seen - tiered,
       });
     }
-    return { latencies, where: showSegments(segments) };
+    return { latencies, where: showSegments(segments), slowest: showSlowest(segments) };
   };
-  const probes = (count: number, work: () => Promise<number>) =>
+  const probes = (count: number, work: () => Promise<number>, inFlight = 4) =>
     mapLimit(
       Array.from({ length: count }, (_, i) => i),
-      4,
+      inFlight,
       work,
     );
 
@@ -302,11 +314,20 @@ async function main(): Promise<void> {
     // Warm-up: every consumer has joined and every producer is connected.
     await probes(4, probe);
     await probes(4, () => raw.probe());
-    const rawQuiet = quantiles(await probes(PROBES, () => raw.probe()));
-    say(`raw three hops, quiet: ${show(rawQuiet)}`);
-    const { latencies: quiet, where: quietWhere } = await probeStack(PROBES);
-    say(`ingest 202 -> tier-changed, quiet stack: ${show(quiet)}`);
-    say(`  where the time went (outbox rows written, Kafka send timestamps): ${quietWhere}`);
+    const rawQuiet = quantiles(await probes(PROBES, () => raw.probe(), 1));
+    say(`raw three hops, quiet (one probe at a time): ${show(rawQuiet)}`);
+    const quietStack = await probeStack(PROBES, 1);
+    const quiet = quietStack.latencies;
+    say(`ingest 202 -> tier-changed, quiet stack (one probe at a time): ${show(quiet)}`);
+    say(`  where the time went (outbox rows written, Kafka send timestamps): ${quietStack.where}`);
+    say(`  slowest (scoringIn / scoringOut / tierIn / tierOut / delivery): ${quietStack.slowest}`);
+    const rawLight = quantiles(await probes(PROBES, () => raw.probe()));
+    say(`raw three hops, four probes in flight: ${show(rawLight)}`);
+    const lightStack = await probeStack(PROBES);
+    const light = lightStack.latencies;
+    say(`ingest 202 -> tier-changed, four probes in flight: ${show(light)}`);
+    say(`  where the time went: ${lightStack.where}`);
+    say(`  slowest: ${lightStack.slowest}`);
 
     /** Offers `rate` single-event POSTs a second for `seconds`; says whether it was sustained. */
     const offer = async (rate: number, seconds: number, during?: () => Promise<unknown>) => {
@@ -398,7 +419,7 @@ async function main(): Promise<void> {
     });
     const {
       rawLoaded,
-      loaded: { latencies: loaded, where: loadedWhere },
+      loaded: { latencies: loaded, where: loadedWhere, slowest: loadedSlowest },
     } = result as {
       rawLoaded: ReturnType<typeof quantiles>;
       loaded: Awaited<ReturnType<typeof probeStack>>;
@@ -406,6 +427,7 @@ async function main(): Promise<void> {
     say(`raw three hops at ${half}/s: ${show(rawLoaded)}`);
     say(`ingest 202 -> tier-changed at ${half}/s: ${show(loaded)}`);
     say(`  where the time went: ${loadedWhere}`);
+    say(`  slowest: ${loadedSlowest}`);
     say(
       `p99 / raw three-hop p99: ${(loaded.p99 / rawLoaded.p99).toFixed(1)} at ${half}/s (goal: at most 3), ` +
         `${(quiet.p99 / rawQuiet.p99).toFixed(1)} quiet; quiet p99 ${quiet.p99.toFixed(1)} ms (goal: at most 50)`,
@@ -415,6 +437,7 @@ async function main(): Promise<void> {
         sustainedEventsPerSecond: ramp ? best : null,
         seconds: SECONDS,
         quiet: { p50: quiet.p50, p99: quiet.p99, rawP50: rawQuiet.p50, rawP99: rawQuiet.p99 },
+        fourInFlight: { p50: light.p50, p99: light.p99, rawP50: rawLight.p50, rawP99: rawLight.p99 },
         half: { rate: half, p50: loaded.p50, p99: loaded.p99, rawP50: rawLoaded.p50, rawP99: rawLoaded.p99 },
       })}\n`,
     );
