@@ -2,6 +2,7 @@ import type { Source } from '@taobi/contracts';
 import {
   DEVELOPMENT_KEYS,
   developmentIngestKey,
+  fetchUnlessBusy,
   SERVICE_PORTS,
   type ServiceName,
   serviceUrl,
@@ -57,7 +58,11 @@ export function ingestEndpoint(endpoints: Endpoints, source: Source): { url: str
   return endpoint;
 }
 
-/** Calls a Taobi API and returns its JSON; a non-2xx answer becomes an error quoting the body. */
+/**
+ * Calls a Taobi API and returns its JSON; a non-2xx answer becomes an error quoting the body. A 429
+ * (the service's rate limit) is waited out for its Retry-After, and so is a 503 on a GET, as a
+ * well-behaved client of a rate-limited API does (the demo reads thousands of members).
+ */
 export async function callApi<T>(
   url: string,
   options: {
@@ -68,8 +73,9 @@ export async function callApi<T>(
     headers?: Record<string, string>;
   } = {},
 ): Promise<T> {
-  const response = await fetch(url, {
-    method: options.method ?? 'GET',
+  const method = options.method ?? 'GET';
+  const init = {
+    method,
     headers: {
       ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -77,9 +83,9 @@ export async function callApi<T>(
     },
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
     signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
-  });
+  };
+  const response = await fetchUnlessBusy(url, init, { retryUnavailable: method === 'GET' });
   const text = await response.text();
-  if (!response.ok)
-    throw new Error(`${options.method ?? 'GET'} ${url} answered ${response.status}: ${text.slice(0, 400)}`);
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 400)}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }

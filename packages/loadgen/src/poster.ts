@@ -1,5 +1,5 @@
 import type { Source } from '@taobi/contracts';
-import { retry, sleep } from '@taobi/platform';
+import { fetchUnlessBusy, sleep } from '@taobi/platform';
 import type { SimulatedEvent } from './model';
 
 export interface IngestEndpoint {
@@ -59,16 +59,6 @@ export function toBatches(events: readonly SimulatedEvent[], batchSize: number):
   return batches;
 }
 
-/** An ingest that keeps refusing connections: the run stops. */
-class Unreachable extends Error {}
-
-/** A 503 or 429: retried after its Retry-After. */
-class Busy extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super(`busy; retry after ${retryAfterMs} ms`);
-  }
-}
-
 /**
  * Posts events through the real ingest APIs. 503 and 429 are retried after their Retry-After (the
  * eventIds are deterministic, so a retry never counts twice); other 4xx answers are counted as
@@ -112,32 +102,16 @@ export async function postEvents(
     const endpoint = options.endpoints[batch.source];
     if (!endpoint) throw new Error(`no ingest endpoint for the ${batch.source} source`);
     const body = JSON.stringify({ events: batch.events.map((e) => e.body) });
-    const response = await retry(
-      async (attempt) => {
-        let answer: Response;
-        try {
-          answer = await fetch(`${endpoint.url}/v1/events`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
-            body,
-          });
-        } catch (error) {
-          if (attempt >= 10)
-            throw new Unreachable(`${batch.source} ingest unreachable: ${(error as Error).message}`);
-          throw error;
-        }
-        if ((answer.status === 503 || answer.status === 429) && attempt < 20) {
-          const retryAfter = Number(answer.headers.get('retry-after') ?? '1');
-          await answer.body?.cancel();
-          throw new Busy(Math.max(retryAfter, 0.2) * 1000);
-        }
-        return answer;
+    const response = await fetchUnlessBusy(
+      `${endpoint.url}/v1/events`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
+        body,
       },
       {
-        attempts: 20,
-        delayMs: 400,
-        retryIf: (error) => !(error instanceof Unreachable),
-        delayFor: (error) => (error instanceof Busy ? error.retryAfterMs : undefined),
+        retryUnavailable: true,
+        unreachableAttempts: 10,
         onRetry: () => {
           result.retries += 1;
         },

@@ -6,6 +6,7 @@ export * from './consumer-lag';
 export * from './consumer-metrics';
 export * from './cursor';
 export * from './errors';
+export * from './fetch-busy';
 export * from './http-app';
 export * from './http-errors';
 export * from './kafka';
