@@ -246,14 +246,16 @@ describe('the console against the services as they are today', () => {
       ]);
       const held = /data-table="held"[\s\S]*?<\/table>/.exec(page.text)?.[0] ?? '';
       expect(held).toMatch(
-        /Freshippo X membership \(88VIP\) <span class="pill pill-vip88" data-field="vip88-bundle">88VIP<\/span>/,
+        /Freshippo X membership \(88VIP\) <span class="pill" style="--tone: var\(--info\); --tone-bg: var\(--info-bg\)" data-field="vip88-bundle">88VIP<\/span>/,
       );
-      expect(held).not.toMatch(/Priority customer service <span class="pill pill-vip88"/);
+      expect(held).not.toMatch(/Priority customer service <span class="pill"[^>]*data-field="vip88-bundle"/);
 
       const offers = /<section[^>]*id="offers"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? '';
       expect(offers).toContain('What Gold with 88VIP qualifies for now');
       expect(offers).toContain('<strong>Gold and Platinum 88VIP: 15% off meals</strong>');
-      expect(offers).toContain('<span class="pill pill-granted" data-field="percent-off">15% off</span>');
+      expect(offers).toContain(
+        '<span class="pill" style="--tone: var(--ok); --tone-bg: var(--ok-bg)" data-field="percent-off">15% off</span>',
+      );
       expect(offers).toContain(
         'Merchant dev-merchant · for Gold, Platinum · 88VIP members · on meal · 63 left · until 7 Dec 2026',
       );

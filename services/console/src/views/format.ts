@@ -74,11 +74,22 @@ export function colourStyle(name: string): string {
 }
 
 /** The palette's tones, each a colour `--<tone>` on a background `--<tone>-bg`. */
-export type Tone = 'info' | 'ok' | 'warn' | 'error';
+export type Tone = 'info' | 'ok' | 'warn' | 'error' | 'muted';
 
-/** The `style` of a notice in `tone`: `.notice` paints `var(--tone)` on `var(--tone-bg)` (info unless set). */
+/**
+ * The `style` of a notice or a pill in `tone`: `.notice` and `.pill` paint `var(--tone)` on
+ * `var(--tone-bg)` (a notice is info and a pill muted unless set).
+ */
 export function toneStyle(tone: Tone): string {
   return `--tone: var(--${tone}); --tone-bg: var(--${tone}-bg)`;
+}
+
+/** The tone of a status's pill: granted or counted is ok, revoked an error, the rest muted. */
+const STATUS_TONES: Partial<Record<string, Tone>> = { granted: 'ok', counted: 'ok', revoked: 'error' };
+
+/** The `style` of the pill of a grant's, a contribution's or a backtest's `status`. */
+export function statusStyle(status: string): string {
+  return toneStyle(STATUS_TONES[status] ?? 'muted');
 }
 
 export const LINE_NAMES: Record<string, string> = {

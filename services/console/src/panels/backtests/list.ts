@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../upstream/api';
 import { failureNotice, scrollTable } from '../../views/components';
-import { formatDateTime, formatInteger } from '../../views/format';
+import { formatDateTime, formatInteger, statusStyle } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 import type { BacktestSummary, BacktestsAnswer } from './types';
 
@@ -20,7 +20,7 @@ export function backtestsTable(result: ApiResult<BacktestsAnswer>, limit = 100):
     html`<table class="table" data-table="backtests"><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">As of</th><th scope="col">Started</th></tr></thead>
 <tbody>${rows.map(
       (b) =>
-        html`<tr data-backtest="${b.id}"><th scope="row"><a href="/backtests/${b.id}">${b.name}</a></th><td><span class="pill pill-${b.status}">${statusText(b)}</span></td><td>${formatDateTime(b.asOf)}</td><td>${formatDateTime(b.createdAt)}</td></tr>`,
+        html`<tr data-backtest="${b.id}"><th scope="row"><a href="/backtests/${b.id}">${b.name}</a></th><td><span class="pill" style="${statusStyle(b.status)}">${statusText(b)}</span></td><td>${formatDateTime(b.asOf)}</td><td>${formatDateTime(b.createdAt)}</td></tr>`,
     )}</tbody></table>`,
   );
 }

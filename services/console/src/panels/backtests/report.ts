@@ -4,6 +4,7 @@ import {
   formatDateTime,
   formatInteger,
   formatMoney,
+  statusStyle,
   tierName,
   tierPalette,
   toneStyle,
@@ -26,7 +27,7 @@ function progressPanel(b: BacktestAnswer): SafeHtml {
     subtitle: html`Started ${formatDateTime(b.createdAt)}${
       b.completedAt ? html` · completed ${formatDateTime(b.completedAt)}` : ''
     }`,
-    body: html`<p><span class="pill pill-${b.status}" data-field="backtest-status" data-status="${b.status}">${b.status}</span> <span data-field="backtest-progress-text">${formatInteger(done)} of ${total > 0 ? formatInteger(total) : '…'} members</span></p>
+    body: html`<p><span class="pill" style="${statusStyle(b.status)}" data-field="backtest-status" data-status="${b.status}">${b.status}</span> <span data-field="backtest-progress-text">${formatInteger(done)} of ${total > 0 ? formatInteger(total) : '…'} members</span></p>
 <label class="progress-caption" for="backtest-progress">Members replayed</label>
 <progress id="backtest-progress" class="progress" max="${Math.max(1, total)}" value="${Math.min(done, Math.max(1, total))}">${statusText(b)}</progress>
 ${b.status === 'failed' ? html`<p class="notice" style="${toneStyle('error')}" role="alert" data-field="backtest-error">The backtest failed: ${b.error ?? 'no reason given'}</p>` : ''}`,

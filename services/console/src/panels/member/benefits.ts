@@ -1,7 +1,7 @@
 import type { ApiResult } from '../../upstream/api';
 import type { Entitlement, EntitlementsAnswer } from '../../upstream/types';
 import { card, failureCard, scrollTable } from '../../views/components';
-import { formatDate, tierName } from '../../views/format';
+import { formatDate, statusStyle, tierName, toneStyle } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 function grantsTable(label: string, key: string, grants: Entitlement[], when: (g: Entitlement) => SafeHtml) {
@@ -12,11 +12,11 @@ function grantsTable(label: string, key: string, grants: Entitlement[], when: (g
 <thead><tr><th scope="col">Benefit</th><th scope="col">Kind</th><th scope="col">Tier</th><th scope="col">Granted</th><th scope="col">Status</th></tr></thead>
 <tbody>${grants.map(
       (g) => html`<tr>
-<td>${g.name ?? g.benefitId}${g.vip88ActivationId ? html` <span class="pill pill-vip88" data-field="vip88-bundle">88VIP</span>` : ''}${g.period ? html`<span class="muted"> · ${g.period}</span>` : ''}</td>
+<td>${g.name ?? g.benefitId}${g.vip88ActivationId ? html` <span class="pill" style="${toneStyle('info')}" data-field="vip88-bundle">88VIP</span>` : ''}${g.period ? html`<span class="muted"> · ${g.period}</span>` : ''}</td>
 <td>${g.kind}</td>
 <td>${tierName(g.tier)}</td>
 <td>${formatDate(g.grantedAt)}</td>
-<td><span class="pill pill-${g.status}">${g.status}</span> ${when(g)}</td>
+<td><span class="pill" style="${statusStyle(g.status)}">${g.status}</span> ${when(g)}</td>
 </tr>`,
     )}</tbody></table>`,
   );

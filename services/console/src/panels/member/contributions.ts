@@ -1,7 +1,7 @@
 import { type ApiResult, memberPages } from '../../upstream/api';
 import type { ScoreHistoryAnswer } from '../../upstream/types';
 import { card, failureCard, pageLink, scrollTable } from '../../views/components';
-import { formatDateTime, formatInteger, formatMoney } from '../../views/format';
+import { formatDateTime, formatInteger, formatMoney, statusStyle } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** One page of the member's contributions (scoring's score history), newest first: 10 a page. */
@@ -35,7 +35,7 @@ export function contributionsPanel(
 <td class="num">${yuan(c.amount)}</td>
 <td class="num">${c.refunded > 0 ? yuan(c.refunded) : '—'}</td>
 <td class="num">${formatInteger(c.points)}${c.qualifiesForFrequency ? html`<span class="muted" title="also counts for frequency points"> +f</span>` : ''}</td>
-<td><span class="pill pill-${c.status}">${c.status}</span></td>
+<td><span class="pill" style="${statusStyle(c.status)}">${c.status}</span></td>
 </tr>`,
   );
   return card({

@@ -1,7 +1,7 @@
 import type { ApiResult } from '../../upstream/api';
 import type { Offer, OffersAnswer } from '../../upstream/types';
 import { card, failureCard } from '../../views/components';
-import { formatDate, formatInteger, tierName } from '../../views/format';
+import { formatDate, formatInteger, tierName, toneStyle } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 /** Who an offer is for, in words: "Gold and above", "Diamond, Black Diamond · 88VIP · on meal". */
@@ -26,7 +26,7 @@ function offerItem(offer: Offer): SafeHtml {
   ].filter(Boolean);
   return html`<li data-offer="${offer.id}" data-source="${offer.source}"><strong>${offer.title}</strong>${
     offer.percentOff
-      ? html` <span class="pill pill-granted" data-field="percent-off">${offer.percentOff}% off</span>`
+      ? html` <span class="pill" style="${toneStyle('ok')}" data-field="percent-off">${offer.percentOff}% off</span>`
       : ''
   }<br><span class="muted" data-field="audience">${meta.join(' · ')}</span></li>`;
 }

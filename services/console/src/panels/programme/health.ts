@@ -1,6 +1,7 @@
 import { UPSTREAM_SERVICES, type UpstreamService } from '../../config';
 import type { ApiResult, Upstream } from '../../upstream/api';
 import { card, scrollTable } from '../../views/components';
+import { toneStyle } from '../../views/format';
 import { html, type SafeHtml } from '../../views/html';
 
 interface Readiness {
@@ -28,8 +29,8 @@ export function healthPanel(rows: { service: UpstreamService; result: ApiResult<
         ({ service, result }) =>
           html`<tr><th scope="row">${service}</th><td>${
             result.ok
-              ? html`<span class="pill pill-granted">ready</span>`
-              : html`<span class="pill pill-revoked">not ready</span> <span class="muted">${result.message}</span>`
+              ? html`<span class="pill" style="${toneStyle('ok')}">ready</span>`
+              : html`<span class="pill" style="${toneStyle('error')}">not ready</span> <span class="muted">${result.message}</span>`
           }</td></tr>`,
       )}</tbody></table>`,
     ),
