@@ -84,8 +84,14 @@ async function foldWith(scratch: Scratch, instances: number): Promise<number> {
     await Promise.all(ports.map((port, i) => ready(port, children[i] as ChildProcess)));
     const started = performance.now();
     const topic = `${scratch.prefix}taobi.consumption.v1`;
-    while (!(await committedToEnd(scratch.kafka, groupId, topic))) {
-      await new Promise((r) => setTimeout(r, 20));
+    const admin = scratch.kafka.admin();
+    await admin.connect();
+    try {
+      while (!(await committedToEnd(admin, groupId, topic))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await admin.disconnect();
     }
     return (performance.now() - started) / 1000;
   } finally {

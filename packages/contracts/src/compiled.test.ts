@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { isConsumptionEvent } from './compiled';
+import { isConsumptionEvent, isScoreChanged } from './compiled';
 import { consumptionEventId } from './consumption';
-import { consumptionEventSchema } from './index';
+import { consumptionEventSchema, scoreChangedSchema } from './index';
 
 const completed = {
   eventId: consumptionEventId('ecommerce', 'completed', 'tb-1'),
@@ -125,5 +125,59 @@ describe('isConsumptionEvent', () => {
     expect(isConsumptionEvent({ ...completed, eventId: '😀'.repeat(129) })).toBe(false);
     expect(isConsumptionEvent({ ...completed, amount: 1.5 })).toBe(false);
     expect(isConsumptionEvent({ ...completed, kind: 'refunded' })).toBe(false);
+  });
+});
+
+const scoreChanged = {
+  eventId: 'score:m-10001:3',
+  schemaVersion: 1,
+  memberId: 'm-10001',
+  occurredAt: '2026-11-20T02:00:01.250Z',
+  version: 3,
+  previousScore: 120,
+  score: 140,
+  breakdown: { base: 100, ecommerce: 30, food: 10, travel: 0, mobility: 0, grocery: 0 },
+  reason: 'consumption',
+  causeEventIds: [completed.eventId],
+  refundEventIds: [],
+  ruleVersion: 'r1',
+  window: { from: '2025-12', to: '2026-11' },
+  expiringAtNextEvaluation: { points: 5, evaluationAt: '2026-11-30T16:00:00.000Z' },
+  pointsByMonth: [{ month: '2026-11', points: 40 }],
+};
+const SCORE_FIELDS = [...Object.keys(scoreChanged), 'extra'];
+
+/** A good score-changed record with a few fields (or a nested one) replaced, removed or added. */
+const scoreChangedRecord = fc
+  .tuple(
+    fc.array(fc.tuple(fc.constantFrom(...SCORE_FIELDS), fieldValue), { maxLength: 2 }),
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('breakdown', 'window', 'expiringAtNextEvaluation'),
+        fc.constantFrom('base', 'ecommerce', 'other', 'from', 'to', 'points', 'evaluationAt'),
+        fieldValue,
+      ),
+      { maxLength: 2 },
+    ),
+  )
+  .map(([changes, nested]) => {
+    const value: Record<string, unknown> = structuredClone(scoreChanged);
+    for (const [field, replacement] of changes) value[field] = replacement;
+    for (const [field, key, replacement] of nested) {
+      const inner = value[field];
+      if (inner && typeof inner === 'object') (inner as Record<string, unknown>)[key] = replacement;
+    }
+    return value;
+  });
+
+describe('isScoreChanged', () => {
+  it('when given any value, then it accepts exactly what scoreChangedSchema accepts', () => {
+    expect(isScoreChanged(scoreChanged)).toBe(true);
+    fc.assert(
+      fc.property(fc.oneof(scoreChangedRecord, fc.anything()), (value) => {
+        expect(isScoreChanged(value)).toBe(scoreChangedSchema.safeParse(value).success);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

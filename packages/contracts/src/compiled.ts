@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import { z } from 'zod';
 import { inInstantRange } from './common';
 import { type ConsumptionEvent, consumptionEventSchema } from './consumption';
+import { type ScoreChanged, scoreChangedSchema } from './score-changed';
 
 /**
  * A check compiled (ajv) from a schema's JSON Schema, accepting exactly what the zod schema
@@ -24,3 +25,9 @@ export function compiledCheck<T>(schema: z.ZodType<T>): (value: unknown) => valu
 /** Whether `value` is a consumption event as `consumptionEventSchema` says (without copying it). */
 export const isConsumptionEvent: (value: unknown) => value is ConsumptionEvent =
   compiledCheck(consumptionEventSchema);
+
+/**
+ * Whether `value` is a score-changed record as `scoreChangedSchema` says: scoring checks each one
+ * it writes (one per changed member) before enqueueing it.
+ */
+export const isScoreChanged: (value: unknown) => value is ScoreChanged = compiledCheck(scoreChangedSchema);

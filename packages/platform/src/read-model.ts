@@ -19,16 +19,30 @@ import { sharedMetric } from './metrics';
  * not extend the entry's life.
  */
 const WRITE_IF_NEWER = `
-if redis.call('TYPE', KEYS[1]).ok == 'string' then
-  local current = redis.call('GET', KEYS[1])
-  local version = tonumber(string.match(current, '^(%d+):'))
-  if version and version >= tonumber(ARGV[1]) then return 0 end
+local written = 0
+for i, key in ipairs(KEYS) do
+  local version = ARGV[2 * i]
+  local newer = true
+  if redis.call('TYPE', key).ok == 'string' then
+    local current = tonumber(string.match(redis.call('GET', key), '^(%d+):'))
+    newer = not (current and current >= tonumber(version))
+  end
+  if newer then
+    redis.call('SET', key, version .. ':' .. ARGV[2 * i + 1], 'PX', ARGV[1])
+    written = written + 1
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
-return 1`;
+return written`;
+
+/**
+ * Entries per script call: one call per entry cost the client more than the writes (a command
+ * object, its reply and promise each); a bounded call keeps Redis free for other clients between
+ * calls (a script runs alone).
+ */
+const ENTRIES_PER_CALL = 500;
 
 type WithWriteIfNewer = Redis & {
-  taobiWriteIfNewer(key: string, version: number, value: string, ttlMs: number): Promise<number>;
+  taobiWriteIfNewerMany(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
 };
 
 export interface VersionedEntry<T> {
@@ -66,8 +80,9 @@ export function createVersionedStore<T>(
   options: { ttlMs: number; codec?: ValueCodec<T> },
 ): VersionedStore<T> {
   const client = redis as WithWriteIfNewer;
-  if (typeof client.taobiWriteIfNewer !== 'function') {
-    redis.defineCommand('taobiWriteIfNewer', { numberOfKeys: 1, lua: WRITE_IF_NEWER });
+  if (typeof client.taobiWriteIfNewerMany !== 'function') {
+    // KEYS: the entries' keys; ARGV: the TTL (ms), then each entry's version and encoded value.
+    redis.defineCommand('taobiWriteIfNewerMany', { lua: WRITE_IF_NEWER });
   }
   const codec = options.codec ?? (JSON_CODEC as ValueCodec<T>);
   const key = (id: string) => `${namespace}:${id}`;
@@ -75,14 +90,22 @@ export function createVersionedStore<T>(
     async writeIfNewer(entries) {
       if (entries.length === 0) return 0;
       const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & {
-        taobiWriteIfNewer(key: string, version: number, value: string, ttlMs: number): unknown;
+        taobiWriteIfNewerMany(numberOfKeys: number, ...keysThenArgs: (string | number)[]): unknown;
       };
-      for (const entry of entries)
-        pipeline.taobiWriteIfNewer(key(entry.id), entry.version, codec.encode(entry.value), options.ttlMs);
+      for (let start = 0; start < entries.length; start += ENTRIES_PER_CALL) {
+        const chunk = entries.slice(start, start + ENTRIES_PER_CALL);
+        const keys: string[] = [];
+        const args: (string | number)[] = [options.ttlMs];
+        for (const entry of chunk) {
+          keys.push(key(entry.id));
+          args.push(entry.version, codec.encode(entry.value));
+        }
+        pipeline.taobiWriteIfNewerMany(keys.length, ...keys, ...args);
+      }
       const results = await pipeline.exec();
       const failed = results?.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
-      return (results ?? []).filter(([, written]) => written === 1).length;
+      return (results ?? []).reduce((sum, [, written]) => sum + Number(written), 0);
     },
     async read(id) {
       const stored = await redis.get(key(id)).catch((error: Error) => {

@@ -18,12 +18,11 @@ import {
   scoreOfBreakdown,
   windowStartAfter,
 } from '@taobi/rules';
-import { scoreChangedRecord } from '../domain/score-view';
+import { type MemberOutlook, scoreChangedRecord } from '../domain/score-view';
 import { refoldMembers } from './rebuild';
 import {
   breakdownOf,
   MEMBER_COLUMNS,
-  type MemberOutlook,
   type MemberRow,
   type MemberUpdate,
   memberBuckets,
@@ -211,9 +210,7 @@ async function evaluateChunk(
         score: scoreOfBreakdown(sum.kept),
         breakdown: sum.kept,
         windowFrom: target.windowFrom,
-        expiringPoints: sum.outlook.expiring.points,
-        expiringAt: sum.outlook.expiring.evaluationAt,
-        months: sum.outlook.months,
+        outlook: sum.outlook,
         ruleVersion: rules.version,
         changed,
       };
@@ -224,17 +221,7 @@ async function evaluateChunk(
     }
     await updateMembers(client, updates, { now, reason: 'monthly-evaluation' });
     const records = changes.map(({ update, previousScore }) =>
-      scoreChangedRecord(
-        {
-          ...update,
-          previousScore,
-          expiring: { points: update.expiringPoints, evaluationAt: update.expiringAt },
-          causeEventIds: [],
-        },
-        'monthly-evaluation',
-        now,
-        rules,
-      ),
+      scoreChangedRecord(update, { previousScore, causeEventIds: [] }, 'monthly-evaluation', now, rules),
     );
     await enqueueOutbox(
       client,

@@ -169,29 +169,26 @@ export async function foldBatch(
     })),
   });
   const lockedOf = new Map(members.map((row) => [row.member_id, row]));
-  const updates: (MemberUpdate & { changed: boolean })[] = outcomes
-    .filter((m) => m.changed)
-    .map((m) => {
-      const row = lockedOf.get(m.memberId) as LockedMember;
-      const outlook = outlookOf(
+  const updates: (MemberUpdate & { changed: boolean })[] = [];
+  for (const m of outcomes) {
+    if (!m.changed) continue;
+    const row = lockedOf.get(m.memberId) as LockedMember;
+    updates.push({
+      memberId: m.memberId,
+      version: m.version,
+      score: m.score,
+      breakdown: m.breakdown,
+      windowFrom: row.window_from,
+      outlook: outlookOf(
         row.buckets.map((b) => scoredBucket(rules.score, b)),
         row.window_from,
         window.nextEvaluationAt,
         rules,
-      );
-      return {
-        memberId: m.memberId,
-        version: m.version,
-        score: m.score,
-        breakdown: m.breakdown,
-        windowFrom: row.window_from,
-        expiringPoints: outlook.expiring.points,
-        expiringAt: outlook.expiring.evaluationAt,
-        months: outlook.months,
-        ruleVersion: rules.version,
-        changed: true,
-      };
+      ),
+      ruleVersion: rules.version,
+      changed: true,
     });
+  }
   if (stale.length > 0) {
     const refolded = await refoldMembers(
       client,
@@ -210,33 +207,37 @@ export async function foldBatch(
   }
   await updateMembers(client, updates, { now, reason: 'consumption', ...(position ? { position } : {}) });
 
-  const causes = new Map<string, string[]>();
-  const refundCauses = new Map<string, string[]>();
+  // Each changed member's causes: the events this batch inserted for them, in log order.
+  const causes = new Map<string, { causeEventIds: string[]; refundEventIds: string[] }>();
   const insertedIds = new Set(inserted);
   for (const event of events) {
     if (!insertedIds.has(event.eventId)) continue;
-    for (const map of event.kind === 'refunded' ? [causes, refundCauses] : [causes]) {
-      const list = map.get(event.memberId) ?? [];
-      list.push(event.eventId);
-      map.set(event.memberId, list);
+    let cause = causes.get(event.memberId);
+    if (!cause) {
+      cause = { causeEventIds: [], refundEventIds: [] };
+      causes.set(event.memberId, cause);
     }
+    cause.causeEventIds.push(event.eventId);
+    if (event.kind === 'refunded') cause.refundEventIds.push(event.eventId);
   }
-  const records = updates
-    .filter((u) => u.changed)
-    .map((u) =>
+  const records: ScoreChanged[] = [];
+  for (const u of updates) {
+    if (!u.changed) continue;
+    const cause = causes.get(u.memberId);
+    records.push(
       scoreChangedRecord(
+        u,
         {
-          ...u,
           previousScore: lockedOf.get(u.memberId)?.score ?? 0,
-          expiring: { points: u.expiringPoints, evaluationAt: u.expiringAt },
-          causeEventIds: causes.get(u.memberId) ?? [],
-          refundEventIds: refundCauses.get(u.memberId) ?? [],
+          causeEventIds: cause?.causeEventIds ?? [],
+          refundEventIds: cause?.refundEventIds ?? [],
         },
         'consumption',
         now,
         rules,
       ),
     );
+  }
   await enqueueOutbox(
     client,
     'scoring',

@@ -152,16 +152,13 @@ export function refoldedUpdate(
   const { rules, windowFrom } = context;
   const { score, breakdown } = scoreFromBuckets(rules.score, buckets, windowFrom);
   const changed = !sameBreakdown(breakdownOf(row, rules.score), breakdown);
-  const outlook = outlookOf(buckets, windowFrom, context.next, rules);
   return {
     memberId: row.member_id,
     version: changed ? row.version + 1 : row.version,
     score,
     breakdown,
     windowFrom,
-    expiringPoints: outlook.expiring.points,
-    expiringAt: outlook.expiring.evaluationAt,
-    months: outlook.months,
+    outlook: outlookOf(buckets, windowFrom, context.next, rules),
     ruleVersion: rules.version,
     changed,
   };
@@ -213,17 +210,7 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
           continue;
         }
         records.push(
-          scoreChangedRecord(
-            {
-              ...update,
-              previousScore: row.score,
-              expiring: { points: update.expiringPoints, evaluationAt: update.expiringAt },
-              causeEventIds: [],
-            },
-            'rebuild',
-            now,
-            rules,
-          ),
+          scoreChangedRecord(update, { previousScore: row.score, causeEventIds: [] }, 'rebuild', now, rules),
         );
       }
       await updateMembers(client, updates, { now, reason: 'rebuild' });

@@ -6,11 +6,11 @@ import {
   expiryForecast,
   type LedgerBucket,
   type Month,
-  type MonthPoints,
   pointsByMonth,
   type RuleSet,
   type ScoreRules,
 } from '@taobi/rules';
+import type { MemberOutlook, ScoredMember } from '../domain/score-view';
 import { LATEST_EVALUATION_SQL } from './window-state';
 
 /**
@@ -115,17 +115,9 @@ export async function lockMembers(
   };
 }
 
-export interface MemberUpdate {
-  memberId: string;
-  version: number;
-  score: number;
-  breakdown: ScoreBreakdown;
-  windowFrom: string;
-  expiringPoints: number;
-  expiringAt: Date;
+/** A member's row as the fold, the evaluation and the rebuild write it. */
+export interface MemberUpdate extends ScoredMember {
   ruleVersion: string;
-  /** Points per month still counted (what the score-changed record carries as `pointsByMonth`). */
-  months: MonthPoints[];
 }
 
 /** Where a version's consumption records are on the topic: their partition and offset range. */
@@ -176,8 +168,8 @@ export async function updateMembers(
           base: u.breakdown.base,
           source_points: sourcePointsOf(u.breakdown),
           window_from: u.windowFrom,
-          expiring_points: u.expiringPoints,
-          expiring_at: u.expiringAt,
+          expiring_points: u.outlook.expiring.points,
+          expiring_at: u.outlook.expiring.evaluationAt,
           rule_version: u.ruleVersion,
           changed: u.changed,
         })),
@@ -312,13 +304,6 @@ export async function memberBuckets(
     [asJson(members.map((m) => ({ member_id: m.memberId, window_from: m.windowFrom }))), until ?? null],
   );
   return rows.map((row) => scoredBucket(rules, toLedgerBucket(row)));
-}
-
-export interface MemberOutlook {
-  /** What the next evaluation that takes points takes (`expiringAtNextEvaluation`). */
-  expiring: { points: number; evaluationAt: Date };
-  /** Points per month still counted (`pointsByMonth`). */
-  months: MonthPoints[];
 }
 
 /** A member's expiry forecast and points per month from their buckets (`points`: capped). */
