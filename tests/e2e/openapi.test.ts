@@ -2,10 +2,11 @@
  * Every service's OpenAPI document, as a real process serves it: valid OpenAPI 3.1 (swagger-parser),
  * every route documented with its answers, and real answers of every documented route (a success and
  * a client error each) valid against the document's schemas (ajv). A route added without a documented
- * answer, or not driven here, fails.
+ * answer, or not driven here, fails. Last, the probes asked while each service shuts down answer the
+ * 503 their documents give.
  */
 import { API_SERVICE_NAMES, type ApiServiceName, DEVELOPMENT_KEYS } from '@taobi/platform';
-import { ingestOrder, TestStack, waitFor } from '../support';
+import { HeldRequest, ingestOrder, refusesConnections, TestStack, waitFor } from '../support';
 import { OpenApiContract } from '../support/openapi';
 
 const key = (role: keyof typeof DEVELOPMENT_KEYS) => ({ authorization: `Bearer ${DEVELOPMENT_KEYS[role]}` });
@@ -489,4 +490,48 @@ describe('the OpenAPI documents of the services', () => {
       ),
     ).toEqual([]);
   });
+
+  // Last: it stops the stack's services.
+  it('when the probes are asked while each service shuts down, then they answer 503 SERVICE_UNAVAILABLE as documented', async () => {
+    const probes = ['/healthz', '/readyz', '/metrics'];
+    const held = new Map<Service, HeldRequest[]>();
+    const port = (service: Service) => Number(new URL(stack.url(service)).port);
+    const undocumented: string[] = [];
+    try {
+      for (const service of SERVICES) {
+        held.set(service, await Promise.all(probes.map(() => HeldRequest.open(port(service)))));
+      }
+      // SIGTERM: each service runs its preClose hooks (from then on it refuses every request), then
+      // takes no new connection and waits for the ones in flight, such as those held here.
+      const exits = SERVICES.map((service) => stack.exited(service));
+      const stopped = SERVICES.map((service) => stack.kill(service));
+      const answers = await Promise.all(
+        SERVICES.map(async (service) => {
+          await waitFor(() => refusesConnections(port(service)), {
+            timeoutMs: 30_000,
+            description: `${service} to begin closing`,
+          });
+          const connections = held.get(service) as HeldRequest[];
+          return Promise.all(
+            probes.map(async (path, i) => {
+              const answer = await (connections[i] as HeldRequest).followWith(path);
+              const body = answer ? JSON.parse(answer.body) : undefined;
+              const contract = contracts.get(service) as OpenApiContract;
+              undocumented.push(...(answer ? contract.problems('GET', path, answer.status, body) : []));
+              return [service, path, answer?.status, body?.error?.code, answer?.headers['retry-after']];
+            }),
+          );
+        }),
+      );
+      expect(answers.flat()).toEqual(
+        SERVICES.flatMap((service) => probes.map((path) => [service, path, 503, 'SERVICE_UNAVAILABLE', '5'])),
+      );
+      expect(undocumented).toEqual([]);
+      // Each finished what it held and shut down cleanly.
+      await Promise.all(stopped);
+      expect(await Promise.all(exits)).toEqual(SERVICES.map(() => ({ code: 0, signal: null })));
+    } finally {
+      for (const connections of held.values()) for (const connection of connections) connection.close();
+    }
+  }, 120_000);
 });

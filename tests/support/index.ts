@@ -4,6 +4,7 @@ export * from './console-session';
 export * from './consumer-death';
 export * from './frozen-sockets';
 export * from './fuzz';
+export * from './held-request';
 export * from './ingest';
 export * from './kit';
 export * from './outbox-relay';

@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { type ApiDocsOptions, documented, registerApiDocs } from './api-docs';
+import { type ApiDocsOptions, documented, errorBodySchema, errorMeanings, registerApiDocs } from './api-docs';
 import { Errors } from './errors';
 import { answerClientError, RESPONSE_HEADERS, toAppError } from './http-errors';
 import { DeferredChildLogger, type Logger } from './logger';
@@ -103,12 +103,20 @@ export function rateLimitRoute(
   };
 }
 
-const readinessSchema = z.object({
-  status: z.enum(['ready', 'not-ready']),
-  checks: z
-    .record(z.string(), z.string())
-    .describe('Each dependency probe and component: ok, or what is wrong.'),
-});
+/** The body of `/readyz`: `ready` (200) or `not-ready` (503), with every check. */
+const readinessAnswer = (status: 'ready' | 'not-ready') =>
+  z.object({
+    status: z.literal(status),
+    checks: z
+      .record(z.string(), z.string())
+      .describe('Each dependency probe and component: ok, or what is wrong.'),
+  });
+
+/**
+ * What each operational route answers while the service shuts down: from `preClose` on, the
+ * `onRequest` hook below refuses every request (a supervisor's probe too) in the error body.
+ */
+const SHUTTING_DOWN = Errors.unavailable.doc('the service is shutting down; retry after Retry-After');
 
 /** The operational routes' documentation: every service serves them, without a key. */
 const OPERATIONS = {
@@ -116,11 +124,22 @@ const OPERATIONS = {
     summary: 'Liveness: the process answers',
     tags: ['operations'],
     responses: { 200: z.object({ status: z.literal('ok') }) },
+    errors: [SHUTTING_DOWN],
   }),
   readyz: documented({
     summary: 'Readiness: every dependency probe and component is ready',
     tags: ['operations'],
-    responses: { 200: readinessSchema, 503: readinessSchema.describe('Not ready: which check failed.') },
+    responses: {
+      200: readinessAnswer('ready'),
+      // Two bodies under one status: not ready (a check failed, or the start is not done), or the
+      // shutdown's refusal, which comes before the handler runs.
+      503: {
+        description: `Not ready: \`not-ready\`, naming each check that is not ok; or ${errorMeanings([SHUTTING_DOWN])[503]}`,
+        content: {
+          'application/json': { schema: z.union([readinessAnswer('not-ready'), errorBodySchema]) },
+        },
+      },
+    },
   }),
   metrics: documented({
     summary: 'Prometheus metrics',
@@ -131,6 +150,7 @@ const OPERATIONS = {
         content: { 'text/plain': { schema: z.string() } },
       },
     },
+    errors: [SHUTTING_DOWN],
   }),
 };
 
