@@ -107,7 +107,8 @@ export async function demo(endpoints: Endpoints, options: DemoOptions): Promise<
 
 /**
  * The latency of one upgrade on a quiet stack: a fresh member's single order large enough for
- * Silver, from its 202 to the tier-changed record reaching a downstream consumer. Four at a time.
+ * Silver, from its 202 to the tier-changed record reaching a downstream consumer. One at a time: a
+ * lone event on an idle stack, what `pnpm bench:live` calls quiet.
  */
 async function probeLatency(
   endpoints: Endpoints,
@@ -118,7 +119,7 @@ async function probeLatency(
 ): Promise<number[]> {
   const probes = Array.from({ length: 40 }, (_, i) => `${runId}-probe${i}`);
   const shop = ingestEndpoint(endpoints, 'ecommerce');
-  return mapLimit(probes, 4, async (memberId) => {
+  return mapLimit(probes, 1, async (memberId) => {
     await callApi(`${shop.url}/v1/events`, {
       method: 'POST',
       key: shop.key,
