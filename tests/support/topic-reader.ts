@@ -17,19 +17,30 @@ export interface ReadRecord<T = unknown> {
  */
 export class TopicReader<T = unknown> {
   readonly records: ReadRecord<T>[] = [];
+  /** Once set, a crash is the consumer's last: kafkajs restarts it no more. */
+  private closed = false;
+  /** Settles once a restart kafkajs began after a crash has joined the group or given up. */
+  private restarted: Promise<void> = Promise.resolve();
+
+  private readonly consumer: Consumer;
+
   private constructor(
-    private readonly consumer: Consumer,
     private readonly kafka: Kafka,
     private readonly topic: string,
-  ) {}
-
-  static async start<T = unknown>(topic: string, kafka: Kafka = testKafka()): Promise<TopicReader<T>> {
-    const consumer = kafka.consumer({
+  ) {
+    this.consumer = kafka.consumer({
       groupId: uniqueId('reader'),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
+      // A reader rides out a broker outage (kafkajs restarts it after a crash), but not its close.
+      retry: { restartOnFailure: async () => !this.closed },
     });
-    const reader = new TopicReader<T>(consumer, kafka, topic);
+    this.followRestarts();
+  }
+
+  static async start<T = unknown>(topic: string, kafka: Kafka = testKafka()): Promise<TopicReader<T>> {
+    const reader = new TopicReader<T>(kafka, topic);
+    const { consumer } = reader;
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
@@ -47,6 +58,21 @@ export class TopicReader<T = unknown> {
       },
     });
     return reader;
+  }
+
+  /** Notes each restart kafkajs begins after a crash, until the consumer has joined again or given up. */
+  private followRestarts(): void {
+    let settle: () => void = () => undefined;
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) {
+        settle();
+        return;
+      }
+      this.restarted = new Promise((resolve) => {
+        settle = resolve;
+      });
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => settle());
   }
 
   matching(predicate: (record: ReadRecord<T>) => boolean): ReadRecord<T>[] {
@@ -88,7 +114,20 @@ export class TopicReader<T = unknown> {
     });
   }
 
+  /**
+   * Stops the consumer for good. A consumer stopped while kafkajs restarts it after a crash (its
+   * broker was down) is not stopped: the restart goes on behind the stop (kafkajs#1639), and with
+   * the broker gone for good it crashes and restarts for ever, keeping the process alive ("Jest did
+   * not exit"). So a restart under way is let finish first (it joins, or crashes for the last time:
+   * `closed`), within a deadline.
+   */
   async close(): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 60_000);
+    });
+    await Promise.race([this.restarted, deadline]).finally(() => clearTimeout(timer));
     await this.consumer.disconnect();
   }
 }
