@@ -70,12 +70,17 @@ function launch(entry: Running): void {
       ...process.env,
       PORT: String(portOf(entry)),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel closes when this supervisor dies, however it dies: the service then shuts
+    // down (platform's onShutdownSignal) instead of living on, holding its port.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   entry.child = child;
   entry.startedAt = Date.now();
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => print(entry.prefix, formatLogLine(line, colour)));
+    if (stream)
+      createInterface({ input: stream }).on('line', (line) =>
+        print(entry.prefix, formatLogLine(line, colour)),
+      );
   }
   child.on('exit', (code, signal) => {
     entry.child = undefined;
@@ -156,7 +161,7 @@ function runDemo(): void {
     },
   );
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => print(prefix, line));
+    if (stream) createInterface({ input: stream }).on('line', (line) => print(prefix, line));
   }
   child.on('exit', (code) => say(`demo finished (exit ${code}); the stack keeps running until Ctrl-C`));
 }

@@ -2,6 +2,15 @@ import { EphemeralBroker, freePort, ServiceProcess, TcpProxy, testEndpoints, wai
 
 const ENTRY = 'tests/integration/fixtures/sample-service.ts';
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('a service process built from the platform', () => {
   it('when a config value is bad, then boot is refused with exit code 2 naming the variable', async () => {
     const service = ServiceProcess.start(ENTRY, { DATABASE_URL: 'mysql://nowhere/x', PORT: 'eighty' });
@@ -57,6 +66,39 @@ describe('a service process built from the platform', () => {
     } finally {
       await service.stop('SIGKILL');
       await Promise.all([postgresProxy.close(), redisProxy.close(), broker.destroy()]);
+    }
+  });
+
+  it('when its supervisor is killed (SIGKILL), then it shuts down cleanly instead of living on as an orphan', async () => {
+    const endpoints = testEndpoints();
+    const port = await freePort();
+    const supervisor = ServiceProcess.start('tests/integration/fixtures/supervisor.ts', {
+      PORT: String(port),
+      KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+      DATABASE_URL: endpoints.databaseUrl,
+      REDIS_URL: endpoints.redisUrl,
+    });
+    const pid = await waitFor(
+      () => Number(/supervising pid (\d+)/.exec(supervisor.output)?.[1]) || undefined,
+      {
+        description: 'the supervisor to start the service',
+      },
+    );
+    try {
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
+        {
+          timeoutMs: 30_000,
+          description: 'the service to listen',
+        },
+      );
+      await supervisor.stop('SIGKILL');
+      await waitFor(() => !alive(pid), { timeoutMs: 30_000, description: 'the orphaned service to exit' });
+      expect(supervisor.output).toMatch(/"signal":"supervisor gone".*shutting down/);
+      expect(supervisor.output).toContain('shut down cleanly');
+      expect(await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)).toBeUndefined();
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });

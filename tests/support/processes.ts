@@ -40,7 +40,8 @@ export class ServiceProcess {
       {
         cwd: REPO_ROOT,
         env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // A service shuts down when this channel closes: a jest worker that dies leaves no service behind.
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       },
     );
     const dir = process.env.TAOBI_TEST_LOG_DIR;

@@ -22,6 +22,10 @@ export function closeOnAppClose(app: FastifyInstance, name: string, close: () =>
 /**
  * On SIGTERM or SIGINT: stop taking work, finish the batch in hand, commit, close, exit 0.
  * If closing takes longer than `timeoutMs`, exit 1 so a supervisor knows it was not clean.
+ *
+ * The same when the supervisor that started the process dies: a process started with an IPC
+ * channel (`npm start`'s supervisor, the test kit) sees it close when its parent exits, even by
+ * SIGKILL, and shuts down instead of living on as an orphan that holds its port.
  */
 export function onShutdownSignal(options: {
   logger: Logger;
@@ -31,7 +35,7 @@ export function onShutdownSignal(options: {
 }): void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let closing = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (signal: NodeJS.Signals | 'supervisor gone') => {
     if (closing) return;
     closing = true;
     options.logger.info({ signal }, 'shutting down');
@@ -53,4 +57,9 @@ export function onShutdownSignal(options: {
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
+  if (process.connected) {
+    process.once('disconnect', () => handler('supervisor gone'));
+    // The channel only watches the supervisor: it does not keep the process alive.
+    process.channel?.unref();
+  }
 }
