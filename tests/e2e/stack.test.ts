@@ -8,19 +8,11 @@ import {
   ConsoleSession,
   createTestDatabase,
   createTestTopics,
+  isAlive,
   ServiceProcess,
   uniqueId,
   waitFor,
 } from '../support';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the npm start supervisor', () => {
   it('when the demo runs against it, then it completes; when a service is killed, then it is restarted and reported; when Ctrl-C comes, then every service stops and the supervisor exits 0', async () => {
@@ -99,7 +91,7 @@ describe('the npm start supervisor', () => {
         const answer = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
         expect([name, answer?.status]).toEqual([name, undefined]);
       }
-      for (const { pid } of services.values()) expect(alive(pid)).toBe(false);
+      for (const { pid } of services.values()) expect(isAlive(pid)).toBe(false);
     } finally {
       await demo?.stop('SIGKILL');
       await supervisor.stop('SIGKILL');

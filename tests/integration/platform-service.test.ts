@@ -1,15 +1,14 @@
-import { EphemeralBroker, freePort, ServiceProcess, TcpProxy, testEndpoints, waitFor } from '../support';
+import {
+  EphemeralBroker,
+  freePort,
+  isAlive,
+  ServiceProcess,
+  TcpProxy,
+  testEndpoints,
+  waitFor,
+} from '../support';
 
 const ENTRY = 'tests/integration/fixtures/sample-service.ts';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a service process built from the platform', () => {
   it('when a config value is bad, then boot is refused with exit code 2 naming the variable', async () => {
@@ -93,12 +92,12 @@ describe('a service process built from the platform', () => {
         },
       );
       await supervisor.stop('SIGKILL');
-      await waitFor(() => !alive(pid), { timeoutMs: 30_000, description: 'the orphaned service to exit' });
+      await waitFor(() => !isAlive(pid), { timeoutMs: 30_000, description: 'the orphaned service to exit' });
       expect(supervisor.output).toMatch(/"signal":"supervisor gone".*shutting down/);
       expect(supervisor.output).toContain('shut down cleanly');
       expect(await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)).toBeUndefined();
     } finally {
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });

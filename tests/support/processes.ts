@@ -73,3 +73,13 @@ export class ServiceProcess {
     return this.exited;
   }
 }
+
+/** Whether a process with this pid is running (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
