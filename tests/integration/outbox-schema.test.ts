@@ -8,7 +8,8 @@ import { createTestDatabase, REPO_ROOT, testLogger } from '../support';
  * The outbox's DDL lives once, in @taobi/platform (outbox-migrations.ts), and the services'
  * migrations call it. A database migrated before that (by SQL migrations that each wrote the DDL
  * out) and a fresh one must end with the same outbox tables: the fixture is the catalog of a
- * database the old migrations built, and every service's tables must match it.
+ * database the old migrations built (with its payload column then made `json` by the
+ * `outbox-payload-json` step), and every service's tables must match it.
  */
 const SERVICES = ['entitlement', 'scoring', 'tier'];
 const FIXTURE = join(__dirname, 'fixtures', 'outbox-schema.json');

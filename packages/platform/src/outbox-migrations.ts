@@ -10,6 +10,7 @@ import type { MigrationBuilder } from 'node-pg-migrate';
  *   service's first migration, so a database migrated before has it already (the same table):
  *   it is created only if absent.
  * - `<t>_outbox-traceparent.js`: the trace context each row was written in.
+ * - `<t>_outbox-payload-json.js`: the payload as `json` (the text as written), not `jsonb`.
  *
  * tests/integration/outbox-schema.test.ts checks every service's outbox tables against a catalog
  * of those the old migrations built.
@@ -41,6 +42,14 @@ CREATE TABLE ${t}.outbox_lease (
   traceparent: {
     up: (t: string) => `ALTER TABLE ${t}.outbox ADD COLUMN traceparent text;`,
     down: (t: string) => `ALTER TABLE ${t}.outbox DROP COLUMN traceparent;`,
+  },
+  // The payload is written once, read back whole and sent as it is: no statement looks inside it.
+  // As `jsonb`, Postgres parsed each payload into its binary form on insert and printed it again on
+  // every read (about a third of the outbox INSERT's time, measured on 10,000 score-changed rows);
+  // `json` keeps the text as written, still checked to be JSON. Rewrites the table once.
+  payloadJson: {
+    up: (t: string) => `ALTER TABLE ${t}.outbox ALTER COLUMN payload TYPE json USING payload::json;`,
+    down: (t: string) => `ALTER TABLE ${t}.outbox ALTER COLUMN payload TYPE jsonb USING payload::jsonb;`,
   },
 } as const;
 

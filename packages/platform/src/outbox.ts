@@ -88,7 +88,7 @@ export async function enqueueOutbox(
      added AS (
        INSERT INTO ${table(schema)} (event_id, topic, message_key, payload, traceparent)
        SELECT r.e, r.t, r.k, r.p, r.c
-       FROM json_to_recordset($${first}::json) AS r(i int, e text, t text, k text, p jsonb, c text)
+       FROM json_to_recordset($${first}::json) AS r(i int, e text, t text, k text, p json, c text)
        ORDER BY r.i
        ON CONFLICT (event_id) DO NOTHING
      )

@@ -112,6 +112,26 @@ export function planOrders(
 }
 
 /**
+ * The bucket deltas of new orders credited from nothing (`credited`: their points and
+ * qualification as `planOrders` gave them), with `deltas` of other orders added: what
+ * `planOrders` gives for the same orders at 0 points followed by the others, without computing
+ * the new orders' contributions a second time.
+ */
+export function creditedDeltas(
+  credited: readonly LedgerOrder[],
+  deltas: readonly LedgerBucket[],
+): LedgerBucket[] {
+  const buckets = new Map<string, LedgerBucket>();
+  for (const order of credited) {
+    if (order.points !== 0 || order.qualifies) {
+      addToBucket(buckets, order, order.points, Number(order.qualifies));
+    }
+  }
+  for (const delta of deltas) addToBucket(buckets, delta, delta.orderPoints, delta.qualifyingOrders);
+  return [...buckets.values()].filter((d) => d.orderPoints !== 0 || d.qualifyingOrders !== 0);
+}
+
+/**
  * Step 2: members' new breakdowns from the touched buckets' totals after the deltas were added.
  * Capped points before and after are computed from the totals (before = after - delta); only
  * months from the member's window start count. Every member given gets an outcome.

@@ -9,6 +9,7 @@ import {
 import { copyToStaging, enqueueOutbox, type PoolClient } from '@taobi/platform';
 import {
   bucketKey,
+  creditedDeltas,
   type LedgerOrder,
   planMembers,
   planOrders,
@@ -107,32 +108,40 @@ export async function foldBatch(
   // the refunds the ledger holds for each new one (refunds arrive before their order at times).
   const credited = creditOrders(rules, orders);
   const newOrders = await insertOrders(client, orders, credited);
-  inserted.push(...orders.filter((o) => newOrders.has(key(o.source, o.orderId))).map((o) => o.eventId));
+  // The new orders, credited (`credited[i]` is `orders[i]`), and each one's refunds held.
+  const credit: LedgerOrder[] = [];
+  const held: number[] = [];
+  orders.forEach((order, i) => {
+    const refunded = newOrders.get(key(order.source, order.orderId));
+    if (refunded === undefined) return;
+    inserted.push(order.eventId);
+    credit.push(credited[i] as LedgerOrder);
+    held.push(refunded);
+  });
 
-  // 3. Duplicates: exact copies or conflicting ones.
-  const kept = new Set([...inserted, ...rejected.map((r) => r.event.eventId)]);
-  rejected.push(
-    ...(await conflictingDuplicates(client, [...distinct.filter((e) => !kept.has(e.eventId)), ...repeats])),
-  );
+  // 3. Duplicates: exact copies or conflicting ones (none to look for when every distinct event
+  // was inserted or refused and none repeats).
+  if (inserted.length + rejected.length < distinct.length || repeats.length > 0) {
+    const kept = new Set([...inserted, ...rejected.map((r) => r.event.eventId)]);
+    rejected.push(
+      ...(await conflictingDuplicates(client, [...distinct.filter((e) => !kept.has(e.eventId)), ...repeats])),
+    );
+  }
   if (inserted.length === 0) return { inserted, rejected, changes: [] };
 
   // 4. Existing orders a new refund reached, and new orders the ledger held refunds for, are
   // re-credited; the bucket deltas: new orders from nothing (to their points as if unrefunded),
   // re-credited ones from what they had. One statement writes both, and creates the new members.
-  const credit = credited.filter((o) => newOrders.has(key(o.source, o.orderId)));
-  const recredit = [
-    ...reached,
-    ...credit
-      .map((o) => ({ ...o, refunded: newOrders.get(key(o.source, o.orderId)) ?? 0 }))
-      .filter((o) => o.refunded > 0),
-  ];
-  const recredited = planOrders(rules.score, recredit).orders.filter(
+  const recredit = [...reached];
+  credit.forEach((o, i) => {
+    const refunded = held[i] ?? 0;
+    if (refunded > 0) recredit.push({ ...o, refunded });
+  });
+  const replanned = planOrders(rules.score, recredit);
+  const recredited = replanned.orders.filter(
     (o, i) => o.points !== recredit[i]?.points || o.qualifies !== recredit[i]?.qualifies,
   );
-  const { deltas } = planOrders(rules.score, [
-    ...credit.map((o) => ({ ...o, points: 0, qualifies: false })),
-    ...recredit,
-  ]);
+  const deltas = creditedDeltas(credit, replanned.deltas);
   const after = await applyDeltas(client, deltas, recredited, {
     windowFrom: windowFromBeforeEvaluations(now, rules),
     baseScore: rules.score.baseScore,
