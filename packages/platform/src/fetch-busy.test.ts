@@ -86,6 +86,20 @@ describe('fetchUnlessBusy: a client that waits out a busy service', () => {
     }
   });
 
+  it('when its signal ends while it waits out a busy service, then it stops at once with the signal reason', async () => {
+    const { app, url } = await listening(1);
+    try {
+      await fetch(`${url}/members/first`);
+      const started = Date.now();
+      const waiting = fetchUnlessBusy(`${url}/members/second`, { signal: AbortSignal.timeout(300) });
+      await expect(waiting).rejects.toMatchObject({ name: 'TimeoutError' });
+      // The Retry-After is at least a second: the signal, not the pause, ended it.
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when nothing listens, then it fails after its attempts naming the URL and the cause', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/v1/events`;
     const tries: string[] = [];

@@ -57,8 +57,8 @@ export async function fetchUnlessBusy(
         answer = await fetch(url, init);
       } catch (error) {
         unreachable += 1;
-        if (unreachable >= unreachableAttempts || init.signal?.aborted)
-          throw new ServiceUnreachable(url, error);
+        // (An aborted `init.signal` ends it in `retry`, which throws the signal's reason.)
+        if (unreachable >= unreachableAttempts) throw new ServiceUnreachable(url, error);
         throw error;
       }
       const busy = answer.status === 429 || (options.retryUnavailable === true && answer.status === 503);
