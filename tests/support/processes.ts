@@ -65,12 +65,26 @@ export class ServiceProcess {
     );
   }
 
-  /** Sends `signal` and waits for the process to exit. */
+  /**
+   * Sends `signal` and waits for the process to exit. One still running `graceMs` later (a shutdown
+   * that hangs: a service's own deadline is 15 s) is killed, and its output says so: the test that
+   * stopped it fails on the exit it sees instead of holding the suite until jest's hook timeout.
+   */
   async stop(
     signal: NodeJS.Signals = 'SIGTERM',
+    graceMs = 30_000,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill(signal);
+    const timer = setTimeout(() => {
+      this.output += `\n[test kit] still running ${graceMs} ms after ${signal}: killed (SIGKILL)\n`;
+      this.child.kill('SIGKILL');
+    }, graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

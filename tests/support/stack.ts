@@ -186,7 +186,17 @@ export class TestStack {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.running.values()].map((entry) => entry.process.stop('SIGTERM')));
+    await Promise.all(
+      [...this.running].map(async ([name, entry]) => {
+        const exit = await entry.process.stop('SIGTERM');
+        // Killed by the kit (a shutdown that hung): the run says which service and where it was.
+        if (exit.signal === 'SIGKILL') {
+          process.stderr.write(
+            `[TestStack] ${name} hung in its shutdown:\n${entry.process.output.slice(-4000)}\n`,
+          );
+        }
+      }),
+    );
     await this.dropDatabase();
   }
 }
