@@ -1,5 +1,5 @@
 import { consumptionEventId, type Source } from '@taobi/contracts';
-import { DEVELOPMENT_KEYS, developmentIngestKey } from '@taobi/platform';
+import { DEVELOPMENT_KEYS, developmentIngestKey, fetchUnlessBusy } from '@taobi/platform';
 import { addMonths, DEFAULT_RULE_SET, type ScoreEvent, shanghaiDayStart, shanghaiMonth } from '@taobi/rules';
 import type { TestStack } from '../support';
 
@@ -112,16 +112,24 @@ type ApiAnswer = any;
 export class Client {
   constructor(private readonly stack: TestStack) {}
 
-  /** POSTs bodies as one batch to the source's ingest service; returns the accepted eventIds. */
+  /**
+   * POSTs bodies as one batch to the source's ingest service; returns the accepted eventIds. A 503
+   * (Kafka did not take the batch in time: nothing accepted) is posted again, as ingest asks and a
+   * platform does: the events' ids make the repeat safe.
+   */
   async ingest(source: Source, bodies: unknown[]): Promise<string[]> {
-    const response = await fetch(`${this.stack.url(`ingest-${source}`)}/v1/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${developmentIngestKey(source)}`,
+    const response = await fetchUnlessBusy(
+      `${this.stack.url(`ingest-${source}`)}/v1/events`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${developmentIngestKey(source)}`,
+        },
+        body: JSON.stringify({ events: bodies }),
       },
-      body: JSON.stringify({ events: bodies }),
-    });
+      { retryUnavailable: true },
+    );
     const text = await response.text();
     if (response.status !== 202) throw new Error(`ingest-${source} answered ${response.status}: ${text}`);
     return (JSON.parse(text) as { accepted: { eventId: string }[] }).accepted.map((a) => a.eventId);

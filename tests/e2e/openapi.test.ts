@@ -38,6 +38,11 @@ describe('the OpenAPI documents of the services', () => {
     return answer.body;
   }
 
+  /** The last lines each of `services` printed (for failure messages). */
+  function tails(services: Service[]): string {
+    return services.map((service) => `--- ${service}:\n${stack.output(service).slice(-3000)}`).join('\n');
+  }
+
   beforeAll(async () => {
     // Seven processes start at once: on a loaded 2-core machine that takes more than a minute.
     stack = await TestStack.start({ services: [...SERVICES], readyTimeoutMs: 150_000 });
@@ -64,9 +69,19 @@ describe('the OpenAPI documents of the services', () => {
   });
 
   it('when every documented route is called, then its success and error answers are as documented', async () => {
-    // Operations every service serves, without a key.
+    // Operations every service serves, without a key. A readiness check may miss its 2 s on a
+    // loaded machine (503, as documented): /readyz is asked until it answers 200 as documented.
     for (const service of SERVICES) {
-      for (const path of ['/healthz', '/readyz']) await call(service, { method: 'GET', path, expected: 200 });
+      await call(service, { method: 'GET', path: '/healthz', expected: 200 });
+      const contract = contracts.get(service) as OpenApiContract;
+      let ready: string[] = [];
+      await waitFor(
+        async () => {
+          ready = (await contract.call(stack.url(service), 'GET', '/readyz', { expected: 200 })).problems;
+          return ready.length === 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, description: `${service} /readyz to answer 200` },
+      ).catch(() => problems.push(...ready));
       await call(service, { method: 'GET', path: '/metrics', expected: 200 });
     }
 
@@ -287,8 +302,10 @@ describe('the OpenAPI documents of the services', () => {
         });
         return ((await response.json()) as { draws: unknown[] }).draws.length > 0;
       },
-      { description: 'entitlement to learn the member' },
-    );
+      { timeoutMs: 60_000, description: 'entitlement to learn the member' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${tails(['scoring', 'tier', 'entitlement'])}`);
+    });
     await call('entitlement', { method: 'GET', path: '/v1/benefits', headers: READ, expected: 200 });
     for (const path of [
       '/v1/members/:id/entitlements',
@@ -529,7 +546,11 @@ describe('the OpenAPI documents of the services', () => {
       expect(undocumented).toEqual([]);
       // Each finished what it held and shut down cleanly.
       await Promise.all(stopped);
-      expect(await Promise.all(exits)).toEqual(SERVICES.map(() => ({ code: 0, signal: null })));
+      const unclean = (await Promise.all(exits)).flatMap((exit, i) =>
+        exit.code === 0 && exit.signal === null ? [] : [`${SERVICES[i]} ${JSON.stringify(exit)}`],
+      );
+      // Why, if not: what each of them printed last (the stack logs warnings and errors).
+      expect([unclean, tails(unclean.map((line) => line.split(' ')[0] as Service))]).toEqual([[], '']);
     } finally {
       for (const connections of held.values()) for (const connection of connections) connection.close();
     }
