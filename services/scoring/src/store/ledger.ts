@@ -108,15 +108,17 @@ export async function foldBatch(
   // the refunds the ledger holds for each new one (refunds arrive before their order at times).
   const credited = creditOrders(rules, orders);
   const newOrders = await insertOrders(client, orders, credited);
-  // The new orders, credited (`credited[i]` is `orders[i]`), and each one's refunds held.
+  // The new orders, credited (`credited[i]` is `orders[i]`), and those of them the ledger held
+  // refunds for, with the refunds.
   const credit: LedgerOrder[] = [];
-  const held: number[] = [];
+  const refundedEarly: LedgerOrder[] = [];
   orders.forEach((order, i) => {
     const refunded = newOrders.get(key(order.source, order.orderId));
     if (refunded === undefined) return;
     inserted.push(order.eventId);
-    credit.push(credited[i] as LedgerOrder);
-    held.push(refunded);
+    const entry = credited[i] as LedgerOrder;
+    credit.push(entry);
+    if (refunded > 0) refundedEarly.push({ ...entry, refunded });
   });
 
   // 3. Duplicates: exact copies or conflicting ones (none to look for when every distinct event
@@ -132,11 +134,7 @@ export async function foldBatch(
   // 4. Existing orders a new refund reached, and new orders the ledger held refunds for, are
   // re-credited; the bucket deltas: new orders from nothing (to their points as if unrefunded),
   // re-credited ones from what they had. One statement writes both, and creates the new members.
-  const recredit = [...reached];
-  credit.forEach((o, i) => {
-    const refunded = held[i] ?? 0;
-    if (refunded > 0) recredit.push({ ...o, refunded });
-  });
+  const recredit = [...reached, ...refundedEarly];
   const replanned = planOrders(rules.score, recredit);
   const recredited = replanned.orders.filter(
     (o, i) => o.points !== recredit[i]?.points || o.qualifies !== recredit[i]?.qualifies,
