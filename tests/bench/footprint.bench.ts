@@ -6,7 +6,10 @@
  *   score entry per member, under the scratch's key prefix), divided by the members.
  * - Postgres: `pg_total_relation_size` (heap, TOAST and every index) of the ledger tables (orders,
  *   refunds, and the labels their codes stand for) divided by the events they hold, after a VACUUM so dead tuples do not count; the
- *   service's other tables (buckets, members, score versions, outbox) per member beside it.
+ *   service's other tables (buckets, members, score versions, outbox) per member beside it. The
+ *   ledger rows the fold updated are counted too (a refund re-credits its order's points): an
+ *   update that is not HOT (no room on the row's page) leaves the old row dead, its space freed by
+ *   the VACUUM but counted, and adds an entry to every index of the table.
  * Not a test: nothing asserts a size. Goals (issue 16): at most 200 B per member in Redis and 150 B
  * per ledger event in Postgres.
  */
@@ -42,6 +45,23 @@ async function redisBytes(prefix: string): Promise<{ keys: number; bytes: number
   }
 }
 
+/** The ledger rows updated, and those updated in place (HOT), per table, since the database was made. */
+async function ledgerUpdates(
+  databaseUrl: string,
+): Promise<{ table: string; updated: number; hot: number }[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table: string; updated: string; hot: string }>(
+      `SELECT relname AS table, n_tup_upd AS updated, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+       WHERE schemaname = 'scoring' AND relname IN ('orders', 'refunds') ORDER BY relname`,
+    );
+    return rows.map((row) => ({ table: row.table, updated: Number(row.updated), hot: Number(row.hot) }));
+  } finally {
+    await client.end();
+  }
+}
+
 /** Every table (heap, TOAST, indexes) and every index (alone) of the scoring schema, in bytes. */
 async function tableBytes(databaseUrl: string): Promise<Map<string, number>> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -73,6 +93,8 @@ async function bench(scratch: Scratch, _topic: string, events: ConsumptionEvent[
     `Redis: ${redis.keys} keys for ${ledger.members} members, ${redis.bytes} bytes: ${perMember.toFixed(0)} B per member (goal: at most ${REDIS_GOAL})`,
   );
 
+  // Read before tableBytes' VACUUM (the service has stopped: its statistics are flushed).
+  const updates = await ledgerUpdates(scratch.databaseUrl);
   const tables = await tableBytes(scratch.databaseUrl);
   // The label codes' dictionary (scoring.labels) is part of the ledger: a few rows, whatever its size.
   const ledgerBytes =
@@ -81,6 +103,9 @@ async function bench(scratch: Scratch, _topic: string, events: ConsumptionEvent[
   say(
     `Postgres ledger (orders, refunds, labels; heap, TOAST, indexes): ${ledgerBytes} bytes: ${perEvent.toFixed(0)} B per event (goal: at most ${POSTGRES_GOAL})`,
   );
+  for (const { table, updated, hot } of updates) {
+    say(`  scoring.${table}: ${updated} rows updated by the fold, ${hot} of them in place (HOT)`);
+  }
   // Tables include their indexes; an index's line is that index alone.
   for (const [name, bytes] of [...tables].sort((a, b) => b[1] - a[1])) {
     say(
