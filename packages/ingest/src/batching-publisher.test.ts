@@ -79,24 +79,6 @@ describe('createBatchingPublisher', () => {
     await Promise.all([first, second]);
   });
 
-  it('when requests arrive during a send, then they wait the linger after it for company, then go together', async () => {
-    const kafka = scriptedProducer();
-    const subject = publisher({ connect: async () => kafka.producer, lingerMs: 50 });
-    const first = subject.publish(records(1));
-    await until(() => kafka.sends.length === 1);
-    const during = subject.publish(records(2));
-    kafka.sends[0]?.settle.resolve();
-    await first;
-    const acknowledged = Date.now();
-    const after = subject.publish(records(3));
-    await until(() => kafka.sends.length === 2);
-    // Not sent at the acknowledgement: the linger ran from it (a timer may fire a little early).
-    expect(Date.now() - acknowledged).toBeGreaterThanOrEqual(40);
-    expect(kafka.sends[1]?.messages).toBe(5);
-    kafka.sends[1]?.settle.resolve();
-    await Promise.all([during, after]);
-  });
-
   it('when a send fails, then its requests and those queued behind it fail, and the producer is replaced', async () => {
     const kafka = scriptedProducer();
     let connects = 0;

@@ -28,10 +28,7 @@ export interface SendReport {
 export interface BatchingPublisherOptions {
   /** Creates and connects a producer (idempotent, acks -1); called again after a failed send. */
   connect: () => Promise<Producer>;
-  /**
-   * How long a batch waits for others to join it: the first request of an idle publisher, and the
-   * requests that arrived while the previous send was in flight (see `createBatchingPublisher`).
-   */
+  /** How long the first request of a batch waits for others to join it. */
   lingerMs: number;
   /** A batch is sent as soon as it holds this many records (a request is never split). */
   maxBatchRecords: number;
@@ -78,13 +75,6 @@ function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Prom
  * - One send is in flight at a time (the producer is idempotent with one request in flight per
  *   broker anyway); requests arriving meanwhile form the next batch, so batches grow with load.
  *   When idle, the first request waits `lingerMs` for company, or less when the batch fills up.
- *   So do the requests that arrived during a send, after it: under load a send is acknowledged in
- *   a millisecond or two, and a batch of what arrived meanwhile alone is small; each send costs the
- *   service (a produce request, a socket write, the acknowledgement) and the broker (a request and a
- *   record batch per partition) about as much as its records do. Waiting `lingerMs` more doubled
- *   the records per send of single-event POSTs from 64 clients (20 to 40; bench:ingest), for
- *   about 7 us less CPU per event between the service and the broker. Requests left behind by a
- *   full batch, and anything queued while closing, go at once.
  * - Failure before sending (no producer within the deadline, or waited past the deadline) is
  *   safe to report: nothing was sent. A send is never abandoned on a timer: we wait for kafkajs to
  *   settle it, within its retry budget, so a 503 is never answered for records that may still be
@@ -109,8 +99,6 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
   let queuedRecords = 0;
   let timer: NodeJS.Timeout | undefined;
   let sending = false;
-  /** Whether the send in flight left requests queued (its batch was full): they go right after it. */
-  let leftBehind = false;
   /** No new requests (shutting down); queued ones are still sent. */
   let closed = false;
   // Replaced after a failed send (see createProducerHandle for why).
@@ -153,7 +141,6 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
     const taken = takeBatch();
     if (taken.length === 0) return settleIdle();
     sending = true;
-    leftBehind = queue.length > 0;
     const records = taken.flatMap((request) => request.records);
     try {
       try {
@@ -196,11 +183,9 @@ export function createBatchingPublisher(options: BatchingPublisherOptions): Batc
       }
     } finally {
       sending = false;
-      // Requests left behind by a full batch have waited long enough, and so has anything queued
-      // while closing; those that arrived during the send wait for company as an idle one would.
-      if (queue.length === 0) settleIdle();
-      else if (leftBehind || closed) void flush();
-      else schedule();
+      // Whoever queued during the send has waited long enough: send now.
+      if (queue.length > 0) void flush();
+      else settleIdle();
     }
   }
 

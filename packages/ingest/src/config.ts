@@ -19,7 +19,7 @@ export function ingestConfigSchema(defaultPort: number) {
     INGEST_API_KEYS: ingestKeysSchema.optional(),
     /** Longest a request waits for Kafka before a 503 (drives kafkajs' timeouts and retries). */
     PUBLISH_TIMEOUT_MS: int(1000, 120_000, 10_000),
-    /** How long a batch waits for more requests to share its sendBatch (`createBatchingPublisher`). */
+    /** How long the first request of an idle publisher waits for others to share its sendBatch. */
     PUBLISH_LINGER_MS: int(0, 1000, 2),
     /** Records after which a sendBatch goes at once (a request is never split). */
     PUBLISH_MAX_BATCH_RECORDS: int(1, 20_000, 2000),
