@@ -4,7 +4,6 @@
  * service draining the backlog until its committed offsets reach the end of every partition.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import {
   type ConsumptionEvent,
   consumptionEventId,
@@ -29,6 +28,7 @@ import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import pg from 'pg';
 import { buildScoringService } from '../../services/scoring/src/app';
 import { type ScoringConfig, scoringConfigSchema } from '../../services/scoring/src/config';
+import { processCpuSeconds } from './process-cpu';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/taobi';
@@ -257,8 +257,7 @@ export interface FoldTimes {
  * backend's latest utime + stime (/proc/<pid>/stat), kept after it exits.
  */
 function postgresBackendsCpu(check: pg.Client, applicationName: string) {
-  const ticks = new Map<number, number>();
-  const ticksPerSecond = 100;
+  const cpu = new Map<number, number>();
   return {
     async sample(): Promise<void> {
       const { rows } = await check.query<{ pid: number }>(
@@ -266,13 +265,11 @@ function postgresBackendsCpu(check: pg.Client, applicationName: string) {
         [applicationName],
       );
       for (const { pid } of rows) {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-        const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+        const seconds = await processCpuSeconds(pid);
+        if (seconds !== undefined) cpu.set(pid, seconds);
       }
     },
-    seconds: () => [...ticks.values()].reduce((sum, t) => sum + t, 0) / ticksPerSecond,
+    seconds: () => [...cpu.values()].reduce((sum, t) => sum + t, 0),
   };
 }
 

@@ -16,9 +16,13 @@
  *              single events can do while each waits for the broker's acknowledgement. Its
  *              phases alternate with the other two.
  * Each phase runs for a fixed time on topics of its own prefix (deleted at the end). The run
- * checks that the topic holds exactly what was acknowledged.
+ * checks that the topic holds exactly what was acknowledged. Beside the rates it prints the CPU
+ * per request (/proc) of the service, of the bare route and of this process's clients against
+ * each, over the alternated phases: on a machine of two cores the clients, the servers and the
+ * broker share them, so the single/bare ratio is one of machine time per request and moves with
+ * whatever else runs, where each process's CPU per request moves far less.
  *
- * Options (env): BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_SINGLE_CLIENTS (64),
+ * Options (env): BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_WARM_UP_SECONDS (5, each side), BENCH_SINGLE_CLIENTS (64),
  * BENCH_BATCH_CLIENTS (4), KAFKA_BROKERS (127.0.0.1:9092). Not a test: nothing asserts a speed.
  */
 import { Agent } from 'node:http';
@@ -27,9 +31,11 @@ import { createBatchingPublisher } from '@taobi/ingest';
 import { connectProducer, createKafka, createLogger, ensureTopics, publish } from '@taobi/platform';
 import { freePort, ServiceProcess, uniqueId } from '../support';
 import { post } from './post-event';
+import { processCpuSeconds } from './process-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 5);
 const SINGLE_CLIENTS = Number(process.env.BENCH_SINGLE_CLIENTS ?? 64);
 const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
 const BATCH = 500;
@@ -168,6 +174,8 @@ async function main(): Promise<void> {
   const single = { events: 0, perSecond: 0 };
   const bare = { events: 0, perSecond: 0 };
   const rounds: { single: number; bare: number; ceiling: number }[] = [];
+  // CPU seconds over the alternated phases: each server's, and this process's (the clients') during each.
+  const cpu = { service: 0, bare: 0, clientsOfService: 0, clientsOfBare: 0, measured: true };
   const ceilingPublisher = createBatchingPublisher({
     connect: () => connectProducer(kafka),
     lingerMs: 2,
@@ -181,6 +189,7 @@ async function main(): Promise<void> {
     return 1;
   };
   let batch = { events: 0, perSecond: 0 };
+  const phaseEvents = { single: 0, bare: 0 };
   let publishStats = '';
   try {
     await service.waitUntilListening(`http://127.0.0.1:${port}`);
@@ -194,19 +203,46 @@ async function main(): Promise<void> {
       return 0;
     };
     const sendBare = async () => ((await post(bareAgent, barePort, order())).status === 202 ? 1 : 0);
-    // Warm up: producer connected, JIT, sockets open.
-    await forSeconds(1, () => send(order(), 1), SINGLE_CLIENTS).then((events) => {
+    // Warm up: producer connected, JIT, sockets open. Each side as long: one second left the service
+    // short of its steady state (the bare route has far less code to compile), its first round at
+    // about 1.4x the CPU per request of the later ones and the lowest ratio of the three.
+    await forSeconds(WARM_UP_SECONDS, () => send(order(), 1), SINGLE_CLIENTS).then((events) => {
       single.events += events;
     });
-    await forSeconds(1, sendBare, SINGLE_CLIENTS);
-    await forSeconds(1, publishOne, SINGLE_CLIENTS);
+    await forSeconds(WARM_UP_SECONDS, sendBare, SINGLE_CLIENTS);
+    await forSeconds(WARM_UP_SECONDS, publishOne, SINGLE_CLIENTS);
     const phase = SECONDS / ROUNDS;
+    /** `run`, with the CPU its server and this process spent meanwhile. */
+    const withCpu = async (
+      pid: number | undefined,
+      run: () => Promise<{ events: number; perSecond: number }>,
+    ) => {
+      const [serverBefore, clientsBefore] = [await processCpuSeconds(pid), process.cpuUsage()];
+      const result = await run();
+      const [serverAfter, clients] = [await processCpuSeconds(pid), process.cpuUsage(clientsBefore)];
+      if (serverBefore === undefined || serverAfter === undefined) cpu.measured = false;
+      return {
+        ...result,
+        server: (serverAfter ?? 0) - (serverBefore ?? 0),
+        clients: (clients.user + clients.system) / 1e6,
+      };
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      const ours = await timed(() => forSeconds(phase, () => send(order(), 1), SINGLE_CLIENTS));
-      const theirs = await timed(() => forSeconds(phase, sendBare, SINGLE_CLIENTS));
+      const ours = await withCpu(service.pid, () =>
+        timed(() => forSeconds(phase, () => send(order(), 1), SINGLE_CLIENTS)),
+      );
+      const theirs = await withCpu(bareServer.pid, () =>
+        timed(() => forSeconds(phase, sendBare, SINGLE_CLIENTS)),
+      );
+      cpu.service += ours.server;
+      cpu.clientsOfService += ours.clients;
+      cpu.bare += theirs.server;
+      cpu.clientsOfBare += theirs.clients;
       const ceiling = await timed(() => forSeconds(phase, publishOne, SINGLE_CLIENTS));
       single.events += ours.events;
       bare.events += theirs.events;
+      phaseEvents.single += ours.events;
+      phaseEvents.bare += theirs.events;
       rounds.push({ single: ours.perSecond, bare: theirs.perSecond, ceiling: ceiling.perSecond });
     }
     single.perSecond = rounds.reduce((sum, r) => sum + r.single, 0) / ROUNDS;
@@ -246,6 +282,14 @@ async function main(): Promise<void> {
   console.log(
     `single-event POSTs / bare fastify route: ${(single.perSecond / bare.perSecond).toFixed(2)} (goal: at least 0.5); by round: ${rounds.map((r) => (r.single / r.bare).toFixed(2)).join(', ')}`,
   );
+  if (cpu.measured) {
+    const us = (seconds: number, events: number) => ((seconds / Math.max(events, 1)) * 1e6).toFixed(1);
+    // The ratio above is one of machine time: on a small machine the clients (this process), the
+    // servers and the broker share the cores, so what a request costs each is printed too.
+    console.log(
+      `CPU per request in the alternated phases: service ${us(cpu.service, phaseEvents.single)} us, bare route ${us(cpu.bare, phaseEvents.bare)} us; the clients (this process) ${us(cpu.clientsOfService, phaseEvents.single)} us against the service, ${us(cpu.clientsOfBare, phaseEvents.bare)} us against the bare route`,
+    );
+  }
   const ceilingPerSecond = rounds.reduce((sum, r) => sum + r.ceiling, 0) / rounds.length;
   console.log(
     `ceiling: one record per caller through the batching publisher, no HTTP (${SINGLE_CLIENTS} callers): ${ceilingPerSecond.toFixed(0)} events/s = ${(ceilingPerSecond / bare.perSecond).toFixed(2)} of the bare route; by round: ${rounds.map((r) => (r.ceiling / r.bare).toFixed(2)).join(', ')}`,

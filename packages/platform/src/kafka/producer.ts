@@ -1,13 +1,7 @@
 import { type Context, context, propagation, type Span, trace } from '@opentelemetry/api';
-import {
-  type Kafka,
-  type Message,
-  Partitioners,
-  type Producer,
-  type RecordMetadata,
-  type RetryOptions,
-} from 'kafkajs';
+import type { Kafka, Message, Producer, RecordMetadata, RetryOptions } from 'kafkajs';
 import { endSpans, spansExported, startKafkaSpan } from '../trace-context';
+import { keyPartitioner } from './partition';
 
 /**
  * The only way records leave a Taobi service: an idempotent producer (no duplicates from its own
@@ -21,7 +15,7 @@ export async function connectProducer(
     idempotent: true,
     maxInFlightRequests: 1,
     // murmur2, as the Java client: a key lands on the same partition whoever produces it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyPartitioner,
     allowAutoTopicCreation: false,
     ...(options.retry ? { retry: options.retry } : {}),
   });
