@@ -81,7 +81,7 @@ describe('the OpenAPI documents of the services', () => {
           return ready.length === 0;
         },
         { timeoutMs: 30_000, intervalMs: 500, description: `${service} /readyz to answer 200` },
-      ).catch(() => problems.push(...ready));
+      ).catch((error: Error) => problems.push(`${service}: ${error.message}`, ...ready));
       await call(service, { method: 'GET', path: '/metrics', expected: 200 });
     }
 
