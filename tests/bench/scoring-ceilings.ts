@@ -7,15 +7,15 @@
  *   the clock), in this process, one after another, as the consumer does before folding.
  * - The ledger rows: after the fold (its service stopped), `scoring.orders` is emptied and the
  *   backlog's orders (95% of its events; the rate counts all events) go in again through the fold's
- *   own `insertOrders` (COPY into a staging table, one INSERT .. SELECT ON CONFLICT), credited, in
- *   one transaction per partition's share, all at once, as the fold's partitions are; no refund,
+ *   own `insertOrders` (COPY into a staging table, one INSERT .. SELECT ON CONFLICT), in one
+ *   transaction per partition's share, all at once, as the fold's partitions are; no refund,
  *   bucket, member, version or outbox row, nothing published. Run it last: it empties the ledger.
  */
 import { type ConsumptionEvent, isConsumptionEvent, type OrderCompleted } from '@taobi/contracts';
 import { createPool, withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET } from '@taobi/rules';
 import { rejectionReason } from '../../services/scoring/src/domain/consumption-check';
-import { creditOrders, insertOrders } from '../../services/scoring/src/store/ledger';
+import { insertOrders } from '../../services/scoring/src/store/ledger';
 import { logger, type Scratch } from './bench-kit';
 
 const PARTITIONS = 6;
@@ -55,13 +55,8 @@ export async function ledgerRowsRate(scratch: Scratch, events: readonly Consumpt
     const shares = Array.from({ length: PARTITIONS }, (_, p) =>
       orders.filter((_, i) => i % PARTITIONS === p),
     );
-    const credited = shares.map((share) => creditOrders(DEFAULT_RULE_SET, share));
     const started = performance.now();
-    await Promise.all(
-      shares.map((share, p) =>
-        withTransaction(pool, (client) => insertOrders(client, share, credited[p] ?? [])),
-      ),
-    );
+    await Promise.all(shares.map((share) => withTransaction(pool, (client) => insertOrders(client, share))));
     return events.length / ((performance.now() - started) / 1000);
   } finally {
     await pool.end();

@@ -24,6 +24,12 @@ export interface OrderFacts {
   refunded: number;
 }
 
+/** Whether `rules` weigh orders of `source` and `category` (`orderContribution` throws otherwise). */
+export function weighs(rules: ScoreRules, source: Source, category: Category): boolean {
+  const found = Object.hasOwn(rules.sources, source) ? rules.sources[source] : undefined;
+  return found !== undefined && Object.hasOwn(found.categories, category);
+}
+
 function weightOf(rules: ScoreRules, source: Source, category: Category): CategoryWeight {
   const { categories } = sourceRules(rules, source);
   const weight = Object.hasOwn(categories, category) ? categories[category] : undefined;

@@ -2,7 +2,7 @@ import { type DeadLetter, scoreChangedSchema } from '@taobi/contracts';
 import { withTransaction } from '@taobi/platform';
 import { DEFAULT_RULE_SET, foldScores } from '@taobi/rules';
 import { metricValue, TopicReader, uniqueId, waitFor } from '@taobi/tests';
-import { createKnownLabels, labelsOf } from '../src/store/labels';
+import { createKnownLabels, labelsOf, pairLabel } from '../src/store/labels';
 import { foldBatch } from '../src/store/ledger';
 import {
   order,
@@ -274,7 +274,7 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(result.changes.map((c) => c.score)).toEqual([304]);
   });
 
-  it('when one batch holds an order, its refund, a refund naming another member and a refund of an order already folded, then each counts as the reference fold says', async () => {
+  it('when one batch holds an order, its refund, a refund naming another member and a refund of an order already folded, then each counts as the reference fold says and no order row is updated', async () => {
     const [member, other] = [uniqueId('m'), uniqueId('m')];
     const context = { rules: DEFAULT_RULE_SET, now: new Date() };
     const earlier = order({ memberId: member, amount: 99_900 });
@@ -283,9 +283,20 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     const own = refund(fresh, 30_000);
     const foreign = { ...refund(fresh, 10_000), memberId: other };
     const late = refund(earlier, 60_000);
-    const result = await withTransaction(scoring.stage.db, (client) =>
-      foldBatch(client, [own, foreign, late, fresh], context),
-    );
+    const { result, rows } = await withTransaction(scoring.stage.db, async (client) => {
+      const folded = await foldBatch(client, [own, foreign, late, fresh], context);
+      // The order rows this transaction inserted and updated: a refund re-credits its order's points in
+      // the buckets alone (an order's points are derived), so the order rows stay as written.
+      const stats = await client.query<{ inserted: string; updated: string }>(
+        `SELECT n_tup_ins AS inserted, n_tup_upd AS updated FROM pg_stat_xact_user_tables
+         WHERE schemaname = 'scoring' AND relname = 'orders'`,
+      );
+      return {
+        result: folded,
+        rows: stats.rows.map((r) => ({ inserted: Number(r.inserted), updated: Number(r.updated) })),
+      };
+    });
+    expect(rows).toEqual([{ inserted: 1, updated: 0 }]);
     expect(result.inserted.sort()).toEqual([own.eventId, late.eventId, fresh.eventId].sort());
     expect(result.rejected).toEqual([
       { event: foreign, reason: 'refund names another member than its order' },
@@ -298,16 +309,25 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
     expect(result.changes.map((c) => [c.score, c.breakdown])).toEqual([
       [expected?.score, expected?.breakdown],
     ]);
-    const { rows } = await scoring.stage.db.query(
-      `SELECT order_id, points, qualifies FROM scoring.orders WHERE member_id = $1 ORDER BY order_id`,
-      [member],
-    );
+    const history = await scoring.service.app.inject({
+      url: `/v1/members/${member}/score/history`,
+      headers: READ,
+    });
+    const contributions = history.json().contributions as {
+      orderId: string;
+      points: number;
+      qualifiesForFrequency: boolean;
+    }[];
     // Net 399 CNY: 9 points; net 100 CNY: 2 points; both reach the 10 CNY frequency minimum.
-    expect(rows).toEqual(
+    expect(
+      contributions
+        .map(({ orderId, points, qualifiesForFrequency }) => ({ orderId, points, qualifiesForFrequency }))
+        .sort((a, b) => a.orderId.localeCompare(b.orderId)),
+    ).toEqual(
       [
-        { order_id: earlier.orderId, points: 9, qualifies: true },
-        { order_id: fresh.orderId, points: 2, qualifies: true },
-      ].sort((a, b) => a.order_id.localeCompare(b.order_id)),
+        { orderId: earlier.orderId, points: 9, qualifiesForFrequency: true },
+        { orderId: fresh.orderId, points: 2, qualifiesForFrequency: true },
+      ].sort((a, b) => a.orderId.localeCompare(b.orderId)),
     );
   });
 
@@ -336,9 +356,9 @@ describe('the scoring consumer against real Kafka, Postgres and Redis', () => {
       first.release();
     }
     const { rows } = await scoring.stage.db.query(
-      `SELECT o.order_id FROM scoring.orders o JOIN scoring.labels c ON c.code = o.channel_code
-       WHERE c.label = $1 ORDER BY o.order_id`,
-      [channel],
+      `SELECT o.order_id FROM scoring.orders o JOIN scoring.labels p ON p.code = o.channel_category_code
+       WHERE p.label = $1 ORDER BY o.order_id`,
+      [pairLabel(channel, 'physical')],
     );
     expect(rows.map((row) => row.order_id)).toEqual([a.orderId, b.orderId].sort());
   });

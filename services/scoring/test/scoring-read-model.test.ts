@@ -1,3 +1,4 @@
+import type { ConsumptionEvent } from '@taobi/contracts';
 import { createRedis, type Redis, type Service } from '@taobi/platform';
 import { DEFAULT_RULE_SET, type RuleSet } from '@taobi/rules';
 import { metricValue, testEndpoints, testLogger, uniqueId, waitFor } from '@taobi/tests';
@@ -7,6 +8,7 @@ import {
   order,
   produceAndFold,
   READ,
+  refund,
   type Stage,
   scoreRecordsOf,
   startScoring,
@@ -30,6 +32,8 @@ describe('the Redis read model, rebuild and the APIs', () => {
   let service: Service;
   let redis: Redis;
   const members = [uniqueId('m'), uniqueId('m'), uniqueId('m')];
+  // Each member's physical goods: 250, 500 and 750 CNY.
+  const physicalOrders = members.map((memberId, i) => order({ memberId, amount: 25_000 * (i + 1) }));
 
   beforeAll(async () => {
     stage = await createStage();
@@ -37,7 +41,7 @@ describe('the Redis read model, rebuild and the APIs', () => {
     redis = createRedis({ url: testEndpoints().redisUrl, keyPrefix: '', logger: testLogger() });
     const events = [
       ...members.flatMap((memberId, i) => [
-        order({ memberId, amount: 25_000 * (i + 1) }),
+        physicalOrders[i] as ConsumptionEvent,
         order({ memberId, source: 'food', category: 'grocery', amount: 12_000 }),
       ]),
       // An order that adds nothing (1 fen) in a bucket of its own: the fold writes no bucket for it.
@@ -54,6 +58,16 @@ describe('the Redis read model, rebuild and the APIs', () => {
 
   const read = (memberId: string, headers: Record<string, string> = READ) =>
     service.app.inject({ url: `/v1/members/${memberId}/score`, headers });
+
+  /** The points the history shows for one order of a member. */
+  async function orderPoints(of: ConsumptionEvent): Promise<unknown> {
+    const response = await service.app.inject({
+      url: `/v1/members/${of.memberId}/score/history`,
+      headers: READ,
+    });
+    const contributions = response.json().contributions as { orderId: string; points: number }[];
+    return contributions.find((c) => c.orderId === of.orderId)?.points;
+  }
 
   it('when Redis is flushed, then reads fall back to Postgres, lose nothing, and repair Redis', async () => {
     const cached = await waitFor(async () => {
@@ -168,6 +182,8 @@ describe('the Redis read model, rebuild and the APIs', () => {
     physical.fenPerPoint = 2_000;
     service = await startScoring(stage, { rules: doubled });
     const before = await Promise.all(members.map(async (m) => (await read(m)).json().score));
+    // Until the rebuild, a member's orders show the points of the rule set their score is under.
+    expect(await Promise.all(physicalOrders.map(orderPoints))).toEqual([6, 12, 18]);
     const rebuild = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: ADMIN });
     expect(rebuild.statusCode).toBe(200);
     // 250, 500 and 750 CNY of physical goods earn 6, 12, 18 points at 40 CNY a point; 12, 25, 37 at 20.
@@ -194,5 +210,19 @@ describe('the Redis read model, rebuild and the APIs', () => {
     }
     const again = await service.app.inject({ method: 'POST', url: '/v1/admin/rebuild', headers: ADMIN });
     expect(again.json()).toMatchObject({ membersChanged: 0, ordersChanged: 0, bucketsChanged: 0 });
+    expect(await Promise.all(physicalOrders.map(orderPoints))).toEqual([12, 25, 37]);
+  });
+
+  it('when a refund arrives after a rule change and its rebuild, then the order shows its points under the new rule set, the refund taken off', async () => {
+    const of = physicalOrders[1] as ConsumptionEvent;
+    const scoreBefore = (await read(of.memberId)).json().score;
+    // 500 CNY less 200 refunded: 300 CNY at 20 CNY a point, 15 points (25 before).
+    await produceAndFold(stage, [refund(of, 20_000)]);
+    expect(await orderPoints(of)).toBe(15);
+    const after = await waitFor(async () => {
+      const body = (await read(of.memberId)).json();
+      return body.score !== scoreBefore ? body : undefined;
+    });
+    expect(after.score).toBe(scoreBefore - 10);
   });
 });

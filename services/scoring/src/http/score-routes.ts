@@ -126,7 +126,8 @@ export function registerScoreRoutes(app: FastifyInstance, options: ScoreRoutesOp
     async handler({ params, query }) {
       const rules = options.registry().inForce(options.now()).ruleSet;
       const cursor = query.cursor === undefined ? undefined : historyCursor(rules).decode(query.cursor);
-      return readHistory(options.pool, params.id, { limit: query.limit, cursor }, rules);
+      const ruleSetOf = (version: string) => options.registry().byVersion(version);
+      return readHistory(options.pool, params.id, { limit: query.limit, cursor }, rules, ruleSetOf);
     },
   });
 

@@ -54,7 +54,16 @@ export function createScoringJobs(options: {
     },
     async rebuild() {
       const rules = await options.registry().current(pool, now());
-      const report = await rebuildScores({ pool, rules, now, chunkSize, logger, onUnversionedChange });
+      const ruleSetOf = (version: string) => options.registry().byVersion(version);
+      const report = await rebuildScores({
+        pool,
+        rules,
+        now,
+        chunkSize,
+        logger,
+        onUnversionedChange,
+        ruleSetOf,
+      });
       if (report.membersChanged > 0) options.onOutboxWritten?.();
       return report;
     },

@@ -5,11 +5,14 @@ import {
   bucketPoints,
   expiryEvaluationOf,
   type Month,
+  orderContribution,
   type RuleSet,
   shanghaiMonth,
   sourceIds,
+  weighs,
 } from '@taobi/rules';
 import { z } from 'zod';
+import { categoryOfSql, channelOfSql } from './labels';
 import type { Queryable } from './sql';
 
 /**
@@ -82,39 +85,44 @@ export function historyCursor(rules: RuleSet) {
 }
 type Cursor = ReturnType<ReturnType<typeof historyCursor>['decode']>;
 
+/**
+ * The member's history under `rules` (in force), each order's points under the member's rule set
+ * (`ruleSetOf` their `rule_version`: the one their buckets were folded under; the rules in force
+ * for a member without a row, whose orders never added anything).
+ */
 export async function readHistory(
   db: Queryable,
   memberId: string,
   page: { limit: number; cursor?: Cursor | undefined },
   rules: RuleSet,
+  ruleSetOf: (version: string) => Promise<RuleSet | undefined>,
 ): Promise<History> {
-  const member = await db.query<{ window_from: string }>(
-    'SELECT window_from FROM scoring.members WHERE member_id = $1',
+  const member = await db.query<{ window_from: string; rule_version: string }>(
+    'SELECT window_from, rule_version FROM scoring.members WHERE member_id = $1',
     [memberId],
   );
   const windowFrom = member.rows[0]?.window_from ?? null;
+  const version = member.rows[0]?.rule_version;
+  const credited = (version === undefined ? undefined : await ruleSetOf(version)) ?? rules;
   const counted = (month: string) => (windowFrom !== null && month >= windowFrom ? 'counted' : 'expired');
   const expiresAt = (month: string) => expiryEvaluationOf(month, rules.evaluation).toISOString();
   const expiryMonth = (month: string) => addMonths(month, rules.evaluation.windowMonths);
 
   const cursor = page.cursor;
-  // Event ids, months and refund totals are derived from the ledger's rows (it does not store them);
-  // sources, channels and categories are read back from their codes.
+  // Event ids, months, refund totals and points are derived from the ledger's rows (it does not
+  // store them); sources, channels and categories are read back from their codes.
   const orders = await db.query<{
     order_id: string;
     source: Source;
     channel: string;
     category: string;
-    /** '' when the order named none. */
-    merchant_id: string;
+    merchant_id: string | null;
     occurred_at: Date;
     amount: number;
-    points: number;
-    qualifies: boolean;
     refunds: { refundId: string; amount: number; occurredAt: string }[];
   }>(
-    `SELECT o.order_id, s.label AS source, c.label AS channel, g.label AS category, o.merchant_id, o.occurred_at,
-            o.amount, o.points, o.qualifies,
+    `SELECT o.order_id, s.label AS source, ${channelOfSql('p.label')} AS channel,
+            ${categoryOfSql('p.label')} AS category, o.merchant_id, o.occurred_at, o.amount,
             COALESCE((SELECT json_agg(json_build_object('refundId', r.refund_id,
                         'amount', r.amount, 'occurredAt', r.occurred_at) ORDER BY r.occurred_at)
                       FROM scoring.refunds r
@@ -122,8 +130,7 @@ export async function readHistory(
                      '[]') AS refunds
      FROM scoring.orders o
      JOIN scoring.labels s ON s.code = o.source_code
-     JOIN scoring.labels c ON c.code = o.channel_code
-     JOIN scoring.labels g ON g.code = o.category_code
+     JOIN scoring.labels p ON p.code = o.channel_category_code
      WHERE o.member_id = $1
        AND ($2::timestamptz IS NULL OR (o.occurred_at, s.label, o.order_id) < ($2::timestamptz, $3::text, $4::text))
      ORDER BY o.occurred_at DESC, s.label DESC, o.order_id DESC
@@ -181,22 +188,25 @@ export async function readHistory(
     }),
     contributions: pageRows.map((o) => {
       const month = shanghaiMonth(o.occurred_at);
-      // The sum of its refunds (derived: the ledger does not store it).
+      // The sum of its refunds, and its points (derived: the ledger does not store them).
       const refunded = o.refunds.reduce((sum, r) => sum + r.amount, 0);
+      // An order its member's rule set has no weight for came under a newer one, adding nothing.
+      const under = weighs(credited.score, o.source, o.category) ? credited : rules;
+      const contribution = orderContribution(under.score, { ...o, refunded });
       return {
         eventId: consumptionEventId(o.source, 'completed', o.order_id),
         orderId: o.order_id,
         source: o.source,
         channel: o.channel,
         category: o.category,
-        merchantId: o.merchant_id === '' ? null : o.merchant_id,
+        merchantId: o.merchant_id,
         occurredAt: o.occurred_at.toISOString(),
         month,
         amount: o.amount,
         refunded,
         netAmount: Math.max(0, o.amount - refunded),
-        points: o.points,
-        qualifiesForFrequency: o.qualifies,
+        points: contribution.points,
+        qualifiesForFrequency: contribution.qualifies,
         refunds: o.refunds.map((r) => ({
           refundId: r.refundId,
           eventId: consumptionEventId(o.source, 'refunded', r.refundId),

@@ -2,10 +2,10 @@ import type { ConsumptionEvent } from '@taobi/contracts';
 import type { Queryable } from './sql';
 
 /**
- * The ledger stores an order's source, channel and category, and a refund's source, as 2-byte codes
- * of `scoring.labels` (one row per distinct label text). Sources stay data: a label the ledger has
- * not seen gets a code here, before the statements that write it (which join `scoring.labels` on
- * the text, and read the text back the same way).
+ * The ledger stores an order's source and its channel and category (together, one label: `pairLabel`),
+ * and a refund's source, as 2-byte codes of `scoring.labels` (one row per distinct label text).
+ * Sources stay data: a label the ledger has not seen gets a code here, before the statements that
+ * write it (which join `scoring.labels` on the text, and read the text back the same way).
  *
  * One statement, inserting only the labels missing: a label another transaction is adding at the
  * same moment makes this one wait for it (ON CONFLICT), and the next statement sees it. A label
@@ -52,11 +52,25 @@ export function createKnownLabels(): KnownLabels {
   };
 }
 
+/**
+ * An order's channel and category as one label, 'channel/category': both are kebab-case ids, so
+ * '/' never occurs in one and a pair never reads as a single label.
+ */
+export const pairLabel = (channel: string, category: string): string => `${channel}/${category}`;
+
+/** `pairLabel` in SQL (`channel`, `category`: the SQL of each). */
+export const pairLabelSql = (channel: string, category: string): string =>
+  `(${channel} || '/' || ${category})`;
+
+/** SQL of the channel and of the category of a pair label (`label`: the SQL of its text). */
+export const channelOfSql = (label: string): string => `split_part(${label}, '/', 1)`;
+export const categoryOfSql = (label: string): string => `split_part(${label}, '/', 2)`;
+
 /** The labels a batch writes: each event's source, and an order's channel and category. */
 export function labelsOf(events: readonly ConsumptionEvent[]): string[] {
   const labels: string[] = [];
   for (const e of events) {
-    if (e.kind === 'completed') labels.push(e.source, e.channel, e.category);
+    if (e.kind === 'completed') labels.push(e.source, pairLabel(e.channel, e.category));
     else labels.push(e.source);
   }
   return labels;

@@ -11,6 +11,7 @@ import {
   bucketKey,
   creditedDeltas,
   type LedgerOrder,
+  orderContribution,
   planMembers,
   planOrders,
   type RuleSet,
@@ -23,7 +24,15 @@ import {
   splitRepeats,
 } from '../domain/consumption-check';
 import { scoreChangedRecord } from '../domain/score-view';
-import { ensureLabels, type KnownLabels, labelsOf, recordedAfterSql } from './labels';
+import {
+  categoryOfSql,
+  channelOfSql,
+  ensureLabels,
+  type KnownLabels,
+  labelsOf,
+  pairLabelSql,
+  recordedAfterSql,
+} from './labels';
 import { refoldedUpdate, refoldMembers } from './rebuild';
 import {
   applyDeltas,
@@ -75,9 +84,10 @@ const key = (source: string, id: string) => `${source}\u0000${id}`;
  *    copies of an eventId, are compared with the stored version: an exact copy is a duplicate and
  *    stops here, one that differs in a field that matters is refused as a conflicting duplicate
  *    (the first one stays);
- * 4. one statement writes the new points of the orders re-credited (reached by new refunds, or new
- *    with held refunds), adds the contribution differences to the month buckets atomically, and
- *    creates the members not seen before (window start: the latest evaluation's);
+ * 4. one statement adds the contribution differences to the month buckets atomically (new orders',
+ *    and those of the orders whose refunds changed: reached by new refunds, or new with held
+ *    refunds; the ledger stores no order's points, they are derived from its amount and refunds),
+ *    and creates the members not seen before (window start: the latest evaluation's);
  * 5. one statement locks the members concerned (in id order) and reads them with their buckets in
  *    their window and the latest evaluation; `planMembers` gives their new breakdowns (a member
  *    whose score is still under an older rule set is refolded from the ledger under this one
@@ -101,13 +111,13 @@ export async function foldBatch(
   if (!context.knownLabels?.has(labels)) await ensureLabels(client, labels);
 
   // 1. Refunds, and the existing orders they reach.
-  const { added: newRefunds, rejected, reached } = await insertRefunds(client, orders, refunds);
+  const { added: newRefunds, rejected, reached } = await insertRefunds(client, orders, refunds, rules);
   inserted.push(...newRefunds.map((r) => r.eventId));
 
   // 2. Orders enter the ledger credited with their points as if unrefunded; the statement answers
   // the refunds the ledger holds for each new one (refunds arrive before their order at times).
   const credited = creditOrders(rules, orders);
-  const newOrders = await insertOrders(client, orders, credited);
+  const newOrders = await insertOrders(client, orders);
   // The new orders, credited (`credited[i]` is `orders[i]`), and those of them the ledger held
   // refunds for, with the refunds.
   const credit: LedgerOrder[] = [];
@@ -133,14 +143,9 @@ export async function foldBatch(
 
   // 4. Existing orders a new refund reached, and new orders the ledger held refunds for, are
   // re-credited; the bucket deltas: new orders from nothing (to their points as if unrefunded),
-  // re-credited ones from what they had. One statement writes both, and creates the new members.
-  const recredit = [...reached, ...refundedEarly];
-  const replanned = planOrders(rules.score, recredit);
-  const recredited = replanned.orders.filter(
-    (o, i) => o.points !== recredit[i]?.points || o.qualifies !== recredit[i]?.qualifies,
-  );
-  const deltas = creditedDeltas(credit, replanned.deltas);
-  const after = await applyDeltas(client, deltas, recredited, {
+  // re-credited ones from what they had. One statement adds them, and creates the new members.
+  const deltas = creditedDeltas(credit, planOrders(rules.score, [...reached, ...refundedEarly]).deltas);
+  const after = await applyDeltas(client, deltas, {
     windowFrom: windowFromBeforeEvaluations(now, rules),
     baseScore: rules.score.baseScore,
     ruleVersion: rules.version,
@@ -259,8 +264,8 @@ export async function foldBatch(
 }
 
 /**
- * The orders as the ledger takes them: credited under `rules` as if unrefunded (the fold
- * re-credits those it finds refunds for).
+ * The orders credited under `rules` as if unrefunded (the fold re-credits those it finds refunds
+ * for): what a new order adds to its bucket.
  */
 export function creditOrders(rules: RuleSet, orders: readonly OrderCompleted[]): LedgerOrder[] {
   return planOrders(
@@ -288,8 +293,8 @@ interface StoredEventRow {
   /** NOT NULL on orders; NULL on refunds, which do not read them. */
   channel: OrderCompleted['channel'];
   category: OrderCompleted['category'];
-  /** '' when the order named none. */
-  merchant_id: string;
+  /** NULL when the order named none. */
+  merchant_id: string | null;
   amount: number;
   occurred_at: Date;
 }
@@ -308,7 +313,7 @@ function storedEvent(row: StoredEventRow): StoredConsumption {
     memberId: row.member_id,
     amount: row.amount,
     currency: 'CNY' as const,
-    ...(row.merchant_id === '' ? {} : { merchantId: row.merchant_id }),
+    ...(row.merchant_id === null ? {} : { merchantId: row.merchant_id }),
     occurredAt: row.occurred_at.toISOString(),
   };
   if (row.kind === 'refunded') return { ...common, kind: 'refunded', refundId: row.external_id };
@@ -334,12 +339,12 @@ async function conflictingDuplicates(
     `WITH k AS (SELECT k.*, s.code FROM json_to_recordset($1::json) AS k(kind text, source text, id text)
                 JOIN scoring.labels s ON s.label = k.source)
      SELECT 'completed' AS kind, k.source, o.order_id AS external_id, o.order_id, o.member_id,
-            c.label AS channel, g.label AS category, o.merchant_id, o.amount, o.occurred_at
+            ${channelOfSql('p.label')} AS channel, ${categoryOfSql('p.label')} AS category, o.merchant_id,
+            o.amount, o.occurred_at
      FROM scoring.orders o JOIN k ON k.kind = 'completed' AND o.source_code = k.code AND o.order_id = k.id
-     JOIN scoring.labels c ON c.code = o.channel_code
-     JOIN scoring.labels g ON g.code = o.category_code
+     JOIN scoring.labels p ON p.code = o.channel_category_code
      UNION ALL
-     SELECT 'refunded', k.source, r.refund_id, r.order_id, r.member_id, NULL, NULL, '', r.amount, r.occurred_at
+     SELECT 'refunded', k.source, r.refund_id, r.order_id, r.member_id, NULL, NULL, NULL, r.amount, r.occurred_at
      FROM scoring.refunds r JOIN k ON k.kind = 'refunded' AND r.source_code = k.code AND r.refund_id = k.id`,
     [asJson(keys)],
   );
@@ -369,8 +374,8 @@ interface RefundOutcomeRow {
   occurred_at: Date | null;
   category: LedgerOrder['category'] | null;
   amount: number | null;
-  points: number | null;
-  qualifies: boolean | null;
+  /** The order's refund total before this statement's refunds, and with them. */
+  refunded_before: number | null;
   refunded: number | null;
 }
 
@@ -378,13 +383,15 @@ interface RefundOutcomeRow {
  * Step 1 in one statement: the refunds enter the ledger (unique on eventId and on (source,
  * refundId)), except those naming another member than their order (the ledger's, else the
  * batch's), which are refused; and the existing orders the new ones reach are locked and read with
- * their refund total now (the new refunds included). Returns the new refunds, the refused ones for
- * the DLQ, and the reached orders as they are (their points so far, their new refund total).
+ * their refund totals before and now (the new refunds included). Returns the new refunds, the
+ * refused ones for the DLQ, and the reached orders as they are (their points so far, derived under
+ * `rules` from their refunds before, and their new refund total).
  */
 async function insertRefunds(
   client: PoolClient,
   orders: readonly OrderCompleted[],
   refunds: readonly OrderRefunded[],
+  rules: RuleSet,
 ): Promise<{ added: OrderRefunded[]; rejected: FoldResult['rejected']; reached: LedgerOrder[] }> {
   if (refunds.length === 0) return { added: [], rejected: [], reached: [] };
   const owners = new Map(orders.map((o) => [key(o.source, o.orderId), o.memberId]));
@@ -403,33 +410,33 @@ async function insertRefunds(
        ON CONFLICT DO NOTHING
        RETURNING source_code, refund_id, order_id, member_id, amount
      ), reached AS (
-       SELECT o.source_code, o.order_id, o.member_id, o.occurred_at, o.category_code, o.amount, o.points,
-              o.qualifies
+       SELECT o.source_code, o.order_id, o.member_id, o.occurred_at, o.channel_category_code, o.amount
        FROM scoring.orders o
        JOIN (SELECT DISTINCT source_code, order_id, member_id FROM added) k
          ON o.source_code = k.source_code AND o.order_id = k.order_id AND o.member_id = k.member_id
        FOR UPDATE OF o
      ), totals AS (
-       -- The refunds of the reached orders: those the statement started with, and the new ones.
-       SELECT t.source_code, t.order_id, sum(t.amount)::bigint AS total
-       FROM (SELECT x.source_code, x.order_id, x.amount FROM scoring.refunds x
+       -- The refunds of the reached orders: those the statement started with (\`held\`), and the new ones.
+       SELECT t.source_code, t.order_id, (sum(t.amount) FILTER (WHERE t.held))::bigint AS before,
+              sum(t.amount)::bigint AS total
+       FROM (SELECT x.source_code, x.order_id, x.amount, true AS held FROM scoring.refunds x
              JOIN reached o ON x.member_id = o.member_id AND x.source_code = o.source_code AND x.order_id = o.order_id
              UNION ALL
-             SELECT a.source_code, a.order_id, a.amount FROM added a) t
+             SELECT a.source_code, a.order_id, a.amount, false FROM added a) t
        GROUP BY t.source_code, t.order_id
      )
      SELECT 'added' AS outcome, s.label AS source, a.refund_id AS id, NULL AS member_id,
-            NULL::timestamptz AS occurred_at, NULL AS category, NULL::integer AS amount, NULL::integer AS points,
-            NULL::boolean AS qualifies, NULL::bigint AS refunded
+            NULL::timestamptz AS occurred_at, NULL AS category, NULL::integer AS amount,
+            NULL::bigint AS refunded_before, NULL::bigint AS refunded
      FROM added a JOIN scoring.labels s ON s.code = a.source_code
      UNION ALL
-     SELECT 'refused', r.source, r.refund_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+     SELECT 'refused', r.source, r.refund_id, NULL, NULL, NULL, NULL, NULL, NULL
      FROM r WHERE r.owner <> r.member_id
      UNION ALL
-     SELECT 'reached', s.label, o.order_id, o.member_id, o.occurred_at, g.label, o.amount, o.points, o.qualifies,
-            t.total
+     SELECT 'reached', s.label, o.order_id, o.member_id, o.occurred_at, ${categoryOfSql('p.label')}, o.amount,
+            COALESCE(t.before, 0), t.total
      FROM reached o JOIN totals t ON t.source_code = o.source_code AND t.order_id = o.order_id
-     JOIN scoring.labels s ON s.code = o.source_code JOIN scoring.labels g ON g.code = o.category_code`,
+     JOIN scoring.labels s ON s.code = o.source_code JOIN scoring.labels p ON p.code = o.channel_category_code`,
     values: [
       asJson(
         refunds.map((r) => ({
@@ -449,16 +456,19 @@ async function insertRefunds(
   for (const row of rows) {
     if (row.outcome !== 'reached') outcome.set(key(row.source, row.id), row.outcome);
     else {
-      reached.push({
+      const order = {
         source: row.source,
+        category: row.category as LedgerOrder['category'],
+        amount: row.amount as number,
+      };
+      reached.push({
+        ...order,
         orderId: row.id,
         memberId: row.member_id as string,
         month: shanghaiMonth(row.occurred_at as Date),
-        category: row.category as LedgerOrder['category'],
-        amount: row.amount as number,
-        points: row.points as number,
-        qualifies: row.qualifies as boolean,
-        refunded: row.refunded as number,
+        // What the ledger credits it with so far (a member under an older rule set is refolded).
+        ...orderContribution(rules.score, { ...order, refunded: Number(row.refunded_before) }),
+        refunded: Number(row.refunded),
       });
     }
   }
@@ -476,7 +486,7 @@ async function insertRefunds(
 }
 
 // The staging table holds the labels as text (its type, scoring.order_in, is the migration's); the
-// INSERT .. SELECT turns them into the ledger's codes.
+// INSERT .. SELECT turns them into the ledger's codes (channel and category: one, \`pairLabel\`).
 const ORDERS_STAGING = { name: 'scoring_order_in', template: 'scoring.order_in' };
 const ORDER_COLUMNS = [
   'source',
@@ -487,19 +497,15 @@ const ORDER_COLUMNS = [
   'merchant_id',
   'amount',
   'occurred_at',
-  'points',
-  'qualifies',
 ] as const;
 
 /**
- * Inserts the orders with their points (`credited[i]` is `orders[i]` credited); returns those that
- * were new, by key, each with the refunds (same member) the ledger holds for it. Exported for the
- * bench's ceiling (`tests/bench/scoring-ceilings.ts`).
+ * Inserts the orders; returns those that were new, by key, each with the refunds (same member) the
+ * ledger holds for it. Exported for the bench's ceiling (`tests/bench/scoring-ceilings.ts`).
  */
 export async function insertOrders(
   client: PoolClient,
   orders: readonly OrderCompleted[],
-  credited: readonly LedgerOrder[],
 ): Promise<Map<string, number>> {
   if (orders.length === 0) return new Map();
   // COPY into the session's staging table, then one INSERT .. SELECT that dedupes (ON CONFLICT).
@@ -509,31 +515,28 @@ export async function insertOrders(
     client,
     ORDERS_STAGING,
     ORDER_COLUMNS,
-    orders.map((o, i) => [
+    orders.map((o) => [
       o.source,
       o.orderId,
       o.memberId,
       o.channel,
       o.category,
-      o.merchantId ?? '',
+      o.merchantId ?? null,
       o.amount,
       o.occurredAt,
-      credited[i]?.points,
-      credited[i]?.qualifies,
     ]),
   );
   // Labels without a code (ensureLabels not called) leave the code NULL: the statement fails.
   const { rows } = await client.query<{ source: string; order_id: string; refunded: number | null }>({
     name: 'scoring-fold-orders',
     text: `WITH added AS (
-       INSERT INTO scoring.orders (occurred_at, amount, points, recorded_after, source_code, channel_code,
-         category_code, qualifies, member_id, order_id, merchant_id)
-       SELECT i.occurred_at, i.amount, i.points, ${recordedAfterSql('i.occurred_at')}, s.code, c.code, g.code,
-         i.qualifies, i.member_id, i.order_id, i.merchant_id
+       INSERT INTO scoring.orders (occurred_at, amount, recorded_after, source_code, channel_category_code,
+         member_id, order_id, merchant_id)
+       SELECT i.occurred_at, i.amount, ${recordedAfterSql('i.occurred_at')}, s.code, p.code, i.member_id,
+         i.order_id, i.merchant_id
        FROM ${ORDERS_STAGING.name} i
        LEFT JOIN scoring.labels s ON s.label = i.source
-       LEFT JOIN scoring.labels c ON c.label = i.channel
-       LEFT JOIN scoring.labels g ON g.label = i.category
+       LEFT JOIN scoring.labels p ON p.label = ${pairLabelSql('i.channel', 'i.category')}
        ON CONFLICT DO NOTHING
        RETURNING source_code, order_id, member_id),
      held AS (

@@ -9,9 +9,11 @@ import {
   sameBreakdown,
   scoreFromBuckets,
   shanghaiMonth,
+  weighs,
 } from '@taobi/rules';
 import { scoreChangedRecord } from '../domain/score-view';
 import type { EvaluationOptions } from './evaluation';
+import { categoryOfSql } from './labels';
 import {
   type BucketRow,
   breakdownOf,
@@ -37,8 +39,13 @@ export interface RebuildReport {
   changes: { memberId: string; previousScore: number; score: number }[];
 }
 
-/** The rebuild pages through members like the evaluation, with the same options. */
-export type RebuildOptions = EvaluationOptions;
+/**
+ * The rebuild pages through members like the evaluation, with the same options, and finds the rule
+ * set of a version (the registry's `byVersion`) to tell which orders it changes.
+ */
+export type RebuildOptions = EvaluationOptions & {
+  ruleSetOf: (version: string) => Promise<RuleSet | undefined>;
+};
 
 interface OrderRow {
   source: Source;
@@ -48,32 +55,35 @@ interface OrderRow {
   occurred_at: Date;
   category: Category;
   amount: number;
-  points: number;
-  qualifies: boolean;
   refunded: number;
 }
 
 /**
- * Recomputes the orders and month buckets of `memberIds` from the ledger alone (orders and their
- * refunds) under `rules`, writes the orders and buckets that changed (one statement each), and
- * returns every member's buckets with their capped points. The rebuild runs it on every member; the
- * fold and the evaluation on members whose score is still under an older rule set (their
- * `rule_version`), so a member's score is always entirely under one rule set.
+ * Recomputes the month buckets of `memberIds` from the ledger alone (orders and their refunds)
+ * under `rules`, writes the buckets that changed (one statement), and returns every member's
+ * buckets with their capped points. The rebuild runs it on every member; the fold and the
+ * evaluation on members whose score is still under an older rule set (their `rule_version`), so a
+ * member's score is always entirely under one rule set. The ledger stores no order's points (they
+ * are derived from its amount and refunds under its member's rule set): `ordersChanged` counts the
+ * orders whose contribution under `rules` differs from that under the member's rule set so far
+ * (`before`, when given; an order whose member's rule set is unknown or has no weight for it counts
+ * as changed).
  */
 export async function refoldMembers(
   client: PoolClient,
   memberIds: readonly string[],
   rules: RuleSet,
+  before?: ReadonlyMap<string, RuleSet | undefined>,
 ): Promise<{ buckets: Map<string, ScoredBucket[]>; ordersChanged: number; bucketsChanged: number }> {
   const buckets = new Map<string, ScoredBucket[]>();
   if (memberIds.length === 0) return { buckets, ordersChanged: 0, bucketsChanged: 0 };
   const ids = [...memberIds];
   const orders = await client.query<OrderRow>(
-    `SELECT s.label AS source, o.order_id, o.member_id, o.occurred_at, g.label AS category, o.amount, o.points,
-            o.qualifies, COALESCE(r.total, 0)::bigint AS refunded
+    `SELECT s.label AS source, o.order_id, o.member_id, o.occurred_at, ${categoryOfSql('p.label')} AS category,
+            o.amount, COALESCE(r.total, 0)::bigint AS refunded
      FROM scoring.orders o
      JOIN scoring.labels s ON s.code = o.source_code
-     JOIN scoring.labels g ON g.code = o.category_code
+     JOIN scoring.labels p ON p.code = o.channel_category_code
      LEFT JOIN LATERAL (
        SELECT sum(r.amount) AS total FROM scoring.refunds r
        WHERE r.member_id = o.member_id AND r.source_code = o.source_code AND r.order_id = o.order_id
@@ -82,31 +92,21 @@ export async function refoldMembers(
     [ids],
   );
   const totals = new Map<string, LedgerBucket>();
-  const changedOrders: (OrderRow & { newPoints: number; newQualifies: boolean })[] = [];
-  for (const order of orders.rows) {
+  let ordersChanged = 0;
+  for (const row of orders.rows) {
+    const order = { ...row, refunded: Number(row.refunded) };
     const next = orderContribution(rules.score, order);
-    if (next.points !== order.points || next.qualifies !== order.qualifies) {
-      changedOrders.push({ ...order, newPoints: next.points, newQualifies: next.qualifies });
+    if (before) {
+      const previous = before.get(order.member_id)?.score;
+      const was =
+        previous && weighs(previous, order.source, order.category) && orderContribution(previous, order);
+      if (!was || was.points !== next.points || was.qualifies !== next.qualifies) ordersChanged += 1;
     }
     addToBucket(
       totals,
       { memberId: order.member_id, month: shanghaiMonth(order.occurred_at), source: order.source },
       next.points,
       Number(next.qualifies),
-    );
-  }
-  if (changedOrders.length > 0) {
-    await client.query(
-      `UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
-       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bool[]) AS u(source, order_id, points, qualifies)
-       JOIN scoring.labels s ON s.label = u.source
-       WHERE o.source_code = s.code AND o.order_id = u.order_id`,
-      [
-        changedOrders.map((o) => o.source),
-        changedOrders.map((o) => o.order_id),
-        changedOrders.map((o) => o.newPoints),
-        changedOrders.map((o) => o.newQualifies),
-      ],
     );
   }
 
@@ -137,7 +137,7 @@ export async function refoldMembers(
     buckets.set(bucket.memberId, list);
   }
   await writeBuckets(client, changedBuckets);
-  return { buckets, ordersChanged: changedOrders.length, bucketsChanged: changedBuckets.length };
+  return { buckets, ordersChanged, bucketsChanged: changedBuckets.length };
 }
 
 /**
@@ -166,7 +166,7 @@ export function refoldedUpdate(
 
 /**
  * Recomputes every member's score from the ledger alone (orders and refunds) under the rule set in
- * force: order points, month buckets, breakdowns. Members whose score changes get a new version
+ * force: month buckets, breakdowns (and counts the orders whose points change). Members whose score changes get a new version
  * and a score-changed record with reason `rebuild`. Chunked by member id, one transaction per
  * chunk, so it can be interrupted and run again; a second run reports nothing changed.
  */
@@ -192,7 +192,12 @@ export async function rebuildScores(options: RebuildOptions): Promise<RebuildRep
       const ids = members.rows.map((m) => m.member_id);
       const now = options.now();
       const window = await readWindowState(client, now, rules);
-      const refolded = await refoldMembers(client, ids, rules);
+      const versions = new Map<string, RuleSet | undefined>();
+      for (const version of new Set(members.rows.map((m) => m.rule_version))) {
+        versions.set(version, version === rules.version ? rules : await options.ruleSetOf(version));
+      }
+      const before = new Map(members.rows.map((m) => [m.member_id, versions.get(m.rule_version)]));
+      const refolded = await refoldMembers(client, ids, rules, before);
 
       const updates: (MemberUpdate & { changed: boolean })[] = [];
       const records = [];

@@ -213,31 +213,25 @@ const bucketJson = (buckets: readonly LedgerBucket[]) =>
   );
 
 /**
- * One statement for the fold's writes before its members are locked: the re-credited orders'
- * new points (`recredited`), the deltas added to the buckets atomically (creating them), and the
- * members of the deltas that do not exist yet created (`fresh`: their window start is the latest
- * evaluation's, else `fresh.windowFrom`). Returns the buckets' totals after.
+ * One statement for the fold's writes before its members are locked: the deltas added to the
+ * buckets atomically (creating them), and the members of the deltas that do not exist yet created
+ * (`fresh`: their window start is the latest evaluation's, else `fresh.windowFrom`). Returns the
+ * buckets' totals after.
  */
 export async function applyDeltas(
   db: Queryable,
   deltas: readonly LedgerBucket[],
-  recredited: readonly { source: Source; orderId: string; points: number; qualifies: boolean }[],
   fresh: { windowFrom: Month; baseScore: number; ruleVersion: string },
 ): Promise<LedgerBucket[]> {
-  if (deltas.length === 0 && recredited.length === 0) return [];
+  if (deltas.length === 0) return [];
   const { rows } = await db.query<BucketRow>({
     name: 'scoring-fold-deltas',
     text: `WITH d AS (
        SELECT * FROM json_to_recordset($1::json)
          AS d(member_id text, month text, source text, order_points int, qualifying_orders int)
-     ), recredited AS (
-       UPDATE scoring.orders o SET points = u.points, qualifies = u.qualifies
-       FROM json_to_recordset($2::json) AS u(source text, order_id text, points int, qualifies bool)
-       JOIN scoring.labels s ON s.label = u.source
-       WHERE o.source_code = s.code AND o.order_id = u.order_id
      ), fresh AS (
        INSERT INTO scoring.members (member_id, window_from, score, base, rule_version)
-       SELECT m.member_id, COALESCE((SELECT e.window_from FROM (${LATEST_EVALUATION_SQL}) e), $3), $4, $4, $5
+       SELECT m.member_id, COALESCE((SELECT e.window_from FROM (${LATEST_EVALUATION_SQL}) e), $2), $3, $3, $4
        FROM (SELECT DISTINCT member_id FROM d) m ORDER BY m.member_id
        ON CONFLICT (member_id) DO NOTHING
      )
@@ -247,20 +241,7 @@ export async function applyDeltas(
        order_points = b.order_points + EXCLUDED.order_points,
        qualifying_orders = b.qualifying_orders + EXCLUDED.qualifying_orders
      RETURNING member_id, month, source, order_points, qualifying_orders`,
-    values: [
-      bucketJson(deltas),
-      asJson(
-        recredited.map((o) => ({
-          source: o.source,
-          order_id: o.orderId,
-          points: o.points,
-          qualifies: o.qualifies,
-        })),
-      ),
-      fresh.windowFrom,
-      fresh.baseScore,
-      fresh.ruleVersion,
-    ],
+    values: [bucketJson(deltas), fresh.windowFrom, fresh.baseScore, fresh.ruleVersion],
   });
   return rows.map(toLedgerBucket);
 }
