@@ -77,9 +77,9 @@ const key = (source: string, id: string) => `${source}\u0000${id}`;
  *    naming another member than its order (the ledger's, else the batch's) is refused; the existing
  *    orders the new ones reach are locked and read with their refund totals now;
  * 2. (two round trips: the COPY into the staging table, then one INSERT .. SELECT) the batch's
- *    orders enter the ledger (unique on eventId and on (source, orderId)) with their contribution
- *    as if unrefunded; the statement answers, for each new one, the refunds the ledger holds for it
- *    (held refunds, this batch's included);
+ *    orders enter the ledger (unique on eventId and on (source, orderId)), their contribution as
+ *    if unrefunded computed beside; the statement answers, for each new one, the refunds the ledger
+ *    holds for it (held refunds, this batch's included);
  * 3. (only when an event was not inserted) what the ledger already held, and the batch's later
  *    copies of an eventId, are compared with the stored version: an exact copy is a duplicate and
  *    stops here, one that differs in a field that matters is refused as a conflicting duplicate
@@ -114,8 +114,8 @@ export async function foldBatch(
   const { added: newRefunds, rejected, reached } = await insertRefunds(client, orders, refunds, rules);
   inserted.push(...newRefunds.map((r) => r.eventId));
 
-  // 2. Orders enter the ledger credited with their points as if unrefunded; the statement answers
-  // the refunds the ledger holds for each new one (refunds arrive before their order at times).
+  // 2. Orders enter the ledger, each credited here with its points as if unrefunded; the statement
+  // answers the refunds the ledger holds for each new one (refunds arrive before their order at times).
   const credited = creditOrders(rules, orders);
   const newOrders = await insertOrders(client, orders);
   // The new orders, credited (`credited[i]` is `orders[i]`), and those of them the ledger held
@@ -374,8 +374,9 @@ interface RefundOutcomeRow {
   occurred_at: Date | null;
   category: LedgerOrder['category'] | null;
   amount: number | null;
-  /** The order's refund total before this statement's refunds, and with them. */
+  /** The order's refund total before this statement's refunds. */
   refunded_before: number | null;
+  /** The order's refund total with them. */
   refunded: number | null;
 }
 
@@ -416,7 +417,7 @@ async function insertRefunds(
          ON o.source_code = k.source_code AND o.order_id = k.order_id AND o.member_id = k.member_id
        FOR UPDATE OF o
      ), totals AS (
-       -- The refunds of the reached orders: those the statement started with (\`held\`), and the new ones.
+       -- The refunds of the reached orders: those the statement started with (held), and the new ones.
        SELECT t.source_code, t.order_id, (sum(t.amount) FILTER (WHERE t.held))::bigint AS before,
               sum(t.amount)::bigint AS total
        FROM (SELECT x.source_code, x.order_id, x.amount, true AS held FROM scoring.refunds x
@@ -486,7 +487,7 @@ async function insertRefunds(
 }
 
 // The staging table holds the labels as text (its type, scoring.order_in, is the migration's); the
-// INSERT .. SELECT turns them into the ledger's codes (channel and category: one, \`pairLabel\`).
+// INSERT .. SELECT turns them into the ledger's codes (channel and category: one, `pairLabel`).
 const ORDERS_STAGING = { name: 'scoring_order_in', template: 'scoring.order_in' };
 const ORDER_COLUMNS = [
   'source',
