@@ -2,7 +2,7 @@ import type { Category, Source } from '@taobi/contracts';
 import type { Pool } from '@taobi/platform';
 import type { ReplayEvent } from '@taobi/rules';
 import type { BacktestReport, BacktestTally } from '../domain/backtest';
-import { recordedAtSql } from './labels';
+import { categoryOfSql, recordedAtSql } from './labels';
 
 /**
  * SQL of the backtests: their table (`scoring.backtests`, the job's state) and the read-only pages
@@ -249,9 +249,9 @@ export async function readLedgerPage(
          (SELECT max(member_id) FROM scoring.orders)) AS upper),
      bound AS MATERIALIZED (SELECT upper FROM last WHERE upper > $1)
      SELECT (SELECT upper FROM bound) AS upper,
-       (SELECT coalesce(json_agg(json_build_array(member_id, s.label, order_id, g.label, amount, at)
+       (SELECT coalesce(json_agg(json_build_array(member_id, s.label, order_id, ${categoryOfSql('p.label')}, amount, at)
                                  ORDER BY member_id), '[]')
-        FROM (SELECT member_id, source_code, order_id, category_code, amount,
+        FROM (SELECT member_id, source_code, order_id, channel_category_code, amount,
                      (extract(epoch FROM occurred_at) * 1000)::float8 AS at
               FROM scoring.orders o
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
@@ -262,7 +262,7 @@ export async function readLedgerPage(
               WHERE member_id > $1 AND member_id <= (SELECT upper FROM bound)
                 AND occurred_at <= $3 AND ${recordedAtSql('r')} <= $4) ledger
         JOIN scoring.labels s ON s.code = ledger.source_code
-        LEFT JOIN scoring.labels g ON g.code = ledger.category_code) AS page`,
+        LEFT JOIN scoring.labels p ON p.code = ledger.channel_category_code) AS page`,
     [after, size - 1, view.asOf, view.snapshotAt],
   );
   const page = { rows: rows[0]?.page ?? [], upper: rows[0]?.upper ?? undefined };
