@@ -468,8 +468,8 @@ async function insertRefunds(
         memberId: row.member_id as string,
         month: shanghaiMonth(row.occurred_at as Date),
         // What the ledger credits it with so far (a member under an older rule set is refolded).
-        ...orderContribution(rules.score, { ...order, refunded: Number(row.refunded_before) }),
-        refunded: Number(row.refunded),
+        ...orderContribution(rules.score, { ...order, refunded: row.refunded_before as number }),
+        refunded: row.refunded as number,
       });
     }
   }

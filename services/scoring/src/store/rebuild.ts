@@ -93,8 +93,7 @@ export async function refoldMembers(
   );
   const totals = new Map<string, LedgerBucket>();
   let ordersChanged = 0;
-  for (const row of orders.rows) {
-    const order = { ...row, refunded: Number(row.refunded) };
+  for (const order of orders.rows) {
     const next = orderContribution(rules.score, order);
     if (before) {
       const previous = before.get(order.member_id)?.score;
