@@ -230,9 +230,10 @@ export async function waitForTopicsOnEveryBroker(
 
 /**
  * Resolves when the broker `seeded` is seeded with answers a metadata request for `topics` with
- * every partition led. A fresh client knows no broker but its seed, so its first metadata request
- * goes there (kafkajs refreshes its metadata through the seed before anything else); a broker
- * answers UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE where it lacks a topic or a leader.
+ * every partition led. A fresh client knows no broker but its seed, so kafkajs refreshes its
+ * metadata through the seed before anything else, and that refresh throws where the seed lacks a
+ * topic (UNKNOWN_TOPIC_OR_PARTITION) or a leader (LEADER_NOT_AVAILABLE); the answer returned after
+ * it may come from any broker, and its leaders are checked too.
  */
 async function ledOn(seeded: Kafka, topics: readonly string[]): Promise<void> {
   const admin = seeded.admin({ retry: { retries: 0 } });
