@@ -37,14 +37,16 @@ module.exports = {
     '<rootDir>/tests/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  setupFiles: ['<rootDir>/tests/support/jest-setup.ts'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   testTimeout: 90_000,
   maxWorkers: 2,
-  // Each test file loads its own copy of the module graph (kafkajs, fastify, pg, ...), and some of
-  // it outlives the file (globals, timers of clients kept by modules): a worker's heap grows 30 to
-  // 100 MB a file (--logHeapUsage: 2.9 GB after 55 files). A worker that ran most files alone (the
-  // other one held by a long suite) reached Node's 4 GB limit and crashed. Above 1 GB after a file,
-  // a worker is replaced by a fresh one (about a second).
+  // Each test file loads its own copy of the module graph (kafkajs, fastify, pg, ...). prom-client's
+  // default metrics kept every file's copy alive (tests/support/jest-setup.ts): a worker's heap grew
+  // 30 to 100 MB a file (--logHeapUsage: 2.9 GB after 55 files) and one reached Node's 4 GB limit.
+  // Without them it levels off at a few hundred MB (a Node singleton, such as undici's timer, holds
+  // the graph of the file that created it until a later file replaces it). As a guard all the same:
+  // above 1 GB after a file, a worker is replaced by a fresh one (about a second).
   workerIdleMemoryLimit: '1GB',
 };

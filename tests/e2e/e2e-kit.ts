@@ -115,9 +115,12 @@ export class Client {
   /**
    * POSTs bodies as one batch to the source's ingest service; returns the accepted eventIds. A 503
    * (Kafka did not take the batch in time: nothing accepted) is posted again, as ingest asks and a
-   * platform does: the events' ids make the repeat safe.
+   * platform does: the events' ids make the repeat safe. With `withinMs`, it keeps posting for that
+   * long, also while ingest is unreachable (a process the supervisor is restarting).
    */
-  async ingest(source: Source, bodies: unknown[]): Promise<string[]> {
+  async ingest(source: Source, bodies: unknown[], patience: { withinMs?: number } = {}): Promise<string[]> {
+    const { withinMs } = patience;
+    let lastRetry = 'none';
     const response = await fetchUnlessBusy(
       `${this.stack.url(`ingest-${source}`)}/v1/events`,
       {
@@ -127,9 +130,24 @@ export class Client {
           authorization: `Bearer ${developmentIngestKey(source)}`,
         },
         body: JSON.stringify({ events: bodies }),
+        ...(withinMs === undefined ? {} : { signal: AbortSignal.timeout(withinMs) }),
       },
-      { retryUnavailable: true },
-    );
+      {
+        retryUnavailable: true,
+        ...(withinMs === undefined
+          ? {}
+          : {
+              attempts: Number.POSITIVE_INFINITY,
+              unreachableAttempts: Number.POSITIVE_INFINITY,
+              onRetry: (reason: string) => {
+                lastRetry = reason;
+              },
+            }),
+      },
+    ).catch((error: Error) => {
+      if (error.name !== 'TimeoutError') throw error;
+      throw new Error(`ingest-${source} took no batch within ${withinMs} ms (last retry: ${lastRetry})`);
+    });
     const text = await response.text();
     if (response.status !== 202) throw new Error(`ingest-${source} answered ${response.status}: ${text}`);
     return (JSON.parse(text) as { accepted: { eventId: string }[] }).accepted.map((a) => a.eventId);

@@ -9,7 +9,7 @@
  * Heavy (three JVMs and six services on the machine): one test, run once per suite.
  */
 import type { TierChanged } from '@taobi/contracts';
-import { connectProducer, developmentIngestKey, ensureTopics, publish } from '@taobi/platform';
+import { connectProducer, ensureTopics, publish } from '@taobi/platform';
 import { DEFAULT_RULE_SET, foldScores, type ScoreEvent, tierForScore } from '@taobi/rules';
 import { EphemeralCluster, TestStack, TopicReader, testKafka, uniqueId, waitFor } from '../support';
 import { Client, type Order, order, orderBody, scoreEvent } from './e2e-kit';
@@ -76,26 +76,14 @@ describe('scale-out: a 3-broker cluster and two scoring instances under load', (
     const accepted: ScoreEvent[] = [];
     let round = 0;
 
-    /** POSTs a batch until ingest takes it (202): a lost broker may answer 503 for a while. */
+    /**
+     * POSTs a batch until ingest takes it (202): a lost broker may answer 503 for a while, and an
+     * ingest process restarted by the supervisor refuses connections meanwhile.
+     */
     async function postUntilAccepted(source: 'ecommerce' | 'travel', orders: Order[]): Promise<void> {
-      await waitFor(
-        async () => {
-          const response = await fetch(`${live.url(`ingest-${source}`)}/v1/events`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${developmentIngestKey(source)}`,
-            },
-            body: JSON.stringify({ events: orders.map(orderBody) }),
-          }).catch(() => undefined);
-          if (response?.status === 202) return true;
-          if (response && response.status !== 503) {
-            throw new Error(`ingest-${source} answered ${response.status}: ${await response.text()}`);
-          }
-          return false;
-        },
-        { timeoutMs: 120_000, intervalMs: 500, description: `ingest-${source} to take round ${round}` },
-      );
+      await client.ingest(source, orders.map(orderBody), { withinMs: 120_000 }).catch((error: Error) => {
+        throw new Error(`round ${round}: ${error.message}`);
+      });
       accepted.push(...orders.map(scoreEvent));
     }
 

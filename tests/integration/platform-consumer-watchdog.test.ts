@@ -17,6 +17,7 @@ import {
   partitionForKey,
   publish,
   type Readiness,
+  waitForTopicsOnEveryBroker,
 } from '@taobi/platform';
 import { z } from 'zod';
 import {
@@ -206,22 +207,7 @@ describe('the batch consumer whose group coordinator dies (3-node cluster)', () 
           });
           // Every node must know the topic's leader: the consumer may ask any of them, and one that
           // does not know the topic yet answers "does not host this topic-partition".
-          await waitFor(
-            async () => {
-              for (const broker of nodes.brokers) {
-                const one = testKafka([broker]).admin();
-                await one.connect();
-                try {
-                  const { topics } = await one.fetchTopicMetadata({ topics: [topic] });
-                  if (!others.includes(topics[0]?.partitions[0]?.leader as number)) return false;
-                } finally {
-                  await one.disconnect();
-                }
-              }
-              return true;
-            },
-            { timeoutMs: 60_000, description: 'every node to know the topic and its leader' },
-          );
+          await waitForTopicsOnEveryBroker(kafka, [topic], 60_000);
         } finally {
           await admin.disconnect();
         }

@@ -11,11 +11,13 @@ import {
   createReadiness,
   ensureTopics,
   type Kafka,
+  kafkaSeededWith,
   type Producer,
   partitionForKey,
   publish,
+  waitForTopicsOnEveryBroker,
 } from '@taobi/platform';
-import { ConfigResourceTypes, KafkaJSError } from 'kafkajs';
+import { ConfigResourceTypes, KafkaJSError, Kafka as PlainKafka } from 'kafkajs';
 import { z } from 'zod';
 import {
   createTestTopics,
@@ -428,6 +430,29 @@ describe('platform Kafka helpers against the real broker', () => {
       await admin.disconnect();
     }
     expect(await ensureTopics(kafka, specs)).toEqual([]);
+  });
+
+  it('when a broker does not know a topic, then waitForTopicsOnEveryBroker gives up by its deadline naming the broker and that topic; topics it knows pass', async () => {
+    // ensureTopics ends with this wait: on a cluster, a topic just created reaches each broker's
+    // metadata a moment apart, and a consumer asking one that lacks it fails its subscribe.
+    const prefix = testTopicPrefix();
+    const known = `${prefix}known`;
+    const absent = `${prefix}absent`;
+    await ensureTopics(kafka, [{ topic: known, numPartitions: 2 }]);
+    await expect(waitForTopicsOnEveryBroker(kafka, [known], 5000)).resolves.toBeUndefined();
+
+    const started = Date.now();
+    const error = (await waitForTopicsOnEveryBroker(kafka, [known, absent], 1500).catch((e) => e)) as Error;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Kafka broker \\d+ \\(.+:\\d+\\) still lacks a topic or its leaders after 1500 ms: ${absent} \\(UNKNOWN_TOPIC_OR_PARTITION\\)$`,
+      ),
+    );
+    // A client made otherwise cannot be seeded again with its configuration: said, not guessed.
+    expect(() => kafkaSeededWith(new PlainKafka({ brokers: ['127.0.0.1:1'] }), '127.0.0.1:2')).toThrow(
+      'kafkaSeededWith needs a client made by createKafka',
+    );
   });
 
   it('when an existing topic has fewer partitions than expected, then ensureTopics fails naming it; more are accepted', async () => {

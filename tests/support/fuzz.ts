@@ -8,74 +8,103 @@ export interface FuzzedRoute {
   query?: readonly QueryParameter[];
 }
 
-export type QueryParameter = keyof typeof FITTING;
+export type QueryParameter = (typeof QUERY_PARAMETERS)[number];
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Percent-encodes any string (a lone surrogate becomes U+FFFD, as on the wire). */
 const encode = (value: string) => encodeURIComponent(Buffer.from(value).toString('utf8'));
 
-/** Escapes a URL may carry that do not decode to UTF-8, or do not decode at all. */
-const rawEscape = fc.constantFrom('%ff', '%00', '%', '%zz', '%c3%28', 'a%2Fb');
+/** The query parameters the read APIs take. */
+const QUERY_PARAMETERS = [
+  'limit',
+  'cursor',
+  'before',
+  'status',
+  'asOf',
+  'after',
+  'category',
+  'merchantId',
+] as const;
 
-/** Instants anywhere JavaScript can hold, printed the ways a forger might: years 0, 275760, ... */
-const anyInstant = fc.oneof(
-  fc
-    .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
-    .chain((date) => fc.constantFrom(date.toISOString(), String(date.getTime()), date.toUTCString())),
-  fc.nat({ max: 99_999 }).map(String),
-  fc.constantFrom('0000-12-31T10:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30', '1'),
-);
+/**
+ * The arbitraries, built on first use: fast-check's binary and grapheme string units build their
+ * code-point tables when made (about 1.2 s of CPU and 90 MB), which every test file importing the
+ * kit paid at load, fuzzing or not.
+ */
+function build() {
+  /** Escapes a URL may carry that do not decode to UTF-8, or do not decode at all. */
+  const rawEscape = fc.constantFrom('%ff', '%00', '%', '%zz', '%c3%28', 'a%2Fb');
 
-/** Strings a parser may choke on: control characters (NUL), other scripts, lone surrogates, long runs. */
-const awkwardString = fc.oneof(
-  fc.string({ unit: 'binary' }),
-  fc.string({ unit: 'grapheme' }),
-  fc.constantFrom('\u0000', 'o-\u0000', '\ud800', 'ﬀ', ' ', '', '..', '%', '%ff', 'null', '[]', '{}'),
-  fc.nat({ max: 5000 }).map((n) => 'x'.repeat(n)),
-);
+  /** Instants anywhere JavaScript can hold, printed the ways a forger might: years 0, 275760, ... */
+  const anyInstant = fc.oneof(
+    fc
+      .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
+      .chain((date) => fc.constantFrom(date.toISOString(), String(date.getTime()), date.toUTCString())),
+    fc.nat({ max: 99_999 }).map(String),
+    fc.constantFrom('0000-12-31T10:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30', '1'),
+  );
 
-/** Numbers as text: negative, huge, fractional, exponent, not a number at all. */
-const numberText = fc.oneof(
-  fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
-  fc.double().map(String),
-  fc.constantFrom('0', '-1', '1e400', '0x10', 'NaN', 'Infinity', '9007199254740993', '9223372036854775808'),
-);
+  /** Strings a parser may choke on: control characters (NUL), other scripts, lone surrogates, long runs. */
+  const awkwardString = fc.oneof(
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: 'grapheme' }),
+    fc.constantFrom('\u0000', 'o-\u0000', '\ud800', 'ﬀ', ' ', '', '..', '%', '%ff', 'null', '[]', '{}'),
+    fc.nat({ max: 5000 }).map((n) => 'x'.repeat(n)),
+  );
 
-/** Cursor-shaped values: base64url of tuples of forged dates, sources and ids, or of any JSON. */
-const cursorText = fc.oneof(
-  {
-    arbitrary: fc
-      .tuple(anyInstant, fc.constantFrom('ecommerce', 'food', 'travel', 'mobility'), awkwardString)
-      .map(base64url),
-    weight: 4,
-  },
-  fc.tuple(fc.oneof(anyInstant, awkwardString), awkwardString, awkwardString).map(base64url),
-  fc.jsonValue().map(base64url),
-  fc.string(),
-);
+  /** Numbers as text: negative, huge, fractional, exponent, not a number at all. */
+  const numberText = fc.oneof(
+    fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
+    fc.double().map(String),
+    fc.constantFrom('0', '-1', '1e400', '0x10', 'NaN', 'Infinity', '9007199254740993', '9223372036854775808'),
+  );
 
-const anyValue = fc.oneof(fc.oneof(awkwardString, numberText, anyInstant, cursorText).map(encode), rawEscape);
-const validId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/);
+  /** Cursor-shaped values: base64url of tuples of forged dates, sources and ids, or of any JSON. */
+  const cursorText = fc.oneof(
+    {
+      arbitrary: fc
+        .tuple(anyInstant, fc.constantFrom('ecommerce', 'food', 'travel', 'mobility'), awkwardString)
+        .map(base64url),
+      weight: 4,
+    },
+    fc.tuple(fc.oneof(anyInstant, awkwardString), awkwardString, awkwardString).map(base64url),
+    fc.jsonValue().map(base64url),
+    fc.string(),
+  );
 
-/** A path segment: a valid id, anything at all (percent-encoded), or raw bytes that are not UTF-8. */
-const pathSegment = fc.oneof(
-  { arbitrary: validId, weight: 3 },
-  { arbitrary: anyInstant.map(encode), weight: 2 },
-  fc.oneof(awkwardString, numberText).map(encode),
-  rawEscape,
-);
+  const anyValue = fc.oneof(
+    fc.oneof(awkwardString, numberText, anyInstant, cursorText).map(encode),
+    rawEscape,
+  );
+  const validId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/);
 
-/** Values of the right shape for each query parameter the read APIs take. */
-const FITTING = {
-  limit: fc.integer({ min: 1, max: 50 }).map(String),
-  cursor: cursorText.map(encode),
-  before: numberText.map(encode),
-  status: fc.constantFrom('granted', 'used', 'revoked', 'expired'),
-  asOf: anyInstant.map(encode),
-  after: numberText.map(encode),
-  category: fc.constantFrom('meal', 'physical', 'hotel', 'screening', 'Meal', 'meal-'),
-  merchantId: fc.oneof(fc.constantFrom('dev-merchant', 'dev-merchant-2'), validId.map(encode)),
+  /** A path segment: a valid id, anything at all (percent-encoded), or raw bytes that are not UTF-8. */
+  const pathSegment = fc.oneof(
+    { arbitrary: validId, weight: 3 },
+    { arbitrary: anyInstant.map(encode), weight: 2 },
+    fc.oneof(awkwardString, numberText).map(encode),
+    rawEscape,
+  );
+
+  /** Values of the right shape for each query parameter the read APIs take. */
+  const fitting: Record<QueryParameter, fc.Arbitrary<string>> = {
+    limit: fc.integer({ min: 1, max: 50 }).map(String),
+    cursor: cursorText.map(encode),
+    before: numberText.map(encode),
+    status: fc.constantFrom('granted', 'used', 'revoked', 'expired'),
+    asOf: anyInstant.map(encode),
+    after: numberText.map(encode),
+    category: fc.constantFrom('meal', 'physical', 'hotel', 'screening', 'Meal', 'meal-'),
+    merchantId: fc.oneof(fc.constantFrom('dev-merchant', 'dev-merchant-2'), validId.map(encode)),
+  };
+  return { anyValue, pathSegment, fitting };
+}
+
+let built: ReturnType<typeof build> | undefined;
+const arbitraries = () => {
+  built ??= build();
+  return built;
 };
 
 /**
@@ -84,8 +113,9 @@ const FITTING = {
  * sometimes anything at all, and sometimes an unknown or repeated parameter.
  */
 function queryFor(names: readonly QueryParameter[]): fc.Arbitrary<string> {
+  const { anyValue, fitting } = arbitraries();
   const known = Object.fromEntries(
-    names.map((name) => [name, fc.oneof({ arbitrary: FITTING[name], weight: 3 }, anyValue)]),
+    names.map((name) => [name, fc.oneof({ arbitrary: fitting[name], weight: 3 }, anyValue)]),
   );
   const extra = fc.tuple(fc.oneof(fc.string().map(encode), fc.constantFrom(...names, 'limit')), anyValue);
   return fc
@@ -107,6 +137,7 @@ export async function fuzzReadRoutes(
   routes: readonly FuzzedRoute[],
   numRuns = 150,
 ): Promise<void> {
+  const { pathSegment } = arbitraries();
   for (const route of routes) {
     await fc.assert(
       fc.asyncProperty(

@@ -42,13 +42,9 @@ export class TopicReader<T = unknown> {
     const reader = new TopicReader<T>(kafka, topic);
     const { consumer } = reader;
     await consumer.connect();
-    // A topic just created on a cluster reaches each broker's metadata a moment apart: one that does
-    // not know it yet answers UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' subscribe does not retry.
-    await waitFor(() => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-      description: `a subscription to ${topic}`,
-    });
+    // Every topic here comes from ensureTopics, which returns once every broker knows it: a broker
+    // that did not would answer UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' subscribe does not retry.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
         reader.records.push({

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { partitionLags } from './consumer-lag';
 import type { Logger } from './logger';
 import { sharedMetric } from './metrics';
+import { withTimeout } from './timeout';
 
 /** A consumer's side of the shared consumer metrics (one registry may serve several consumers). */
 export interface ConsumerMetrics {
@@ -81,6 +82,7 @@ export function createConsumerMetrics(options: {
             ),
           ),
           LAG_TIMEOUT_MS,
+          `no answer from Kafka within ${LAG_TIMEOUT_MS} ms`,
         );
         return lags.flat();
       } catch (error) {
@@ -110,18 +112,10 @@ export function createConsumerMetrics(options: {
 async function connected(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin({ retry: { retries: 1 } });
   try {
-    await withTimeout(admin.connect(), LAG_TIMEOUT_MS);
+    await withTimeout(admin.connect(), LAG_TIMEOUT_MS, `no answer from Kafka within ${LAG_TIMEOUT_MS} ms`);
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw error;
   }
   return admin;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Kafka within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

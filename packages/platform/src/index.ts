@@ -29,4 +29,5 @@ export * from './schedule';
 export * from './service';
 export * from './service-map';
 export * from './shutdown';
+export * from './timeout';
 export * from './trace-context';

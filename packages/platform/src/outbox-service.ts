@@ -46,6 +46,7 @@ export type OutboxServiceConfig = SecurityConfig &
     KAFKA_SESSION_TIMEOUT_MS: number;
     KAFKA_CONSUMER_RETRIES: number;
     OUTBOX_POLL_INTERVAL_MS: number;
+    SHUTDOWN_TIMEOUT_MS: number;
   };
 
 export interface OutboxServiceOptions {
@@ -138,7 +139,9 @@ export function createOutboxService(options: OutboxServiceOptions): OutboxServic
   const producer = createProducerHandle(() => connectProducer(kafka));
   closeOnAppClose(app, 'producer', () => producer.close());
   let relay: OutboxRelay | undefined;
-  closeOnAppClose(app, 'outbox relay', () => relay?.stop());
+  // The batch in hand may be a read-back of sends in doubt: cut short, it leaves the lease to lapse
+  // and the next holder reads the topics back before sending (as after a crash).
+  closeOnAppClose(app, 'outbox relay', () => relay?.stop(), { withinMs: config.SHUTDOWN_TIMEOUT_MS / 4 });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
 
   return {

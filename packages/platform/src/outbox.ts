@@ -10,6 +10,7 @@ import type { Logger } from './logger';
 import { listenForNotifications, type NotificationListener, outboxChannel } from './outbox-listener';
 import { createOutboxMetrics } from './outbox-metrics';
 import { retry } from './retry';
+import { withTimeout } from './timeout';
 import { contextFromTraceparent, headerValue, traceparentForKey } from './trace-context';
 
 /**
@@ -597,11 +598,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await afterPublishing;
       unwatch?.();
       claimedAt = 0;
-      // Read-backs abandoned in the background get a moment to disconnect their clients.
-      await Promise.race([
-        Promise.all(cleanUps),
-        new Promise((resolve) => setTimeout(resolve, Math.min(3 * readBackStallMs, 10_000)).unref()),
-      ]);
       // A clean stop hands over at once rather than after the lease lapses. With rows in doubt, the
       // lease is left lapsed instead, so the next holder looks for them on the topic first.
       await options.pool
@@ -612,6 +608,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           [holder],
         )
         .catch((error: unknown) => log.warn({ err: error }, 'could not give up the outbox lease'));
+      // Read-backs abandoned in the background get a moment to disconnect their clients and delete
+      // their throw-away groups (a group left behind is empty, and Kafka drops it in time).
+      if (cleanUps.size > 0) {
+        await withTimeout(Promise.all(cleanUps), Math.min(3 * readBackStallMs, 2000)).catch(() =>
+          log.warn(
+            { readBacks: cleanUps.size },
+            'outbox read-back clean-ups still running at stop; left to the process exit',
+          ),
+        );
+      }
     },
   };
 }

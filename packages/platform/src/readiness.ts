@@ -1,3 +1,5 @@
+import { withTimeout } from './timeout';
+
 /** A dependency probe: resolves when the dependency answers, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -21,14 +23,6 @@ export interface Readiness {
   onFatal(listener: FatalListener): void;
   /** Every entry now, each probe bounded by `timeoutMs`. */
   evaluate(timeoutMs: number): Promise<{ ready: boolean; checks: Record<string, string> }>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createReadiness(probes: Record<string, ReadinessCheck> = {}): Readiness {

@@ -1,20 +1,53 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from './logger';
+import { TimedOut, withTimeout } from './timeout';
+
+/** When (ms since the epoch) each app's close steps must be done by (`boundAppClose`). */
+const closeDeadlines = new WeakMap<FastifyInstance, number>();
+
+/**
+ * From now, `app`'s close steps share `withinMs`: a step still running once it is spent is cut
+ * short (logged by name) and the next step runs. A cut step leaves undone what a crash would (an
+ * uncommitted batch, an outbox lease left to lapse), which the next start picks up.
+ */
+export function boundAppClose(app: FastifyInstance, withinMs: number): void {
+  closeDeadlines.set(app, Date.now() + withinMs);
+}
 
 /**
  * Closes what a service opened when its app closes, after the in-flight requests have finished.
  * Call it as each client is opened: fastify runs `onClose` hooks last registered first, so clients
  * close in the reverse order they were opened (consumers before the producer they dead-letter
  * through, everything before the pool). A failing step is logged and does not stop the others.
- * Hooks must be registered before the app is ready; a client opened later, in `start`, is
- * registered at build time through a closure (`() => consumer?.stop()`).
+ * A step is cut short after `withinMs`, or once the app's close budget is spent (`boundAppClose`),
+ * with a log line naming it. Hooks must be registered before the app is ready; a client opened
+ * later, in `start`, is registered at build time through a closure (`() => consumer?.stop()`).
  */
-export function closeOnAppClose(app: FastifyInstance, name: string, close: () => unknown): void {
+export function closeOnAppClose(
+  app: FastifyInstance,
+  name: string,
+  close: () => unknown,
+  options: { withinMs?: number } = {},
+): void {
   app.addHook('onClose', async () => {
+    const deadline = closeDeadlines.get(app);
+    const boundMs = Math.min(
+      options.withinMs ?? Number.POSITIVE_INFINITY,
+      deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now()),
+    );
+    const closing = (async () => close())();
     try {
-      await close();
+      await (Number.isFinite(boundMs) ? withTimeout(closing, boundMs) : closing);
     } catch (error) {
-      app.log.warn({ err: error, step: name }, 'close step failed');
+      if (!(error instanceof TimedOut)) {
+        app.log.warn({ err: error, step: name }, 'close step failed');
+        return;
+      }
+      app.log.warn(
+        { step: name, withinMs: boundMs },
+        'close step cut short: what it left undone is picked up on the next start',
+      );
+      closing.catch((late: unknown) => app.log.warn({ err: late, step: name }, 'close step failed'));
     }
   });
 }

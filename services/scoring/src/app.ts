@@ -140,7 +140,8 @@ export function buildScoringService(
   // Hooks run last registered first: the registry closes after the consumer, backtests and catch-up
   // that read it have stopped.
   closeOnAppClose(app, 'rule registry', () => registry?.close());
-  closeOnAppClose(app, 'consumer', () => consumer?.stop());
+  // A batch cut short is not committed: the next start (or the group's other member) folds it again.
+  closeOnAppClose(app, 'consumer', () => consumer?.stop(), { withinMs: config.SHUTDOWN_TIMEOUT_MS / 3 });
   closeOnAppClose(app, 'backtests', () => backtests.stop());
   closeOnAppClose(app, 'catch-up', () => stopping.abort());
   let commits = 0;

@@ -34,8 +34,11 @@ function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
     };
 }
 
+/** The options each client was made with, for `kafkaSeededWith`. */
+const optionsOf = new WeakMap<Kafka, KafkaOptions>();
+
 export function createKafka(options: KafkaOptions): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     brokers: options.brokers,
     clientId: options.clientId,
     connectionTimeout: options.connectionTimeout ?? 3000,
@@ -47,4 +50,16 @@ export function createKafka(options: KafkaOptions): Kafka {
     ...(options.sasl ? { sasl: options.sasl } : {}),
     ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
+  optionsOf.set(kafka, options);
+  return kafka;
+}
+
+/**
+ * A client configured as `kafka` (TLS, SASL, logger, timeouts) but seeded with `broker` alone
+ * (`host:port`), to ask one broker of a cluster something. `kafka` must come from `createKafka`.
+ */
+export function kafkaSeededWith(kafka: Kafka, broker: string): Kafka {
+  const options = optionsOf.get(kafka);
+  if (!options) throw new Error('kafkaSeededWith needs a client made by createKafka');
+  return createKafka({ ...options, brokers: [broker] });
 }

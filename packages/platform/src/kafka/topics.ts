@@ -1,5 +1,6 @@
 import { type Admin, ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
 import { retry } from '../retry';
+import { kafkaSeededWith } from './client';
 
 export interface TopicToEnsure {
   topic: string;
@@ -9,12 +10,6 @@ export interface TopicToEnsure {
 }
 
 /**
- * Creates the topics that do not exist yet (existing ones are left alone), waits until every
- * partition has a leader, and fails when a topic has fewer partitions than Taobi expects (say, one
- * auto-created by a producer before this ran); more is an operator's scale-out and is accepted.
- * Retries while a freshly started broker is still electing its controller.
- */
-/**
  * How many copies a new topic gets on a cluster of `brokers` nodes: three where there are three
  * (a write with acks=all then needs two, so one broker may be down), else every node (local dev).
  */
@@ -23,11 +18,20 @@ export function replicationFor(brokers: number): { replicationFactor: number; mi
   return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
 }
 
+/**
+ * Creates the topics that do not exist yet (existing ones are left alone), waits until every
+ * partition has a leader, and fails when a topic has fewer partitions than Taobi expects (say, one
+ * auto-created by a producer before this ran); more is an operator's scale-out and is accepted.
+ * Retries while a freshly started broker is still electing its controller. On a cluster, it returns
+ * once every broker knows the topics and their leaders (`waitForTopicsOnEveryBroker`), all within
+ * `timeoutMs`. `kafka` must come from `createKafka`.
+ */
 export async function ensureTopics(
   kafka: Kafka,
   topics: readonly TopicToEnsure[],
   timeoutMs = 30_000,
 ): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
   const admin = kafka.admin({ retry: { retries: 10, initialRetryTime: 300 } });
   await admin.connect();
   try {
@@ -59,6 +63,11 @@ export async function ensureTopics(
         throw new Error(`Kafka topic ${topic} has ${found} partitions where Taobi expects ${numPartitions}`);
       }
     }
+    await waitForTopicsOnEveryBroker(
+      kafka,
+      topics.map((t) => t.topic),
+      Math.max(0, deadline - Date.now()),
+    );
     return missing.map((t) => t.topic);
   } finally {
     await admin.disconnect();
@@ -114,6 +123,23 @@ const NOT_THERE_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILAB
 
 class LeadersPending extends Error {}
 
+/** Partition count per topic, when every partition of each has a leader; else LeadersPending. */
+function ledPartitions(
+  metadata: Awaited<ReturnType<Admin['fetchTopicMetadata']>>,
+  topics: readonly string[],
+): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const topic of topics) {
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+    const led = partitions.filter((p) => p.leader >= 0).length;
+    if (partitions.length === 0 || led < partitions.length) {
+      throw new LeadersPending(`${topic} (${led} of ${partitions.length} partitions led)`);
+    }
+    counts.set(topic, partitions.length);
+  }
+  return counts;
+}
+
 /** Partition count per topic, once every partition has a leader; retries while the broker catches up. */
 async function waitForLeaders(
   admin: Admin,
@@ -126,19 +152,11 @@ async function waitForLeaders(
       error instanceof LeadersPending || NOT_THERE_YET.has(cause.type ?? cause.originalError?.type ?? '')
     );
   };
-  const leaders = async () => {
-    const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-    const counts = new Map<string, number>();
-    for (const { topic } of topics) {
-      const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-      const led = partitions.filter((p) => p.leader >= 0).length;
-      if (partitions.length === 0 || led < partitions.length) {
-        throw new LeadersPending(`${topic} (${led} of ${partitions.length} partitions led)`);
-      }
-      counts.set(topic, partitions.length);
-    }
-    return counts;
-  };
+  const leaders = async () =>
+    ledPartitions(
+      await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }),
+      topics.map((t) => t.topic),
+    );
   try {
     return await retry(leaders, {
       attempts: Number.POSITIVE_INFINITY,
@@ -150,5 +168,79 @@ async function waitForLeaders(
   } catch (error) {
     if (!notThereYet(error)) throw error;
     throw new Error(`Kafka topics have no leader after ${timeoutMs} ms: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Waits until every broker of the cluster answers a metadata request for `topics` with every
+ * partition led. A topic just created reaches each broker's metadata a moment apart, and a client
+ * asking a broker that does not know it yet gets UNKNOWN_TOPIC_OR_PARTITION (kafkajs' subscribe does
+ * not retry that). Fails after `timeoutMs` naming a topic and the broker that still lacks it.
+ * `kafka` must come from `createKafka`.
+ */
+export async function waitForTopicsOnEveryBroker(
+  kafka: Kafka,
+  topics: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const admin = kafka.admin();
+  await admin.connect();
+  let brokers: { nodeId: number; host: string; port: number }[];
+  try {
+    brokers = (await admin.describeCluster()).brokers;
+  } finally {
+    await admin.disconnect();
+  }
+  await Promise.all(
+    brokers.map(async ({ nodeId, host, port }) => {
+      const address = `${host}:${port}`;
+      const seeded = kafkaSeededWith(kafka, address);
+      try {
+        await retry(() => ledOn(seeded, topics), {
+          attempts: Number.POSITIVE_INFINITY,
+          deadlineMs: Math.max(0, deadline - Date.now()),
+          delayMs: 200,
+          factor: 1,
+          // Anything kafkajs does not call final: a broker catching up, a connection refused.
+          retryIf: (error) => (error as { retriable?: boolean }).retriable !== false,
+        });
+      } catch (error) {
+        if ((error as { retriable?: boolean }).retriable === false) throw error;
+        // Which topics this broker lacks: one request each (UNKNOWN_TOPIC_OR_PARTITION names none).
+        const lacking: string[] = [];
+        for (const topic of topics) {
+          const why = await ledOn(seeded, [topic]).then(
+            () => undefined,
+            (e: Error & { type?: string }) =>
+              e instanceof LeadersPending ? e.message : `${topic} (${e.type ?? e.message})`,
+          );
+          if (why) lacking.push(why);
+        }
+        const last = error as Error & { type?: string };
+        throw new Error(
+          `Kafka broker ${nodeId} (${address}) still lacks a topic or its leaders after ${timeoutMs} ms: ${
+            lacking.length > 0 ? lacking.join(', ') : `${topics.join(', ')} (${last.type ?? last.message})`
+          }`,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * Resolves when the broker `seeded` is seeded with answers a metadata request for `topics` with
+ * every partition led. A fresh client knows no broker but its seed, so kafkajs refreshes its
+ * metadata through the seed before anything else, and that refresh throws where the seed lacks a
+ * topic (UNKNOWN_TOPIC_OR_PARTITION) or a leader (LEADER_NOT_AVAILABLE); the answer returned after
+ * it may come from any broker, and its leaders are checked too.
+ */
+async function ledOn(seeded: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = seeded.admin({ retry: { retries: 0 } });
+  await admin.connect();
+  try {
+    ledPartitions(await admin.fetchTopicMetadata({ topics: [...topics] }), topics);
+  } finally {
+    await admin.disconnect();
   }
 }
