@@ -27,7 +27,8 @@
  *    (to compare the latency of two builds, alternated).
  * Options (env): BENCH_LIVE_AT, BENCH_LIVE_SECONDS (60), BENCH_LIVE_COARSE_SECONDS (15), BENCH_LIVE_FINE_STEPS
  * (3), BENCH_LIVE_RATES (comma-separated, default 100,200,400,800,1600,3200), BENCH_LIVE_PROBES
- * (100). About 8 minutes by default; shorter steps for a quick check:
+ * (100), BENCH_LIVE_QUIET_ONLY=1 (only the raw hops and the quiet stack of 2., one probe at a time:
+ * well under a minute, to compare two builds' quiet tail). About 8 minutes by default; shorter steps for a quick check:
  * `BENCH_LIVE_SECONDS=10 BENCH_LIVE_COARSE_SECONDS=5 BENCH_LIVE_RATES=200,400 BENCH_LIVE_PROBES=20 pnpm bench:live`.
  * Not a test: nothing asserts a speed.
  */
@@ -58,6 +59,7 @@ const FINE_STEPS = Number(process.env.BENCH_LIVE_FINE_STEPS ?? 3);
 const AT = process.env.BENCH_LIVE_AT ? Number(process.env.BENCH_LIVE_AT) : undefined;
 const RATES = (process.env.BENCH_LIVE_RATES ?? '100,200,400,800,1600,3200').split(',').map(Number);
 const PROBES = Number(process.env.BENCH_LIVE_PROBES ?? 100);
+const QUIET_ONLY = process.env.BENCH_LIVE_QUIET_ONLY === '1';
 const MAX_IN_FLIGHT = 512;
 
 const logger = createLogger({ name: 'bench', level: 'warn' });
@@ -321,6 +323,15 @@ async function main(): Promise<void> {
     say(`ingest 202 -> tier-changed, quiet stack (one probe at a time): ${show(quiet)}`);
     say(`  where the time went (outbox rows written, Kafka send timestamps): ${quietStack.where}`);
     say(`  slowest (scoringIn / scoringOut / tierIn / tierOut / delivery): ${quietStack.slowest}`);
+    if (QUIET_ONLY) {
+      say(
+        `quiet p99 / raw three-hop p99: ${(quiet.p99 / rawQuiet.p99).toFixed(1)}; quiet p99 ${quiet.p99.toFixed(1)} ms (goal: at most 50)`,
+      );
+      process.stdout.write(
+        `${JSON.stringify({ quiet: { p50: quiet.p50, p99: quiet.p99, rawP50: rawQuiet.p50, rawP99: rawQuiet.p99 } })}\n`,
+      );
+      return;
+    }
     const rawLight = quantiles(await probes(PROBES, () => raw.probe()));
     say(`raw three hops, four probes in flight: ${show(rawLight)}`);
     const lightStack = await probeStack(PROBES);
