@@ -165,9 +165,10 @@ export function refoldedUpdate(
 
 /**
  * Recomputes every member's score from the ledger alone (orders and refunds) under the rule set in
- * force: month buckets, breakdowns (and counts the orders whose points change). Members whose score changes get a new version
- * and a score-changed record with reason `rebuild`. Chunked by member id, one transaction per
- * chunk, so it can be interrupted and run again; a second run reports nothing changed.
+ * force: month buckets, breakdowns (and counts the orders whose points change). Members whose
+ * score changes get a new version and a score-changed record with reason `rebuild`. Chunked by
+ * member id, one transaction per chunk, so it can be interrupted and run again; a second run
+ * reports nothing changed.
  */
 export async function rebuildScores(options: RebuildOptions): Promise<RebuildReport> {
   const { rules } = options;
