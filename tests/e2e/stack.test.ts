@@ -33,7 +33,8 @@ describe('the npm start supervisor', () => {
     });
     let demo: ServiceProcess | undefined;
     try {
-      await waitFor(() => supervisor.output.includes('Taobi is up'), {
+      // The line after the service map: the map's lines may reach us after its heading.
+      await waitFor(() => supervisor.output.includes('Every service serves /healthz'), {
         timeoutMs: 120_000,
         description: `the service map (output so far:\n${supervisor.output.slice(-2000)})`,
       });

@@ -611,7 +611,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // Read-backs abandoned in the background get a moment to disconnect their clients and delete
       // their throw-away groups (a group left behind is empty, and Kafka drops it in time).
       if (cleanUps.size > 0) {
-        await withTimeout(Promise.all(cleanUps), Math.min(3 * readBackStallMs, 2000)).catch(() =>
+        await withTimeout(Promise.all(cleanUps), Math.min(3 * readBackStallMs, 10_000)).catch(() =>
           log.warn(
             { readBacks: cleanUps.size },
             'outbox read-back clean-ups still running at stop; left to the process exit',
